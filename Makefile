@@ -1,0 +1,101 @@
+# slim - make container images smaller.
+#
+#   make            build ./slim
+#   make check      install what is missing, build with ASan+UBSan, run all tests
+#   make example    install what is missing, build, run slim on corpus/example
+#   make install    install slim and slim.1 under PREFIX (/usr/local)
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+PKGS_LIB  = libelf libarchive libzstd libxxhash
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wwrite-strings -Wnull-dereference \
+       -Wimplicit-fallthrough -Wno-missing-field-initializers
+BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -pthread
+CFLAGS  ?= -O2 -g
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larchive -lzstd -lxxhash) -pthread
+
+SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+HDR  = $(wildcard include/*.h)
+TESTS_UNIT = $(wildcard tests/unit/*.c)
+
+# Debian packages: to build, and to run the tests (compilers for fixtures,
+# the tools the tests compare against).
+BUILD_PKGS = gcc make pkg-config libelf-dev libarchive-dev libzstd-dev libxxhash-dev
+TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld \
+             gcc-i686-linux-gnu gcc-aarch64-linux-gnu patchelf golang-go
+
+.PHONY: all check unit e2e example deps deps-build install clean fixtures
+
+all: slim
+
+# ---- release build -------------------------------------------------------
+build/rel/%.o: src/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+slim: $(SRC:src/%.c=build/rel/%.o) build/rel/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# ---- sanitizer build, used by every test ---------------------------------
+build/san/%.o: src/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
+
+build/san/slim: $(SRC:src/%.c=build/san/%.o) build/san/main.o
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+build/san/unit: $(TESTS_UNIT) $(SRC:src/%.c=build/san/%.o) tests/unit/testutil.h
+	$(CC) $(BASE_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ $(TESTS_UNIT) \
+	    $(SRC:src/%.c=build/san/%.o) $(LIBS) $$(pkg-config --libs check)
+
+build/loadcmp: tests/tools/loadcmp.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 -g -o $@ $< -lelf
+
+# ---- set-up --------------------------------------------------------------
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "make: installing Debian packages:" $$missing; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+endef
+
+deps-build:
+	$(call install_missing,$(BUILD_PKGS))
+
+deps: deps-build
+	$(call install_missing,$(TEST_PKGS))
+
+# ---- tests ---------------------------------------------------------------
+fixtures: build/san/slim
+	@corpus/build-fixtures.sh build/fixtures
+
+unit: build/san/unit
+	@mkdir -p build/tmp
+	TMPDIR=$(CURDIR)/build/tmp ./build/san/unit
+
+e2e: build/san/slim build/loadcmp fixtures
+	@tests/e2e.sh build/san/slim build/fixtures
+
+check: deps
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+
+# ---- example -------------------------------------------------------------
+example: deps-build
+	@$(MAKE) --no-print-directory slim
+	@corpus/example.sh ./slim
+
+install: slim
+	install -D -m 755 slim $(DESTDIR)$(PREFIX)/bin/slim
+	install -D -m 644 slim.1 $(DESTDIR)$(PREFIX)/share/man/man1/slim.1
+
+clean:
+	rm -rf build slim

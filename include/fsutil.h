@@ -1,0 +1,61 @@
+/* fsutil.h - safe opening beneath a root and atomic replacement.
+ *
+ * Every path here is relative to a directory descriptor and is resolved
+ * without following symlinks and without leaving that directory (openat2
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or a component-by-component walk
+ * with O_NOFOLLOW on kernels without openat2).
+ */
+#ifndef SLIM_FSUTIL_H
+#define SLIM_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+/* Temporary files are named ".slim-<16 hex digits>.tmp"; a run that finds
+ * one left by a killed run removes it. */
+#define FSU_TMP_PREFIX ".slim-"
+#define FSU_TMP_SUFFIX ".tmp"
+bool fsu_is_tmpname(const char *name);
+
+/*
+ * Open relpath beneath rootfd without following any symlink.  flags are
+ * open(2) flags; O_NOFOLLOW and O_CLOEXEC are added.  Returns an fd or -1
+ * with errno set (ELOOP/EXDEV when a symlink or escape was refused).
+ * xdev also refuses to cross a mount point.
+ */
+int fsu_open_beneath(int rootfd, const char *relpath, int flags, bool xdev);
+
+/* Open the directory holding relpath and return it; *base points into
+ * relpath at the last component. */
+int fsu_open_parent(int rootfd, const char *relpath, const char **base, bool xdev);
+
+/* Read all of fd (a regular file of st_size bytes) into a malloc'd buffer.
+ * Fails with EAGAIN-like message if the size changed while reading. */
+int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e);
+
+/*
+ * Replace dirfd/name with data[0..len) atomically: write a temp file in
+ * the same directory, give it the mode (setuid too), owner, xattrs
+ * (security.capability last) and times of the original (open as origfd,
+ * stat as *st), check the original did not change meanwhile, rename it over
+ * the original.  On failure nothing is left behind and the original is
+ * intact; returns -1 and fills e.
+ */
+int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
+		const void *data, size_t len, struct err *e);
+
+/*
+ * Make dirfd/name a hard link to srcdir/srcname, atomically (link to a temp
+ * name, rename over).  expect_ino: the inode name must still have, else it
+ * fails.  Returns 0 or -1 with e filled.
+ */
+int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
+	       ino_t expect_ino, struct err *e);
+
+/* Raise the open-file limit to its hard maximum (deep trees). */
+void fsu_raise_nofile(void);
+
+#endif

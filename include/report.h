@@ -1,0 +1,88 @@
+/* report.h - what a run did: one structure filled by the passes, printed
+ * at the end as a table for people or JSON for machines.
+ *
+ * Passes add records in any order; report_finish() sorts them so that the
+ * output is the same whatever the number of worker threads.  The report
+ * owns every string added to it (it copies them).
+ */
+#ifndef SLIM_REPORT_H
+#define SLIM_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "strip.h"
+
+#define REPORT_SCHEMA_VERSION 1
+#define REPORT_TOP 10
+
+struct report_change {
+	char *path;
+	const char *pass; /* static string: "strip" */
+	uint64_t before, after;
+};
+
+struct report_skip {
+	char *path;
+	enum skip_reason reason;
+	uint64_t bytes;
+};
+
+struct report_error {
+	char *path;
+	char *msg;
+};
+
+struct report {
+	bool dry_run;
+	char **roots;
+	size_t nroots;
+
+	uint64_t seen, regular, dirs, symlinks, other;
+	uint64_t elf;              /* ELF files and archives looked at */
+	uint64_t bytes_before;     /* regular files, hard links counted once */
+	uint64_t tmp_removed;      /* leftovers of a killed run */
+
+	struct {
+		uint64_t files, before, after;
+	} strip;
+	struct {
+		uint64_t files, bytes;
+	} skip[SKIP__COUNT];
+
+	struct report_change *changes;
+	size_t nchanges, capchanges;
+	struct report_skip *skips;
+	size_t nskips, capskips;
+	struct report_error *errors;
+	size_t nerrors, caperrors;
+};
+
+void report_init(struct report *r, bool dry_run);
+void report_release(struct report *r);
+
+void report_add_root(struct report *r, const char *root);
+void report_change(struct report *r, const char *path, const char *pass, uint64_t before,
+		   uint64_t after);
+void report_skip(struct report *r, const char *path, enum skip_reason why, uint64_t bytes);
+void report_error(struct report *r, const char *path, const char *msg);
+
+/* Sort records into path order; call once before printing. */
+void report_finish(struct report *r);
+
+uint64_t report_saved(const struct report *r);
+
+/* Print the table; verbose lists every change and skip. */
+void report_print_table(const struct report *r, FILE *f, int verbose);
+void report_print_json(const struct report *r, FILE *f, int exit_status);
+/* Print every error as "slim: cannot process 'PATH': MSG" on f. */
+void report_print_errors(const struct report *r, FILE *f);
+
+/* Escaping, exposed for tests.  Table: control bytes, backslash and bytes
+ * of invalid UTF-8 become \n, \t, \\ or \xNN.  JSON: a quoted string; an
+ * invalid UTF-8 byte 0xNN becomes \udcNN (Python's surrogateescape). */
+void report_escape_text(struct buf *out, const char *s);
+void report_escape_json(struct buf *out, const char *s);
+
+#endif

@@ -1,0 +1,30 @@
+/* slim.h - settings of a run, filled by the command line and passed const. */
+#ifndef SLIM_H
+#define SLIM_H
+
+#include <stdbool.h>
+
+#include "strip.h"
+
+#define SLIM_VERSION "0.1.0"
+
+/* Exit statuses (documented in README.md and slim.1). */
+enum {
+	EXIT_OK = 0,      /* done; files may have been skipped */
+	EXIT_ERRORS = 1,  /* done, but some files or roots failed */
+	EXIT_USAGE = 2,   /* bad command line */
+	EXIT_FATAL = 3,   /* could not run at all (out of memory, ...) */
+};
+
+struct slim_opts {
+	bool dry_run;
+	bool json;
+	bool quiet;
+	int verbose;
+	bool xdev;
+	bool progress; /* stderr is a terminal and not quiet */
+	int jobs;
+	struct strip_opts strip;
+};
+
+#endif

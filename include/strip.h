@@ -1,0 +1,78 @@
+/* strip.h - strip unneeded symbols from an ELF image held in memory.
+ *
+ * The stripper works buffer in, buffer out: it never touches a file, so the
+ * same code serves a file on disk, an archive member and a tar entry.  It
+ * follows ../shared/strip-spec.md rules R1-R3 and R7 (kept in the project's
+ * README): bytes [0, E) of the loadable image are copied verbatim, kept
+ * non-alloc sections are packed after E, then a new .shstrtab and the
+ * section header table.  The result is re-parsed and verified before it is
+ * returned.
+ */
+#ifndef SLIM_STRIP_H
+#define SLIM_STRIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Why a file was left as it was.  Order is the report's order. */
+enum skip_reason {
+	SKIP_NONE = 0,
+	SKIP_STRIPPED,       /* nothing to remove */
+	SKIP_NOT_ELF,        /* named like a library but not ELF (ld script) */
+	SKIP_ARCHIVE,        /* static archive: not handled yet */
+	SKIP_THIN_ARCHIVE,   /* !<thin> archive: members live elsewhere */
+	SKIP_OBJECT,         /* ET_REL object outside an archive */
+	SKIP_ELF_TYPE,       /* ET_CORE, ET_NONE, OS/processor types */
+	SKIP_NO_SHDRS,       /* e_shoff == 0 */
+	SKIP_TRAILING,       /* bytes after the ELF image (signatures, payloads) */
+	SKIP_DEBUG_FILE,     /* separate debug file (--only-keep-debug) */
+	SKIP_INTERLEAVED,    /* a removable section lies inside the loadable image */
+	SKIP_EMIT_RELOCS,    /* kept relocations refer to .symtab */
+	SKIP_LINKED,         /* a kept section refers to a removable one */
+	SKIP_NOT_SMALLER,    /* output would not be smaller */
+	SKIP_LINKS_OUTSIDE,  /* hard links outside the tree would be split */
+	SKIP__COUNT
+};
+
+/* A short phrase for the report ("already stripped"). */
+const char *skip_reason_str(enum skip_reason r);
+/* A stable identifier for JSON ("already_stripped"). */
+const char *skip_reason_id(enum skip_reason r);
+
+enum strip_verdict {
+	STRIP_CHANGED, /* out/outlen hold a smaller, verified image */
+	STRIP_SKIPPED, /* reason says why; nothing allocated */
+	STRIP_FAILED,  /* err says why (corrupt or truncated input) */
+};
+
+struct strip_opts {
+	int strip_objects; /* strip a standalone ET_REL (default: skip) */
+};
+
+struct strip_result {
+	enum strip_verdict verdict;
+	enum skip_reason reason;
+	unsigned char *out; /* malloc'd; caller frees with strip_result_release */
+	size_t outlen;
+	struct err err;
+};
+#define STRIP_RESULT_INIT { STRIP_SKIPPED, SKIP_NONE, NULL, 0, ERR_INIT }
+
+/* Call once before any other function here (sets the libelf version). */
+void strip_init(void);
+
+/*
+ * Strip the image in[0..n).  `in` is only read.  Fills *r; the caller
+ * releases it.  Returns r->verdict.
+ */
+enum strip_verdict strip_buffer(const unsigned char *in, size_t n,
+				const struct strip_opts *o, struct strip_result *r);
+void strip_result_release(struct strip_result *r);
+
+/* Does this head of a file (at least 8 bytes, or all of it) start an ELF
+ * image or an ar archive?  Cheap test used before reading the whole file. */
+int strip_candidate(const unsigned char *head, size_t n);
+
+#endif

@@ -1,0 +1,76 @@
+/* util.h - allocation wrappers, growable buffer and error values.
+ *
+ * Only the allocation wrappers ever exit (status 3, "out of memory"); every
+ * other function in slim returns a status and fills a struct err.
+ */
+#ifndef SLIM_UTIL_H
+#define SLIM_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SLIM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocate or die with "slim: out of memory" and exit status 3. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* Grow *p (an array of *cap elements of size `size`) to hold at least `need`. */
+void xgrow(void *pp, size_t *cap, size_t need, size_t size);
+
+/*
+ * struct buf: a growable byte buffer.
+ * Invariants: p is never NULL and p[len] == '\0' (so text is always a C
+ * string); cap == 0 means p points at a shared empty string and nothing is
+ * owned.  buf_detach() hands the memory to the caller (who frees it) and
+ * leaves the buffer empty.
+ */
+struct buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+#define BUF_INIT { buf_empty, 0, 0 }
+extern char buf_empty[];
+
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);          /* frees; leaves b empty */
+void buf_grow(struct buf *b, size_t extra); /* room for extra more bytes */
+void buf_add(struct buf *b, const void *data, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addch(struct buf *b, int c);
+void buf_addf(struct buf *b, const char *fmt, ...) SLIM_PRINTF(2, 3);
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap) SLIM_PRINTF(2, 0);
+void buf_setlen(struct buf *b, size_t len); /* len <= b->len */
+char *buf_detach(struct buf *b, size_t *len); /* caller frees; len may be NULL */
+
+/*
+ * struct err: the message of the first failure, e.g. "truncated section
+ * header table".  Modules set it; callers print it with the subject.
+ * msg is NULL when no error is set.  err_set() replaces any earlier message.
+ */
+struct err {
+	char *msg;
+	int code; /* errno, or 0 */
+};
+#define ERR_INIT { NULL, 0 }
+void err_set(struct err *e, const char *fmt, ...) SLIM_PRINTF(2, 3);
+/* Like err_set, appending ": strerror(errnum)" and keeping errnum in code. */
+void err_errno(struct err *e, int errnum, const char *fmt, ...) SLIM_PRINTF(3, 4);
+void err_release(struct err *e);
+
+/* Round x up to a multiple of a (a == 0 or 1: x). */
+static inline uint64_t align_up(uint64_t x, uint64_t a)
+{
+	if (a <= 1)
+		return x;
+	return (x + a - 1) / a * a;
+}
+
+/* Human-readable byte count ("1.5 MiB") into out (at least 16 bytes). */
+void fmt_bytes(char *out, size_t outsz, uint64_t n);
+
+#endif

@@ -1,0 +1,46 @@
+/* walk.h - a safe, sorted, depth-first walk of a directory tree.
+ *
+ * The walker reports entries and decides nothing.  It never follows a
+ * symlink (fstatat AT_SYMLINK_NOFOLLOW, subdirectories opened with
+ * O_NOFOLLOW | O_DIRECTORY through the parent's descriptor), so it cannot
+ * leave the tree it was given.  Entries of a directory come in byte order
+ * of their names, so two walks of the same tree agree.
+ */
+#ifndef SLIM_WALK_H
+#define SLIM_WALK_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+struct walk_entry {
+	const char *relpath;   /* from the root, no leading "./"; borrowed */
+	const char *name;      /* last component; borrowed */
+	int dirfd;             /* descriptor of the containing directory */
+	const struct stat *st; /* lstat of the entry */
+	int depth;             /* 1 for the root's children */
+};
+
+enum walk_action {
+	WALK_CONTINUE = 0, /* descend into a directory */
+	WALK_PRUNE,        /* do not descend */
+	WALK_STOP,         /* end the walk */
+};
+
+struct walk_opts {
+	bool xdev; /* do not descend into another file system */
+	/* Called for every entry (directories before their contents). */
+	enum walk_action (*visit)(void *ctx, const struct walk_entry *e);
+	/* Called when a directory cannot be read or an entry cannot be
+	 * stat'ed; errnum is the errno.  The walk goes on. */
+	void (*error)(void *ctx, const char *relpath, const char *what, int errnum);
+	/* Called after a directory's contents (for pruning bookkeeping); may
+	 * be NULL. */
+	void (*leave)(void *ctx, const struct walk_entry *e);
+	void *ctx;
+};
+
+/* Walk the tree below rootfd (which is not reported itself).  Returns 0,
+ * or 1 when visit asked to stop. */
+int walk_tree(int rootfd, const struct walk_opts *o);
+
+#endif

@@ -1,0 +1,359 @@
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+bool fsu_is_tmpname(const char *name)
+{
+	size_t pl = strlen(FSU_TMP_PREFIX), sl = strlen(FSU_TMP_SUFFIX), i;
+
+	if (strlen(name) != pl + 16 + sl || strncmp(name, FSU_TMP_PREFIX, pl) != 0 ||
+	    strcmp(name + pl + 16, FSU_TMP_SUFFIX) != 0)
+		return false;
+	for (i = pl; i < pl + 16; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static void tmpname(char *out, size_t n)
+{
+	unsigned long long r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = ((unsigned long long)getpid() << 32) ^ (unsigned long long)(uintptr_t)out ^
+		    (unsigned long long)rand();
+	snprintf(out, n, FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, r);
+}
+
+static _Atomic int openat2_state; /* 0 unknown, 1 works, -1 ENOSYS */
+
+/* Fallback: one component at a time, refusing symlinks and "..". */
+static int open_walk(int rootfd, const char *relpath, int flags, bool xdev)
+{
+	struct stat rst;
+	char *copy, *p, *slash;
+	int dfd, fd = -1;
+
+	if (xdev && fstat(rootfd, &rst) != 0)
+		return -1;
+	dfd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	copy = xstrdup(relpath);
+	p = copy;
+	for (;;) {
+		int nfd;
+		struct stat st;
+		while (*p == '/')
+			p++;
+		slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (strcmp(p, "..") == 0) {
+			errno = EXDEV;
+			break;
+		}
+		if (!slash) {
+			fd = openat(dfd, *p ? p : ".", flags | O_NOFOLLOW | O_CLOEXEC, 0);
+			if (fd >= 0 && xdev && (fstat(fd, &st) || st.st_dev != rst.st_dev)) {
+				close(fd);
+				fd = -1;
+				errno = EXDEV;
+			}
+			break;
+		}
+		nfd = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0)
+			break;
+		if (xdev && (fstat(nfd, &st) || st.st_dev != rst.st_dev)) {
+			close(nfd);
+			errno = EXDEV;
+			break;
+		}
+		close(dfd);
+		dfd = nfd;
+		p = slash + 1;
+	}
+	{
+		int saved = errno;
+		close(dfd);
+		free(copy);
+		errno = saved;
+	}
+	return fd;
+}
+
+int fsu_open_beneath(int rootfd, const char *relpath, int flags, bool xdev)
+{
+	struct open_how how;
+	long fd;
+
+	if (!*relpath)
+		relpath = ".";
+	if (openat2_state >= 0) {
+		memset(&how, 0, sizeof(how));
+		how.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC);
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+		if (xdev)
+			how.resolve |= RESOLVE_NO_XDEV;
+		do
+			fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
+		while (fd < 0 && errno == EAGAIN);
+		if (fd >= 0 || errno != ENOSYS) {
+			openat2_state = 1;
+			return (int)fd;
+		}
+		openat2_state = -1;
+	}
+	return open_walk(rootfd, relpath, flags, xdev);
+}
+
+int fsu_open_parent(int rootfd, const char *relpath, const char **base, bool xdev)
+{
+	const char *slash = strrchr(relpath, '/');
+	char *dir;
+	int fd;
+
+	if (!slash) {
+		*base = relpath;
+		return fsu_open_beneath(rootfd, ".", O_RDONLY | O_DIRECTORY, xdev);
+	}
+	*base = slash + 1;
+	dir = xmalloc((size_t)(slash - relpath) + 1);
+	memcpy(dir, relpath, (size_t)(slash - relpath));
+	dir[slash - relpath] = '\0';
+	fd = fsu_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, xdev);
+	free(dir);
+	return fd;
+}
+
+int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e)
+{
+	unsigned char *p = xmalloc(size + 1);
+	size_t got = 0;
+
+	while (got <= size) {
+		ssize_t k = pread(fd, p + got, size + 1 - got, (off_t)got);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			err_errno(e, errno, "read failed");
+			free(p);
+			return -1;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got != size) {
+		err_set(e, "file changed size while being read");
+		free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len) {
+		ssize_t k = write(fd, p, len);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Copy every xattr of src to dst; security.capability last, since the
+ * kernel drops it on any later write or chown. */
+static int copy_xattrs(int src, int dst, struct err *e)
+{
+	char *names = NULL, *val = NULL, *cap = NULL;
+	ssize_t nl, vl, capl = -1;
+	size_t vcap = 0;
+	const char *n;
+	int rc = -1;
+
+	nl = flistxattr(src, NULL, 0);
+	if (nl < 0) {
+		if (errno == ENOTSUP)
+			return 0;
+		err_errno(e, errno, "cannot list extended attributes");
+		return -1;
+	}
+	if (nl == 0)
+		return 0;
+	names = xmalloc((size_t)nl);
+	nl = flistxattr(src, names, (size_t)nl);
+	if (nl < 0) {
+		err_errno(e, errno, "cannot list extended attributes");
+		goto out;
+	}
+	for (n = names; n < names + nl; n += strlen(n) + 1) {
+		vl = fgetxattr(src, n, NULL, 0);
+		if (vl < 0)
+			goto get_fail;
+		if ((size_t)vl + 1 > vcap) {
+			vcap = (size_t)vl + 1;
+			val = xrealloc(val, vcap);
+		}
+		vl = fgetxattr(src, n, val, vcap);
+		if (vl < 0)
+			goto get_fail;
+		if (strcmp(n, "security.capability") == 0) {
+			cap = xmalloc((size_t)vl + 1);
+			memcpy(cap, val, (size_t)vl);
+			capl = vl;
+			continue;
+		}
+		if (fsetxattr(dst, n, val, (size_t)vl, 0) != 0) {
+			err_errno(e, errno, "cannot copy extended attribute %s", n);
+			goto out;
+		}
+	}
+	if (capl >= 0 && fsetxattr(dst, "security.capability", cap, (size_t)capl, 0) != 0) {
+		err_errno(e, errno, "cannot copy extended attribute security.capability");
+		goto out;
+	}
+	rc = 0;
+	goto out;
+get_fail:
+	err_errno(e, errno, "cannot read extended attribute %s", n);
+out:
+	free(names);
+	free(val);
+	free(cap);
+	return rc;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
+		const void *data, size_t len, struct err *e)
+{
+	char tmp[64];
+	struct stat now, tst;
+	struct timespec ts[2];
+	int fd = -1, tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		tmpname(tmp, sizeof(tmp));
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		err_errno(e, errno, "cannot create temporary file");
+		return -1;
+	}
+	if (write_all(fd, data, len) != 0) {
+		err_errno(e, errno, "cannot write temporary file");
+		goto fail;
+	}
+	if (fstat(fd, &tst) != 0) {
+		err_errno(e, errno, "cannot stat temporary file");
+		goto fail;
+	}
+	if ((tst.st_uid != st->st_uid || tst.st_gid != st->st_gid) &&
+	    fchown(fd, st->st_uid, st->st_gid) != 0) {
+		err_errno(e, errno, "cannot keep owner %u:%u", (unsigned)st->st_uid,
+			  (unsigned)st->st_gid);
+		goto fail;
+	}
+	/* after chown, which clears setuid/setgid */
+	if (fchmod(fd, st->st_mode & 07777) != 0) {
+		err_errno(e, errno, "cannot keep mode %04o", (unsigned)(st->st_mode & 07777));
+		goto fail;
+	}
+	if (copy_xattrs(origfd, fd, e) != 0)
+		goto fail;
+	ts[0] = st->st_atim;
+	ts[1] = st->st_mtim;
+	if (futimens(fd, ts) != 0) {
+		err_errno(e, errno, "cannot keep modification time");
+		goto fail;
+	}
+	/* Last look before the rename: same file, unchanged, still at name. */
+	if (fstat(origfd, &now) != 0 || !same_file(&now, st) ||
+	    fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st->st_ino ||
+	    now.st_dev != st->st_dev) {
+		err_set(e, "file changed while being processed; left as it was");
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		err_errno(e, errno, "cannot write temporary file");
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		err_errno(e, errno, "cannot rename temporary file over the original");
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return -1;
+}
+
+int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
+	       ino_t expect_ino, struct err *e)
+{
+	char tmp[64];
+	struct stat st;
+	int tries, rc = -1;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != expect_ino) {
+		err_set(e, "file changed while being processed; left as it was");
+		return -1;
+	}
+	for (tries = 0; tries < 8; tries++) {
+		tmpname(tmp, sizeof(tmp));
+		rc = linkat(srcdir, srcname, dirfd, tmp, 0);
+		if (rc == 0 || errno != EEXIST)
+			break;
+	}
+	if (rc != 0) {
+		err_errno(e, errno, "cannot create hard link");
+		return -1;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		err_errno(e, errno, "cannot rename hard link over the original");
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+void fsu_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}

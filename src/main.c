@@ -1,0 +1,154 @@
+/* main.c - command line: parse, run, report, return. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "pool.h"
+#include "report.h"
+#include "run.h"
+#include "slim.h"
+
+/* One table drives getopt_long and --help. */
+static const struct opt {
+	const char *name;
+	int key;
+	int has_arg;
+	const char *arg;
+	const char *help;
+} opts[] = {
+	{ "dry-run", 'n', no_argument, NULL, "report what would be saved; change nothing" },
+	{ "json", 'J', no_argument, NULL, "print the report as JSON (schema in README)" },
+	{ "jobs", 'j', required_argument, "N", "worker threads (default: online CPUs)" },
+	{ "one-file-system", 'x', no_argument, NULL, "stay on the file system of each root" },
+	{ "quiet", 'q', no_argument, NULL, "print no report and no progress" },
+	{ "verbose", 'v', no_argument, NULL, "list every changed and skipped file" },
+	{ "help", 'h', no_argument, NULL, "show this help and exit" },
+	{ "version", 'V', no_argument, NULL, "show the version and exit" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: slim [OPTION]... PATH...\n"
+		   "Make container images smaller: strip unneeded symbols from the ELF\n"
+		   "files under each PATH (a directory or a file), in place.\n\n");
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		char left[64];
+		if (opts[i].key < 128)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].key, opts[i].name,
+				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name,
+				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+		fprintf(f, "  %-26s %s\n", left, opts[i].help);
+	}
+	fprintf(f, "\nExit status: 0 done, 1 done but some files failed, 2 bad usage,\n"
+		   "3 could not run.  Report on stdout, diagnostics on stderr.\n"
+		   "See slim(1) and README.md.\n");
+}
+
+static void bad_usage(const char *msg, const char *arg)
+{
+	if (msg)
+		fprintf(stderr, "slim: %s%s%s%s\n", msg, arg ? " '" : "", arg ? arg : "",
+			arg ? "'" : "");
+	fprintf(stderr, "Try 'slim --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static int parse_jobs(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > 1024)
+		bad_usage("invalid number of jobs", s);
+	return (int)v;
+}
+
+/* Parse argv into o; returns the index of the first PATH. */
+static int parse(int argc, char **argv, struct slim_opts *o)
+{
+	struct option lo[ARRAY_SIZE(opts) + 1];
+	char so[3 * ARRAY_SIZE(opts) + 2], *p = so;
+	size_t i;
+	int c;
+
+	*p++ = '+'; /* stop at the first non-option, as POSIX says */
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		lo[i].name = opts[i].name;
+		lo[i].has_arg = opts[i].has_arg;
+		lo[i].flag = NULL;
+		lo[i].val = opts[i].key;
+		if (opts[i].key < 128 && opts[i].key != 'J') {
+			*p++ = (char)opts[i].key;
+			if (opts[i].has_arg == required_argument)
+				*p++ = ':';
+		}
+	}
+	*p = '\0';
+	memset(&lo[ARRAY_SIZE(opts)], 0, sizeof(lo[0]));
+
+	memset(o, 0, sizeof(*o));
+	o->jobs = pool_ncpu();
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		switch (c) {
+		case 'n': o->dry_run = true; break;
+		case 'J': o->json = true; break;
+		case 'j': o->jobs = parse_jobs(optarg); break;
+		case 'x': o->xdev = true; break;
+		case 'q': o->quiet = true; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case 'V':
+			printf("slim %s\n", SLIM_VERSION);
+			exit(EXIT_OK);
+		case '?':
+		default:
+			if (optopt && optopt < 128)
+				fprintf(stderr, "slim: invalid option -- '%c'\n", optopt);
+			else
+				fprintf(stderr, "slim: unrecognized option '%s'\n", argv[optind - 1]);
+			bad_usage(NULL, NULL);
+		}
+	}
+	if (optind >= argc)
+		bad_usage("missing PATH", NULL);
+	o->progress = !o->quiet && isatty(STDERR_FILENO);
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	struct slim_opts o;
+	struct report rep;
+	int first, i, status;
+
+	first = parse(argc, argv, &o);
+	strip_init();
+	fsu_raise_nofile();
+	report_init(&rep, o.dry_run);
+	for (i = first; i < argc; i++)
+		run_dir(&o, argv[i], &rep);
+	report_finish(&rep);
+	status = rep.nerrors ? EXIT_ERRORS : EXIT_OK;
+	report_print_errors(&rep, stderr);
+	if (o.json)
+		report_print_json(&rep, stdout, status);
+	else if (!o.quiet)
+		report_print_table(&rep, stdout, o.verbose);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "slim: cannot write the report: %s\n", strerror(errno));
+		status = EXIT_FATAL;
+	}
+	report_release(&rep);
+	return status;
+}

@@ -1,0 +1,416 @@
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "slim.h"
+
+void report_init(struct report *r, bool dry_run)
+{
+	memset(r, 0, sizeof(*r));
+	r->dry_run = dry_run;
+}
+
+void report_release(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nroots; i++)
+		free(r->roots[i]);
+	free(r->roots);
+	for (i = 0; i < r->nchanges; i++)
+		free(r->changes[i].path);
+	free(r->changes);
+	for (i = 0; i < r->nskips; i++)
+		free(r->skips[i].path);
+	free(r->skips);
+	for (i = 0; i < r->nerrors; i++) {
+		free(r->errors[i].path);
+		free(r->errors[i].msg);
+	}
+	free(r->errors);
+	memset(r, 0, sizeof(*r));
+}
+
+void report_add_root(struct report *r, const char *root)
+{
+	r->roots = xrealloc(r->roots, (r->nroots + 1) * sizeof(*r->roots));
+	r->roots[r->nroots++] = xstrdup(root);
+}
+
+void report_change(struct report *r, const char *path, const char *pass, uint64_t before,
+		   uint64_t after)
+{
+	struct report_change *c;
+
+	xgrow(&r->changes, &r->capchanges, r->nchanges + 1, sizeof(*r->changes));
+	c = &r->changes[r->nchanges++];
+	c->path = xstrdup(path);
+	c->pass = pass;
+	c->before = before;
+	c->after = after;
+	if (strcmp(pass, "strip") == 0) {
+		r->strip.files++;
+		r->strip.before += before;
+		r->strip.after += after;
+	}
+}
+
+void report_skip(struct report *r, const char *path, enum skip_reason why, uint64_t bytes)
+{
+	struct report_skip *s;
+
+	xgrow(&r->skips, &r->capskips, r->nskips + 1, sizeof(*r->skips));
+	s = &r->skips[r->nskips++];
+	s->path = xstrdup(path);
+	s->reason = why;
+	s->bytes = bytes;
+	if ((unsigned)why < SKIP__COUNT) {
+		r->skip[why].files++;
+		r->skip[why].bytes += bytes;
+	}
+}
+
+void report_error(struct report *r, const char *path, const char *msg)
+{
+	struct report_error *e;
+
+	xgrow(&r->errors, &r->caperrors, r->nerrors + 1, sizeof(*r->errors));
+	e = &r->errors[r->nerrors++];
+	e->path = xstrdup(path);
+	e->msg = xstrdup(msg);
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+	return strcmp(((const struct report_change *)a)->path,
+		      ((const struct report_change *)b)->path);
+}
+
+static int cmp_skip(const void *a, const void *b)
+{
+	return strcmp(((const struct report_skip *)a)->path, ((const struct report_skip *)b)->path);
+}
+
+static int cmp_error(const void *a, const void *b)
+{
+	const struct report_error *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+	return c ? c : strcmp(x->msg, y->msg);
+}
+
+void report_finish(struct report *r)
+{
+	if (r->nchanges)
+		qsort(r->changes, r->nchanges, sizeof(*r->changes), cmp_change);
+	if (r->nskips)
+		qsort(r->skips, r->nskips, sizeof(*r->skips), cmp_skip);
+	if (r->nerrors)
+		qsort(r->errors, r->nerrors, sizeof(*r->errors), cmp_error);
+}
+
+uint64_t report_saved(const struct report *r)
+{
+	uint64_t s = 0;
+	size_t i;
+
+	for (i = 0; i < r->nchanges; i++)
+		s += r->changes[i].before - r->changes[i].after;
+	return s;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 if s starts an invalid one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n, i;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void report_escape_text(struct buf *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		size_t n = utf8_len(s);
+		if (n == 1 && *s >= 0x20 && *s != 0x7f && *s != '\\') {
+			buf_addch(out, *s);
+		} else if (*s == '\\') {
+			buf_adds(out, "\\\\");
+		} else if (*s == '\n') {
+			buf_adds(out, "\\n");
+		} else if (*s == '\t') {
+			buf_adds(out, "\\t");
+		} else if (n > 1) {
+			buf_add(out, s, n);
+			s += n;
+			continue;
+		} else {
+			buf_addf(out, "\\x%02x", *s);
+		}
+		s++;
+	}
+}
+
+void report_escape_json(struct buf *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	buf_addch(out, '"');
+	while (*s) {
+		size_t n = utf8_len(s);
+		if (n > 1) {
+			buf_add(out, s, n);
+			s += n;
+			continue;
+		}
+		if (n == 0)
+			buf_addf(out, "\\udc%02x", *s);
+		else if (*s == '"')
+			buf_adds(out, "\\\"");
+		else if (*s == '\\')
+			buf_adds(out, "\\\\");
+		else if (*s == '\n')
+			buf_adds(out, "\\n");
+		else if (*s == '\t')
+			buf_adds(out, "\\t");
+		else if (*s == '\r')
+			buf_adds(out, "\\r");
+		else if (*s < 0x20 || *s == 0x7f)
+			buf_addf(out, "\\u%04x", *s);
+		else
+			buf_addch(out, *s);
+		s++;
+	}
+	buf_addch(out, '"');
+}
+
+/* Indices of the changes with the largest savings, biggest first; ties in
+ * path order.  Returns the count (at most REPORT_TOP, or all if all). */
+static size_t top_changes(const struct report *r, size_t *idx, size_t max)
+{
+	size_t n = 0, i, j;
+
+	for (i = 0; i < r->nchanges; i++) {
+		uint64_t s = r->changes[i].before - r->changes[i].after;
+		for (j = n; j > 0; j--) {
+			const struct report_change *c = &r->changes[idx[j - 1]];
+			if (c->before - c->after >= s)
+				break;
+			if (j < max)
+				idx[j] = idx[j - 1];
+		}
+		if (j < max) {
+			idx[j] = i;
+			if (n < max)
+				n++;
+		}
+	}
+	return n;
+}
+
+static void pct(char *out, size_t n, uint64_t part, uint64_t whole)
+{
+	if (!whole)
+		snprintf(out, n, "-");
+	else
+		snprintf(out, n, "%.1f%%", 100.0 * (double)part / (double)whole);
+}
+
+void report_print_table(const struct report *r, FILE *f, int verbose)
+{
+	char a[32], b[32], c[32], p[16];
+	struct buf path = BUF_INIT;
+	uint64_t saved = report_saved(r), skipped = 0;
+	size_t idx[REPORT_TOP], n, i;
+	int k;
+
+	for (k = 0; k < SKIP__COUNT; k++)
+		skipped += r->skip[k].files;
+	fprintf(f, "slim %s%s\n", SLIM_VERSION, r->dry_run ? " (dry run: nothing was changed)" : "");
+	fprintf(f, "  files seen      %10llu  (%llu regular, %llu directories, %llu symlinks, %llu other)\n",
+		(unsigned long long)r->seen, (unsigned long long)r->regular,
+		(unsigned long long)r->dirs, (unsigned long long)r->symlinks,
+		(unsigned long long)r->other);
+	fprintf(f, "  ELF files       %10llu\n", (unsigned long long)r->elf);
+	fmt_bytes(a, sizeof(a), r->strip.before);
+	fmt_bytes(b, sizeof(b), r->strip.after);
+	fprintf(f, "  %-15s %10llu  (%s -> %s)\n", r->dry_run ? "would strip" : "stripped",
+		(unsigned long long)r->strip.files, a, b);
+	fprintf(f, "  skipped         %10llu\n", (unsigned long long)skipped);
+	for (k = 1; k < SKIP__COUNT; k++) {
+		if (!r->skip[k].files)
+			continue;
+		fmt_bytes(a, sizeof(a), r->skip[k].bytes);
+		fprintf(f, "    %-44s %6llu  %10s\n", skip_reason_str((enum skip_reason)k),
+			(unsigned long long)r->skip[k].files, a);
+	}
+	fprintf(f, "  errors          %10llu\n", (unsigned long long)r->nerrors);
+	if (r->tmp_removed)
+		fprintf(f, "  temp files %s %6llu  (left by an interrupted run)\n",
+			r->dry_run ? "to remove" : "removed", (unsigned long long)r->tmp_removed);
+	fmt_bytes(a, sizeof(a), r->bytes_before);
+	fmt_bytes(b, sizeof(b), r->bytes_before - saved);
+	fmt_bytes(c, sizeof(c), saved);
+	pct(p, sizeof(p), saved, r->bytes_before);
+	fprintf(f, "  bytes           %s -> %s, %s %s (%s)\n", a, b,
+		r->dry_run ? "would save" : "saved", c, p);
+
+	n = top_changes(r, idx, REPORT_TOP);
+	if (n) {
+		fprintf(f, "\n%s\n", verbose ? "largest savings" : "largest savings (-v lists all)");
+		fprintf(f, "  %10s %10s %10s  %s\n", "saved", "before", "after", "path");
+		for (i = 0; i < n; i++) {
+			const struct report_change *ch = &r->changes[idx[i]];
+			fmt_bytes(a, sizeof(a), ch->before - ch->after);
+			fmt_bytes(b, sizeof(b), ch->before);
+			fmt_bytes(c, sizeof(c), ch->after);
+			buf_setlen(&path, 0);
+			report_escape_text(&path, ch->path);
+			fprintf(f, "  %10s %10s %10s  %s\n", a, b, c, path.p);
+		}
+	}
+	if (verbose && r->nchanges) {
+		fprintf(f, "\nchanged\n");
+		for (i = 0; i < r->nchanges; i++) {
+			const struct report_change *ch = &r->changes[i];
+			buf_setlen(&path, 0);
+			report_escape_text(&path, ch->path);
+			fprintf(f, "  %-6s %12llu -> %12llu  %s\n", ch->pass,
+				(unsigned long long)ch->before, (unsigned long long)ch->after, path.p);
+		}
+	}
+	if (verbose && r->nskips) {
+		fprintf(f, "\nskipped\n");
+		for (i = 0; i < r->nskips; i++) {
+			buf_setlen(&path, 0);
+			report_escape_text(&path, r->skips[i].path);
+			fprintf(f, "  %-44s %s\n", skip_reason_str(r->skips[i].reason), path.p);
+		}
+	}
+	buf_release(&path);
+}
+
+void report_print_errors(const struct report *r, FILE *f)
+{
+	struct buf path = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < r->nerrors; i++) {
+		buf_setlen(&path, 0);
+		report_escape_text(&path, r->errors[i].path);
+		fprintf(f, "slim: cannot process '%s': %s\n", path.p, r->errors[i].msg);
+	}
+	buf_release(&path);
+}
+
+static void json_change(struct buf *j, const struct report_change *c)
+{
+	buf_adds(j, "{\"path\": ");
+	report_escape_json(j, c->path);
+	buf_addf(j, ", \"pass\": \"%s\", \"bytes_before\": %llu, \"bytes_after\": %llu, "
+		    "\"bytes_saved\": %llu}",
+		 c->pass, (unsigned long long)c->before, (unsigned long long)c->after,
+		 (unsigned long long)(c->before - c->after));
+}
+
+void report_print_json(const struct report *r, FILE *f, int exit_status)
+{
+	struct buf j = BUF_INIT;
+	uint64_t saved = report_saved(r);
+	size_t idx[REPORT_TOP], n, i;
+	int k;
+	bool first;
+
+	buf_addf(&j, "{\n  \"schema_version\": %d,\n  \"slim_version\": \"%s\",\n",
+		 REPORT_SCHEMA_VERSION, SLIM_VERSION);
+	buf_addf(&j, "  \"dry_run\": %s,\n  \"exit_status\": %d,\n  \"roots\": [",
+		 r->dry_run ? "true" : "false", exit_status);
+	for (i = 0; i < r->nroots; i++) {
+		if (i)
+			buf_adds(&j, ", ");
+		report_escape_json(&j, r->roots[i]);
+	}
+	buf_adds(&j, "],\n");
+	buf_addf(&j,
+		 "  \"totals\": {\"files_seen\": %llu, \"regular_files\": %llu, "
+		 "\"directories\": %llu, \"symlinks\": %llu, \"other\": %llu, "
+		 "\"elf_files\": %llu, \"errors\": %zu, \"temp_files_removed\": %llu, "
+		 "\"bytes_before\": %llu, \"bytes_after\": %llu, \"bytes_saved\": %llu},\n",
+		 (unsigned long long)r->seen, (unsigned long long)r->regular,
+		 (unsigned long long)r->dirs, (unsigned long long)r->symlinks,
+		 (unsigned long long)r->other, (unsigned long long)r->elf, r->nerrors,
+		 (unsigned long long)r->tmp_removed, (unsigned long long)r->bytes_before,
+		 (unsigned long long)(r->bytes_before - saved), (unsigned long long)saved);
+	buf_addf(&j,
+		 "  \"passes\": {\"strip\": {\"files_changed\": %llu, \"bytes_before\": %llu, "
+		 "\"bytes_after\": %llu, \"bytes_saved\": %llu}},\n",
+		 (unsigned long long)r->strip.files, (unsigned long long)r->strip.before,
+		 (unsigned long long)r->strip.after,
+		 (unsigned long long)(r->strip.before - r->strip.after));
+	buf_adds(&j, "  \"skipped\": {");
+	first = true;
+	for (k = 1; k < SKIP__COUNT; k++) {
+		if (!r->skip[k].files)
+			continue;
+		buf_addf(&j, "%s\"%s\": {\"files\": %llu, \"bytes\": %llu}", first ? "" : ", ",
+			 skip_reason_id((enum skip_reason)k), (unsigned long long)r->skip[k].files,
+			 (unsigned long long)r->skip[k].bytes);
+		first = false;
+	}
+	buf_adds(&j, "},\n  \"largest_savings\": [");
+	n = top_changes(r, idx, REPORT_TOP);
+	for (i = 0; i < n; i++) {
+		buf_adds(&j, i ? ",\n    " : "\n    ");
+		json_change(&j, &r->changes[idx[i]]);
+	}
+	buf_adds(&j, n ? "\n  ],\n  \"changes\": [" : "],\n  \"changes\": [");
+	for (i = 0; i < r->nchanges; i++) {
+		buf_adds(&j, i ? ",\n    " : "\n    ");
+		json_change(&j, &r->changes[i]);
+	}
+	buf_adds(&j, r->nchanges ? "\n  ],\n  \"skips\": [" : "],\n  \"skips\": [");
+	for (i = 0; i < r->nskips; i++) {
+		buf_adds(&j, i ? ",\n    " : "\n    ");
+		buf_adds(&j, "{\"path\": ");
+		report_escape_json(&j, r->skips[i].path);
+		buf_addf(&j, ", \"reason\": \"%s\", \"bytes\": %llu}",
+			 skip_reason_id(r->skips[i].reason), (unsigned long long)r->skips[i].bytes);
+	}
+	buf_adds(&j, r->nskips ? "\n  ],\n  \"errors\": [" : "],\n  \"errors\": [");
+	for (i = 0; i < r->nerrors; i++) {
+		buf_adds(&j, i ? ",\n    " : "\n    ");
+		buf_adds(&j, "{\"path\": ");
+		report_escape_json(&j, r->errors[i].path);
+		buf_adds(&j, ", \"message\": ");
+		report_escape_json(&j, r->errors[i].msg);
+		buf_adds(&j, "}");
+	}
+	buf_adds(&j, r->nerrors ? "\n  ]\n}\n" : "]\n}\n");
+	fwrite(j.p, 1, j.len, f);
+	buf_release(&j);
+}

@@ -1,0 +1,460 @@
+/* run.c - directory mode: walk a tree, strip what can be stripped, commit
+ * in place (or nothing, for a dry run), and fill the report.
+ *
+ * The walk records every regular file (a small record each); names that
+ * share an inode become one work item.  Worker threads process the items;
+ * each keeps its results in its own record, and the report is filled from
+ * the records in walk order afterwards, so the output does not depend on
+ * the number of threads.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "pool.h"
+#include "walk.h"
+
+#define NONE ((size_t)-1)
+
+enum rec_state { R_OTHER = 0, R_CHANGED, R_SKIPPED, R_ERROR, R_FOLLOWER };
+
+struct rec {
+	char *path; /* relative to the root */
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+	nlink_t nlink;
+	size_t next_link; /* next name of the same inode, or NONE */
+	bool candidate;   /* ELF or archive */
+	enum rec_state state;
+	enum skip_reason reason;
+	uint64_t after;
+	char *msg;        /* error message */
+};
+
+struct run {
+	const struct slim_opts *o;
+	struct report *rep;
+	int rootfd;
+	const char *display_root; /* "" when paths are shown as they are */
+	struct rec *recs;
+	size_t nrecs, caprecs;
+	size_t *work; /* indices of records to process */
+	size_t nwork;
+	atomic_size_t done;
+	atomic_ullong saved;
+	struct buf disp;
+	bool single; /* root is one file */
+};
+
+static void display_path(const struct run *r, struct buf *out, const char *rel)
+{
+	buf_setlen(out, 0);
+	if (r->single) {
+		buf_adds(out, r->display_root);
+		return;
+	}
+	if (*r->display_root) {
+		buf_adds(out, r->display_root);
+		if (out->len && out->p[out->len - 1] != '/')
+			buf_addch(out, '/');
+	}
+	buf_adds(out, rel);
+}
+
+static void walk_error(void *ctx, const char *relpath, const char *what, int errnum)
+{
+	struct run *r = ctx;
+	struct buf msg = BUF_INIT;
+
+	display_path(r, &r->disp, relpath);
+	buf_addf(&msg, "%s: %s", what, strerror(errnum));
+	report_error(r->rep, r->disp.p, msg.p);
+	buf_release(&msg);
+}
+
+static void add_rec(struct run *r, const char *rel, const struct stat *st)
+{
+	struct rec *x;
+
+	xgrow(&r->recs, &r->caprecs, r->nrecs + 1, sizeof(*r->recs));
+	x = &r->recs[r->nrecs++];
+	memset(x, 0, sizeof(*x));
+	x->path = xstrdup(rel);
+	x->dev = st->st_dev;
+	x->ino = st->st_ino;
+	x->size = (uint64_t)st->st_size;
+	x->nlink = st->st_nlink;
+	x->next_link = NONE;
+}
+
+static enum walk_action visit(void *ctx, const struct walk_entry *e)
+{
+	struct run *r = ctx;
+	mode_t m = e->st->st_mode;
+
+	r->rep->seen++;
+	if (S_ISDIR(m)) {
+		r->rep->dirs++;
+		return WALK_CONTINUE;
+	}
+	if (S_ISLNK(m)) {
+		r->rep->symlinks++;
+		return WALK_CONTINUE;
+	}
+	if (!S_ISREG(m)) {
+		r->rep->other++; /* devices, fifos, sockets: left alone */
+		return WALK_CONTINUE;
+	}
+	if (fsu_is_tmpname(e->name)) {
+		/* left by a run that was killed: never a user's file */
+		r->rep->seen--;
+		r->rep->tmp_removed++;
+		if (!r->o->dry_run && unlinkat(e->dirfd, e->name, 0) != 0)
+			walk_error(r, e->relpath, "cannot remove temporary file", errno);
+		return WALK_CONTINUE;
+	}
+	r->rep->regular++;
+	add_rec(r, e->relpath, e->st);
+	return WALK_CONTINUE;
+}
+
+static int cmp_inode(const void *a, const void *b, void *ctx)
+{
+	const struct rec *recs = ctx;
+	const struct rec *x = &recs[*(const size_t *)a], *y = &recs[*(const size_t *)b];
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* Chain the names of each multiply-linked inode; the first name in walk
+ * order leads.  Build the work list of leaders. */
+static void group_links(struct run *r)
+{
+	size_t *ix = NULL, n = 0, i, j;
+
+	for (i = 0; i < r->nrecs; i++)
+		if (r->recs[i].nlink > 1)
+			n++;
+	if (n) {
+		ix = xmalloc(n * sizeof(*ix));
+		for (i = 0, j = 0; i < r->nrecs; i++)
+			if (r->recs[i].nlink > 1)
+				ix[j++] = i;
+		qsort_r(ix, n, sizeof(*ix), cmp_inode, r->recs);
+		for (i = 1; i < n; i++) {
+			struct rec *p = &r->recs[ix[i - 1]], *c = &r->recs[ix[i]];
+			if (p->dev == c->dev && p->ino == c->ino) {
+				p->next_link = ix[i];
+				c->state = R_FOLLOWER;
+			}
+		}
+		free(ix);
+	}
+	r->work = xmalloc((r->nrecs ? r->nrecs : 1) * sizeof(*r->work));
+	r->nwork = 0;
+	for (i = 0; i < r->nrecs; i++) {
+		if (r->recs[i].state == R_FOLLOWER)
+			continue;
+		r->rep->bytes_before += r->recs[i].size;
+		if (r->recs[i].size >= 8)
+			r->work[r->nwork++] = i;
+	}
+}
+
+static size_t count_names(const struct run *r, size_t i)
+{
+	size_t n = 0;
+
+	for (; i != NONE; i = r->recs[i].next_link)
+		n++;
+	return n;
+}
+
+static bool looks_like_library(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	return (n > 2 && strcmp(base + n - 2, ".a") == 0) ||
+	       (n > 3 && strcmp(base + n - 3, ".so") == 0) || strstr(base, ".so.") != NULL;
+}
+
+/* Paths of separate debug files, which must never be stripped. */
+static bool debug_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	return strncmp(path, "usr/lib/debug/", 14) == 0 || strstr(path, "/usr/lib/debug/") ||
+	       (n > 6 && strcmp(path + n - 6, ".debug") == 0);
+}
+
+static void set_error(struct rec *x, const char *fmt, ...) SLIM_PRINTF(2, 3);
+static void set_error(struct rec *x, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	x->state = R_ERROR;
+	free(x->msg);
+	x->msg = buf_detach(&b, NULL);
+}
+
+/* Point every other name of x's inode at the new file. */
+static void relink_followers(struct run *r, struct rec *x, int dirfd, const char *base)
+{
+	size_t k;
+
+	for (k = x->next_link; k != NONE; k = r->recs[k].next_link) {
+		struct rec *f = &r->recs[k];
+		struct err e = ERR_INIT;
+		const char *fbase;
+		int fdir = fsu_open_parent(r->rootfd, f->path, &fbase, r->o->xdev);
+
+		if (fdir < 0) {
+			set_error(f, "cannot open directory to relink: %s", strerror(errno));
+			continue;
+		}
+		if (fsu_relink(dirfd, base, fdir, fbase, f->ino, &e) != 0)
+			set_error(f, "%s", e.msg);
+		err_release(&e);
+		close(fdir);
+	}
+}
+
+static void process(void *ctx, size_t wi)
+{
+	struct run *r = ctx;
+	struct rec *x = &r->recs[r->work[wi]];
+	struct strip_result sr = STRIP_RESULT_INIT;
+	struct err e = ERR_INIT;
+	unsigned char head[8], *data = NULL;
+	const char *base;
+	struct stat st;
+	int dirfd, fd = -1;
+	ssize_t k;
+
+	dirfd = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
+	if (dirfd < 0) {
+		set_error(x, "cannot open its directory: %s", strerror(errno));
+		goto out;
+	}
+	fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		set_error(x, "cannot open: %s", errno == ENOENT ? "file vanished" : strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != x->ino ||
+	    st.st_dev != x->dev) {
+		set_error(x, "%s", "file was replaced during the run");
+		goto out;
+	}
+	x->size = (uint64_t)st.st_size;
+	k = pread(fd, head, sizeof(head), 0);
+	if (k < 0) {
+		set_error(x, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	if (!strip_candidate(head, (size_t)k)) {
+		if (looks_like_library(x->path)) {
+			x->state = R_SKIPPED;
+			x->reason = SKIP_NOT_ELF;
+		}
+		goto out;
+	}
+	x->candidate = true;
+	if (debug_path(x->path)) {
+		x->state = R_SKIPPED;
+		x->reason = SKIP_DEBUG_FILE;
+		goto out;
+	}
+	if (fsu_read_all(fd, (size_t)st.st_size, &data, &e) != 0) {
+		set_error(x, "%s", e.msg);
+		goto out;
+	}
+	switch (strip_buffer(data, (size_t)st.st_size, &r->o->strip, &sr)) {
+	case STRIP_SKIPPED:
+		x->state = R_SKIPPED;
+		x->reason = sr.reason;
+		goto out;
+	case STRIP_FAILED:
+		set_error(x, "%s", sr.err.msg);
+		goto out;
+	case STRIP_CHANGED:
+		break;
+	}
+	/* Rewriting would split links we cannot see: leave it whole. */
+	if (st.st_nlink > count_names(r, (size_t)(x - r->recs))) {
+		x->state = R_SKIPPED;
+		x->reason = SKIP_LINKS_OUTSIDE;
+		goto out;
+	}
+	free(data);
+	data = NULL;
+	if (!r->o->dry_run) {
+		if (fsu_replace(dirfd, base, fd, &st, sr.out, sr.outlen, &e) != 0) {
+			set_error(x, "%s", e.msg);
+			goto out;
+		}
+		relink_followers(r, x, dirfd, base);
+	}
+	x->state = R_CHANGED;
+	x->after = sr.outlen;
+	atomic_fetch_add(&r->saved, (unsigned long long)(x->size - x->after));
+out:
+	free(data);
+	strip_result_release(&sr);
+	err_release(&e);
+	if (fd >= 0)
+		close(fd);
+	if (dirfd >= 0)
+		close(dirfd);
+	atomic_fetch_add(&r->done, 1);
+}
+
+static void tick(void *ctx)
+{
+	struct run *r = ctx;
+	char saved[32];
+
+	fmt_bytes(saved, sizeof(saved), atomic_load(&r->saved));
+	fprintf(stderr, "\rslim: %zu/%zu files, %s %s ", atomic_load(&r->done), r->nwork,
+		saved, r->o->dry_run ? "to save" : "saved");
+	fflush(stderr);
+}
+
+static void collect(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrecs; i++) {
+		struct rec *x = &r->recs[i];
+
+		display_path(r, &r->disp, x->path);
+		if (x->candidate)
+			r->rep->elf++;
+		switch (x->state) {
+		case R_CHANGED:
+			report_change(r->rep, r->disp.p, "strip", x->size, x->after);
+			break;
+		case R_SKIPPED:
+			report_skip(r->rep, r->disp.p, x->reason, x->size);
+			break;
+		case R_ERROR:
+			report_error(r->rep, r->disp.p, x->msg);
+			break;
+		case R_OTHER:
+		case R_FOLLOWER:
+			break;
+		}
+	}
+}
+
+static void run_release(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrecs; i++) {
+		free(r->recs[i].path);
+		free(r->recs[i].msg);
+	}
+	free(r->recs);
+	free(r->work);
+	buf_release(&r->disp);
+}
+
+static void run_records(struct run *r)
+{
+	group_links(r);
+	pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL);
+	if (r->o->progress && r->nwork)
+		fprintf(stderr, "\r\033[K");
+	collect(r);
+}
+
+/* Open the directory of a one-file root and record the file. */
+static int run_single(struct run *r, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char *dir;
+	int dfd;
+
+	if (slash == path)
+		dir = xstrdup("/");
+	else if (slash)
+		dir = strndup(path, (size_t)(slash - path));
+	else
+		dir = xstrdup(".");
+	if (!dir)
+		dir = xstrdup(".");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dfd < 0)
+		return -1;
+	r->rootfd = dfd;
+	if (fstatat(dfd, slash ? slash + 1 : path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode)) {
+		close(dfd);
+		errno = ENOENT;
+		return -1;
+	}
+	r->single = true;
+	r->rep->seen++;
+	r->rep->regular++;
+	add_rec(r, slash ? slash + 1 : path, &st);
+	return 0;
+}
+
+int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
+{
+	struct run r = { .o = o, .rep = rep, .rootfd = -1, .disp = BUF_INIT };
+	struct walk_opts wo = { .xdev = o->xdev, .visit = visit, .error = walk_error, .ctx = &r };
+	struct stat st;
+
+	atomic_init(&r.done, 0);
+	atomic_init(&r.saved, 0);
+	report_add_root(rep, root);
+	r.display_root = strcmp(root, ".") == 0 ? "" : root;
+	if (stat(root, &st) != 0) {
+		report_error(rep, root, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if (run_single(&r, root) != 0) {
+			report_error(rep, root, strerror(errno));
+			return -1;
+		}
+	} else if (S_ISDIR(st.st_mode)) {
+		r.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (r.rootfd < 0) {
+			report_error(rep, root, strerror(errno));
+			return -1;
+		}
+		walk_tree(r.rootfd, &wo);
+	} else {
+		report_error(rep, root, "not a directory or regular file");
+		return -1;
+	}
+	run_records(&r);
+	close(r.rootfd);
+	run_release(&r);
+	return 0;
+}
