@@ -1,0 +1,92 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "testutil.h"
+
+static char *esc_json(const char *s)
+{
+	struct buf b = BUF_INIT;
+	report_escape_json(&b, s);
+	return buf_detach(&b, NULL);
+}
+
+static char *esc_text(const char *s)
+{
+	struct buf b = BUF_INIT;
+	report_escape_text(&b, s);
+	return buf_detach(&b, NULL);
+}
+
+START_TEST(json_escapes)
+{
+	char *s;
+
+	s = esc_json("a\"b\\c\nd\x01");
+	ck_assert_str_eq(s, "\"a\\\"b\\\\c\\nd\\u0001\"");
+	free(s);
+	s = esc_json("caf\xc3\xa9"); /* valid UTF-8 passes */
+	ck_assert_str_eq(s, "\"caf\xc3\xa9\"");
+	free(s);
+	s = esc_json("bad\xff\xc3("); /* invalid bytes: surrogateescape */
+	ck_assert_str_eq(s, "\"bad\\udcff\\udcc3(\"");
+	free(s);
+	s = esc_json("\xed\xa0\x80"); /* encoded surrogate is invalid */
+	ck_assert_str_eq(s, "\"\\udced\\udca0\\udc80\"");
+	free(s);
+}
+END_TEST
+
+START_TEST(text_escapes)
+{
+	char *s = esc_text("a\nb\\c\xff\xc3\xa9");
+
+	ck_assert_str_eq(s, "a\\nb\\\\c\\xff\xc3\xa9");
+	free(s);
+}
+END_TEST
+
+START_TEST(sorted_and_top)
+{
+	struct report r;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	report_init(&r, false);
+	for (i = 0; i < 15; i++) {
+		char p[16];
+		snprintf(p, sizeof(p), "f%02d", 14 - i);
+		report_change(&r, p, "strip", 1000, (uint64_t)(1000 - i * 10));
+	}
+	report_skip(&r, "z", SKIP_STRIPPED, 7);
+	report_skip(&r, "a", SKIP_STRIPPED, 5);
+	report_finish(&r);
+	ck_assert_str_eq(r.changes[0].path, "f00");
+	ck_assert_str_eq(r.skips[0].path, "a");
+	ck_assert_uint_eq(r.strip.files, 15);
+	ck_assert_uint_eq(report_saved(&r), 10 * (14 * 15 / 2));
+	ck_assert_uint_eq(r.skip[SKIP_STRIPPED].bytes, 12);
+	f = open_memstream(&out, &len);
+	report_print_json(&r, f, 0);
+	fclose(f);
+	/* the largest saving (f00: 140 bytes) comes first */
+	ck_assert_ptr_nonnull(strstr(out, "\"largest_savings\": [\n    {\"path\": \"f00\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"bytes_saved\": 1050}"));
+	free(out);
+	report_release(&r);
+}
+END_TEST
+
+Suite *report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *t = tcase_create("report");
+
+	tcase_add_test(t, json_escapes);
+	tcase_add_test(t, text_escapes);
+	tcase_add_test(t, sorted_and_top);
+	suite_add_tcase(s, t);
+	return s;
+}

@@ -1,0 +1,84 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "util.h"
+
+START_TEST(buf_grows_and_terminates)
+{
+	struct buf b = BUF_INIT;
+	int i;
+
+	ck_assert_ptr_nonnull(b.p);
+	ck_assert_str_eq(b.p, "");
+	for (i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	ck_assert_uint_eq(b.len, strlen(b.p));
+	ck_assert(strncmp(b.p, "0,1,2,", 6) == 0);
+	ck_assert(strcmp(b.p + b.len - 4, "999,") == 0);
+	buf_setlen(&b, 2);
+	ck_assert_str_eq(b.p, "0,");
+	buf_release(&b);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_str_eq(b.p, "");
+}
+END_TEST
+
+START_TEST(buf_detach_empty_is_owned)
+{
+	struct buf b = BUF_INIT;
+	size_t n = 99;
+	char *p = buf_detach(&b, &n);
+
+	ck_assert_uint_eq(n, 0);
+	ck_assert_str_eq(p, "");
+	free(p); /* must be a real allocation */
+	buf_add(&b, "ab\0c", 4);
+	ck_assert_uint_eq(b.len, 4);
+	ck_assert(memcmp(b.p, "ab\0c", 5) == 0);
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(err_keeps_last_message)
+{
+	struct err e = ERR_INIT;
+
+	err_set(&e, "first %d", 1);
+	err_errno(&e, 2, "cannot open '%s'", "x");
+	ck_assert_str_eq(e.msg, "cannot open 'x': No such file or directory");
+	ck_assert_int_eq(e.code, 2);
+	err_release(&e);
+	ck_assert_ptr_null(e.msg);
+}
+END_TEST
+
+START_TEST(align_and_bytes)
+{
+	char s[32];
+
+	ck_assert_uint_eq(align_up(0, 8), 0);
+	ck_assert_uint_eq(align_up(9, 8), 16);
+	ck_assert_uint_eq(align_up(9, 0), 9);
+	ck_assert_uint_eq(align_up(9, 1), 9);
+	fmt_bytes(s, sizeof(s), 1023);
+	ck_assert_str_eq(s, "1023 B");
+	fmt_bytes(s, sizeof(s), 1536);
+	ck_assert_str_eq(s, "1.5 KiB");
+	fmt_bytes(s, sizeof(s), 5ull << 30);
+	ck_assert_str_eq(s, "5.0 GiB");
+}
+END_TEST
+
+Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *t = tcase_create("util");
+
+	tcase_add_test(t, buf_grows_and_terminates);
+	tcase_add_test(t, buf_detach_empty_is_owned);
+	tcase_add_test(t, err_keeps_last_message);
+	tcase_add_test(t, align_and_bytes);
+	suite_add_tcase(s, t);
+	return s;
+}
