@@ -197,6 +197,8 @@ static enum strip_verdict img_load(struct img *m, const struct strip_opts *o,
 	}
 	if (m->eh.e_shoff == 0)
 		return skip(r, SKIP_NO_SHDRS);
+	if (!fits(m->eh.e_shoff, m->eh.e_shentsize, m->n))
+		return fail(r, "%s", "truncated: section header table extends past end of file");
 	if (elf_getshdrnum(m->elf, &m->shnum) != 0)
 		return fail(r, "cannot read section count: %s", elf_errmsg(-1));
 	if (elf_getshdrstrndx(m->elf, &m->shstrndx) != 0)

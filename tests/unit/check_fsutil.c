@@ -1,0 +1,164 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "testutil.h"
+
+static char *dir;
+static int dfd;
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(tu_sh("cd '%s' && mkdir -p a/b && echo hi > a/b/f && "
+			       "ln -s b a/lb && ln -s /etc a/out && echo x > top", dir), 0);
+}
+
+static void teardown(void)
+{
+	close(dfd);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+START_TEST(open_beneath_refuses_links_and_escapes)
+{
+	int fd = fsu_open_beneath(dfd, "a/b/f", O_RDONLY, false);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_lt(fsu_open_beneath(dfd, "a/lb/f", O_RDONLY, false), 0);
+	ck_assert_int_lt(fsu_open_beneath(dfd, "a/out/passwd", O_RDONLY, false), 0);
+	ck_assert_int_lt(fsu_open_beneath(dfd, "a/../../etc/passwd", O_RDONLY, false), 0);
+	ck_assert_int_lt(fsu_open_beneath(dfd, "/etc/passwd", O_RDONLY, false), 0);
+	ck_assert_int_lt(fsu_open_beneath(dfd, "a/lb", O_RDONLY, false), 0);
+}
+END_TEST
+
+START_TEST(open_parent_gives_base)
+{
+	const char *base;
+	int fd = fsu_open_parent(dfd, "a/b/f", &base, false);
+	struct stat st;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(base, "f");
+	ck_assert_int_eq(fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	close(fd);
+	fd = fsu_open_parent(dfd, "top", &base, false);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(base, "top");
+	close(fd);
+}
+END_TEST
+
+START_TEST(replace_keeps_metadata)
+{
+	struct stat st, after;
+	struct err e = ERR_INIT;
+	struct timespec ts[2] = { { 1000000, 5 }, { 2000000, 7 } };
+	char val[16];
+	int fd, running_as_root = geteuid() == 0;
+	size_t n;
+	unsigned char *data;
+	char path[4096];
+
+	fd = openat(dfd, "top", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchmod(fd, 04751), 0);
+	if (running_as_root)
+		ck_assert_int_eq(fchown(fd, 1234, 5678), 0);
+	ck_assert_int_eq(fchmod(fd, 04751), 0); /* chown cleared setuid */
+	ck_assert_int_eq(fsetxattr(fd, "user.test", "hello", 5, 0), 0);
+	ck_assert_int_eq(futimens(fd, ts), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(fsu_replace(dfd, "top", fd, &st, "new content\n", 12, &e), 0);
+	close(fd);
+	ck_assert_int_eq(fstatat(dfd, "top", &after, 0), 0);
+	ck_assert_uint_eq(after.st_mode & 07777, 04751);
+	ck_assert_uint_eq(after.st_uid, st.st_uid);
+	ck_assert_uint_eq(after.st_gid, st.st_gid);
+	ck_assert_int_eq(after.st_mtim.tv_sec, 2000000);
+	ck_assert_int_eq(after.st_mtim.tv_nsec, 7);
+	ck_assert_uint_ne(after.st_ino, st.st_ino);
+	snprintf(path, sizeof(path), "%s/top", dir);
+	ck_assert_int_eq(getxattr(path, "user.test", val, sizeof(val)), 5);
+	ck_assert(memcmp(val, "hello", 5) == 0);
+	data = tu_read(path, &n);
+	ck_assert_uint_eq(n, 12);
+	ck_assert(memcmp(data, "new content\n", 12) == 0);
+	free(data);
+	/* no temp file left behind */
+	ck_assert_int_eq(tu_sh("test -z \"$(ls -A '%s' | grep '^\\.slim-')\"", dir), 0);
+}
+END_TEST
+
+START_TEST(replace_refuses_changed_file)
+{
+	struct stat st;
+	struct err e = ERR_INIT;
+	int fd = openat(dfd, "top", O_RDWR);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(write(fd, "grown!", 6), 6); /* changes size and mtime */
+	ck_assert_int_eq(fsu_replace(dfd, "top", fd, &st, "z", 1, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "changed"));
+	err_release(&e);
+	close(fd);
+	ck_assert_int_eq(tu_sh("test \"$(cat '%s/top')\" = grown!", dir), 0);
+	ck_assert_int_eq(tu_sh("test -z \"$(ls -A '%s' | grep '^\\.slim-')\"", dir), 0);
+}
+END_TEST
+
+START_TEST(relink_makes_hard_link)
+{
+	struct stat a, b;
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(fstatat(dfd, "top", &b, 0), 0);
+	ck_assert_int_eq(fsu_relink(dfd, "a/b/f", dfd, "top", b.st_ino, &e), 0);
+	ck_assert_int_eq(fstatat(dfd, "a/b/f", &a, 0), 0);
+	ck_assert_int_eq(fstatat(dfd, "top", &b, 0), 0);
+	ck_assert_uint_eq(a.st_ino, b.st_ino);
+	ck_assert_uint_eq(a.st_nlink, 2);
+	/* a stale inode number is refused */
+	ck_assert_int_eq(fsu_relink(dfd, "a/b/f", dfd, "top", a.st_ino + 12345, &e), -1);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(tmpname_pattern)
+{
+	ck_assert(fsu_is_tmpname(".slim-0123456789abcdef.tmp"));
+	ck_assert(!fsu_is_tmpname(".slim-0123456789abcdeg.tmp"));
+	ck_assert(!fsu_is_tmpname(".slim-0123456789abcdef.tm"));
+	ck_assert(!fsu_is_tmpname("slim-0123456789abcdef.tmp"));
+	ck_assert(!fsu_is_tmpname(".slim-.tmp"));
+}
+END_TEST
+
+Suite *fsutil_suite(void)
+{
+	Suite *s = suite_create("fsutil");
+	TCase *t = tcase_create("fsutil");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, open_beneath_refuses_links_and_escapes);
+	tcase_add_test(t, open_parent_gives_base);
+	tcase_add_test(t, replace_keeps_metadata);
+	tcase_add_test(t, replace_refuses_changed_file);
+	tcase_add_test(t, relink_makes_hard_link);
+	tcase_add_test(t, tmpname_pattern);
+	suite_add_tcase(s, t);
+	return s;
+}
