@@ -248,15 +248,10 @@ static void process(void *ctx, size_t wi)
 	unsigned char head[8], *data = NULL;
 	const char *base;
 	struct stat st;
-	int dirfd, fd = -1;
+	int dirfd = -1, fd;
 	ssize_t k;
 
-	dirfd = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
-	if (dirfd < 0) {
-		set_error(x, "cannot open its directory: %s", strerror(errno));
-		goto out;
-	}
-	fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = fsu_open_beneath(r->rootfd, x->path, O_RDONLY | O_NONBLOCK, r->o->xdev);
 	if (fd < 0) {
 		set_error(x, "cannot open: %s", errno == ENOENT ? "file vanished" : strerror(errno));
 		goto out;
@@ -309,6 +304,11 @@ static void process(void *ctx, size_t wi)
 	free(data);
 	data = NULL;
 	if (!r->o->dry_run) {
+		dirfd = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
+		if (dirfd < 0) {
+			set_error(x, "cannot open its directory: %s", strerror(errno));
+			goto out;
+		}
 		if (fsu_replace(dirfd, base, fd, &st, sr.out, sr.outlen, &e) != 0) {
 			set_error(x, "%s", e.msg);
 			goto out;
