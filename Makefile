@@ -32,23 +32,30 @@ TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld \
 all: slim
 
 # ---- release build -------------------------------------------------------
-build/rel/%.o: src/%.c $(HDR)
+Q = $(if $(V),,@)
+
+build/rel/%.o: src/%.c $(HDR) src/elfimg.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 slim: $(SRC:src/%.c=build/rel/%.o) build/rel/main.o
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # ---- sanitizer build, used by every test ---------------------------------
-build/san/%.o: src/%.c $(HDR)
+build/san/%.o: src/%.c $(HDR) src/elfimg.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
 build/san/slim: $(SRC:src/%.c=build/san/%.o) build/san/main.o
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 build/san/unit: $(TESTS_UNIT) $(SRC:src/%.c=build/san/%.o) tests/unit/testutil.h
-	$(CC) $(BASE_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ $(TESTS_UNIT) \
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ $(TESTS_UNIT) \
 	    $(SRC:src/%.c=build/san/%.o) $(LIBS) $$(pkg-config --libs check)
 
 build/loadcmp: tests/tools/loadcmp.c

@@ -47,9 +47,10 @@ struct report {
 	struct {
 		uint64_t files, before, after;
 	} strip;
-	struct {
-		uint64_t files, bytes;
-	} skip[SKIP__COUNT];
+	struct skip_count skip[SKIP__COUNT];
+	/* static archives looked into, and what happened to their members */
+	uint64_t archives, archives_stripped;
+	struct strip_members members;
 
 	struct report_change *changes;
 	size_t nchanges, capchanges;
@@ -67,6 +68,8 @@ void report_change(struct report *r, const char *path, const char *pass, uint64_
 		   uint64_t after);
 void report_skip(struct report *r, const char *path, enum skip_reason why, uint64_t bytes);
 void report_error(struct report *r, const char *path, const char *msg);
+/* Add the member counts of one archive (stripped or not). */
+void report_archive(struct report *r, const struct strip_members *m, bool stripped);
 
 /* Sort records into path order; call once before printing. */
 void report_finish(struct report *r);

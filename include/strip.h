@@ -11,6 +11,7 @@
 #ifndef SLIM_STRIP_H
 #define SLIM_STRIP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,6 @@ enum skip_reason {
 	SKIP_NONE = 0,
 	SKIP_STRIPPED,       /* nothing to remove */
 	SKIP_NOT_ELF,        /* named like a library but not ELF (ld script) */
-	SKIP_ARCHIVE,        /* static archive: not handled yet */
 	SKIP_THIN_ARCHIVE,   /* !<thin> archive: members live elsewhere */
 	SKIP_OBJECT,         /* ET_REL object outside an archive */
 	SKIP_ELF_TYPE,       /* ET_CORE, ET_NONE, OS/processor types */
@@ -33,6 +33,9 @@ enum skip_reason {
 	SKIP_LINKED,         /* a kept section refers to a removable one */
 	SKIP_NOT_SMALLER,    /* output would not be smaller */
 	SKIP_LINKS_OUTSIDE,  /* hard links outside the tree would be split */
+	SKIP_LTO,            /* GCC LTO IR or LLVM bitcode: kept byte for byte */
+	SKIP_AR_FORMAT,      /* BSD or unknown archive format */
+	SKIP_FAILED,         /* archive member that could not be stripped: kept */
 	SKIP__COUNT
 };
 
@@ -51,14 +54,27 @@ struct strip_opts {
 	int strip_objects; /* strip a standalone ET_REL (default: skip) */
 };
 
+struct skip_count {
+	uint64_t files, bytes;
+};
+
+/* What happened to the members of a static archive. */
+struct strip_members {
+	uint64_t members;                 /* ordinary members (no armap, no name table) */
+	uint64_t stripped, before, after; /* members that got smaller */
+	struct skip_count skip[SKIP__COUNT]; /* members kept byte for byte, by reason */
+};
+
 struct strip_result {
 	enum strip_verdict verdict;
 	enum skip_reason reason;
 	unsigned char *out; /* malloc'd; caller frees with strip_result_release */
 	size_t outlen;
 	struct err err;
+	bool archive;       /* the input was an ar archive: ar is filled */
+	struct strip_members ar;
 };
-#define STRIP_RESULT_INIT { STRIP_SKIPPED, SKIP_NONE, NULL, 0, ERR_INIT }
+#define STRIP_RESULT_INIT { .verdict = STRIP_SKIPPED }
 
 /* Call once before any other function here (sets the libelf version). */
 void strip_init(void);

@@ -12,6 +12,8 @@
 #include "run.h"
 #include "slim.h"
 
+enum { OPT_JSON = 256, OPT_STRIP_OBJECTS };
+
 /* One table drives getopt_long and --help. */
 static const struct opt {
 	const char *name;
@@ -21,9 +23,10 @@ static const struct opt {
 	const char *help;
 } opts[] = {
 	{ "dry-run", 'n', no_argument, NULL, "report what would be saved; change nothing" },
-	{ "json", 'J', no_argument, NULL, "print the report as JSON (schema in README)" },
+	{ "json", OPT_JSON, no_argument, NULL, "print the report as JSON (schema in README)" },
 	{ "jobs", 'j', required_argument, "N", "worker threads (default: online CPUs)" },
 	{ "one-file-system", 'x', no_argument, NULL, "stay on the file system of each root" },
+	{ "strip-objects", OPT_STRIP_OBJECTS, no_argument, NULL, "also strip standalone .o files (never .ko)" },
 	{ "quiet", 'q', no_argument, NULL, "print no report and no progress" },
 	{ "verbose", 'v', no_argument, NULL, "list every changed and skipped file" },
 	{ "help", 'h', no_argument, NULL, "show this help and exit" },
@@ -36,7 +39,8 @@ static void usage(FILE *f)
 
 	fprintf(f, "Usage: slim [OPTION]... PATH...\n"
 		   "Make container images smaller: strip unneeded symbols from the ELF\n"
-		   "files under each PATH (a directory or a file), in place.\n\n");
+		   "files and static archives under each PATH (a directory or a file),\n"
+		   "in place.\n\n");
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		char left[64];
 		if (opts[i].key < 128)
@@ -87,7 +91,7 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 		lo[i].has_arg = opts[i].has_arg;
 		lo[i].flag = NULL;
 		lo[i].val = opts[i].key;
-		if (opts[i].key < 128 && opts[i].key != 'J') {
+		if (opts[i].key < 128) {
 			*p++ = (char)opts[i].key;
 			if (opts[i].has_arg == required_argument)
 				*p++ = ':';
@@ -102,9 +106,10 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->dry_run = true; break;
-		case 'J': o->json = true; break;
+		case OPT_JSON: o->json = true; break;
 		case 'j': o->jobs = parse_jobs(optarg); break;
 		case 'x': o->xdev = true; break;
+		case OPT_STRIP_OBJECTS: o->strip.strip_objects = 1; break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(EXIT_OK);

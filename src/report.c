@@ -81,6 +81,22 @@ void report_error(struct report *r, const char *path, const char *msg)
 	e->msg = xstrdup(msg);
 }
 
+void report_archive(struct report *r, const struct strip_members *m, bool stripped)
+{
+	int k;
+
+	r->archives++;
+	r->archives_stripped += stripped;
+	r->members.members += m->members;
+	r->members.stripped += m->stripped;
+	r->members.before += m->before;
+	r->members.after += m->after;
+	for (k = 0; k < SKIP__COUNT; k++) {
+		r->members.skip[k].files += m->skip[k].files;
+		r->members.skip[k].bytes += m->skip[k].bytes;
+	}
+}
+
 static int cmp_change(const void *a, const void *b)
 {
 	return strcmp(((const struct report_change *)a)->path,
@@ -269,6 +285,21 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 		fprintf(f, "    %-44s %6llu  %10s\n", skip_reason_str((enum skip_reason)k),
 			(unsigned long long)r->skip[k].files, a);
 	}
+	if (r->archives) {
+		fmt_bytes(a, sizeof(a), r->members.before);
+		fmt_bytes(b, sizeof(b), r->members.after);
+		fprintf(f, "  archives        %10llu  (%llu stripped; members: %llu, %llu stripped %s -> %s)\n",
+			(unsigned long long)r->archives, (unsigned long long)r->archives_stripped,
+			(unsigned long long)r->members.members, (unsigned long long)r->members.stripped,
+			a, b);
+		for (k = 1; k < SKIP__COUNT; k++) {
+			if (!r->members.skip[k].files)
+				continue;
+			fmt_bytes(a, sizeof(a), r->members.skip[k].bytes);
+			fprintf(f, "    members %-36s %6llu  %10s\n", skip_reason_str((enum skip_reason)k),
+				(unsigned long long)r->members.skip[k].files, a);
+		}
+	}
 	fprintf(f, "  errors          %10llu\n", (unsigned long long)r->nerrors);
 	if (r->tmp_removed)
 		fprintf(f, "  temp files %s %6llu  (left by an interrupted run)\n",
@@ -338,13 +369,29 @@ static void json_change(struct buf *j, const struct report_change *c)
 		 (unsigned long long)(c->before - c->after));
 }
 
+/* {"reason": {"files": N, "bytes": N}, ...} for the reasons that occurred */
+static void json_skips(struct buf *j, const struct skip_count *skip)
+{
+	bool first = true;
+	int k;
+
+	buf_addch(j, '{');
+	for (k = 1; k < SKIP__COUNT; k++) {
+		if (!skip[k].files)
+			continue;
+		buf_addf(j, "%s\"%s\": {\"files\": %llu, \"bytes\": %llu}", first ? "" : ", ",
+			 skip_reason_id((enum skip_reason)k), (unsigned long long)skip[k].files,
+			 (unsigned long long)skip[k].bytes);
+		first = false;
+	}
+	buf_addch(j, '}');
+}
+
 void report_print_json(const struct report *r, FILE *f, int exit_status)
 {
 	struct buf j = BUF_INIT;
 	uint64_t saved = report_saved(r);
 	size_t idx[REPORT_TOP], n, i;
-	int k;
-	bool first;
 
 	buf_addf(&j, "{\n  \"schema_version\": %d,\n  \"slim_version\": \"%s\",\n",
 		 REPORT_SCHEMA_VERSION, SLIM_VERSION);
@@ -372,17 +419,17 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 		 (unsigned long long)r->strip.files, (unsigned long long)r->strip.before,
 		 (unsigned long long)r->strip.after,
 		 (unsigned long long)(r->strip.before - r->strip.after));
-	buf_adds(&j, "  \"skipped\": {");
-	first = true;
-	for (k = 1; k < SKIP__COUNT; k++) {
-		if (!r->skip[k].files)
-			continue;
-		buf_addf(&j, "%s\"%s\": {\"files\": %llu, \"bytes\": %llu}", first ? "" : ", ",
-			 skip_reason_id((enum skip_reason)k), (unsigned long long)r->skip[k].files,
-			 (unsigned long long)r->skip[k].bytes);
-		first = false;
-	}
-	buf_adds(&j, "},\n  \"largest_savings\": [");
+	buf_addf(&j,
+		 "  \"archives\": {\"files\": %llu, \"stripped\": %llu, \"members\": %llu, "
+		 "\"members_stripped\": %llu, \"members_bytes_before\": %llu, "
+		 "\"members_bytes_after\": %llu, \"members_skipped\": ",
+		 (unsigned long long)r->archives, (unsigned long long)r->archives_stripped,
+		 (unsigned long long)r->members.members, (unsigned long long)r->members.stripped,
+		 (unsigned long long)r->members.before, (unsigned long long)r->members.after);
+	json_skips(&j, r->members.skip);
+	buf_adds(&j, "},\n  \"skipped\": ");
+	json_skips(&j, r->skip);
+	buf_adds(&j, ",\n  \"largest_savings\": [");
 	n = top_changes(r, idx, REPORT_TOP);
 	for (i = 0; i < n; i++) {
 		buf_adds(&j, i ? ",\n    " : "\n    ");

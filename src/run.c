@@ -38,6 +38,7 @@ struct rec {
 	enum skip_reason reason;
 	uint64_t after;
 	char *msg;        /* error message */
+	struct strip_members *ar; /* archives: what happened to the members */
 };
 
 struct run {
@@ -239,6 +240,25 @@ static void relink_followers(struct run *r, struct rec *x, int dirfd, const char
 	}
 }
 
+/* Kernel modules are ET_REL too: never stripped, even with --strip-objects. */
+static const struct strip_opts *object_opts(const struct run *r, const char *path)
+{
+	static const struct strip_opts none;
+	size_t n = strlen(path);
+
+	if (n > 3 && strcmp(path + n - 3, ".ko") == 0)
+		return &none;
+	return &r->o->strip;
+}
+
+static void keep_members(struct rec *x, const struct strip_result *sr)
+{
+	if (!sr->archive)
+		return;
+	x->ar = xmalloc(sizeof(*x->ar));
+	*x->ar = sr->ar;
+}
+
 static void process(void *ctx, size_t wi)
 {
 	struct run *r = ctx;
@@ -284,15 +304,17 @@ static void process(void *ctx, size_t wi)
 		set_error(x, "%s", e.msg);
 		goto out;
 	}
-	switch (strip_buffer(data, (size_t)st.st_size, &r->o->strip, &sr)) {
+	switch (strip_buffer(data, (size_t)st.st_size, object_opts(r, x->path), &sr)) {
 	case STRIP_SKIPPED:
 		x->state = R_SKIPPED;
 		x->reason = sr.reason;
+		keep_members(x, &sr);
 		goto out;
 	case STRIP_FAILED:
 		set_error(x, "%s", sr.err.msg);
 		goto out;
 	case STRIP_CHANGED:
+		keep_members(x, &sr);
 		break;
 	}
 	/* Rewriting would split links we cannot see: leave it whole. */
@@ -350,6 +372,8 @@ static void collect(struct run *r)
 		display_path(r, &r->disp, x->path);
 		if (x->candidate)
 			r->rep->elf++;
+		if (x->ar)
+			report_archive(r->rep, x->ar, x->state == R_CHANGED);
 		switch (x->state) {
 		case R_CHANGED:
 			report_change(r->rep, r->disp.p, "strip", x->size, x->after);
@@ -374,6 +398,7 @@ static void run_release(struct run *r)
 	for (i = 0; i < r->nrecs; i++) {
 		free(r->recs[i].path);
 		free(r->recs[i].msg);
+		free(r->recs[i].ar);
 	}
 	free(r->recs);
 	free(r->work);

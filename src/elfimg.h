@@ -1,0 +1,78 @@
+/* elfimg.h - internal: an ELF image being stripped, shared by the ET_EXEC/
+ * ET_DYN stripper (elfstrip.c) and the ET_REL stripper (relstrip.c). */
+#ifndef SLIM_ELFIMG_H
+#define SLIM_ELFIMG_H
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+
+#include "strip.h"
+
+struct sec {
+	GElf_Shdr sh;
+	const char *name;
+	bool keep;
+	bool moved;       /* placed anew (else keeps its offset) */
+	size_t ndx;       /* index in the output */
+	uint64_t off;     /* offset in the output */
+	uint32_t nameoff; /* sh_name in the output */
+};
+
+struct img {
+	const unsigned char *in;
+	size_t n;
+	Elf *elf;
+	GElf_Ehdr eh;
+	int cls;
+	size_t shnum, shstrndx, phnum;
+	size_t shentsize;
+	struct sec *s;
+	uint64_t end_load; /* E: end of the loadable image */
+	bool reuse_shstrtab;
+	struct buf strtab; /* new .shstrtab when not reused */
+	size_t newshnum, newstrndx;
+	uint64_t shoff, total;
+};
+
+/* BFD's SEC_DEBUGGING name test (strip-spec.md R2). */
+bool ei_debug_name(const char *n);
+/* a + b <= lim without overflow */
+bool ei_fits(uint64_t a, uint64_t b, uint64_t lim);
+bool ei_mul_fits(uint64_t a, uint64_t b, uint64_t *res);
+/* sh_addralign is 0 or a power of two no larger than 1 MiB */
+bool ei_valid_align(uint64_t a);
+bool ei_is_rel(const GElf_Shdr *sh);
+/* Does sh_info hold a section index? */
+bool ei_info_is_section(const GElf_Shdr *sh);
+
+/* Set r to FAILED with a message, or to SKIPPED with a reason; return it. */
+enum strip_verdict ei_fail(struct strip_result *r, const char *fmt, ...) SLIM_PRINTF(2, 3);
+enum strip_verdict ei_skip(struct strip_result *r, enum skip_reason why);
+
+/*
+ * Parse m->in[0..m->n): headers, names, bounds of every section and
+ * segment; E; bytes after the image (SKIP_TRAILING).  ET_REL is accepted
+ * only when allow_rel.  Returns STRIP_CHANGED to go on.
+ */
+enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r);
+void ei_release(struct img *m);
+
+/* Encode n bytes of type t from native src into dst in the file's class
+ * and byte order. */
+bool ei_xlate(int cls, unsigned enc, Elf_Type t, void *dst, size_t n, const void *src);
+void ei_shdr_to32(Elf32_Shdr *d, const GElf_Shdr *s);
+/* Write the ELF header of m with new e_shoff/e_shnum/e_shstrndx (extended
+ * numbering applied) at out. */
+bool ei_put_ehdr(const struct img *m, unsigned char *out, uint64_t shoff, size_t shnum,
+		 size_t shstrndx);
+
+/* Strip one ELF image (ET_REL only when allow_rel): the dispatcher. */
+enum strip_verdict strip_elf(const unsigned char *in, size_t n, bool allow_rel,
+			     struct strip_result *r);
+/* The ET_REL stripper (R4), on a loaded image. */
+enum strip_verdict rel_strip(struct img *m, struct strip_result *r);
+/* The archive rewriter (R5): in[0..n) starts with "!<arch>\n". */
+enum strip_verdict ar_strip(const unsigned char *in, size_t n, struct strip_result *r);
+
+#endif
