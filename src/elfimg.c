@@ -247,3 +247,65 @@ bool ei_put_ehdr(const struct img *m, unsigned char *out, uint64_t shoff, size_t
 		return ei_xlate(m->cls, enc, ELF_T_EHDR, out, sizeof(e32), &e32);
 	}
 }
+
+size_t strtab_add(struct strtab *t, const char *s)
+{
+	xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
+	t->v[t->n] = s;
+	return t->n++;
+}
+
+/* Descending order of the reversed strings: a string comes right after the
+ * strings it is a tail of. */
+static int cmp_tail(const void *a, const void *b, void *ctx)
+{
+	const char *const *v = ctx;
+	const char *x = v[*(const size_t *)a], *y = v[*(const size_t *)b];
+	size_t i = strlen(x), j = strlen(y);
+
+	while (i && j) {
+		i--;
+		j--;
+		if (x[i] != y[j])
+			return (unsigned char)y[j] - (unsigned char)x[i];
+	}
+	return i == j ? 0 : (j > i ? 1 : -1);
+}
+
+void strtab_build(struct strtab *t, struct buf *out, uint32_t *offs)
+{
+	size_t *ix = xmalloc((t->n ? t->n : 1) * sizeof(*ix)), i, al = 0;
+	const char *anchor = NULL;
+	uint32_t aoff = 0;
+
+	buf_setlen(out, 0);
+	buf_addch(out, '\0');
+	for (i = 0; i < t->n; i++)
+		ix[i] = i;
+	qsort_r(ix, t->n, sizeof(*ix), cmp_tail, t->v);
+	for (i = 0; i < t->n; i++) {
+		const char *s = t->v[ix[i]];
+		size_t l = strlen(s);
+		if (!l) {
+			offs[ix[i]] = 0;
+			continue;
+		}
+		if (anchor && al >= l && memcmp(anchor + al - l, s, l) == 0) {
+			offs[ix[i]] = aoff + (uint32_t)(al - l);
+			continue;
+		}
+		anchor = s;
+		al = l;
+		aoff = (uint32_t)out->len;
+		offs[ix[i]] = aoff;
+		buf_add(out, s, l + 1);
+	}
+	free(ix);
+}
+
+void strtab_release(struct strtab *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = t->cap = 0;
+}

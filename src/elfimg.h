@@ -67,6 +67,20 @@ void ei_shdr_to32(Elf32_Shdr *d, const GElf_Shdr *s);
 bool ei_put_ehdr(const struct img *m, unsigned char *out, uint64_t shoff, size_t shnum,
 		 size_t shstrndx);
 
+/*
+ * A string table builder that shares tails, as linkers and GNU strip do
+ * (".rela.text" also holds ".text").  Add strings (borrowed until build),
+ * then build: out gets "\0" followed by the table, offs[id] the offset of
+ * each string added (the empty string is at 0).
+ */
+struct strtab {
+	const char **v;
+	size_t n, cap;
+};
+size_t strtab_add(struct strtab *t, const char *s);
+void strtab_build(struct strtab *t, struct buf *out, uint32_t *offs);
+void strtab_release(struct strtab *t);
+
 /* Strip one ELF image (ET_REL only when allow_rel): the dispatcher. */
 enum strip_verdict strip_elf(const unsigned char *in, size_t n, bool allow_rel,
 			     struct strip_result *r);

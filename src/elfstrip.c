@@ -210,14 +210,17 @@ static enum strip_verdict img_layout(struct img *m, struct strip_result *r)
 	m->reuse_shstrtab = !str->moved;
 
 	if (!m->reuse_shstrtab) {
-		buf_addch(&m->strtab, '\0');
-		for (i = 1; i < m->shnum; i++) {
-			struct sec *s = &m->s[i];
-			if (!s->keep)
-				continue;
-			s->nameoff = (uint32_t)m->strtab.len;
-			buf_add(&m->strtab, s->name, strlen(s->name) + 1);
-		}
+		struct strtab t = { 0 };
+		uint32_t *offs = xmalloc(m->shnum * sizeof(*offs));
+		for (i = 1; i < m->shnum; i++)
+			if (m->s[i].keep)
+				strtab_add(&t, m->s[i].name);
+		strtab_build(&t, &m->strtab, offs);
+		for (i = 1, ndx = 0; i < m->shnum; i++)
+			if (m->s[i].keep)
+				m->s[i].nameoff = offs[ndx++];
+		free(offs);
+		strtab_release(&t);
 	}
 	for (i = 1; i < m->shnum; i++) {
 		struct sec *s = &m->s[i];

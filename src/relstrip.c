@@ -223,6 +223,21 @@ static enum strip_verdict mark_used(struct rel *x, struct strip_result *r)
 	return STRIP_CHANGED;
 }
 
+/*
+ * Unreferenced undefined globals stay (they can make a link pull an archive
+ * member), except _GLOBAL_OFFSET_TABLE_: the linker always defines it, so it
+ * never pulls anything.  GNU strip drops it too.
+ */
+static bool linker_defined(const struct rel *x, const struct sym *y)
+{
+	const char *n;
+
+	if (y->special || y->shndx || !y->s.st_name)
+		return false;
+	n = elf_strptr(x->m->elf, x->strtab, y->s.st_name);
+	return n && strcmp(n, "_GLOBAL_OFFSET_TABLE_") == 0;
+}
+
 /* Decide which symbols stay; number them. */
 static enum strip_verdict choose_symbols(struct rel *x, struct strip_result *r)
 {
@@ -236,7 +251,7 @@ static enum strip_verdict choose_symbols(struct rel *x, struct strip_result *r)
 
 		if (i == 0)
 			y->keep = true;
-		else if (in_removed)
+		else if (in_removed || (!y->used && linker_defined(x, y)))
 			y->keep = false;
 		else
 			y->keep = y->used || bind == STB_GLOBAL || bind == STB_WEAK ||
@@ -279,21 +294,28 @@ static bool build_symbols(struct rel *x)
 	Elf32_Word *xt = x->shndxsec ? xcalloc(x->newnsyms, 4) : NULL;
 	void *tab = xcalloc(x->newnsyms, esz), *out;
 	struct buf str = BUF_INIT;
+	struct strtab names = { 0 };
+	uint32_t *offs;
 	size_t i, k = 0;
 
-	buf_addch(&str, '\0');
+	/* names first, so that the table can share tails */
+	offs = xcalloc(x->newnsyms ? x->newnsyms : 1, sizeof(*offs));
 	for (i = 0; i < x->nsyms; i++) {
 		const struct sym *y = &x->y[i];
-		GElf_Sym s = y->s;
 		const char *name;
 		if (!y->keep)
 			continue;
-		name = s.st_name ? elf_strptr(m->elf, x->strtab, s.st_name) : NULL;
-		s.st_name = 0;
-		if (name && *name) {
-			s.st_name = (GElf_Word)str.len;
-			buf_add(&str, name, strlen(name) + 1);
-		}
+		name = y->s.st_name ? elf_strptr(m->elf, x->strtab, y->s.st_name) : NULL;
+		strtab_add(&names, name ? name : "");
+	}
+	strtab_build(&names, &str, offs);
+	strtab_release(&names);
+	for (i = 0; i < x->nsyms; i++) {
+		const struct sym *y = &x->y[i];
+		GElf_Sym s = y->s;
+		if (!y->keep)
+			continue;
+		s.st_name = offs[k];
 		if (y->shndx) {
 			size_t nd = m->s[y->shndx].ndx;
 			s.st_shndx = nd >= SHN_LORESERVE ? SHN_XINDEX : (GElf_Half)nd;
@@ -306,6 +328,7 @@ static bool build_symbols(struct rel *x)
 			sym_to32(&((Elf32_Sym *)tab)[k], &s);
 		k++;
 	}
+	free(offs);
 	out = xmalloc(x->newnsyms * esz);
 	if (!ei_xlate(m->cls, enc, ELF_T_SYM, out, x->newnsyms * esz, tab))
 		goto fail;
@@ -407,17 +430,21 @@ static bool build_group(struct rel *x, size_t i)
 static void build_shstrtab(struct rel *x)
 {
 	struct img *m = x->m;
+	struct strtab t = { 0 };
+	uint32_t *offs = xmalloc(m->shnum * sizeof(*offs));
 	struct buf b = BUF_INIT;
-	size_t i, len;
+	size_t i, k = 0, len;
 	char *p;
 
-	buf_addch(&b, '\0');
-	for (i = 1; i < m->shnum; i++) {
-		if (!m->s[i].keep)
-			continue;
-		m->s[i].nameoff = (uint32_t)b.len;
-		buf_add(&b, m->s[i].name, strlen(m->s[i].name) + 1);
-	}
+	for (i = 1; i < m->shnum; i++)
+		if (m->s[i].keep)
+			strtab_add(&t, m->s[i].name);
+	strtab_build(&t, &b, offs);
+	for (i = 1; i < m->shnum; i++)
+		if (m->s[i].keep)
+			m->s[i].nameoff = offs[k++];
+	free(offs);
+	strtab_release(&t);
 	p = buf_detach(&b, &len);
 	set_data(x, m->shstrndx, p, len);
 }
