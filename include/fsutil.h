@@ -41,11 +41,12 @@ int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e);
  * the same directory, give it the mode (setuid too), owner, xattrs
  * (security.capability last) and times of the original (open as origfd,
  * stat as *st), check the original did not change meanwhile, rename it over
- * the original.  On failure nothing is left behind and the original is
- * intact; returns -1 and fills e.
+ * the original.  On success *newst (if not NULL) gets the new file's stat.
+ * On failure nothing is left behind and the original is intact; returns -1
+ * and fills e.
  */
 int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
-		const void *data, size_t len, struct err *e);
+		const void *data, size_t len, struct stat *newst, struct err *e);
 
 /*
  * Make dirfd/name a hard link to srcdir/srcname, atomically (link to a temp

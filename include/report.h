@@ -29,6 +29,15 @@ struct report_skip {
 	uint64_t bytes;
 };
 
+/* One group of identical files (dedup). */
+struct report_dup {
+	char *kept;        /* path of the copy that stays */
+	uint64_t size;     /* bytes of one copy */
+	uint64_t files;    /* copies besides the kept one */
+	bool linked;       /* linked (or would be, dry run / report) */
+	bool elf;          /* ELF shared objects: linked only with --dedup-elf */
+};
+
 struct report_error {
 	char *path;
 	char *msg;
@@ -58,6 +67,13 @@ struct report {
 	size_t nskips, capskips;
 	struct report_error *errors;
 	size_t nerrors, caperrors;
+
+	/* dedup */
+	bool dedup_on;
+	uint64_t dup_groups, dup_files_linked, dup_bytes_saved;
+	uint64_t dup_elf_groups, dup_elf_bytes; /* found, left unlinked */
+	struct report_dup *dups;
+	size_t ndups, capdups;
 };
 
 void report_init(struct report *r, bool dry_run);
@@ -70,6 +86,10 @@ void report_skip(struct report *r, const char *path, enum skip_reason why, uint6
 void report_error(struct report *r, const char *path, const char *msg);
 /* Add the member counts of one archive (stripped or not). */
 void report_archive(struct report *r, const struct strip_members *m, bool stripped);
+
+/* Add one dedup group (the report copies kept). */
+void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t files, bool linked,
+		bool elf);
 
 /* Sort records into path order; call once before printing. */
 void report_finish(struct report *r);

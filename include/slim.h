@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "dedup.h"
 #include "strip.h"
 
 #define SLIM_VERSION "0.1.0"
@@ -24,7 +25,10 @@ struct slim_opts {
 	bool xdev;
 	bool progress; /* stderr is a terminal and not quiet */
 	int jobs;
+	bool strip_on;              /* the strip pass (--no-strip turns it off) */
 	struct strip_opts strip;
+	enum dedup_mode dedup;      /* --dedup=link|report|off */
+	bool dedup_elf;             /* --dedup-elf */
 };
 
 #endif

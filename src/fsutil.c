@@ -250,7 +250,7 @@ static bool same_file(const struct stat *a, const struct stat *b)
 }
 
 int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
-		const void *data, size_t len, struct err *e)
+		const void *data, size_t len, struct stat *newst, struct err *e)
 {
 	char tmp[64];
 	struct stat now, tst;
@@ -299,6 +299,10 @@ int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
 	    fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st->st_ino ||
 	    now.st_dev != st->st_dev) {
 		err_set(e, "file changed while being processed; left as it was");
+		goto fail;
+	}
+	if (newst && fstat(fd, newst) != 0) {
+		err_errno(e, errno, "cannot stat temporary file");
 		goto fail;
 	}
 	if (close(fd) != 0) {

@@ -12,7 +12,7 @@
 #include "run.h"
 #include "slim.h"
 
-enum { OPT_JSON = 256, OPT_STRIP_OBJECTS };
+enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -27,6 +27,10 @@ static const struct opt {
 	{ "jobs", 'j', required_argument, "N", "worker threads (default: online CPUs)" },
 	{ "one-file-system", 'x', no_argument, NULL, "stay on the file system of each root" },
 	{ "strip-objects", OPT_STRIP_OBJECTS, no_argument, NULL, "also strip standalone .o files (never .ko)" },
+	{ "no-strip", OPT_NO_STRIP, no_argument, NULL, "do not strip ELF files or archives" },
+	{ "dedup", OPT_DEDUP, required_argument, "MODE",
+	  "link identical files (link, default), only report them, or off" },
+	{ "dedup-elf", OPT_DEDUP_ELF, no_argument, NULL, "also link identical ELF shared objects" },
 	{ "quiet", 'q', no_argument, NULL, "print no report and no progress" },
 	{ "verbose", 'v', no_argument, NULL, "list every changed and skipped file" },
 	{ "help", 'h', no_argument, NULL, "show this help and exit" },
@@ -38,9 +42,9 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "Usage: slim [OPTION]... PATH...\n"
-		   "Make container images smaller: strip unneeded symbols from the ELF\n"
-		   "files and static archives under each PATH (a directory or a file),\n"
-		   "in place.\n\n");
+		   "Make container images smaller, in place: strip unneeded symbols from\n"
+		   "the ELF files and static archives under each PATH (a directory or a\n"
+		   "file), then replace identical files by hard links.\n\n");
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		char left[64];
 		if (opts[i].key < 128)
@@ -102,6 +106,8 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->jobs = pool_ncpu();
+	o->strip_on = true;
+	o->dedup = DEDUP_LINK;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		switch (c) {
@@ -110,6 +116,18 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 		case 'j': o->jobs = parse_jobs(optarg); break;
 		case 'x': o->xdev = true; break;
 		case OPT_STRIP_OBJECTS: o->strip.strip_objects = 1; break;
+		case OPT_NO_STRIP: o->strip_on = false; break;
+		case OPT_DEDUP:
+			if (strcmp(optarg, "link") == 0)
+				o->dedup = DEDUP_LINK;
+			else if (strcmp(optarg, "report") == 0)
+				o->dedup = DEDUP_REPORT;
+			else if (strcmp(optarg, "off") == 0)
+				o->dedup = DEDUP_OFF;
+			else
+				bad_usage("invalid --dedup mode (link, report or off)", optarg);
+			break;
+		case OPT_DEDUP_ELF: o->dedup_elf = true; break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
@@ -141,6 +159,7 @@ int main(int argc, char **argv)
 	strip_init();
 	fsu_raise_nofile();
 	report_init(&rep, o.dry_run);
+	rep.dedup_on = o.dedup != DEDUP_OFF;
 	for (i = first; i < argc; i++)
 		run_dir(&o, argv[i], &rep);
 	report_finish(&rep);

@@ -29,6 +29,9 @@ void report_release(struct report *r)
 		free(r->errors[i].msg);
 	}
 	free(r->errors);
+	for (i = 0; i < r->ndups; i++)
+		free(r->dups[i].kept);
+	free(r->dups);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -97,6 +100,31 @@ void report_archive(struct report *r, const struct strip_members *m, bool stripp
 	}
 }
 
+void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t files, bool linked,
+		bool elf)
+{
+	struct report_dup *d;
+
+	xgrow(&r->dups, &r->capdups, r->ndups + 1, sizeof(*r->dups));
+	d = &r->dups[r->ndups++];
+	d->kept = xstrdup(kept);
+	d->size = size;
+	d->files = files;
+	d->linked = linked;
+	d->elf = elf;
+}
+
+/* Largest groups first (bytes of the copies); ties in path order. */
+static int cmp_dup(const void *a, const void *b)
+{
+	const struct report_dup *x = a, *y = b;
+	uint64_t sx = x->size * x->files, sy = y->size * y->files;
+
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return strcmp(x->kept, y->kept);
+}
+
 static int cmp_change(const void *a, const void *b)
 {
 	return strcmp(((const struct report_change *)a)->path,
@@ -123,6 +151,8 @@ void report_finish(struct report *r)
 		qsort(r->skips, r->nskips, sizeof(*r->skips), cmp_skip);
 	if (r->nerrors)
 		qsort(r->errors, r->nerrors, sizeof(*r->errors), cmp_error);
+	if (r->ndups)
+		qsort(r->dups, r->ndups, sizeof(*r->dups), cmp_dup);
 }
 
 uint64_t report_saved(const struct report *r)
@@ -285,6 +315,18 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 		fprintf(f, "    %-44s %6llu  %10s\n", skip_reason_str((enum skip_reason)k),
 			(unsigned long long)r->skip[k].files, a);
 	}
+	if (r->dedup_on) {
+		fmt_bytes(a, sizeof(a), r->dup_bytes_saved);
+		fprintf(f, "  %-15s %10llu  (in %llu groups, %s)\n",
+			r->dry_run ? "would link" : "linked", (unsigned long long)r->dup_files_linked,
+			(unsigned long long)(r->dup_groups - r->dup_elf_groups), a);
+		if (r->dup_elf_groups) {
+			fmt_bytes(a, sizeof(a), r->dup_elf_bytes);
+			fprintf(f, "    %-44s %6llu  %10s\n",
+				"ELF shared object groups left (--dedup-elf)",
+				(unsigned long long)r->dup_elf_groups, a);
+		}
+	}
 	if (r->archives) {
 		fmt_bytes(a, sizeof(a), r->members.before);
 		fmt_bytes(b, sizeof(b), r->members.after);
@@ -323,6 +365,19 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 			buf_setlen(&path, 0);
 			report_escape_text(&path, ch->path);
 			fprintf(f, "  %10s %10s %10s  %s\n", a, b, c, path.p);
+		}
+	}
+	if (r->ndups) {
+		fprintf(f, "\nlargest duplicate groups\n  %10s %6s %10s  %s\n", "copy", "copies",
+			"saved", "kept copy");
+		for (i = 0; i < r->ndups && i < REPORT_TOP; i++) {
+			const struct report_dup *d = &r->dups[i];
+			fmt_bytes(a, sizeof(a), d->size);
+			fmt_bytes(b, sizeof(b), d->linked ? d->size * d->files : 0);
+			buf_setlen(&path, 0);
+			report_escape_text(&path, d->kept);
+			fprintf(f, "  %10s %6llu %10s  %s%s\n", a, (unsigned long long)d->files, b, path.p,
+				d->elf ? " (ELF, not linked)" : d->linked ? "" : " (not linked)");
 		}
 	}
 	if (verbose && r->nchanges) {
@@ -415,10 +470,15 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 		 (unsigned long long)(r->bytes_before - saved), (unsigned long long)saved);
 	buf_addf(&j,
 		 "  \"passes\": {\"strip\": {\"files_changed\": %llu, \"bytes_before\": %llu, "
-		 "\"bytes_after\": %llu, \"bytes_saved\": %llu}},\n",
+		 "\"bytes_after\": %llu, \"bytes_saved\": %llu},\n"
+		 "             \"dedup\": {\"enabled\": %s, \"groups\": %llu, \"files_linked\": %llu, "
+		 "\"bytes_saved\": %llu, \"elf_groups_unlinked\": %llu, \"elf_bytes_unlinked\": %llu}},\n",
 		 (unsigned long long)r->strip.files, (unsigned long long)r->strip.before,
 		 (unsigned long long)r->strip.after,
-		 (unsigned long long)(r->strip.before - r->strip.after));
+		 (unsigned long long)(r->strip.before - r->strip.after),
+		 r->dedup_on ? "true" : "false", (unsigned long long)r->dup_groups,
+		 (unsigned long long)r->dup_files_linked, (unsigned long long)r->dup_bytes_saved,
+		 (unsigned long long)r->dup_elf_groups, (unsigned long long)r->dup_elf_bytes);
 	buf_addf(&j,
 		 "  \"archives\": {\"files\": %llu, \"stripped\": %llu, \"members\": %llu, "
 		 "\"members_stripped\": %llu, \"members_bytes_before\": %llu, "
@@ -435,7 +495,17 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		json_change(&j, &r->changes[idx[i]]);
 	}
-	buf_adds(&j, n ? "\n  ],\n  \"changes\": [" : "],\n  \"changes\": [");
+	buf_adds(&j, n ? "\n  ],\n  \"duplicate_groups\": [" : "],\n  \"duplicate_groups\": [");
+	for (i = 0; i < r->ndups; i++) {
+		const struct report_dup *d = &r->dups[i];
+		buf_adds(&j, i ? ",\n    " : "\n    ");
+		buf_adds(&j, "{\"kept\": ");
+		report_escape_json(&j, d->kept);
+		buf_addf(&j, ", \"size\": %llu, \"copies\": %llu, \"linked\": %s, \"elf\": %s}",
+			 (unsigned long long)d->size, (unsigned long long)d->files,
+			 d->linked ? "true" : "false", d->elf ? "true" : "false");
+	}
+	buf_adds(&j, r->ndups ? "\n  ],\n  \"changes\": [" : "],\n  \"changes\": [");
 	for (i = 0; i < r->nchanges; i++) {
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		json_change(&j, &r->changes[i]);

@@ -32,6 +32,9 @@ struct rec {
 	ino_t ino;
 	uint64_t size;
 	nlink_t nlink;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
 	size_t next_link; /* next name of the same inode, or NONE */
 	bool candidate;   /* ELF or archive */
 	enum rec_state state;
@@ -39,6 +42,7 @@ struct rec {
 	uint64_t after;
 	char *msg;        /* error message */
 	struct strip_members *ar; /* archives: what happened to the members */
+	struct dedup_digest *dg;  /* stripped: digest of the new content, for dedup */
 };
 
 struct run {
@@ -94,6 +98,9 @@ static void add_rec(struct run *r, const char *rel, const struct stat *st)
 	x->ino = st->st_ino;
 	x->size = (uint64_t)st->st_size;
 	x->nlink = st->st_nlink;
+	x->mode = st->st_mode;
+	x->uid = st->st_uid;
+	x->gid = st->st_gid;
 	x->next_link = NONE;
 }
 
@@ -219,7 +226,8 @@ static void set_error(struct rec *x, const char *fmt, ...)
 }
 
 /* Point every other name of x's inode at the new file. */
-static void relink_followers(struct run *r, struct rec *x, int dirfd, const char *base)
+static void relink_followers(struct run *r, struct rec *x, int dirfd, const char *base,
+			     ino_t newino)
 {
 	size_t k;
 
@@ -235,6 +243,8 @@ static void relink_followers(struct run *r, struct rec *x, int dirfd, const char
 		}
 		if (fsu_relink(dirfd, base, fdir, fbase, f->ino, &e) != 0)
 			set_error(f, "%s", e.msg);
+		else
+			f->ino = newino;
 		err_release(&e);
 		close(fdir);
 	}
@@ -267,7 +277,7 @@ static void process(void *ctx, size_t wi)
 	struct err e = ERR_INIT;
 	unsigned char head[8], *data = NULL;
 	const char *base;
-	struct stat st;
+	struct stat st, nst;
 	int dirfd = -1, fd;
 	ssize_t k;
 
@@ -323,19 +333,23 @@ static void process(void *ctx, size_t wi)
 		x->reason = SKIP_LINKS_OUTSIDE;
 		goto out;
 	}
-	free(data);
-	data = NULL;
 	if (!r->o->dry_run) {
 		dirfd = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
 		if (dirfd < 0) {
 			set_error(x, "cannot open its directory: %s", strerror(errno));
 			goto out;
 		}
-		if (fsu_replace(dirfd, base, fd, &st, sr.out, sr.outlen, &e) != 0) {
+		if (fsu_replace(dirfd, base, fd, &st, sr.out, sr.outlen, &nst, &e) != 0) {
 			set_error(x, "%s", e.msg);
 			goto out;
 		}
-		relink_followers(r, x, dirfd, base);
+		x->ino = nst.st_ino;
+		relink_followers(r, x, dirfd, base, nst.st_ino);
+	}
+	if (r->o->dedup != DEDUP_OFF) {
+		/* dedup compares what was written without reading it back */
+		x->dg = xmalloc(sizeof(*x->dg));
+		dedup_digest_of(sr.out, sr.outlen, x->dg);
 	}
 	x->state = R_CHANGED;
 	x->after = sr.outlen;
@@ -399,19 +413,92 @@ static void run_release(struct run *r)
 		free(r->recs[i].path);
 		free(r->recs[i].msg);
 		free(r->recs[i].ar);
+		free(r->recs[i].dg);
 	}
 	free(r->recs);
 	free(r->work);
 	buf_release(&r->disp);
 }
 
+/* The dedup pass, over every regular file as the strip pass left it. */
+static void run_dedup(struct run *r)
+{
+	struct dedup_opts o = { .mode = r->o->dedup, .link_elf = r->o->dedup_elf,
+				.dry_run = r->o->dry_run, .xdev = r->o->xdev, .jobs = r->o->jobs };
+	struct dedup_result res = DEDUP_RESULT_INIT;
+	struct dedup_item *it;
+	size_t i, g, k;
+
+	if (r->o->dedup == DEDUP_OFF || !r->nrecs)
+		return;
+	it = xcalloc(r->nrecs, sizeof(*it));
+	for (i = 0; i < r->nrecs; i++) {
+		const struct rec *x = &r->recs[i];
+		it[i].path = x->path;
+		it[i].dev = x->dev;
+		it[i].ino = x->ino;
+		it[i].mode = x->mode;
+		it[i].uid = x->uid;
+		it[i].gid = x->gid;
+		it[i].size = x->size;
+		it[i].pre = x->dg;
+		if (x->state == R_CHANGED && !r->o->dry_run)
+			it[i].size = x->after;
+	}
+	/* followers share their leader's new inode, size and digest */
+	for (i = 0; i < r->nrecs; i++) {
+		const struct rec *x = &r->recs[i];
+		for (k = x->next_link; x->state != R_FOLLOWER && k != NONE;
+		     k = r->recs[k].next_link) {
+			if (r->recs[k].state == R_ERROR)
+				continue;
+			it[k].size = it[i].size;
+			it[k].pre = it[i].pre;
+		}
+	}
+	dedup_run(r->rootfd, it, r->nrecs, &o, &res);
+	r->rep->dup_groups += res.ngroups;
+	r->rep->dup_files_linked += res.files_linked;
+	r->rep->dup_bytes_saved += res.bytes_saved;
+	r->rep->dup_elf_groups += res.elf_groups;
+	r->rep->dup_elf_bytes += res.elf_bytes_unlinked;
+	for (g = 0; g < res.ngroups; g++) {
+		const struct dedup_group *d = &res.groups[g];
+		const struct dedup_item *kept = &it[d->items[0]];
+		display_path(r, &r->disp, kept->path);
+		report_dup(r->rep, r->disp.p, d->size, d->nfiles - 1, d->linked, d->elf_shared);
+		if (!d->linked)
+			continue;
+		/* one change per linked inode, under its first name */
+		for (k = 1; k < d->nitems; k++) {
+			const struct dedup_item *c = &it[d->items[k]];
+			size_t p;
+			bool seen = c->ino == kept->ino && c->dev == kept->dev;
+			for (p = 1; p < k && !seen; p++)
+				seen = it[d->items[p]].ino == c->ino && it[d->items[p]].dev == c->dev;
+			if (seen)
+				continue;
+			display_path(r, &r->disp, c->path);
+			report_change(r->rep, r->disp.p, "dedup", d->size, 0);
+		}
+	}
+	for (i = 0; i < res.nerrors; i++) {
+		display_path(r, &r->disp, res.errors[i].path);
+		report_error(r->rep, r->disp.p, res.errors[i].msg);
+	}
+	dedup_result_release(&res);
+	free(it);
+}
+
 static void run_records(struct run *r)
 {
 	group_links(r);
-	pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL);
+	if (r->o->strip_on)
+		pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL);
 	if (r->o->progress && r->nwork)
 		fprintf(stderr, "\r\033[K");
 	collect(r);
+	run_dedup(r);
 }
 
 /* Open the directory of a one-file root and record the file. */

@@ -63,7 +63,7 @@ END_TEST
 
 START_TEST(replace_keeps_metadata)
 {
-	struct stat st, after;
+	struct stat st, after, nst;
 	struct err e = ERR_INIT;
 	struct timespec ts[2] = { { 1000000, 5 }, { 2000000, 7 } };
 	char val[16];
@@ -81,7 +81,7 @@ START_TEST(replace_keeps_metadata)
 	ck_assert_int_eq(fsetxattr(fd, "user.test", "hello", 5, 0), 0);
 	ck_assert_int_eq(futimens(fd, ts), 0);
 	ck_assert_int_eq(fstat(fd, &st), 0);
-	ck_assert_int_eq(fsu_replace(dfd, "top", fd, &st, "new content\n", 12, &e), 0);
+	ck_assert_int_eq(fsu_replace(dfd, "top", fd, &st, "new content\n", 12, &nst, &e), 0);
 	close(fd);
 	ck_assert_int_eq(fstatat(dfd, "top", &after, 0), 0);
 	ck_assert_uint_eq(after.st_mode & 07777, 04751);
@@ -90,6 +90,7 @@ START_TEST(replace_keeps_metadata)
 	ck_assert_int_eq(after.st_mtim.tv_sec, 2000000);
 	ck_assert_int_eq(after.st_mtim.tv_nsec, 7);
 	ck_assert_uint_ne(after.st_ino, st.st_ino);
+	ck_assert_uint_eq(after.st_ino, nst.st_ino);
 	snprintf(path, sizeof(path), "%s/top", dir);
 	ck_assert_int_eq(getxattr(path, "user.test", val, sizeof(val)), 5);
 	ck_assert(memcmp(val, "hello", 5) == 0);
@@ -111,7 +112,7 @@ START_TEST(replace_refuses_changed_file)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fstat(fd, &st), 0);
 	ck_assert_int_eq(write(fd, "grown!", 6), 6); /* changes size and mtime */
-	ck_assert_int_eq(fsu_replace(dfd, "top", fd, &st, "z", 1, &e), -1);
+	ck_assert_int_eq(fsu_replace(dfd, "top", fd, &st, "z", 1, NULL, &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "changed"));
 	err_release(&e);
 	close(fd);

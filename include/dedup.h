@@ -1,0 +1,143 @@
+/* dedup.h - find files with identical content and metadata below a root
+ * and replace the copies by hard links to one kept copy.
+ *
+ * The caller lists the regular files (one item per name); dedup decides
+ * and, in link mode, links.  Candidates are narrowed in stages so that as
+ * little as possible is read:
+ *
+ *   1. equal st_dev, size, mode, uid and gid among distinct inodes (from
+ *      the items alone: nothing is read of a file that has no partner);
+ *   2. equal extended attributes (every name and value) and an equal
+ *      XXH3-128 digest of the first DEDUP_BLOCK bytes;
+ *   3. an equal XXH3-128 digest of the whole content, continuing the same
+ *      hash state, so every byte is hashed at most once;
+ *   4. right before linking, a byte-for-byte comparison with the kept copy
+ *      and a check that neither file changed since it was hashed.
+ *
+ * Files are always opened beneath the root without following symlinks.
+ * Memory: the items' bookkeeping, one XXH3 state (about 600 bytes) per
+ * candidate longer than a block between stages 2 and 3, and one chunk
+ * buffer (two while comparing) per worker thread; never a whole file.
+ */
+#ifndef SLIM_DEDUP_H
+#define SLIM_DEDUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <xxhash.h>
+
+/* Bytes hashed for the first-block digest; files read in DEDUP_CHUNKs. */
+#define DEDUP_BLOCK 4096
+#define DEDUP_CHUNK (1024 * 1024)
+
+/*
+ * The content a file has after an earlier pass of this run (the stripper
+ * hashes the bytes it writes, so they are never read back).  Given one,
+ * dedup reads nothing to hash the file.  In a report or dry run, where the
+ * file on disk may still hold its old bytes, such a file is matched on
+ * these digests alone (nothing is linked then); a link run still compares
+ * bytes on disk before linking.
+ */
+struct dedup_digest {
+	uint64_t size;
+	XXH128_hash_t head, full;
+	bool elf_so;
+};
+/* The digest dedup would compute for data[0..len). */
+void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d);
+
+/*
+ * One name of a file, as the caller saw it (lstat).  Only regular,
+ * non-empty files take part; other items are ignored.  Names with equal
+ * dev and ino are one file (already linked) and are never hashed twice.
+ */
+struct dedup_item {
+	const char *path;  /* relative to the root; borrowed for the call */
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+	mode_t mode;       /* st_mode: type and all 07777 bits */
+	uid_t uid;
+	gid_t gid;
+	const struct dedup_digest *pre; /* NULL: read the file; borrowed */
+};
+
+enum dedup_mode {
+	DEDUP_OFF,    /* do nothing */
+	DEDUP_REPORT, /* find and report, link nothing */
+	DEDUP_LINK,   /* link (unless dry_run) */
+};
+
+struct dedup_opts {
+	enum dedup_mode mode;
+	bool link_elf; /* also link ELF shared objects (--dedup-elf) */
+	bool dry_run;  /* as DEDUP_REPORT: same numbers, nothing changed */
+	bool xdev;     /* refuse to cross mount points below the root */
+	int jobs;      /* worker threads for hashing and comparing (< 1: 1) */
+};
+
+/*
+ * Files with identical content, mode, owner and xattrs.  "Files" are
+ * inodes; items lists every name of every member, in item order, and its
+ * first entry is the kept copy (the member whose first name comes first).
+ */
+struct dedup_group {
+	size_t *items;     /* indices into the caller's item array; owned */
+	size_t nitems;
+	size_t nfiles;     /* distinct inodes in the group, at least 2 */
+	uint64_t size;     /* size of one copy */
+	bool elf_shared;   /* ELF ET_DYN (from the content); linked only with link_elf */
+	bool linked;       /* the copies were linked, or would be (report, dry run) */
+};
+
+/* A per-file problem: path is the item's path (copied), msg says why. */
+struct dedup_error {
+	char *path;
+	char *msg;
+};
+
+/*
+ * What a run found.  Owns everything it points to; release with
+ * dedup_result_release().  A report or dry run gives the same numbers a
+ * link run would (barring files that change or fail to link meanwhile).
+ */
+struct dedup_result {
+	struct dedup_group *groups; /* in item order of their kept copies */
+	size_t ngroups;
+	uint64_t files_linked;       /* inodes replaced by links to a kept copy */
+	uint64_t bytes_saved;        /* sum of size * files linked */
+	uint64_t elf_groups;         /* ELF groups found and left unlinked */
+	uint64_t elf_bytes_unlinked; /* what linking those would have saved */
+	struct dedup_error *errors;  /* in item order */
+	size_t nerrors;
+};
+#define DEDUP_RESULT_INIT { NULL, 0, 0, 0, 0, 0, NULL, 0 }
+
+/*
+ * Find duplicates among items[0..n) below rootfd and, when o->mode is
+ * DEDUP_LINK and !o->dry_run, replace every name of every copy by a hard
+ * link to the kept copy (link to a temporary name in the same directory,
+ * rename over; fsu_relink).  items must be in a stable sorted path order
+ * (the walk's order): that order picks the kept copy, so two runs agree.
+ * The result never depends on o->jobs.
+ *
+ * A copy is linked only if it is on the kept copy's device, its content
+ * is byte-for-byte equal, its mode, uid, gid and every xattr match, it is
+ * unchanged (size, mtime) since it was hashed, and it has no links outside
+ * the items (linking it would free nothing).  Problems with single files
+ * (unreadable, changed since listed, link failed) go to res->errors and
+ * the run goes on.
+ *
+ * Fills *res (which it first sets to DEDUP_RESULT_INIT); the caller
+ * releases it, also after a failure.  Returns 0, or -1 with errno EINVAL
+ * for a NULL argument.
+ */
+int dedup_run(int rootfd, const struct dedup_item *items, size_t n,
+	      const struct dedup_opts *o, struct dedup_result *res);
+
+/* Free everything res owns and reset it to DEDUP_RESULT_INIT.  NULL is fine. */
+void dedup_result_release(struct dedup_result *res);
+
+#endif

@@ -1,0 +1,802 @@
+#include "dedup.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "fsutil.h"
+#include "pool.h"
+#include "util.h"
+
+enum role { ROLE_NONE, ROLE_KEPT, ROLE_COPY };
+
+/*
+ * One distinct inode among the regular, non-empty items.  During a pool
+ * pass a dfile is written only by the thread handed it (or its group), so
+ * no locking is needed and the merge in file order is deterministic.
+ */
+struct dfile {
+	const size_t *names;   /* item indices of its names, ascending */
+	size_t nnames;
+	XXH3_state_t *state;   /* kept between the two hash passes */
+	XXH128_hash_t head;    /* digest of the first DEDUP_BLOCK bytes */
+	XXH128_hash_t full;    /* digest of everything */
+	struct timespec mtime; /* when hashed */
+	struct buf xattrs;     /* canonical form: see read_xattrs() */
+	bool elf_so;
+	enum role role;
+	bool linked;           /* replaced by a link (or would be) */
+	size_t err_item;       /* the name err is about */
+	struct err err;
+};
+
+/* The comparison keys of the three narrowing stages. */
+enum stage { STAGE_META, STAGE_HEAD, STAGE_FULL };
+
+struct span {
+	size_t start, len;
+};
+
+struct dedup_ctx {
+	int rootfd;
+	const struct dedup_item *items;
+	const struct dedup_opts *o;
+	size_t *order;       /* regular non-empty items by (dev, ino, index) */
+	struct dfile *files; /* in item order of their first names */
+	size_t nfiles;
+	size_t *work;        /* file indices still in the running */
+	size_t nwork;
+	struct span *groups; /* runs of work with equal content and metadata */
+	size_t ngroups;
+	enum stage stage;    /* key used by cmp_work() */
+};
+
+static const struct dedup_item *first_item(const struct dedup_ctx *c, const struct dfile *f)
+{
+	return &c->items[f->names[0]];
+}
+
+/* The size of the content dedup works on (after earlier passes). */
+static uint64_t item_size(const struct dedup_item *it)
+{
+	return it->pre ? it->pre->size : it->size;
+}
+
+static uint64_t file_size(const struct dedup_ctx *c, const struct dfile *f)
+{
+	return item_size(first_item(c, f));
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_hash(XXH128_hash_t a, XXH128_hash_t b)
+{
+	int r = cmp_u64(a.high64, b.high64);
+	return r ? r : cmp_u64(a.low64, b.low64);
+}
+
+static int cmp_size_t(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* ---- finding the distinct inodes ---------------------------------------- */
+
+static int cmp_inode(const void *a, const void *b, void *ctx)
+{
+	const struct dedup_item *items = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = cmp_u64(items[x].dev, items[y].dev);
+
+	if (!r)
+		r = cmp_u64(items[x].ino, items[y].ino);
+	return r ? r : cmp_size_t(a, b);
+}
+
+static int cmp_file_first(const void *a, const void *b)
+{
+	const struct dfile *x = a, *y = b;
+	return cmp_size_t(&x->names[0], &y->names[0]);
+}
+
+/* Fill c->order and c->files: every regular non-empty inode, its names. */
+static void collect_files(struct dedup_ctx *c, size_t n)
+{
+	const struct dedup_item *it = c->items;
+	size_t i, norder = 0, start;
+
+	c->order = xcalloc(n, sizeof(*c->order));
+	for (i = 0; i < n; i++)
+		if (S_ISREG(it[i].mode) && item_size(&it[i]) > 0)
+			c->order[norder++] = i;
+	qsort_r(c->order, norder, sizeof(*c->order), cmp_inode, (void *)it);
+	c->files = xcalloc(norder, sizeof(*c->files));
+	for (start = 0; start < norder; start = i) {
+		struct dfile *f = &c->files[c->nfiles++];
+		const struct dedup_item *a = &it[c->order[start]];
+
+		for (i = start + 1; i < norder; i++)
+			if (it[c->order[i]].dev != a->dev || it[c->order[i]].ino != a->ino)
+				break;
+		f->names = &c->order[start];
+		f->nnames = i - start;
+		f->err_item = f->names[0];
+		buf_init(&f->xattrs);
+	}
+	qsort(c->files, c->nfiles, sizeof(*c->files), cmp_file_first);
+}
+
+/* ---- narrowing: keep only files that share their key with another ----- */
+
+static int key_cmp(const struct dedup_ctx *c, size_t a, size_t b, enum stage s)
+{
+	const struct dfile *x = &c->files[a], *y = &c->files[b];
+	const struct dedup_item *p = first_item(c, x), *q = first_item(c, y);
+	int r = cmp_u64(p->dev, q->dev);
+
+	if (!r)
+		r = cmp_u64(item_size(p), item_size(q));
+	if (!r)
+		r = cmp_u64(p->mode, q->mode);
+	if (!r)
+		r = cmp_u64(p->uid, q->uid);
+	if (!r)
+		r = cmp_u64(p->gid, q->gid);
+	if (r || s == STAGE_META)
+		return r;
+	r = cmp_u64(x->xattrs.len, y->xattrs.len);
+	if (!r)
+		r = memcmp(x->xattrs.p, y->xattrs.p, x->xattrs.len);
+	if (!r)
+		r = cmp_hash(x->head, y->head);
+	if (r || s == STAGE_HEAD)
+		return r;
+	return cmp_hash(x->full, y->full);
+}
+
+static int cmp_work(const void *a, const void *b, void *ctx)
+{
+	const struct dedup_ctx *c = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = key_cmp(c, x, y, c->stage);
+
+	return r ? r : cmp_size_t(a, b);
+}
+
+/* Drop from c->work the files that failed or have no partner under key s;
+ * the rest stay sorted by key (equal keys in file order). */
+static void narrow(struct dedup_ctx *c, enum stage s)
+{
+	size_t i, k = 0, n = 0;
+
+	for (i = 0; i < c->nwork; i++)
+		if (!c->files[c->work[i]].err.msg)
+			c->work[n++] = c->work[i];
+	c->stage = s;
+	qsort_r(c->work, n, sizeof(*c->work), cmp_work, c);
+	for (i = 0; i < n; i++) {
+		struct dfile *f = &c->files[c->work[i]];
+
+		if ((i > 0 && key_cmp(c, c->work[i - 1], c->work[i], s) == 0) ||
+		    (i + 1 < n && key_cmp(c, c->work[i], c->work[i + 1], s) == 0)) {
+			c->work[k++] = c->work[i];
+			continue;
+		}
+		XXH3_freeState(f->state);
+		f->state = NULL;
+	}
+	c->nwork = k;
+}
+
+/* The runs of equal keys left by narrow(c, STAGE_FULL), in file order of
+ * their first members. */
+static int cmp_span(const void *a, const void *b, void *ctx)
+{
+	const struct dedup_ctx *c = ctx;
+	const struct span *x = a, *y = b;
+
+	return cmp_size_t(&c->work[x->start], &c->work[y->start]);
+}
+
+static void make_groups(struct dedup_ctx *c)
+{
+	size_t i, start;
+
+	c->groups = xcalloc(c->nwork / 2 + 1, sizeof(*c->groups));
+	for (start = 0; start < c->nwork; start = i) {
+		for (i = start + 1; i < c->nwork; i++)
+			if (key_cmp(c, c->work[start], c->work[i], STAGE_FULL) != 0)
+				break;
+		c->groups[c->ngroups++] = (struct span){ start, i - start };
+	}
+	qsort_r(c->groups, c->ngroups, sizeof(*c->groups), cmp_span, c);
+}
+
+/* ---- reading files ------------------------------------------------------ */
+
+/* Read exactly len bytes at off; a short read means the file shrank. */
+static int read_at(int fd, void *buf, size_t len, uint64_t off, struct err *e)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t k = pread(fd, p, len, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			err_errno(e, errno, "read failed");
+			return -1;
+		}
+		if (k == 0) {
+			err_set(e, "file changed size while being read");
+			return -1;
+		}
+		p += k;
+		off += (uint64_t)k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the xattr names of fd into *names (NUL-separated, caller frees);
+ * returns the list's length, 0 where xattrs are unsupported, or -1. */
+static ssize_t list_xattrs(int fd, char **names, struct err *e)
+{
+	ssize_t n;
+
+	*names = NULL;
+	for (;;) {
+		n = flistxattr(fd, NULL, 0);
+		if (n <= 0)
+			break;
+		*names = xrealloc(*names, (size_t)n);
+		n = flistxattr(fd, *names, (size_t)n);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
+	if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
+		return 0;
+	if (n < 0)
+		err_errno(e, errno, "cannot list extended attributes");
+	return n;
+}
+
+/* Append the value of xattr name to out. */
+static int add_xattr_value(int fd, const char *name, struct buf *out, struct err *e)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = fgetxattr(fd, name, NULL, 0);
+		if (n < 0)
+			break;
+		buf_grow(out, (size_t)n);
+		n = fgetxattr(fd, name, out->p + out->len, (size_t)n);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
+	if (n < 0) {
+		err_errno(e, errno, "cannot read extended attribute %s", name);
+		return -1;
+	}
+	out->len += (size_t)n;
+	out->p[out->len] = '\0';
+	return 0;
+}
+
+/*
+ * Append every xattr of fd to out (empty) in a canonical form, so that two
+ * files' attributes are equal exactly when the forms are: names in byte
+ * order, each followed by its NUL, the value's length (8 bytes) and the
+ * value.
+ */
+static int read_xattrs(int fd, struct buf *out, struct err *e)
+{
+	char *names = NULL, **v = NULL, *p;
+	size_t nv = 0, cap = 0, i;
+	ssize_t len = list_xattrs(fd, &names, e);
+	int rc = -1;
+
+	if (len < 0)
+		goto out;
+	for (p = names; p < names + len; p += strlen(p) + 1) {
+		xgrow(&v, &cap, nv + 1, sizeof(*v));
+		v[nv++] = p;
+	}
+	if (nv)
+		qsort(v, nv, sizeof(*v), cmp_str);
+	for (i = 0; i < nv; i++) {
+		uint64_t vlen;
+		size_t at;
+
+		buf_add(out, v[i], strlen(v[i]) + 1);
+		at = out->len;
+		buf_add(out, "\0\0\0\0\0\0\0\0", 8);
+		if (add_xattr_value(fd, v[i], out, e) != 0)
+			goto out;
+		vlen = out->len - at - 8;
+		memcpy(out->p + at, &vlen, 8);
+	}
+	rc = 0;
+out:
+	free(v);
+	free(names);
+	return rc;
+}
+
+static bool is_elf_so(const unsigned char *h, size_t n)
+{
+	unsigned type;
+
+	if (n < 18 || memcmp(h, ELFMAG, SELFMAG) != 0)
+		return false;
+	if (h[EI_DATA] == ELFDATA2LSB)
+		type = h[16] | (unsigned)h[17] << 8;
+	else if (h[EI_DATA] == ELFDATA2MSB)
+		type = (unsigned)h[16] << 8 | h[17];
+	else
+		return false;
+	return type == ET_DYN;
+}
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/*
+ * Open f's first name and check it is still the file the items describe
+ * (and, once hashed, unchanged since: mtime and xattrs).  Returns an fd,
+ * or -1 with f->err set.
+ */
+static int open_file(const struct dedup_ctx *c, struct dfile *f, bool hashed, struct stat *st)
+{
+	const struct dedup_item *it = first_item(c, f);
+	struct buf xa = BUF_INIT;
+	int fd = fsu_open_beneath(c->rootfd, it->path, O_RDONLY | O_NONBLOCK, c->o->xdev);
+
+	if (fd < 0) {
+		err_errno(&f->err, errno, "cannot open");
+		return -1;
+	}
+	if (fstat(fd, st) != 0) {
+		err_errno(&f->err, errno, "cannot stat");
+		goto fail;
+	}
+	if (st->st_dev != it->dev || st->st_ino != it->ino || st->st_mode != it->mode ||
+	    (uint64_t)st->st_size != it->size || st->st_uid != it->uid ||
+	    st->st_gid != it->gid || (hashed && !same_time(st->st_mtim, f->mtime))) {
+		err_set(&f->err, "file changed while being processed; left as it was");
+		goto fail;
+	}
+	if (!hashed)
+		return fd;
+	if (read_xattrs(fd, &xa, &f->err) != 0)
+		goto fail;
+	if (xa.len != f->xattrs.len || memcmp(xa.p, f->xattrs.p, xa.len) != 0) {
+		err_set(&f->err, "extended attributes changed while being processed; left as it was");
+		goto fail;
+	}
+	buf_release(&xa);
+	return fd;
+fail:
+	buf_release(&xa);
+	close(fd);
+	return -1;
+}
+
+/* After reading: did the open file keep its size and mtime? */
+static int check_unchanged(const struct dedup_ctx *c, int fd, struct dfile *f)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != first_item(c, f)->size ||
+	    !same_time(st.st_mtim, f->mtime)) {
+		err_set(&f->err, "file changed while being read; left as it was");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+/* Pool pass 1: xattrs, the first block's digest, the ELF type.  The hash
+ * state is kept for files longer than one block. */
+static void hash_head(void *ctx, size_t k)
+{
+	struct dedup_ctx *c = ctx;
+	struct dfile *f = &c->files[c->work[k]];
+	const struct dedup_digest *pre = first_item(c, f)->pre;
+	uint64_t size = file_size(c, f);
+	size_t len = size < DEDUP_BLOCK ? (size_t)size : DEDUP_BLOCK;
+	unsigned char head[DEDUP_BLOCK];
+	struct stat st;
+	int fd = open_file(c, f, false, &st);
+
+	if (fd < 0)
+		return;
+	f->mtime = st.st_mtim;
+	if (pre) {
+		f->head = pre->head;
+		f->full = pre->full;
+		f->elf_so = pre->elf_so;
+		read_xattrs(fd, &f->xattrs, &f->err);
+		goto out;
+	}
+	if (read_xattrs(fd, &f->xattrs, &f->err) != 0 || read_at(fd, head, len, 0, &f->err) != 0)
+		goto out;
+	f->state = XXH3_createState();
+	if (!f->state) {
+		err_set(&f->err, "out of memory for a hash state");
+		goto out;
+	}
+	XXH3_128bits_reset(f->state);
+	XXH3_128bits_update(f->state, head, len);
+	f->head = XXH3_128bits_digest(f->state);
+	f->elf_so = is_elf_so(head, len);
+	if (len == size) {
+		f->full = f->head;
+		XXH3_freeState(f->state);
+		f->state = NULL;
+	}
+	check_unchanged(c, fd, f);
+out:
+	close(fd);
+}
+
+/* Pool pass 2: the rest of a long file, continuing its state. */
+static void hash_rest(void *ctx, size_t k)
+{
+	struct dedup_ctx *c = ctx;
+	struct dfile *f = &c->files[c->work[k]];
+	uint64_t size = file_size(c, f), off;
+	unsigned char *buf = NULL;
+	struct stat st;
+	int fd = -1;
+
+	if (!f->state)
+		return;
+	fd = open_file(c, f, true, &st);
+	if (fd < 0)
+		goto out;
+	buf = xmalloc(DEDUP_CHUNK);
+	for (off = DEDUP_BLOCK; off < size;) {
+		size_t len = size - off < DEDUP_CHUNK ? (size_t)(size - off) : DEDUP_CHUNK;
+
+		if (read_at(fd, buf, len, off, &f->err) != 0)
+			goto out;
+		XXH3_128bits_update(f->state, buf, len);
+		off += len;
+	}
+	f->full = XXH3_128bits_digest(f->state);
+	check_unchanged(c, fd, f);
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	XXH3_freeState(f->state);
+	f->state = NULL;
+}
+
+/* ---- verifying and linking ---------------------------------------------- */
+
+/* Settings and descriptors of one group while its copies are linked. */
+struct group_io {
+	bool would_link; /* the group's copies are to be linked (report: would be) */
+	bool link;       /* ... and this run really links */
+	bool kept_pre;   /* the kept copy's content is known only by digest */
+	int keptfd;
+	int keptdir;
+	const char *keptbase;
+	unsigned char *buf; /* 2 * DEDUP_CHUNK */
+};
+
+static bool group_would_link(const struct dedup_ctx *c, const struct dfile *kept)
+{
+	return !kept->elf_so || c->o->link_elf;
+}
+
+/* Compare the two open files byte for byte; -1 with e set if they differ. */
+static int same_content(int a, int b, uint64_t size, unsigned char *buf, struct err *e)
+{
+	uint64_t off;
+
+	for (off = 0; off < size;) {
+		size_t len = size - off < DEDUP_CHUNK ? (size_t)(size - off) : DEDUP_CHUNK;
+
+		if (read_at(a, buf, len, off, e) != 0 || read_at(b, buf + DEDUP_CHUNK, len, off, e) != 0)
+			return -1;
+		if (memcmp(buf, buf + DEDUP_CHUNK, len) != 0) {
+			err_set(e, "content differs from the kept copy despite equal hashes; left as it was");
+			return -1;
+		}
+		off += len;
+	}
+	return 0;
+}
+
+/* Replace every name of f by a link to the kept copy. */
+static bool relink_names(const struct dedup_ctx *c, const struct group_io *io, struct dfile *f,
+			 ino_t ino)
+{
+	size_t k;
+
+	for (k = 0; k < f->nnames; k++) {
+		const char *path = c->items[f->names[k]].path, *base;
+		int dir = fsu_open_parent(c->rootfd, path, &base, c->o->xdev);
+		int rc;
+
+		f->err_item = f->names[k];
+		if (dir < 0) {
+			err_errno(&f->err, errno, "cannot open the directory");
+			return false;
+		}
+		rc = fsu_relink(io->keptdir, io->keptbase, dir, base, ino, &f->err);
+		close(dir);
+		if (rc != 0)
+			return false;
+	}
+	f->err_item = f->names[0];
+	return true;
+}
+
+static void verify_copy(const struct dedup_ctx *c, const struct group_io *io, struct dfile *f)
+{
+	struct stat st;
+	int fd = open_file(c, f, true, &st);
+
+	if (fd < 0)
+		return;
+	/* Names outside the items keep the inode alive: linking frees nothing. */
+	if (st.st_nlink > f->nnames)
+		goto out;
+	/* linking needs the content on disk to be the content hashed */
+	if (c->o->mode == DEDUP_LINK && !c->o->dry_run && (uint64_t)st.st_size != file_size(c, f))
+		goto out;
+	/* A report on content an earlier pass has not written yet can only
+	 * trust the digests; a link always compares the bytes on disk. */
+	if (!(!io->link && (io->kept_pre || first_item(c, f)->pre)) &&
+	    same_content(io->keptfd, fd, file_size(c, f), io->buf, &f->err) != 0)
+		goto out;
+	if (check_unchanged(c, fd, f) != 0)
+		goto out;
+	f->role = ROLE_COPY;
+	f->linked = io->would_link;
+	if (io->link)
+		f->linked = relink_names(c, io, f, st.st_ino);
+out:
+	close(fd);
+}
+
+/* Pool pass 3: pick the kept copy (the first that is still as hashed),
+ * compare the others with it and link them. */
+static void verify_group(void *ctx, size_t g)
+{
+	struct dedup_ctx *c = ctx;
+	const struct span *s = &c->groups[g];
+	struct group_io io = { .keptfd = -1, .keptdir = -1 };
+	struct dfile *kept = NULL;
+	struct stat st;
+	size_t k;
+
+	for (k = 0; k < s->len && io.keptfd < 0; k++) {
+		kept = &c->files[c->work[s->start + k]];
+		io.keptfd = open_file(c, kept, true, &st);
+	}
+	if (io.keptfd < 0)
+		return;
+	kept->role = ROLE_KEPT;
+	io.kept_pre = first_item(c, kept)->pre != NULL;
+	io.link = c->o->mode == DEDUP_LINK && !c->o->dry_run;
+	/* a real run links only what is on disk as it was hashed */
+	io.would_link = group_would_link(c, kept) &&
+			(!io.link || (uint64_t)st.st_size == file_size(c, kept));
+	io.link = io.link && io.would_link;
+	if (io.link) {
+		io.keptdir = fsu_open_parent(c->rootfd, first_item(c, kept)->path, &io.keptbase,
+					     c->o->xdev);
+		if (io.keptdir < 0) {
+			err_errno(&kept->err, errno, "cannot open the directory");
+			goto out;
+		}
+	}
+	io.buf = xmalloc(2 * (size_t)DEDUP_CHUNK);
+	for (; k < s->len; k++)
+		verify_copy(c, &io, &c->files[c->work[s->start + k]]);
+out:
+	free(io.buf);
+	if (io.keptdir >= 0)
+		close(io.keptdir);
+	close(io.keptfd);
+}
+
+/* ---- the result --------------------------------------------------------- */
+
+/* Turn span s into a group of res, if at least one copy survived. */
+static void add_group(const struct dedup_ctx *c, const struct span *s, struct dedup_result *res,
+		      size_t *cap)
+{
+	struct dedup_group g = { 0 };
+	const struct dfile *kept = NULL;
+	size_t k, nitems = 0, ncopies = 0, nlinked = 0;
+
+	for (k = 0; k < s->len; k++) {
+		const struct dfile *f = &c->files[c->work[s->start + k]];
+
+		if (f->role == ROLE_NONE)
+			continue;
+		if (f->role == ROLE_KEPT)
+			kept = f;
+		ncopies += f->role == ROLE_COPY;
+		nlinked += f->linked;
+		nitems += f->nnames;
+	}
+	if (!kept || !ncopies)
+		return;
+	g.items = xcalloc(nitems, sizeof(*g.items));
+	for (k = 0; k < s->len; k++) {
+		const struct dfile *f = &c->files[c->work[s->start + k]];
+
+		if (f->role != ROLE_NONE) {
+			memcpy(g.items + g.nitems, f->names, f->nnames * sizeof(*g.items));
+			g.nitems += f->nnames;
+		}
+	}
+	qsort(g.items, g.nitems, sizeof(*g.items), cmp_size_t);
+	g.nfiles = ncopies + 1;
+	g.size = file_size(c, kept);
+	g.elf_shared = kept->elf_so;
+	g.linked = nlinked > 0;
+	res->files_linked += nlinked;
+	res->bytes_saved += g.size * nlinked;
+	if (!group_would_link(c, kept)) {
+		res->elf_groups++;
+		res->elf_bytes_unlinked += g.size * ncopies;
+	}
+	xgrow(&res->groups, cap, res->ngroups + 1, sizeof(*res->groups));
+	res->groups[res->ngroups++] = g;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct dedup_group *x = a, *y = b;
+	return cmp_size_t(&x->items[0], &y->items[0]);
+}
+
+static int cmp_error(const void *a, const void *b)
+{
+	const struct dfile *x = *(const struct dfile *const *)a, *y = *(const struct dfile *const *)b;
+	return cmp_size_t(&x->err_item, &y->err_item);
+}
+
+/* Every file's error, in item order. */
+static void collect_errors(const struct dedup_ctx *c, struct dedup_result *res)
+{
+	const struct dfile **bad;
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nfiles; i++)
+		n += c->files[i].err.msg != NULL;
+	if (!n)
+		return;
+	bad = xcalloc(n, sizeof(*bad));
+	for (i = 0, n = 0; i < c->nfiles; i++)
+		if (c->files[i].err.msg)
+			bad[n++] = &c->files[i];
+	qsort(bad, n, sizeof(*bad), cmp_error);
+	res->errors = xcalloc(n, sizeof(*res->errors));
+	for (i = 0; i < n; i++) {
+		res->errors[i].path = xstrdup(c->items[bad[i]->err_item].path);
+		res->errors[i].msg = xstrdup(bad[i]->err.msg);
+	}
+	res->nerrors = n;
+	free(bad);
+}
+
+static void build_result(const struct dedup_ctx *c, struct dedup_result *res)
+{
+	size_t g, cap = 0;
+
+	for (g = 0; g < c->ngroups; g++)
+		add_group(c, &c->groups[g], res, &cap);
+	/* a promoted kept copy may come later than its span's first file */
+	if (res->ngroups)
+		qsort(res->groups, res->ngroups, sizeof(*res->groups), cmp_group);
+	collect_errors(c, res);
+}
+
+static void ctx_release(struct dedup_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfiles; i++) {
+		XXH3_freeState(c->files[i].state);
+		buf_release(&c->files[i].xattrs);
+		err_release(&c->files[i].err);
+	}
+	free(c->files);
+	free(c->order);
+	free(c->work);
+	free(c->groups);
+}
+
+int dedup_run(int rootfd, const struct dedup_item *items, size_t n,
+	      const struct dedup_opts *o, struct dedup_result *res)
+{
+	struct dedup_ctx c = { .rootfd = rootfd, .items = items, .o = o };
+	size_t i;
+
+	if (!res || !o || (!items && n)) {
+		errno = EINVAL;
+		return -1;
+	}
+	*res = (struct dedup_result)DEDUP_RESULT_INIT;
+	if (o->mode == DEDUP_OFF || !n)
+		return 0;
+	collect_files(&c, n);
+	c.work = xcalloc(c.nfiles, sizeof(*c.work));
+	for (i = 0; i < c.nfiles; i++)
+		c.work[c.nwork++] = i;
+	narrow(&c, STAGE_META);
+	pool_run(o->jobs, c.nwork, hash_head, &c, NULL);
+	narrow(&c, STAGE_HEAD);
+	pool_run(o->jobs, c.nwork, hash_rest, &c, NULL);
+	narrow(&c, STAGE_FULL);
+	make_groups(&c);
+	pool_run(o->jobs, c.ngroups, verify_group, &c, NULL);
+	build_result(&c, res);
+	ctx_release(&c);
+	return 0;
+}
+
+void dedup_result_release(struct dedup_result *res)
+{
+	size_t i;
+
+	if (!res)
+		return;
+	for (i = 0; i < res->ngroups; i++)
+		free(res->groups[i].items);
+	free(res->groups);
+	for (i = 0; i < res->nerrors; i++) {
+		free(res->errors[i].path);
+		free(res->errors[i].msg);
+	}
+	free(res->errors);
+	*res = (struct dedup_result)DEDUP_RESULT_INIT;
+}
+
+void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d)
+{
+	XXH3_state_t *st = XXH3_createState();
+	size_t head = len < DEDUP_BLOCK ? len : DEDUP_BLOCK;
+
+	if (!st) {
+		fputs("slim: out of memory\n", stderr);
+		exit(3);
+	}
+	d->size = len;
+	XXH3_128bits_reset(st);
+	XXH3_128bits_update(st, data, head);
+	d->head = XXH3_128bits_digest(st);
+	XXH3_128bits_update(st, (const unsigned char *)data + head, len - head);
+	d->full = XXH3_128bits_digest(st);
+	d->elf_so = is_elf_so(data, head);
+	XXH3_freeState(st);
+}

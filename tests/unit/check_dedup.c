@@ -1,0 +1,712 @@
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dedup.h"
+#include "testutil.h"
+#include "util.h"
+#include "walk.h"
+
+/* A test tree and the items of its non-directory entries, in walk order. */
+struct tree {
+	char *dir;
+	int fd;
+	struct dedup_item *items;
+	size_t n, cap;
+};
+
+static struct tree t;
+
+static void setup(void)
+{
+	t.dir = tu_tmpdir();
+	t.fd = open(t.dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(t.fd, 0);
+}
+
+static void free_items(void)
+{
+	size_t i;
+
+	for (i = 0; i < t.n; i++)
+		free((char *)t.items[i].path);
+	free(t.items);
+	t.items = NULL;
+	t.n = t.cap = 0;
+}
+
+static void teardown(void)
+{
+	free_items();
+	close(t.fd);
+	tu_rmrf(t.dir);
+	free(t.dir);
+}
+
+static void add_item(const char *path, const struct stat *st)
+{
+	struct dedup_item *it;
+
+	xgrow(&t.items, &t.cap, t.n + 1, sizeof(*t.items));
+	it = &t.items[t.n++];
+	memset(it, 0, sizeof(*it));
+	it->path = xstrdup(path);
+	it->dev = st->st_dev;
+	it->ino = st->st_ino;
+	it->size = (uint64_t)st->st_size;
+	it->mode = st->st_mode;
+	it->uid = st->st_uid;
+	it->gid = st->st_gid;
+}
+
+static enum walk_action collect(void *ctx, const struct walk_entry *e)
+{
+	(void)ctx;
+	if (!S_ISDIR(e->st->st_mode))
+		add_item(e->relpath, e->st);
+	return WALK_CONTINUE;
+}
+
+static void walk_error(void *ctx, const char *relpath, const char *what, int errnum)
+{
+	(void)ctx;
+	ck_abort_msg("walk: %s %s: %d", relpath, what, errnum);
+}
+
+/* (Re)list the tree into t.items. */
+static void list_tree(void)
+{
+	struct walk_opts o = { .visit = collect, .error = walk_error };
+
+	free_items();
+	ck_assert_int_eq(walk_tree(t.fd, &o), 0);
+}
+
+static void run_opts(const struct dedup_opts *o, struct dedup_result *r)
+{
+	list_tree();
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, o, r), 0);
+}
+
+static void run(enum dedup_mode mode, bool dry, int jobs, struct dedup_result *r)
+{
+	struct dedup_opts o = { .mode = mode, .dry_run = dry, .jobs = jobs };
+
+	run_opts(&o, r);
+}
+
+/* Deterministic bytes that differ with seed. */
+static unsigned char *pattern(size_t n, unsigned seed)
+{
+	unsigned char *p = xmalloc(n);
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (unsigned char)(x >> 16);
+	}
+	return p;
+}
+
+static void write_pattern(const char *name, size_t n, unsigned seed)
+{
+	unsigned char *p = pattern(n, seed);
+
+	tu_write(t.dir, name, p, n);
+	free(p);
+}
+
+static struct stat lst(const char *name)
+{
+	struct stat st;
+
+	ck_assert_msg(fstatat(t.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0, "%s missing", name);
+	return st;
+}
+
+static bool same_inode(const char *a, const char *b)
+{
+	return lst(a).st_ino == lst(b).st_ino;
+}
+
+static unsigned char *read_file(const char *name, size_t *len)
+{
+	struct buf p = BUF_INIT;
+	unsigned char *data;
+
+	buf_addf(&p, "%s/%s", t.dir, name);
+	data = tu_read(p.p, len);
+	ck_assert_ptr_nonnull(data);
+	buf_release(&p);
+	return data;
+}
+
+static const char *item_path(const struct dedup_group *g, size_t k)
+{
+	ck_assert_uint_lt(k, g->nitems);
+	return t.items[g->items[k]].path;
+}
+
+static void assert_no_tmp_left(void)
+{
+	ck_assert_int_ne(tu_sh("find '%s' -name '.slim-*' | grep -q .", t.dir), 0);
+}
+
+static void assert_no_groups(const struct dedup_result *r)
+{
+	ck_assert_uint_eq(r->ngroups, 0);
+	ck_assert_uint_eq(r->files_linked, 0);
+	ck_assert_uint_eq(r->bytes_saved, 0);
+	ck_assert_uint_eq(r->nerrors, 0);
+}
+
+/* Everything but the error messages. */
+static void assert_same_result(const struct dedup_result *a, const struct dedup_result *b)
+{
+	size_t g;
+
+	ck_assert_uint_eq(a->ngroups, b->ngroups);
+	ck_assert_uint_eq(a->files_linked, b->files_linked);
+	ck_assert_uint_eq(a->bytes_saved, b->bytes_saved);
+	ck_assert_uint_eq(a->elf_groups, b->elf_groups);
+	ck_assert_uint_eq(a->elf_bytes_unlinked, b->elf_bytes_unlinked);
+	ck_assert_uint_eq(a->nerrors, b->nerrors);
+	for (g = 0; g < a->ngroups; g++) {
+		const struct dedup_group *x = &a->groups[g], *y = &b->groups[g];
+
+		ck_assert_uint_eq(x->nitems, y->nitems);
+		ck_assert(memcmp(x->items, y->items, x->nitems * sizeof(*x->items)) == 0);
+		ck_assert_uint_eq(x->nfiles, y->nfiles);
+		ck_assert_uint_eq(x->size, y->size);
+		ck_assert_int_eq(x->elf_shared, y->elf_shared);
+		ck_assert_int_eq(x->linked, y->linked);
+	}
+}
+
+/* ---- positive cases ------------------------------------------------------ */
+
+START_TEST(three_copies_one_group)
+{
+	struct dedup_result r;
+	size_t n = 100 * 1024;
+	unsigned char *orig = pattern(n, 1), *got;
+	size_t len;
+
+	ck_assert_int_eq(tu_sh("mkdir -p '%s/b' '%s/c'", t.dir, t.dir), 0);
+	write_pattern("c/z", n, 1);
+	write_pattern("a", n, 1);
+	write_pattern("b/y", n, 1);
+	write_pattern("other", n, 2);
+	run(DEDUP_LINK, false, 2, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.groups[0].nfiles, 3);
+	ck_assert_uint_eq(r.groups[0].nitems, 3);
+	ck_assert_uint_eq(r.groups[0].size, n);
+	ck_assert(r.groups[0].linked);
+	ck_assert(!r.groups[0].elf_shared);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a");
+	ck_assert_str_eq(item_path(&r.groups[0], 1), "b/y");
+	ck_assert_str_eq(item_path(&r.groups[0], 2), "c/z");
+	ck_assert_uint_eq(r.files_linked, 2);
+	ck_assert_uint_eq(r.bytes_saved, 2 * n);
+	ck_assert(same_inode("a", "b/y") && same_inode("a", "c/z"));
+	ck_assert(!same_inode("a", "other"));
+	ck_assert_uint_eq(lst("a").st_nlink, 3);
+	got = read_file("c/z", &len);
+	ck_assert_uint_eq(len, n);
+	ck_assert(memcmp(got, orig, n) == 0);
+	free(got);
+	assert_no_tmp_left();
+	dedup_result_release(&r);
+	free(orig);
+	/* a second run finds one file with three names: nothing to do */
+	run(DEDUP_LINK, false, 2, &r);
+	assert_no_groups(&r);
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(hard_linked_names_are_one_file)
+{
+	struct dedup_result r;
+
+	/* kept copy already has two names */
+	write_pattern("a", 5000, 3);
+	ck_assert_int_eq(tu_sh("cd '%s' && ln a b && cp a c", t.dir), 0);
+	/* the copy has two names, both must be relinked */
+	write_pattern("x", 300, 4);
+	ck_assert_int_eq(tu_sh("cd '%s' && cp x y && ln y z", t.dir), 0);
+	run(DEDUP_LINK, false, 2, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 2);
+	ck_assert_uint_eq(r.groups[0].nfiles, 2);
+	ck_assert_uint_eq(r.groups[0].nitems, 3);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a");
+	ck_assert_uint_eq(r.groups[1].nfiles, 2);
+	ck_assert_uint_eq(r.groups[1].nitems, 3);
+	ck_assert_str_eq(item_path(&r.groups[1], 0), "x");
+	ck_assert_uint_eq(r.files_linked, 2);
+	ck_assert_uint_eq(r.bytes_saved, 5000 + 300);
+	ck_assert(same_inode("a", "b") && same_inode("a", "c"));
+	ck_assert(same_inode("x", "y") && same_inode("x", "z"));
+	ck_assert_uint_eq(lst("x").st_nlink, 3);
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(copy_linked_outside_is_left)
+{
+	struct dedup_result r;
+	char *out = tu_tmpdir();
+
+	write_pattern("a", 2000, 5);
+	write_pattern("b", 2000, 5);
+	/* b has a name the items do not list: linking it would free nothing */
+	ck_assert_int_eq(tu_sh("ln '%s/b' '%s/b2'", t.dir, out), 0);
+	run(DEDUP_LINK, false, 1, &r);
+	assert_no_groups(&r);
+	ck_assert(!same_inode("a", "b"));
+	dedup_result_release(&r);
+	tu_rmrf(out);
+	free(out);
+}
+END_TEST
+
+START_TEST(dry_run_reports_what_link_does)
+{
+	struct dedup_result dry, rep, real;
+	ino_t before[4];
+	const char *names[4] = { "a1", "a2", "a3", "b2" };
+	size_t i;
+
+	write_pattern("a1", 70000, 6);
+	write_pattern("a2", 70000, 6);
+	write_pattern("a3", 70000, 6);
+	write_pattern("b1", 10, 7);
+	write_pattern("b2", 10, 7);
+	write_pattern("c", 10, 8);
+	for (i = 0; i < 4; i++)
+		before[i] = lst(names[i]).st_ino;
+	run(DEDUP_LINK, true, 2, &dry);
+	run(DEDUP_REPORT, false, 2, &rep);
+	for (i = 0; i < 4; i++)
+		ck_assert_uint_eq(lst(names[i]).st_ino, before[i]);
+	assert_no_tmp_left();
+	ck_assert_uint_eq(dry.ngroups, 2);
+	ck_assert(dry.groups[0].linked && dry.groups[1].linked);
+	ck_assert_uint_eq(dry.files_linked, 3);
+	ck_assert_uint_eq(dry.bytes_saved, 2 * 70000 + 10);
+	run(DEDUP_LINK, false, 2, &real);
+	assert_same_result(&dry, &real);
+	assert_same_result(&rep, &real);
+	ck_assert(same_inode("a1", "a3") && same_inode("b1", "b2"));
+	dedup_result_release(&dry);
+	dedup_result_release(&rep);
+	dedup_result_release(&real);
+}
+END_TEST
+
+START_TEST(off_does_nothing)
+{
+	struct dedup_result r;
+
+	write_pattern("a", 100, 9);
+	write_pattern("b", 100, 9);
+	run(DEDUP_OFF, false, 1, &r);
+	assert_no_groups(&r);
+	ck_assert(!same_inode("a", "b"));
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* ---- near misses: never linked ------------------------------------------ */
+
+START_TEST(differs_in_last_byte)
+{
+	static const size_t sizes[] = { 100 * 1024, 2 * DEDUP_CHUNK + 123, DEDUP_BLOCK + 1,
+					DEDUP_BLOCK };
+	struct dedup_result r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		unsigned char *p = pattern(sizes[i], 10);
+		char a[32], b[32];
+
+		snprintf(a, sizeof(a), "a%zu", i);
+		snprintf(b, sizeof(b), "b%zu", i);
+		tu_write(t.dir, a, p, sizes[i]);
+		p[sizes[i] - 1] ^= 1;
+		tu_write(t.dir, b, p, sizes[i]);
+		free(p);
+	}
+	run(DEDUP_LINK, false, 2, &r);
+	assert_no_groups(&r);
+	ck_assert(!same_inode("a0", "b0") && !same_inode("a1", "b1"));
+	ck_assert(!same_inode("a2", "b2") && !same_inode("a3", "b3"));
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(differs_in_mode)
+{
+	struct dedup_result r;
+
+	write_pattern("a", 1000, 11);
+	write_pattern("b", 1000, 11);
+	write_pattern("c", 1000, 12);
+	write_pattern("d", 1000, 12);
+	ck_assert_int_eq(tu_sh("cd '%s' && chmod 644 a && chmod 755 b && chmod 755 c && "
+			       "chmod 4755 d", t.dir), 0);
+	run(DEDUP_LINK, false, 2, &r);
+	assert_no_groups(&r);
+	ck_assert(!same_inode("a", "b") && !same_inode("c", "d"));
+	ck_assert_uint_eq(lst("d").st_mode & 07777, 04755);
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(differs_in_owner)
+{
+	struct dedup_result r;
+
+	write_pattern("a", 1000, 13);
+	write_pattern("b", 1000, 13);
+	write_pattern("c", 1000, 13);
+	ck_assert_int_eq(tu_sh("cd '%s' && chown 1000:0 b && chown 0:1000 c", t.dir), 0);
+	run(DEDUP_LINK, false, 2, &r);
+	assert_no_groups(&r);
+	ck_assert(!same_inode("a", "b") && !same_inode("a", "c"));
+	ck_assert_uint_eq(lst("b").st_uid, 1000);
+	ck_assert_uint_eq(lst("c").st_gid, 1000);
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(differs_in_xattrs)
+{
+	struct dedup_result r;
+
+	if (!tu_have("setfattr"))
+		return;
+	write_pattern("a", 1000, 14);
+	write_pattern("b", 1000, 14);
+	write_pattern("c", 1000, 14);
+	write_pattern("d", 1000, 14);
+	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 a && setfattr -n user.x -v 2 b "
+			       "&& setfattr -n user.x -v 1 c && setfattr -n user.y -v 1 c "
+			       "&& setfattr -n user.x -v 1 d", t.dir), 0);
+	if (tu_have("setcap")) {
+		write_pattern("e", 2000, 15);
+		write_pattern("f", 2000, 15);
+		ck_assert_int_eq(tu_sh("setcap cap_net_raw+ep '%s/f'", t.dir), 0);
+	}
+	run(DEDUP_LINK, false, 2, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	/* only a and d carry the same attributes */
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a");
+	ck_assert_str_eq(item_path(&r.groups[0], 1), "d");
+	ck_assert(same_inode("a", "d"));
+	ck_assert(!same_inode("a", "b") && !same_inode("a", "c"));
+	if (tu_have("setcap")) {
+		ck_assert(!same_inode("e", "f"));
+		ck_assert_int_eq(tu_sh("getcap '%s/f' | grep -q cap_net_raw", t.dir), 0);
+	}
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(empty_files_are_left)
+{
+	struct dedup_result r;
+
+	tu_write(t.dir, "a", "", 0);
+	tu_write(t.dir, "b", "", 0);
+	run(DEDUP_LINK, false, 2, &r);
+	assert_no_groups(&r);
+	ck_assert(!same_inode("a", "b"));
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(symlinks_are_left)
+{
+	struct dedup_result r;
+	char target[64];
+	ssize_t n;
+
+	write_pattern("a", 3000, 16);
+	write_pattern("b", 3000, 16);
+	ck_assert_int_eq(tu_sh("cd '%s' && ln -s a l && ln -s b m", t.dir), 0);
+	run(DEDUP_LINK, false, 2, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.groups[0].nitems, 2);
+	ck_assert(same_inode("a", "b"));
+	ck_assert(S_ISLNK(lst("l").st_mode) && S_ISLNK(lst("m").st_mode));
+	n = readlinkat(t.fd, "m", target, sizeof(target));
+	ck_assert_int_eq(n, 1);
+	ck_assert(target[0] == 'b');
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(symlink_listed_as_file_is_refused)
+{
+	struct dedup_result r;
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 2 };
+	struct stat st;
+	ino_t ino;
+
+	write_pattern("a", 3000, 17);
+	write_pattern("t", 3000, 17);
+	ck_assert_int_eq(tu_sh("cd '%s' && ln -s t l", t.dir), 0);
+	ino = lst("t").st_ino;
+	list_tree();
+	/* the caller claims l (items[1]) is t and leaves t out: l must not be
+	 * followed */
+	ck_assert_str_eq(t.items[1].path, "l");
+	st = lst("t");
+	t.items[1].ino = st.st_ino;
+	t.items[1].mode = st.st_mode;
+	t.items[1].size = (uint64_t)st.st_size;
+	ck_assert_uint_eq(t.n, 3);
+	free((char *)t.items[2].path);
+	t.n = 2;
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &o, &r), 0);
+	ck_assert_uint_eq(r.ngroups, 0);
+	ck_assert_uint_eq(r.nerrors, 1);
+	ck_assert_str_eq(r.errors[0].path, "l");
+	ck_assert_uint_eq(lst("t").st_ino, ino);
+	ck_assert(S_ISLNK(lst("l").st_mode));
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* ---- ELF shared objects -------------------------------------------------- */
+
+START_TEST(elf_shared_objects_need_link_elf)
+{
+	struct dedup_result r;
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 2 };
+	uint64_t size;
+
+	ck_assert_int_eq(tu_sh("cd '%s' && echo 'int f(void) { return 1; }' > f.c && "
+			       "cc -shared -fPIC -o a.so f.c && cp a.so b.so && "
+			       "echo 'int main(void) { return 0; }' > m.c && "
+			       "cc -no-pie -o e1 m.c && cp e1 e2 && rm f.c m.c", t.dir), 0);
+	size = (uint64_t)lst("a.so").st_size;
+	run_opts(&o, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 2);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a.so");
+	ck_assert(r.groups[0].elf_shared);
+	ck_assert(!r.groups[0].linked);
+	/* an ET_EXEC executable is not a shared object */
+	ck_assert_str_eq(item_path(&r.groups[1], 0), "e1");
+	ck_assert(!r.groups[1].elf_shared);
+	ck_assert(r.groups[1].linked);
+	ck_assert_uint_eq(r.files_linked, 1);
+	ck_assert_uint_eq(r.elf_groups, 1);
+	ck_assert_uint_eq(r.elf_bytes_unlinked, size);
+	ck_assert(!same_inode("a.so", "b.so"));
+	ck_assert(same_inode("e1", "e2"));
+	dedup_result_release(&r);
+
+	o.link_elf = true;
+	run_opts(&o, &r);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert(r.groups[0].elf_shared);
+	ck_assert(r.groups[0].linked);
+	ck_assert_uint_eq(r.files_linked, 1);
+	ck_assert_uint_eq(r.bytes_saved, size);
+	ck_assert_uint_eq(r.elf_groups, 0);
+	ck_assert(same_inode("a.so", "b.so"));
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* A 64-byte ELF header of the given byte order (EI_DATA) and type bytes. */
+static void write_elf_header(const char *name, unsigned char data, unsigned char t16,
+			     unsigned char t17)
+{
+	unsigned char h[64] = { 0x7f, 'E', 'L', 'F', 2, 0, 1 };
+
+	h[5] = data;
+	h[16] = t16;
+	h[17] = t17;
+	tu_write(t.dir, name, h, sizeof(h));
+}
+
+START_TEST(elf_type_in_file_byte_order)
+{
+	struct dedup_result r;
+
+	write_elf_header("b1", 2, 0, 3); /* big-endian ET_DYN */
+	write_elf_header("b2", 2, 0, 3);
+	write_elf_header("l1", 1, 0, 3); /* little-endian type 0x300 */
+	write_elf_header("l2", 1, 0, 3);
+	write_elf_header("x1", 0, 3, 0); /* no valid byte order */
+	write_elf_header("x2", 0, 3, 0);
+	run(DEDUP_LINK, false, 2, &r);
+	ck_assert_uint_eq(r.ngroups, 3);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "b1");
+	ck_assert(r.groups[0].elf_shared && !r.groups[0].linked);
+	ck_assert(!r.groups[1].elf_shared && r.groups[1].linked);
+	ck_assert(!r.groups[2].elf_shared && r.groups[2].linked);
+	ck_assert_uint_eq(r.elf_groups, 1);
+	ck_assert_uint_eq(r.elf_bytes_unlinked, 64);
+	ck_assert_uint_eq(r.files_linked, 2);
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* ---- determinism and errors ---------------------------------------------- */
+
+static void plant_many(void)
+{
+	unsigned i;
+
+	ck_assert_int_eq(tu_sh("mkdir -p '%s/d1/d2' '%s/e'", t.dir, t.dir), 0);
+	for (i = 0; i < 40; i++) {
+		char name[64];
+		size_t size = i % 5 == 0 ? DEDUP_CHUNK + i : 1000 + (i % 7) * 3000;
+
+		snprintf(name, sizeof(name), "%s/f%02u", i % 3 == 0 ? "d1" : i % 3 == 1 ? "d1/d2" : "e", i);
+		write_pattern(name, size, i % 7);
+	}
+}
+
+START_TEST(jobs_do_not_change_the_result)
+{
+	struct dedup_result one, many, real;
+
+	plant_many();
+	run(DEDUP_LINK, true, 1, &one);
+	run(DEDUP_LINK, true, 7, &many);
+	ck_assert_uint_gt(one.ngroups, 3);
+	ck_assert_uint_eq(one.nerrors, 0);
+	assert_same_result(&one, &many);
+	run(DEDUP_LINK, false, 4, &real);
+	assert_same_result(&one, &real);
+	assert_no_tmp_left();
+	dedup_result_release(&one);
+	dedup_result_release(&many);
+	dedup_result_release(&real);
+}
+END_TEST
+
+START_TEST(missing_file_is_an_error_rest_goes_on)
+{
+	struct dedup_result r;
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 2 };
+	struct stat st;
+
+	write_pattern("a", 9000, 18);
+	write_pattern("b", 9000, 18);
+	st = lst("a");
+	list_tree();
+	st.st_ino += 1000000;
+	add_item("zz/gone", &st);  /* a partner by size: it will be opened */
+	st.st_size = 12345;
+	add_item("zz/unique", &st); /* no partner: never opened, no error */
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &o, &r), 0);
+	ck_assert_uint_eq(r.nerrors, 1);
+	ck_assert_str_eq(r.errors[0].path, "zz/gone");
+	ck_assert_ptr_nonnull(strstr(r.errors[0].msg, "cannot open"));
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.files_linked, 1);
+	ck_assert(same_inode("a", "b"));
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(file_changed_since_listed_is_left)
+{
+	struct dedup_result r;
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
+
+	write_pattern("a", 9000, 19);
+	write_pattern("b", 9000, 19);
+	write_pattern("c", 9000, 19);
+	list_tree();
+	ck_assert_int_eq(tu_sh("echo more >> '%s/b'", t.dir), 0);
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &o, &r), 0);
+	ck_assert_uint_eq(r.nerrors, 1);
+	ck_assert_str_eq(r.errors[0].path, "b");
+	ck_assert_ptr_nonnull(strstr(r.errors[0].msg, "changed"));
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.groups[0].nfiles, 2);
+	ck_assert(same_inode("a", "c"));
+	ck_assert(!same_inode("a", "b"));
+	dedup_result_release(&r);
+}
+END_TEST
+
+
+/* An earlier pass's digest stands for content not on disk yet: a report
+ * trusts it, a link run still compares the bytes on disk. */
+START_TEST(digest_from_earlier_pass)
+{
+	struct dedup_opts rep = { .mode = DEDUP_REPORT, .jobs = 2 };
+	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2 };
+	struct dedup_result r = DEDUP_RESULT_INIT;
+	unsigned char *future = pattern(10000, 7);
+	struct dedup_digest d;
+	size_t i;
+
+	write_pattern("a", 20000, 1);
+	write_pattern("b", 20000, 2); /* differs on disk, same "future" */
+	dedup_digest_of(future, 10000, &d);
+	ck_assert_uint_eq(d.size, 10000);
+	list_tree();
+	for (i = 0; i < t.n; i++)
+		t.items[i].pre = &d;
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &rep, &r), 0);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.files_linked, 1);
+	ck_assert_uint_eq(r.bytes_saved, 10000);
+	dedup_result_release(&r);
+	/* a real run must not trust a digest the disk contradicts */
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &lnk, &r), 0);
+	ck_assert_uint_eq(r.files_linked, 0);
+	ck_assert(!same_inode("a", "b"));
+	dedup_result_release(&r);
+	free(future);
+}
+END_TEST
+
+Suite *dedup_suite(void)
+{
+	Suite *s = suite_create("dedup");
+	TCase *tc = tcase_create("dedup");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, three_copies_one_group);
+	tcase_add_test(tc, digest_from_earlier_pass);
+	tcase_add_test(tc, hard_linked_names_are_one_file);
+	tcase_add_test(tc, copy_linked_outside_is_left);
+	tcase_add_test(tc, dry_run_reports_what_link_does);
+	tcase_add_test(tc, off_does_nothing);
+	tcase_add_test(tc, differs_in_last_byte);
+	tcase_add_test(tc, differs_in_mode);
+	tcase_add_test(tc, differs_in_owner);
+	tcase_add_test(tc, differs_in_xattrs);
+	tcase_add_test(tc, empty_files_are_left);
+	tcase_add_test(tc, symlinks_are_left);
+	tcase_add_test(tc, symlink_listed_as_file_is_refused);
+	tcase_add_test(tc, elf_shared_objects_need_link_elf);
+	tcase_add_test(tc, elf_type_in_file_byte_order);
+	tcase_add_test(tc, jobs_do_not_change_the_result);
+	tcase_add_test(tc, missing_file_is_an_error_rest_goes_on);
+	tcase_add_test(tc, file_changed_since_listed_is_left);
+	suite_add_tcase(s, tc);
+	return s;
+}
