@@ -90,6 +90,7 @@ unit: build/san/unit
 
 e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e.sh build/san/slim build/fixtures
+	@tests/e2e_layer.sh build/san/slim
 
 check: deps
 	@$(MAKE) --no-print-directory unit

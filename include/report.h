@@ -68,6 +68,11 @@ struct report {
 	struct report_error *errors;
 	size_t nerrors, caperrors;
 
+	/* layer mode: tar stream and file sizes (compressed) in and out */
+	bool layer;
+	uint64_t tar_before, tar_after, comp_before, comp_after;
+	uint64_t superseded; /* entries replaced by a later one of the same path */
+
 	/* dedup */
 	bool dedup_on;
 	uint64_t dup_groups, dup_files_linked, dup_bytes_saved;

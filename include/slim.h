@@ -29,6 +29,13 @@ struct slim_opts {
 	struct strip_opts strip;
 	enum dedup_mode dedup;      /* --dedup=link|report|off */
 	bool dedup_elf;             /* --dedup-elf */
+
+	/* layer output (-o): a tar, compressed or not */
+	const char *output;         /* NULL: work in place */
+	enum { COMPRESS_AUTO, COMPRESS_NONE, COMPRESS_GZIP, COMPRESS_ZSTD } compress;
+	int level;                  /* compression level; 0: the codec's default */
+	bool clamp_mtime;           /* --mtime / SOURCE_DATE_EPOCH given */
+	long long mtime;            /* clamp every mtime to at most this */
 };
 
 #endif

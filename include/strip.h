@@ -36,6 +36,7 @@ enum skip_reason {
 	SKIP_LTO,            /* GCC LTO IR or LLVM bitcode: kept byte for byte */
 	SKIP_AR_FORMAT,      /* BSD or unknown archive format */
 	SKIP_FAILED,         /* archive member that could not be stripped: kept */
+	SKIP_AR_NO_ELF,      /* ar archive without ELF members (a .deb) */
 	SKIP__COUNT
 };
 

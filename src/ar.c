@@ -311,7 +311,11 @@ enum strip_verdict ar_strip(const unsigned char *in, size_t n, struct strip_resu
 	if (v != STRIP_CHANGED)
 		goto out;
 	if (!strip_members(&a, r)) {
-		v = ei_skip(r, SKIP_STRIPPED);
+		uint64_t other = r->ar.skip[SKIP_NOT_ELF].files;
+		/* a .deb or another non-object archive is not "already stripped" */
+		v = ei_skip(r, r->ar.members && other == r->ar.members ? SKIP_AR_NO_ELF
+		 : r->ar.members && other + r->ar.skip[SKIP_LTO].files == r->ar.members ? SKIP_LTO
+		 : SKIP_STRIPPED);
 		goto out;
 	}
 	v = assemble(&a, r);

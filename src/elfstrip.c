@@ -36,6 +36,7 @@ static const struct {
 	[SKIP_LTO] = { "lto", "LTO or bitcode object" },
 	[SKIP_AR_FORMAT] = { "archive_format", "BSD or unknown archive format" },
 	[SKIP_FAILED] = { "member_failed", "member could not be stripped" },
+	[SKIP_AR_NO_ELF] = { "archive_without_elf", "ar archive without ELF members" },
 };
 
 const char *skip_reason_str(enum skip_reason r)

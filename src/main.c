@@ -6,13 +6,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "fsutil.h"
+#include "layer.h"
 #include "pool.h"
 #include "report.h"
 #include "run.h"
 #include "slim.h"
 
-enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF };
+enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
+       OPT_LEVEL, OPT_MTIME };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -31,6 +35,13 @@ static const struct opt {
 	{ "dedup", OPT_DEDUP, required_argument, "MODE",
 	  "link identical files (link, default), only report them, or off" },
 	{ "dedup-elf", OPT_DEDUP_ELF, no_argument, NULL, "also link identical ELF shared objects" },
+	{ "output", 'o', required_argument, "OUT",
+	  "write a slimmed layer (tar[.gz|.zst]) instead of changing PATH" },
+	{ "compress", OPT_COMPRESS, required_argument, "ALGO",
+	  "compression of OUT: zstd, gzip or none (default: from its name)" },
+	{ "level", OPT_LEVEL, required_argument, "N", "compression level (zstd 1-19, gzip 1-9)" },
+	{ "mtime", OPT_MTIME, optional_argument, "EPOCH",
+	  "in OUT, clamp times to EPOCH (default $SOURCE_DATE_EPOCH)" },
 	{ "quiet", 'q', no_argument, NULL, "print no report and no progress" },
 	{ "verbose", 'v', no_argument, NULL, "list every changed and skipped file" },
 	{ "help", 'h', no_argument, NULL, "show this help and exit" },
@@ -47,12 +58,16 @@ static void usage(FILE *f)
 		   "file), then replace identical files by hard links.\n\n");
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		char left[64];
+		const char *sep = opts[i].has_arg == optional_argument ? "[=" : " ";
+		const char *end = opts[i].has_arg == optional_argument ? "]" : "";
+		if (!opts[i].arg)
+			sep = end = "";
 		if (opts[i].key < 128)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].key, opts[i].name,
-				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s%s", opts[i].key, opts[i].name, sep,
+				 opts[i].arg ? opts[i].arg : "", end);
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name,
-				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "    --%s%s%s%s", opts[i].name, sep,
+				 opts[i].arg ? opts[i].arg : "", end);
 		fprintf(f, "  %-26s %s\n", left, opts[i].help);
 	}
 	fprintf(f, "\nExit status: 0 done, 1 done but some files failed, 2 bad usage,\n"
@@ -69,16 +84,32 @@ static void bad_usage(const char *msg, const char *arg)
 	exit(EXIT_USAGE);
 }
 
-static int parse_jobs(const char *s)
+static long long parse_ll(const char *s, long long lo, long long hi, const char *what)
 {
 	char *end;
-	long v;
+	long long v;
 
 	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > 1024)
-		bad_usage("invalid number of jobs", s);
-	return (int)v;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		bad_usage(what, s);
+	return v;
+}
+
+static int parse_num(const char *s, int lo, int hi, const char *what)
+{
+	return (int)parse_ll(s, lo, hi, what);
+}
+
+static void parse_mtime(const char *arg, struct slim_opts *o)
+{
+	if (!arg) {
+		arg = getenv("SOURCE_DATE_EPOCH");
+		if (!arg || !*arg)
+			bad_usage("--mtime without a value needs SOURCE_DATE_EPOCH", NULL);
+	}
+	o->clamp_mtime = true;
+	o->mtime = parse_ll(arg, 0, (1LL << 40), "invalid --mtime");
 }
 
 /* Parse argv into o; returns the index of the first PATH. */
@@ -89,7 +120,6 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	size_t i;
 	int c;
 
-	*p++ = '+'; /* stop at the first non-option, as POSIX says */
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		lo[i].name = opts[i].name;
 		lo[i].has_arg = opts[i].has_arg;
@@ -113,7 +143,7 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 		switch (c) {
 		case 'n': o->dry_run = true; break;
 		case OPT_JSON: o->json = true; break;
-		case 'j': o->jobs = parse_jobs(optarg); break;
+		case 'j': o->jobs = parse_num(optarg, 1, 1024, "invalid number of jobs"); break;
 		case 'x': o->xdev = true; break;
 		case OPT_STRIP_OBJECTS: o->strip.strip_objects = 1; break;
 		case OPT_NO_STRIP: o->strip_on = false; break;
@@ -128,6 +158,19 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 				bad_usage("invalid --dedup mode (link, report or off)", optarg);
 			break;
 		case OPT_DEDUP_ELF: o->dedup_elf = true; break;
+		case 'o': o->output = optarg; break;
+		case OPT_COMPRESS:
+			if (strcmp(optarg, "zstd") == 0)
+				o->compress = COMPRESS_ZSTD;
+			else if (strcmp(optarg, "gzip") == 0)
+				o->compress = COMPRESS_GZIP;
+			else if (strcmp(optarg, "none") == 0)
+				o->compress = COMPRESS_NONE;
+			else
+				bad_usage("invalid --compress (zstd, gzip or none)", optarg);
+			break;
+		case OPT_LEVEL: o->level = parse_num(optarg, 1, 22, "invalid compression level"); break;
+		case OPT_MTIME: parse_mtime(optarg, o); break;
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
@@ -145,6 +188,10 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	}
 	if (optind >= argc)
 		bad_usage("missing PATH", NULL);
+	if (o->output && argc - optind != 1)
+		bad_usage("-o takes exactly one PATH", NULL);
+	if (!o->output && (o->compress != COMPRESS_AUTO || o->level || o->clamp_mtime))
+		bad_usage("--compress, --level and --mtime need -o", NULL);
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
 	return optind;
 }
@@ -160,8 +207,20 @@ int main(int argc, char **argv)
 	fsu_raise_nofile();
 	report_init(&rep, o.dry_run);
 	rep.dedup_on = o.dedup != DEDUP_OFF;
-	for (i = first; i < argc; i++)
-		run_dir(&o, argv[i], &rep);
+	if (o.output) {
+		struct stat st;
+		if (stat(argv[first], &st) == 0 && !S_ISDIR(st.st_mode) && !layer_detect(argv[first]))
+			report_error(&rep, argv[first], "not a directory or a tar layer");
+		else
+			layer_run(&o, argv[first], &rep);
+	} else {
+		for (i = first; i < argc; i++) {
+			if (layer_detect(argv[i]))
+				report_error(&rep, argv[i], "a tar layer: give -o OUT for a slimmed copy");
+			else
+				run_dir(&o, argv[i], &rep);
+		}
+	}
 	report_finish(&rep);
 	status = rep.nerrors ? EXIT_ERRORS : EXIT_OK;
 	report_print_errors(&rep, stderr);

@@ -302,7 +302,7 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 		(unsigned long long)r->seen, (unsigned long long)r->regular,
 		(unsigned long long)r->dirs, (unsigned long long)r->symlinks,
 		(unsigned long long)r->other);
-	fprintf(f, "  ELF files       %10llu\n", (unsigned long long)r->elf);
+	fprintf(f, "  ELF and ar files%10llu\n", (unsigned long long)r->elf);
 	fmt_bytes(a, sizeof(a), r->strip.before);
 	fmt_bytes(b, sizeof(b), r->strip.after);
 	fprintf(f, "  %-15s %10llu  (%s -> %s)\n", r->dry_run ? "would strip" : "stripped",
@@ -346,12 +346,25 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 	if (r->tmp_removed)
 		fprintf(f, "  temp files %s %6llu  (left by an interrupted run)\n",
 			r->dry_run ? "to remove" : "removed", (unsigned long long)r->tmp_removed);
+	if (r->superseded)
+		fprintf(f, "  superseded      %10llu  (entries replaced by a later one of the same path)\n",
+			(unsigned long long)r->superseded);
 	fmt_bytes(a, sizeof(a), r->bytes_before);
 	fmt_bytes(b, sizeof(b), r->bytes_before - saved);
 	fmt_bytes(c, sizeof(c), saved);
 	pct(p, sizeof(p), saved, r->bytes_before);
 	fprintf(f, "  bytes           %s -> %s, %s %s (%s)\n", a, b,
 		r->dry_run ? "would save" : "saved", c, p);
+	if (r->layer && !r->dry_run) {
+		fmt_bytes(a, sizeof(a), r->tar_before);
+		fmt_bytes(b, sizeof(b), r->tar_after);
+		fprintf(f, "  layer (tar)     %s -> %s\n", a, b);
+		fmt_bytes(a, sizeof(a), r->comp_before);
+		fmt_bytes(b, sizeof(b), r->comp_after);
+		pct(p, sizeof(p), r->comp_before > r->comp_after ? r->comp_before - r->comp_after : 0,
+		    r->comp_before);
+		fprintf(f, "  layer (file)    %s -> %s (%s smaller)\n", a, b, p);
+	}
 
 	n = top_changes(r, idx, REPORT_TOP);
 	if (n) {
@@ -479,6 +492,13 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 		 r->dedup_on ? "true" : "false", (unsigned long long)r->dup_groups,
 		 (unsigned long long)r->dup_files_linked, (unsigned long long)r->dup_bytes_saved,
 		 (unsigned long long)r->dup_elf_groups, (unsigned long long)r->dup_elf_bytes);
+	if (r->layer)
+		buf_addf(&j,
+			 "  \"layer\": {\"tar_bytes_before\": %llu, \"tar_bytes_after\": %llu, "
+			 "\"file_bytes_before\": %llu, \"file_bytes_after\": %llu, \"superseded\": %llu},\n",
+			 (unsigned long long)r->tar_before, (unsigned long long)r->tar_after,
+			 (unsigned long long)r->comp_before, (unsigned long long)r->comp_after,
+			 (unsigned long long)r->superseded);
 	buf_addf(&j,
 		 "  \"archives\": {\"files\": %llu, \"stripped\": %llu, \"members\": %llu, "
 		 "\"members_stripped\": %llu, \"members_bytes_before\": %llu, "

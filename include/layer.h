@@ -1,0 +1,28 @@
+/* layer.h - layer mode: a tar layer (or a directory) in, a tar layer out.
+ *
+ * Entries stream from a libarchive reader (or the safe directory walk)
+ * through the same passes as in directory mode and out through a
+ * libarchive writer (PAX).  Nothing is extracted: the processed contents
+ * wait in an unlinked temporary spool file, so memory is bounded by the
+ * largest entry.  Owners, modes, mtimes, xattrs, symlinks, devices, fifos,
+ * hard links and OCI whiteouts are kept.  The output is written to a
+ * temporary name beside o->output and renamed at the end; on any error no
+ * output is left.
+ */
+#ifndef SLIM_LAYER_H
+#define SLIM_LAYER_H
+
+#include <stdbool.h>
+
+#include "report.h"
+#include "slim.h"
+
+/* Does the file at path look like a (compressed) tar layer?  Reads its
+ * first bytes. */
+bool layer_detect(const char *path);
+
+/* Process input (a tar layer file or a directory) into o->output.  Fills
+ * rep; returns 0, or -1 when no output could be written (also in rep). */
+int layer_run(const struct slim_opts *o, const char *input, struct report *rep);
+
+#endif

@@ -1,0 +1,927 @@
+/* layer.c - a tar layer (or a directory) in, a tar layer out.
+ *
+ * Pass 1 reads every entry once: its header is kept (a libarchive entry
+ * clone), its content is stripped in memory when it is an ELF file or an
+ * archive, hashed for dedup, and appended to an unlinked spool file.  Then
+ * the decisions that need the whole layer are taken: later duplicates of a
+ * path win, hard links are resolved, identical files are found.  Pass 2
+ * writes the kept entries in their original order from the spool.
+ */
+#include "layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "fsutil.h"
+#include "walk.h"
+
+#define NONE ((size_t)-1)
+#define CHUNK (1u << 20)
+
+enum ltype { L_FILE, L_DIR, L_SYMLINK, L_HARDLINK, L_OTHER };
+
+struct lent {
+	struct archive_entry *ae; /* header as read; owned */
+	char *path;               /* normalized: no "./", no trailing '/' */
+	enum ltype type;
+	bool whiteout;            /* .wh.NAME or .wh..wh..opq */
+	uint64_t off, len;        /* content in the spool */
+	uint64_t orig;            /* size before stripping */
+	struct dedup_digest dg;
+	bool superseded;          /* a later entry has the same path */
+	bool dropped;             /* by a rule */
+	size_t target;            /* hard links: the entry they name */
+	size_t dup_of;            /* dedup: the kept copy, or NONE */
+	bool promoted;            /* hard link that takes its removed target's place */
+	size_t heir;              /* removed file: the link promoted in its place */
+	char *xattrs;             /* canonical xattr blob for dedup; NULL: none */
+	size_t xattrs_len;
+};
+
+struct pathmap {
+	size_t *slot; /* entry index + 1; 0 empty */
+	size_t cap;
+};
+
+struct layer {
+	const struct slim_opts *o;
+	struct report *rep;
+	const char *input;
+	struct lent *e;
+	size_t n, cap;
+	struct pathmap map;  /* path -> last entry with it */
+	struct pathmap links; /* symlink paths */
+	int spool;
+	uint64_t spool_end;
+	struct buf msg;      /* fatal error of the whole layer */
+};
+
+/* ---- a small string -> index map ---------------------------------------- */
+
+static size_t pm_find(const struct pathmap *m, const struct lent *e, const char *key, bool *found)
+{
+	size_t mask = m->cap - 1, i = XXH3_64bits(key, strlen(key)) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		if (!m->slot[i]) {
+			*found = false;
+			return i;
+		}
+		if (strcmp(e[m->slot[i] - 1].path, key) == 0) {
+			*found = true;
+			return i;
+		}
+	}
+}
+
+static void pm_put(struct pathmap *m, const struct lent *e, size_t n, size_t idx)
+{
+	bool found;
+	size_t i;
+
+	if (!m->cap || n * 2 >= m->cap) {
+		struct pathmap big = { xcalloc(m->cap ? m->cap * 2 : 1024, sizeof(size_t)),
+				       m->cap ? m->cap * 2 : 1024 };
+		for (i = 0; i < m->cap; i++)
+			if (m->slot[i])
+				big.slot[pm_find(&big, e, e[m->slot[i] - 1].path, &found)] = m->slot[i];
+		free(m->slot);
+		*m = big;
+	}
+	m->slot[pm_find(m, e, e[idx].path, &found)] = idx + 1;
+}
+
+static size_t pm_get(const struct pathmap *m, const struct lent *e, const char *key)
+{
+	bool found;
+	size_t i;
+
+	if (!m->cap)
+		return NONE;
+	i = pm_find(m, e, key, &found);
+	return found ? m->slot[i] - 1 : NONE;
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static int fatal(struct layer *L, const char *fmt, ...) SLIM_PRINTF(2, 3);
+static int fatal(struct layer *L, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (L->msg.len)
+		return -1;
+	va_start(ap, fmt);
+	buf_vaddf(&L->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- names ----------------------------------------------------------------- */
+
+/* Normalize a tar path; NULL (and *why) when it would leave the layer. */
+static char *normalize(const char *p, const char **why)
+{
+	struct buf b = BUF_INIT;
+	const char *s = p;
+
+	if (*p == '/') {
+		*why = "absolute path";
+		return NULL;
+	}
+	while (*s) {
+		const char *end = strchr(s, '/');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			buf_release(&b);
+			*why = "'..' in the path";
+			return NULL;
+		}
+		if (len && !(len == 1 && s[0] == '.')) {
+			if (b.len)
+				buf_addch(&b, '/');
+			buf_add(&b, s, len);
+		}
+		s += len;
+		while (*s == '/')
+			s++;
+	}
+	return buf_detach(&b, NULL);
+}
+
+static bool is_whiteout(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strncmp(base, ".wh.", 4) == 0;
+}
+
+/* Does a proper prefix of path name a symlink seen earlier? */
+static const char *through_symlink(struct layer *L, const char *path)
+{
+	struct buf b = BUF_INIT;
+	const char *s, *hit = NULL;
+
+	for (s = strchr(path, '/'); s && !hit; s = strchr(s + 1, '/')) {
+		size_t i;
+		buf_setlen(&b, 0);
+		buf_add(&b, path, (size_t)(s - path));
+		i = pm_get(&L->links, L->e, b.p);
+		if (i != NONE)
+			hit = L->e[i].path;
+	}
+	buf_release(&b);
+	return hit;
+}
+
+/* ---- the spool --------------------------------------------------------------- */
+
+static int spool_open(struct layer *L)
+{
+	const char *dir = getenv("TMPDIR");
+	char tmpl[4096];
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	L->spool = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (L->spool >= 0)
+		return 0;
+	snprintf(tmpl, sizeof(tmpl), "%s/slim-spool.XXXXXX", dir);
+	L->spool = mkostemp(tmpl, O_CLOEXEC);
+	if (L->spool < 0)
+		return fatal(L, "cannot create a spool file in %s: %s", dir, strerror(errno));
+	unlink(tmpl);
+	return 0;
+}
+
+static int spool_write(struct layer *L, const void *p, size_t len, uint64_t *off)
+{
+	const unsigned char *c = p;
+	size_t done = 0;
+
+	*off = L->spool_end;
+	while (done < len) {
+		ssize_t k = pwrite(L->spool, c + done, len - done, (off_t)(L->spool_end + done));
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return fatal(L, "cannot write the spool file: %s", strerror(errno));
+		}
+		done += (size_t)k;
+	}
+	L->spool_end += len;
+	return 0;
+}
+
+static int spool_read(const struct layer *L, void *p, size_t len, uint64_t off)
+{
+	unsigned char *c = p;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t k = pread(L->spool, c + done, len - done, (off_t)(off + done));
+		if (k <= 0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+/* ---- pass 1 ------------------------------------------------------------------ */
+
+static void xattr_blob(struct lent *x)
+{
+	struct buf b = BUF_INIT;
+	const char *name;
+	const void *val;
+	size_t size;
+
+	if (archive_entry_xattr_reset(x->ae) == 0)
+		return;
+	/* libarchive keeps them in header order; tar writers sort them */
+	while (archive_entry_xattr_next(x->ae, &name, &val, &size) == ARCHIVE_OK) {
+		buf_add(&b, name, strlen(name) + 1);
+		buf_add(&b, &size, sizeof(size));
+		buf_add(&b, val, size);
+	}
+	x->xattrs = buf_detach(&b, &x->xattrs_len);
+}
+
+static const struct strip_opts *entry_strip_opts(const struct layer *L, const char *path)
+{
+	static const struct strip_opts none;
+	size_t n = strlen(path);
+
+	if (n > 3 && strcmp(path + n - 3, ".ko") == 0)
+		return &none;
+	return &L->o->strip;
+}
+
+/* Strip data (if it is an ELF file or archive) and spool what stays. */
+static int take_content(struct layer *L, struct lent *x, unsigned char *data, size_t len)
+{
+	struct strip_result sr = STRIP_RESULT_INIT;
+	const unsigned char *keep = data;
+	size_t keeplen = len;
+	int rc;
+
+	x->orig = len;
+	if (L->o->strip_on && strip_candidate(data, len)) {
+		L->rep->elf++;
+		switch (strip_buffer(data, len, entry_strip_opts(L, x->path), &sr)) {
+		case STRIP_CHANGED:
+			keep = sr.out;
+			keeplen = sr.outlen;
+			report_change(L->rep, x->path, "strip", len, keeplen);
+			break;
+		case STRIP_SKIPPED:
+			report_skip(L->rep, x->path, sr.reason, len);
+			break;
+		case STRIP_FAILED:
+			report_error(L->rep, x->path, sr.err.msg);
+			break;
+		}
+		if (sr.archive)
+			report_archive(L->rep, &sr.ar, sr.verdict == STRIP_CHANGED);
+	}
+	if (L->o->dedup != DEDUP_OFF)
+		dedup_digest_of(keep, keeplen, &x->dg);
+	x->len = keeplen;
+	rc = spool_write(L, keep, keeplen, &x->off);
+	strip_result_release(&sr);
+	return rc;
+}
+
+/* Add one entry; ae is taken over.  data: its content (files only). */
+static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *data, size_t len)
+{
+	const char *raw = archive_entry_pathname(ae), *why = NULL, *via;
+	struct lent *x;
+	char *path;
+	size_t i;
+
+	if (!raw) {
+		archive_entry_free(ae);
+		return fatal(L, "an entry has no readable name");
+	}
+	path = normalize(raw, &why);
+	if (!path) {
+		int rc = fatal(L, "entry '%s': %s leaves the layer", raw, why);
+		archive_entry_free(ae);
+		return rc;
+	}
+	if (!*path) { /* "./": the root itself */
+		free(path);
+		path = xstrdup(".");
+	}
+	xgrow(&L->e, &L->cap, L->n + 1, sizeof(*L->e));
+	i = L->n;
+	x = &L->e[L->n++];
+	memset(x, 0, sizeof(*x));
+	x->ae = ae;
+	x->path = path;
+	x->target = NONE;
+	x->dup_of = NONE;
+	x->heir = NONE;
+	x->whiteout = is_whiteout(path);
+	if ((via = through_symlink(L, path)))
+		return fatal(L, "entry '%s' goes through the symlink '%s'", raw, via);
+	if (archive_entry_hardlink(ae)) {
+		char *t = normalize(archive_entry_hardlink(ae), &why);
+		size_t ti = t ? pm_get(&L->map, L->e, t) : NONE;
+		free(t);
+		if (ti == NONE || L->e[ti].type != L_FILE)
+			return fatal(L, "entry '%s': hard link to '%s', which is not a file earlier in the layer",
+				     raw, archive_entry_hardlink(ae));
+		x->type = L_HARDLINK;
+		x->target = ti;
+	} else {
+		switch (archive_entry_filetype(ae)) {
+		case AE_IFREG: x->type = L_FILE; break;
+		case AE_IFDIR: x->type = L_DIR; break;
+		case AE_IFLNK: x->type = L_SYMLINK; break;
+		default: x->type = L_OTHER; break;
+		}
+	}
+	{
+		size_t prev = pm_get(&L->map, L->e, path);
+		if (prev != NONE)
+			L->e[prev].superseded = true;
+	}
+	pm_put(&L->map, L->e, L->n, i);
+	if (x->type == L_SYMLINK)
+		pm_put(&L->links, L->e, L->n, i);
+	L->rep->seen++;
+	switch (x->type) {
+	case L_DIR: L->rep->dirs++; break;
+	case L_SYMLINK: L->rep->symlinks++; break;
+	case L_OTHER: L->rep->other++; break;
+	default: L->rep->regular++; break;
+	}
+	if (x->type != L_FILE)
+		return 0;
+	xattr_blob(x);
+	L->rep->bytes_before += len;
+	return take_content(L, x, data, len);
+}
+
+static int read_archive(struct layer *L, uint64_t *tar_bytes)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	unsigned char *data = NULL;
+	size_t cap = 0;
+	int r, rc = 0;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	if (archive_read_open_filename(a, L->input, CHUNK) != ARCHIVE_OK) {
+		rc = fatal(L, "%s", archive_error_string(a));
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		la_int64_t size = archive_entry_size(ae);
+		size_t got = 0;
+		bool reg = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae);
+
+		if (reg && size < 0) {
+			rc = fatal(L, "entry '%s': bad size", archive_entry_pathname(ae));
+			break;
+		}
+		if (reg) {
+			if ((size_t)size + 1 > cap) {
+				cap = (size_t)size + 1;
+				free(data);
+				data = xmalloc(cap);
+			}
+			while (got < (size_t)size) {
+				la_ssize_t k = archive_read_data(a, data + got, (size_t)size - got);
+				if (k <= 0) {
+					rc = fatal(L, "entry '%s': %s", archive_entry_pathname(ae),
+						   k < 0 ? archive_error_string(a) : "data ends early");
+					goto out;
+				}
+				got += (size_t)k;
+			}
+		}
+		if (add_entry(L, archive_entry_clone(ae), data, got) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	if (r != ARCHIVE_EOF && !rc)
+		rc = fatal(L, "%s", archive_error_string(a) ? archive_error_string(a)
+							       : "cannot read the layer");
+	*tar_bytes = (uint64_t)archive_filter_bytes(a, 0);
+out:
+	free(data);
+	archive_read_free(a);
+	return rc;
+}
+
+/* ---- a directory as the source ----------------------------------------------- */
+
+struct dirsrc {
+	struct layer *L;
+	int rootfd;
+	struct archive_entry_linkresolver *lr;
+	int rc;
+};
+
+static void dir_xattrs(int fd, struct archive_entry *ae)
+{
+	char *names = NULL, *val = NULL;
+	ssize_t nl = flistxattr(fd, NULL, 0);
+	const char *n;
+
+	if (nl <= 0)
+		return;
+	names = xmalloc((size_t)nl);
+	nl = flistxattr(fd, names, (size_t)nl);
+	for (n = names; nl > 0 && n < names + nl; n += strlen(n) + 1) {
+		ssize_t vl = fgetxattr(fd, n, NULL, 0);
+		if (vl < 0)
+			continue;
+		val = xrealloc(val, (size_t)vl + 1);
+		vl = fgetxattr(fd, n, val, (size_t)vl);
+		if (vl >= 0)
+			archive_entry_xattr_add_entry(ae, n, val, (size_t)vl);
+	}
+	free(names);
+	free(val);
+}
+
+static enum walk_action dir_visit(void *ctx, const struct walk_entry *w)
+{
+	struct dirsrc *d = ctx;
+	struct archive_entry *ae = archive_entry_new(), *spare = NULL;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int fd = -1;
+
+	archive_entry_copy_stat(ae, w->st);
+	archive_entry_copy_pathname(ae, w->relpath);
+	if (S_ISLNK(w->st->st_mode)) {
+		char t[PATH_MAX + 1];
+		ssize_t k = readlinkat(w->dirfd, w->name, t, PATH_MAX);
+		if (k < 0) {
+			d->rc = fatal(d->L, "cannot read the symlink '%s': %s", w->relpath, strerror(errno));
+			archive_entry_free(ae);
+			return WALK_STOP;
+		}
+		t[k] = '\0';
+		archive_entry_copy_symlink(ae, t);
+	} else if (S_ISREG(w->st->st_mode) || S_ISDIR(w->st->st_mode)) {
+		fd = openat(w->dirfd, w->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			d->rc = fatal(d->L, "cannot open '%s': %s", w->relpath, strerror(errno));
+			archive_entry_free(ae);
+			return WALK_STOP;
+		}
+		dir_xattrs(fd, ae);
+	}
+	/* second and later names of an inode become hard links */
+	if (S_ISREG(w->st->st_mode))
+		archive_entry_linkify(d->lr, &ae, &spare);
+	if (ae && S_ISREG(w->st->st_mode) && !archive_entry_hardlink(ae)) {
+		struct err e = ERR_INIT;
+		if (fsu_read_all(fd, (size_t)w->st->st_size, &data, &e) != 0) {
+			d->rc = fatal(d->L, "cannot read '%s': %s", w->relpath, e.msg);
+			err_release(&e);
+			archive_entry_free(ae);
+			close(fd);
+			return WALK_STOP;
+		}
+		len = (size_t)w->st->st_size;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ae && add_entry(d->L, ae, data, len) != 0)
+		d->rc = -1;
+	free(data);
+	return d->rc ? WALK_STOP : WALK_CONTINUE;
+}
+
+static void dir_error(void *ctx, const char *relpath, const char *what, int errnum)
+{
+	struct dirsrc *d = ctx;
+
+	d->rc = fatal(d->L, "'%s': %s: %s", relpath, what, strerror(errnum));
+}
+
+static int read_dir(struct layer *L)
+{
+	struct dirsrc d = { .L = L };
+	struct walk_opts wo = { .xdev = L->o->xdev, .visit = dir_visit, .error = dir_error, .ctx = &d };
+
+	d.rootfd = open(L->input, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d.rootfd < 0)
+		return fatal(L, "cannot open: %s", strerror(errno));
+	d.lr = archive_entry_linkresolver_new();
+	archive_entry_linkresolver_set_strategy(d.lr, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	walk_tree(d.rootfd, &wo);
+	archive_entry_linkresolver_free(d.lr);
+	close(d.rootfd);
+	return d.rc;
+}
+
+/* ---- decisions that need the whole layer --------------------------------- */
+
+static bool gone(const struct lent *x)
+{
+	return x->superseded || x->dropped;
+}
+
+/* Hard links whose file is gone: the first becomes the file, the others
+ * link to it. */
+static void resolve_links(struct layer *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++) {
+		struct lent *x = &L->e[i], *t;
+		if (x->type != L_HARDLINK || gone(x))
+			continue;
+		t = &L->e[x->target];
+		if (!gone(t))
+			continue;
+		if (t->heir != NONE) {
+			x->target = t->heir;
+		} else {
+			x->promoted = true;
+			t->heir = i;
+		}
+	}
+}
+
+/* Content of a file entry, following a promoted link to its data. */
+static const struct lent *data_of(const struct layer *L, const struct lent *x)
+{
+	return x->promoted ? &L->e[x->target] : x;
+}
+
+/* Order of candidates: by everything that must match, then layer order. */
+static int key_cmp(const struct lent *x, const struct lent *y)
+{
+	int c;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if ((c = memcmp(&x->dg.full, &y->dg.full, sizeof(x->dg.full))))
+		return c;
+	if (archive_entry_mode(x->ae) != archive_entry_mode(y->ae))
+		return archive_entry_mode(x->ae) < archive_entry_mode(y->ae) ? -1 : 1;
+	if (archive_entry_uid(x->ae) != archive_entry_uid(y->ae))
+		return archive_entry_uid(x->ae) < archive_entry_uid(y->ae) ? -1 : 1;
+	if (archive_entry_gid(x->ae) != archive_entry_gid(y->ae))
+		return archive_entry_gid(x->ae) < archive_entry_gid(y->ae) ? -1 : 1;
+	if (x->xattrs_len != y->xattrs_len)
+		return x->xattrs_len < y->xattrs_len ? -1 : 1;
+	return x->xattrs_len ? memcmp(x->xattrs, y->xattrs, x->xattrs_len) : 0;
+}
+
+static int cmp_dup(const void *a, const void *b, void *ctx)
+{
+	const struct layer *L = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = key_cmp(&L->e[i], &L->e[j]);
+
+	return c ? c : (i < j ? -1 : 1);
+}
+
+static bool same_bytes(const struct layer *L, const struct lent *a, const struct lent *b,
+		       unsigned char *buf)
+{
+	uint64_t off;
+
+	for (off = 0; off < a->len;) {
+		size_t k = a->len - off < CHUNK ? (size_t)(a->len - off) : CHUNK;
+		if (spool_read(L, buf, k, a->off + off) || spool_read(L, buf + CHUNK, k, b->off + off) ||
+		    memcmp(buf, buf + CHUNK, k) != 0)
+			return false;
+		off += k;
+	}
+	return true;
+}
+
+/* Identical files of the layer become hard links to the first of them (in
+ * the layer's order, so that every link follows its target). */
+static void dedup_layer(struct layer *L)
+{
+	size_t *ix = xmalloc((L->n ? L->n : 1) * sizeof(*ix)), n = 0, i, j;
+	unsigned char *buf = xmalloc(2 * (size_t)CHUNK);
+
+	for (i = 0; i < L->n; i++) {
+		const struct lent *x = &L->e[i];
+		if (x->type == L_FILE && !gone(x) && !x->whiteout && x->len && x->heir == NONE)
+			ix[n++] = i;
+	}
+	qsort_r(ix, n, sizeof(*ix), cmp_dup, L);
+	for (i = 0; i < n; i = j) {
+		struct lent *k = &L->e[ix[i]];
+		uint64_t copies = 0;
+		bool link = L->o->dedup == DEDUP_LINK && (!k->dg.elf_so || L->o->dedup_elf);
+		for (j = i + 1; j < n; j++) {
+			struct lent *c = &L->e[ix[j]];
+			if (key_cmp(k, c) != 0)
+				break;
+			if (!same_bytes(L, k, c, buf))
+				continue;
+			copies++;
+			if (link) {
+				c->dup_of = ix[i];
+				report_change(L->rep, c->path, "dedup", c->len, 0);
+			}
+		}
+		if (!copies)
+			continue;
+		L->rep->dup_groups++;
+		if (link) {
+			L->rep->dup_files_linked += copies;
+			L->rep->dup_bytes_saved += copies * k->len;
+		} else if (k->dg.elf_so && !L->o->dedup_elf) {
+			L->rep->dup_elf_groups++;
+			L->rep->dup_elf_bytes += copies * k->len;
+		}
+		report_dup(L->rep, k->path, k->len, copies, link, k->dg.elf_so);
+	}
+	free(buf);
+	free(ix);
+}
+
+/* ---- pass 2 ------------------------------------------------------------------ */
+
+static int want_compress(const struct slim_opts *o)
+{
+	const char *p = o->output;
+	size_t n = strlen(p);
+
+	if (o->compress != COMPRESS_AUTO)
+		return o->compress;
+	if ((n > 4 && !strcmp(p + n - 4, ".zst")) || (n > 5 && !strcmp(p + n - 5, ".tzst")))
+		return COMPRESS_ZSTD;
+	if ((n > 3 && !strcmp(p + n - 3, ".gz")) || (n > 4 && !strcmp(p + n - 4, ".tgz")))
+		return COMPRESS_GZIP;
+	return COMPRESS_NONE;
+}
+
+static int setup_writer(struct layer *L, struct archive *w)
+{
+	char num[32];
+
+	archive_write_set_format_pax_restricted(w);
+	/* SCHILY.xattr only: what GNU tar, Docker and containers/storage read */
+	archive_write_set_format_option(w, "pax", "xattrheader", "SCHILY");
+	switch (want_compress(L->o)) {
+	case COMPRESS_ZSTD:
+		archive_write_add_filter_zstd(w);
+		snprintf(num, sizeof(num), "%d", L->o->level ? L->o->level : 3);
+		if (archive_write_set_filter_option(w, "zstd", "compression-level", num) != ARCHIVE_OK)
+			return fatal(L, "invalid zstd level %s", num);
+		snprintf(num, sizeof(num), "%d", L->o->jobs);
+		archive_write_set_filter_option(w, "zstd", "threads", num);
+		break;
+	case COMPRESS_GZIP:
+		archive_write_add_filter_gzip(w);
+		/* no name, no time: the same input gives the same bytes */
+		archive_write_set_filter_option(w, "gzip", "timestamp", NULL);
+		if (L->o->level) {
+			snprintf(num, sizeof(num), "%d", L->o->level);
+			if (archive_write_set_filter_option(w, "gzip", "compression-level", num) !=
+			    ARCHIVE_OK)
+				return fatal(L, "invalid gzip level %s", num);
+		}
+		break;
+	default:
+		archive_write_add_filter_none(w);
+		break;
+	}
+	return 0;
+}
+
+static int write_data(struct layer *L, struct archive *w, const struct lent *src, unsigned char *buf)
+{
+	uint64_t off;
+
+	for (off = 0; off < src->len;) {
+		size_t k = src->len - off < CHUNK ? (size_t)(src->len - off) : CHUNK;
+		if (spool_read(L, buf, k, src->off + off) != 0)
+			return fatal(L, "cannot read the spool file: %s", strerror(errno));
+		if (archive_write_data(w, buf, k) != (la_ssize_t)k)
+			return fatal(L, "cannot write '%s': %s", src->path, archive_error_string(w));
+		off += k;
+	}
+	return 0;
+}
+
+static void clamp(const struct slim_opts *o, struct archive_entry *ae)
+{
+	if (!o->clamp_mtime)
+		return;
+	if (archive_entry_mtime(ae) > o->mtime)
+		archive_entry_set_mtime(ae, o->mtime, 0);
+	if (archive_entry_atime_is_set(ae) && archive_entry_atime(ae) > o->mtime)
+		archive_entry_set_atime(ae, o->mtime, 0);
+	if (archive_entry_ctime_is_set(ae) && archive_entry_ctime(ae) > o->mtime)
+		archive_entry_set_ctime(ae, o->mtime, 0);
+}
+
+static int write_entries(struct layer *L, struct archive *w)
+{
+	unsigned char *buf = xmalloc(CHUNK);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < L->n && !rc; i++) {
+		const struct lent *x = &L->e[i], *src = NULL;
+		struct archive_entry *oe;
+
+		if (gone(x))
+			continue;
+		oe = archive_entry_clone(x->ae);
+		clamp(L->o, oe);
+		if (x->type == L_FILE && x->dup_of != NONE) {
+			archive_entry_set_hardlink(oe, archive_entry_pathname(L->e[x->dup_of].ae));
+			archive_entry_set_size(oe, 0);
+		} else if (x->type == L_FILE) {
+			src = x;
+		} else if (x->type == L_HARDLINK && x->promoted) {
+			archive_entry_set_hardlink(oe, NULL);
+			archive_entry_set_filetype(oe, AE_IFREG);
+			src = data_of(L, x);
+		} else if (x->type == L_HARDLINK) {
+			const struct lent *t = &L->e[x->target];
+			if (t->dup_of != NONE)
+				t = &L->e[t->dup_of];
+			archive_entry_set_hardlink(oe, archive_entry_pathname(t->ae));
+			archive_entry_set_size(oe, 0);
+		}
+		if (src)
+			archive_entry_set_size(oe, (la_int64_t)src->len);
+		if (archive_write_header(w, oe) < ARCHIVE_WARN)
+			rc = fatal(L, "cannot write '%s': %s", x->path, archive_error_string(w));
+		else if (src)
+			rc = write_data(L, w, src, buf);
+		archive_entry_free(oe);
+	}
+	free(buf);
+	return rc;
+}
+
+static int write_layer(struct layer *L, uint64_t *tar_bytes)
+{
+	const char *slash = strrchr(L->o->output, '/'), *base;
+	struct archive *w = NULL;
+	char tmp[64];
+	int dirfd, fd = -1, rc = -1;
+	unsigned long long rnd;
+
+	if (slash) {
+		char *dir = strndup(L->o->output, (size_t)(slash - L->o->output));
+		dirfd = open(dir && *dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+		base = slash + 1;
+	} else {
+		dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		base = L->o->output;
+	}
+	if (dirfd < 0)
+		return fatal(L, "cannot open the directory of '%s': %s", L->o->output, strerror(errno));
+	if (getentropy(&rnd, sizeof(rnd)) != 0)
+		rnd = (unsigned long long)getpid() * 2654435761u;
+	snprintf(tmp, sizeof(tmp), FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, rnd);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		fatal(L, "cannot create '%s': %s", L->o->output, strerror(errno));
+		goto out;
+	}
+	w = archive_write_new();
+	if (setup_writer(L, w) != 0)
+		goto out;
+	if (archive_write_open_fd(w, fd) != ARCHIVE_OK) {
+		fatal(L, "cannot write '%s': %s", L->o->output, archive_error_string(w));
+		goto out;
+	}
+	if (write_entries(L, w) != 0)
+		goto out;
+	if (archive_write_close(w) != ARCHIVE_OK) {
+		fatal(L, "cannot write '%s': %s", L->o->output, archive_error_string(w));
+		goto out;
+	}
+	*tar_bytes = (uint64_t)archive_filter_bytes(w, 0);
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		fatal(L, "cannot write '%s': %s", L->o->output, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, base) != 0) {
+		fatal(L, "cannot rename to '%s': %s", L->o->output, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (w)
+		archive_write_free(w);
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlinkat(dirfd, tmp, 0);
+	close(dirfd);
+	return rc;
+}
+
+/* ---- the run -------------------------------------------------------------------- */
+
+bool layer_detect(const char *path)
+{
+	unsigned char h[512];
+	ssize_t k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return false;
+	k = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (k < 6)
+		return false;
+	return (h[0] == 0x1f && h[1] == 0x8b) ||                           /* gzip */
+	       (h[0] == 0x28 && h[1] == 0xb5 && h[2] == 0x2f && h[3] == 0xfd) || /* zstd */
+	       (h[0] == 0xfd && memcmp(h + 1, "7zXZ", 4) == 0) ||              /* xz */
+	       (h[0] == 'B' && h[1] == 'Z' && h[2] == 'h') ||                 /* bzip2 */
+	       (k >= 263 && memcmp(h + 257, "ustar", 5) == 0);                 /* tar */
+}
+
+static void layer_release(struct layer *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++) {
+		archive_entry_free(L->e[i].ae);
+		free(L->e[i].path);
+		free(L->e[i].xattrs);
+	}
+	free(L->e);
+	free(L->map.slot);
+	free(L->links.slot);
+	if (L->spool >= 0)
+		close(L->spool);
+	buf_release(&L->msg);
+}
+
+int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
+{
+	struct layer L = { .o = o, .rep = rep, .input = input, .spool = -1, .msg = BUF_INIT };
+	struct stat st;
+	uint64_t tar_in = 0, tar_out = 0;
+	size_t i;
+	int rc;
+
+	report_add_root(rep, input);
+	rep->layer = true;
+	if (stat(input, &st) != 0) {
+		report_error(rep, input, strerror(errno));
+		return -1;
+	}
+	rc = spool_open(&L);
+	if (!rc)
+		rc = S_ISDIR(st.st_mode) ? read_dir(&L) : read_archive(&L, &tar_in);
+	if (!rc) {
+		for (i = 0; i < L.n; i++)
+			if (L.e[i].superseded)
+				rep->superseded++;
+		resolve_links(&L);
+		if (o->dedup != DEDUP_OFF)
+			dedup_layer(&L);
+		if (!o->dry_run)
+			rc = write_layer(&L, &tar_out);
+	}
+	if (rc) {
+		report_error(rep, input, L.msg.len ? L.msg.p : "cannot process the layer");
+	} else {
+		rep->tar_before += S_ISDIR(st.st_mode) ? 0 : tar_in;
+		rep->comp_before += S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size;
+		if (!o->dry_run && stat(o->output, &st) == 0) {
+			rep->tar_after += tar_out;
+			rep->comp_after += (uint64_t)st.st_size;
+		}
+	}
+	layer_release(&L);
+	return rc;
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# End-to-end tests of layer mode: slim LAYER -o OUT and slim DIR -o OUT.
+#   tests/e2e_layer.sh SLIM
+set -u
+SLIM=$(readlink -f "$1")
+TOOLS=$(cd "$(dirname "$0")/tools" && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-layer.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0 skip=0
+ok()   { echo "ok $1"; pass=$((pass + 1)); }
+bad()  { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+skp()  { echo "skip $1: $2"; skip=$((skip + 1)); }
+xtar() { tar --xattrs --xattrs-include='*' --numeric-owner -p "$@"; }
+
+# A tree with what a layer means: owners, setuid, caps, user xattrs, a device,
+# a fifo, whiteouts, an opaque dir, symlinks, a hard link to an unstripped .so.
+mktree() {
+    local d=$1
+    mkdir -p "$d/usr/lib" "$d/usr/bin" "$d/etc/conf" "$d/dev" "$d/opt/app"
+    printf 'int f(int x){return x*2;}\nstatic int s;int *g(void){return &s;}\n' > "$T/f.c"
+    cc -g -O1 -fPIC -shared -o "$d/usr/lib/libf.so.1" "$T/f.c"
+    ln "$d/usr/lib/libf.so.1" "$d/opt/app/libf-copy.so"          # hard link to ELF
+    ln -s libf.so.1 "$d/usr/lib/libf.so"
+    printf 'int main(void){return 0;}\n' > "$T/m.c"
+    cc -g -o "$d/usr/bin/ping" "$T/m.c"
+    chmod 4755 "$d/usr/bin/ping"
+    setcap cap_net_raw+ep "$d/usr/bin/ping" 2>/dev/null || true
+    echo data > "$d/etc/conf/app.conf"
+    setfattr -n user.note -v hello "$d/etc/conf/app.conf"
+    chown 1234:5678 "$d/etc/conf/app.conf"
+    : > "$d/etc/.wh..wh..opq"
+    : > "$d/usr/.wh.removed-file"
+    mknod "$d/dev/null" c 1 3
+    mkfifo "$d/dev/fifo"
+    echo same > "$d/opt/app/a.txt"; echo same > "$d/opt/app/b.txt"  # dedup candidates
+}
+
+# 1. Everything a layer means survives, and equals an in-place run.
+t_roundtrip() {
+    local name=roundtrip d=$T/rt
+    mkdir -p "$d" && mktree "$d/src"
+    xtar -C "$d/src" -czf "$d/in.tar.gz" .
+    if ! "$SLIM" -q "$d/in.tar.gz" -o "$d/out.tar.zst"; then bad $name "slim failed"; return; fi
+    mkdir "$d/a" "$d/b"
+    xtar -C "$d/a" -xf "$d/out.tar.zst"
+    xtar -C "$d/b" -xzf "$d/in.tar.gz"
+    "$SLIM" -q "$d/b" || { bad $name "in-place slim failed"; return; }
+    local cmp; cmp=$(python3 "$TOOLS/treecmp.py" "$d/a" "$d/b") || { bad $name "$cmp"; return; }
+    # and the things themselves
+    [ "$(stat -c %a "$d/a/usr/bin/ping")" = 4755 ] || { bad $name "setuid lost"; return; }
+    if command -v getcap >/dev/null && getcap "$d/src/usr/bin/ping" | grep -q cap_net_raw; then
+        getcap "$d/a/usr/bin/ping" | grep -q cap_net_raw || { bad $name "capability lost"; return; }
+    fi
+    [ "$(getfattr --only-values -n user.note "$d/a/etc/conf/app.conf" 2>/dev/null)" = hello ] ||
+        { bad $name "user xattr lost"; return; }
+    [ "$(stat -c %u:%g "$d/a/etc/conf/app.conf")" = 1234:5678 ] || { bad $name "owner lost"; return; }
+    [ -c "$d/a/dev/null" ] && [ -p "$d/a/dev/fifo" ] || { bad $name "device or fifo lost"; return; }
+    [ -e "$d/a/etc/.wh..wh..opq" ] && [ -e "$d/a/usr/.wh.removed-file" ] || { bad $name "whiteout lost"; return; }
+    [ "$(stat -c %i "$d/a/usr/lib/libf.so.1")" = "$(stat -c %i "$d/a/opt/app/libf-copy.so")" ] ||
+        { bad $name "hard link to the stripped file broken"; return; }
+    readelf -S "$d/a/usr/lib/libf.so.1" | grep -q '\.symtab' && { bad $name ".so not stripped"; return; }
+    [ "$(stat -c %i "$d/a/opt/app/a.txt")" = "$(stat -c %i "$d/a/opt/app/b.txt")" ] ||
+        { bad $name "duplicates not linked"; return; }
+    ok "$name ($cmp)"
+}
+
+# 2. A directory packed as a layer: sorted, reproducible, source untouched.
+t_pack_dir() {
+    local name=pack_dir d=$T/pk
+    mkdir -p "$d" && mktree "$d/src"
+    local before; before=$(cd "$d/src" && find . -type f -exec sha256sum {} + | sort)
+    "$SLIM" -q "$d/src" -o "$d/one.tar.zst" --mtime=1700000000 || { bad $name "slim failed"; return; }
+    "$SLIM" -q "$d/src" -o "$d/two.tar.zst" --mtime=1700000000 || { bad $name "slim failed"; return; }
+    cmp -s "$d/one.tar.zst" "$d/two.tar.zst" || { bad $name "two runs differ"; return; }
+    [ "$before" = "$(cd "$d/src" && find . -type f -exec sha256sum {} + | sort)" ] ||
+        { bad $name "the source tree changed"; return; }
+    local names; names=$(tar -tf "$d/one.tar.zst")
+    [ "$names" = "$(printf '%s\n' "$names" | LC_ALL=C sort)" ] || { bad $name "entries not sorted"; return; }
+    tar -tvf "$d/one.tar.zst" --full-time | grep -q ' 2023-11-14 ' || { bad $name "mtime not clamped"; return; }
+    mkdir "$d/x" && xtar -C "$d/x" -xf "$d/one.tar.zst"
+    readelf -S "$d/x/usr/lib/libf.so.1" | grep -q '\.symtab' && { bad $name ".so not stripped"; return; }
+    ok $name
+}
+
+# 3. Compression from the name or --compress; gzip without name or time.
+t_compress() {
+    local name=compress d=$T/cz
+    mkdir -p "$d" && mktree "$d/src"
+    "$SLIM" -q "$d/src" -o "$d/o.tar.gz" || { bad $name "gzip failed"; return; }
+    "$SLIM" -q "$d/src" -o "$d/o.tar" || { bad $name "plain failed"; return; }
+    "$SLIM" -q "$d/src" -o "$d/o.bin" --compress zstd --level 19 || { bad $name "zstd failed"; return; }
+    [ "$(head -c2 "$d/o.tar.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ] || { bad $name "not gzip"; return; }
+    # gzip header: flags 0 (no name), mtime 0
+    [ "$(od -An -tx1 -j3 -N5 "$d/o.tar.gz" | tr -d ' ')" = 0000000000 ] ||
+        { bad $name "gzip header carries a name or time"; return; }
+    [ "$(head -c4 "$d/o.bin" | od -An -tx1 | tr -d ' ')" = 28b52ffd ] || { bad $name "not zstd"; return; }
+    tar -tf "$d/o.tar" > /dev/null || { bad $name "plain tar unreadable"; return; }
+    ok $name
+}
+
+# 4. Dry run writes nothing and reports what a real run saves.
+t_dry_run() {
+    local name=dry_run d=$T/dr
+    mkdir -p "$d" && mktree "$d/src"
+    xtar -C "$d/src" -cf "$d/in.tar" .
+    local a b
+    a=$("$SLIM" --json -n "$d/in.tar" -o "$d/out.tar" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["bytes_saved"])')
+    [ -e "$d/out.tar" ] && { bad $name "dry run wrote the output"; return; }
+    b=$("$SLIM" --json "$d/in.tar" -o "$d/out.tar" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["bytes_saved"])')
+    [ "$a" = "$b" ] && [ "$a" -gt 0 ] || { bad $name "dry run said $a, real run saved $b"; return; }
+    ok $name
+}
+
+# 5. Hostile layers: a clear error naming the entry, no output, exit 1.
+hostile() {
+    local name=$1 py=$2 want=$3 d=$T/h-$1
+    mkdir -p "$d"
+    python3 -c "$py" "$d/in.tar" || { bad "$name" "cannot build the fixture"; return; }
+    local err; err=$("$SLIM" -q "$d/in.tar" -o "$d/out.tar.gz" 2>&1); local rc=$?
+    if [ $rc -ne 1 ]; then bad "$name" "exit $rc (want 1)"; return; fi
+    [ -e "$d/out.tar.gz" ] && { bad "$name" "output left behind"; return; }
+    ls -A "$d" | grep -q '^\.slim-' && { bad "$name" "temporary file left behind"; return; }
+    printf '%s' "$err" | grep -q -- "$want" || { bad "$name" "message lacks '$want': $err"; return; }
+    ok "$name"
+}
+PY_HEAD='import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+def add(name, data=b"x", **kw):
+    i = tarfile.TarInfo(name); i.size = len(data)
+    for k, v in kw.items(): setattr(i, k, v)
+    t.addfile(i, io.BytesIO(data) if i.type == tarfile.REGTYPE else None)
+'
+t_hostile() {
+    hostile dotdot "$PY_HEAD
+add('ok.txt'); add('../evil.txt'); t.close()" "'../evil.txt'"
+    hostile absolute "$PY_HEAD
+add('/etc/evil'); t.close()" "'/etc/evil'"
+    hostile via_symlink "$PY_HEAD
+add('l', type=tarfile.SYMTYPE, linkname='/etc'); add('l/passwd'); t.close()" "symlink 'l'"
+    hostile hardlink_out "$PY_HEAD
+add('h', type=tarfile.LNKTYPE, linkname='../../etc/passwd'); t.close()" "'h'"
+    hostile size_lies "$PY_HEAD
+add('a.bin', b'y' * 5000); t.close()
+import os; os.truncate(sys.argv[1], 1024 + 2000)" "a.bin"
+}
+
+# 6. Truncated compressed streams.
+t_truncated() {
+    local d=$T/tr
+    mkdir -p "$d" && mktree "$d/src"
+    tar -C "$d/src" -czf "$d/full.tar.gz" . && head -c 3000 "$d/full.tar.gz" > "$d/cut.tar.gz"
+    tar -C "$d/src" -c . | zstd -q -o "$d/full.tar.zst" 2>/dev/null &&
+        head -c 3000 "$d/full.tar.zst" > "$d/cut.tar.zst"
+    for f in cut.tar.gz cut.tar.zst; do
+        [ -f "$d/$f" ] || { skp "truncated_$f" "zstd missing"; continue; }
+        "$SLIM" -q "$d/$f" -o "$d/$f.out" 2>"$d/err"; local rc=$?
+        if [ $rc -eq 1 ] && [ ! -e "$d/$f.out" ] && grep -q "$f" "$d/err"; then ok "truncated_$f"
+        else bad "truncated_$f" "exit $rc, output $(ls "$d/$f.out" 2>&1), $(cat "$d/err")"; fi
+    done
+}
+
+# 7. Later duplicates of a path win; nothing is written twice.
+t_duplicates() {
+    local name=duplicate_paths d=$T/dp
+    mkdir -p "$d"
+    python3 -c "$PY_HEAD
+add('a.txt', b'old'); add('a.txt', b'new!'); t.close()" "$d/in.tar"
+    "$SLIM" -q "$d/in.tar" -o "$d/out.tar" || { bad $name "slim failed"; return; }
+    [ "$(tar -tf "$d/out.tar" | grep -c '^a.txt$')" = 1 ] || { bad $name "path written twice"; return; }
+    [ "$(tar -xOf "$d/out.tar" a.txt)" = new! ] || { bad $name "the later entry did not win"; return; }
+    ok $name
+}
+
+# 8. A layer given without -o is refused with a hint.
+t_needs_output() {
+    local name=needs_output d=$T/no
+    mkdir -p "$d/s" && echo x > "$d/s/f" && tar -C "$d/s" -cf "$d/in.tar" .
+    local err; err=$("$SLIM" -q "$d/in.tar" 2>&1); local rc=$?
+    [ $rc -eq 1 ] && printf '%s' "$err" | grep -q -- '-o' && ok $name || bad $name "rc $rc: $err"
+}
+
+t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
