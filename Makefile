@@ -24,10 +24,11 @@ TESTS_UNIT = $(wildcard tests/unit/*.c)
 # Debian packages: to build, and to run the tests (compilers for fixtures,
 # the tools the tests compare against).
 BUILD_PKGS = gcc make pkg-config libelf-dev libarchive-dev libzstd-dev libxxhash-dev
-TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld \
-             gcc-i686-linux-gnu gcc-aarch64-linux-gnu patchelf golang-go
+TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++ zstd \
+             gcc-i686-linux-gnu gcc-aarch64-linux-gnu binutils-powerpc-linux-gnu \
+             binutils-powerpc64-linux-gnu patchelf golang-go bc
 
-.PHONY: all check unit e2e example deps deps-build install clean fixtures
+.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke
 
 all: slim
 
@@ -62,6 +63,23 @@ build/loadcmp: tests/tools/loadcmp.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 -g -o $@ $< -lelf
 
+# ---- fuzzing (clang's libFuzzer) -------------------------------------------
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -g -O1 -fsanitize=fuzzer,address,undefined \
+             -fno-sanitize-recover=all
+
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDR) src/elfimg.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(SRC) $(LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+
+# a short run of every target on seeds from the fixtures; scripts/fuzz-long runs long ones
+FUZZ_SECONDS ?= 15
+fuzz-smoke: fuzz fixtures
+	@scripts/fuzz-run $(FUZZ_SECONDS)
+
 # ---- set-up --------------------------------------------------------------
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 define install_missing
@@ -83,6 +101,7 @@ deps: deps-build
 # ---- tests ---------------------------------------------------------------
 fixtures: build/san/slim
 	@corpus/build-fixtures.sh build/fixtures
+	@corpus/build-ar-fixtures.sh build/arfix
 
 unit: build/san/unit
 	@mkdir -p build/tmp
@@ -90,11 +109,13 @@ unit: build/san/unit
 
 e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e.sh build/san/slim build/fixtures
+	@tests/e2e_ar.sh build/san/slim build/arfix
 	@tests/e2e_layer.sh build/san/slim
 
 check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 # ---- example -------------------------------------------------------------
 example: deps-build

@@ -299,6 +299,23 @@ out:
 	return why;
 }
 
+/* Why an archive none of whose members changed is left alone: the first
+ * unusual member reason, else what its members are. */
+static enum skip_reason archive_reason(const struct strip_result *r)
+{
+	const struct strip_members *m = &r->ar;
+	int k;
+
+	for (k = 1; k < SKIP__COUNT; k++)
+		if (m->skip[k].files && k != SKIP_STRIPPED && k != SKIP_NOT_ELF && k != SKIP_LTO)
+			return (enum skip_reason)k;
+	if (m->members && m->skip[SKIP_NOT_ELF].files == m->members)
+		return SKIP_AR_NO_ELF;
+	if (m->members && m->skip[SKIP_NOT_ELF].files + m->skip[SKIP_LTO].files == m->members)
+		return SKIP_LTO;
+	return SKIP_STRIPPED;
+}
+
 enum strip_verdict ar_strip(const unsigned char *in, size_t n, struct strip_result *r)
 {
 	struct archive a = { .in = in, .n = n };
@@ -311,11 +328,7 @@ enum strip_verdict ar_strip(const unsigned char *in, size_t n, struct strip_resu
 	if (v != STRIP_CHANGED)
 		goto out;
 	if (!strip_members(&a, r)) {
-		uint64_t other = r->ar.skip[SKIP_NOT_ELF].files;
-		/* a .deb or another non-object archive is not "already stripped" */
-		v = ei_skip(r, r->ar.members && other == r->ar.members ? SKIP_AR_NO_ELF
-		 : r->ar.members && other + r->ar.skip[SKIP_LTO].files == r->ar.members ? SKIP_LTO
-		 : SKIP_STRIPPED);
+		v = ei_skip(r, archive_reason(r));
 		goto out;
 	}
 	v = assemble(&a, r);

@@ -164,8 +164,8 @@ static enum strip_verdict img_classify(struct img *m, struct strip_result *r)
 		if (l >= m->shnum || (ei_info_is_section(&s->sh) && t >= m->shnum))
 			return ei_fail(r, "corrupt: section '%s' links out of range", s->name);
 		if (l && !m->s[l].keep)
-			return ei_skip(r, m->s[l].sh.sh_type == SHT_SYMTAB ? SKIP_EMIT_RELOCS
-									: SKIP_LINKED);
+			return ei_skip(r, m->s[l].sh.sh_type == SHT_SYMTAB && ei_is_rel(&s->sh)
+					      ? SKIP_EMIT_RELOCS : SKIP_LINKED);
 		if (ei_info_is_section(&s->sh) && t && !m->s[t].keep)
 			return ei_skip(r, SKIP_LINKED);
 	}

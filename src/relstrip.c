@@ -136,8 +136,7 @@ static enum strip_verdict mark_sections(struct rel *x, struct strip_result *r)
 	}
 	if (x->symtab) {
 		x->strtab = m->s[x->symtab].sh.sh_link;
-		if (!x->strtab || x->strtab == m->shstrndx ||
-		    m->s[x->strtab].sh.sh_type != SHT_STRTAB)
+		if (!x->strtab || m->s[x->strtab].sh.sh_type != SHT_STRTAB)
 			return ei_skip(r, SKIP_LINKED);
 		for (i = 1; i < m->shnum; i++)
 			if (i != x->symtab && m->s[i].keep && m->s[i].sh.sh_link == x->strtab)
@@ -285,37 +284,25 @@ static void set_data(struct rel *x, size_t i, void *p, size_t n)
 	x->size[i] = n;
 }
 
-/* New .symtab, .strtab and .symtab_shndx in file byte order. */
-static bool build_symbols(struct rel *x)
+/* New .symtab and .symtab_shndx in file byte order; names[k] is the
+ * st_name of the k-th kept symbol (build_names). */
+static bool build_symbols(struct rel *x, const uint32_t *names)
 {
 	struct img *m = x->m;
 	unsigned enc = m->eh.e_ident[EI_DATA];
 	size_t esz = m->cls == ELFCLASS64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
 	Elf32_Word *xt = x->shndxsec ? xcalloc(x->newnsyms, 4) : NULL;
-	void *tab = xcalloc(x->newnsyms, esz), *out;
-	struct buf str = BUF_INIT;
-	struct strtab names = { 0 };
-	uint32_t *offs;
+	void *tab = xcalloc(x->newnsyms, esz);
+	unsigned char *out = xmalloc(x->newnsyms * esz), *xout = NULL;
 	size_t i, k = 0;
+	bool ok;
 
-	/* names first, so that the table can share tails */
-	offs = xcalloc(x->newnsyms ? x->newnsyms : 1, sizeof(*offs));
-	for (i = 0; i < x->nsyms; i++) {
-		const struct sym *y = &x->y[i];
-		const char *name;
-		if (!y->keep)
-			continue;
-		name = y->s.st_name ? elf_strptr(m->elf, x->strtab, y->s.st_name) : NULL;
-		strtab_add(&names, name ? name : "");
-	}
-	strtab_build(&names, &str, offs);
-	strtab_release(&names);
 	for (i = 0; i < x->nsyms; i++) {
 		const struct sym *y = &x->y[i];
 		GElf_Sym s = y->s;
 		if (!y->keep)
 			continue;
-		s.st_name = offs[k];
+		s.st_name = names[k];
 		if (y->shndx) {
 			size_t nd = m->s[y->shndx].ndx;
 			s.st_shndx = nd >= SHN_LORESERVE ? SHN_XINDEX : (GElf_Half)nd;
@@ -328,35 +315,76 @@ static bool build_symbols(struct rel *x)
 			sym_to32(&((Elf32_Sym *)tab)[k], &s);
 		k++;
 	}
-	free(offs);
-	out = xmalloc(x->newnsyms * esz);
-	if (!ei_xlate(m->cls, enc, ELF_T_SYM, out, x->newnsyms * esz, tab))
-		goto fail;
-	set_data(x, x->symtab, out, x->newnsyms * esz);
-	free(tab);
-	if (xt) {
-		out = xmalloc(x->newnsyms * 4);
-		if (!ei_xlate(m->cls, enc, ELF_T_WORD, out, x->newnsyms * 4, xt)) {
-			free(xt);
-			free(out);
-			buf_release(&str);
-			return false;
-		}
-		set_data(x, x->shndxsec, out, x->newnsyms * 4);
-		free(xt);
+	ok = ei_xlate(m->cls, enc, ELF_T_SYM, out, x->newnsyms * esz, tab);
+	if (ok && xt) {
+		xout = xmalloc(x->newnsyms * 4);
+		ok = ei_xlate(m->cls, enc, ELF_T_WORD, xout, x->newnsyms * 4, xt);
 	}
-	{
-		size_t len;
-		char *p = buf_detach(&str, &len);
-		set_data(x, x->strtab, p, len);
+	if (ok) {
+		set_data(x, x->symtab, out, x->newnsyms * esz);
+		if (xout)
+			set_data(x, x->shndxsec, xout, x->newnsyms * 4);
+	} else {
+		free(out);
+		free(xout);
 	}
-	return true;
-fail:
-	free(out);
 	free(tab);
 	free(xt);
-	buf_release(&str);
-	return false;
+	return ok;
+}
+
+/*
+ * New string tables: section names, and the names of kept symbols (into
+ * the same table when, as clang and rustc do, .symtab uses the section
+ * name table).  Sets every kept section's nameoff; returns the st_name of
+ * each kept symbol, in order (caller frees).
+ */
+static uint32_t *build_names(struct rel *x)
+{
+	struct img *m = x->m;
+	bool shared = x->symtab && x->strtab == m->shstrndx;
+	struct strtab sec = { 0 }, sym = { 0 };
+	struct strtab *st = shared ? &sec : &sym;
+	size_t nsec = 0, i, k = 0;
+	uint32_t *offs, *names = xcalloc(x->newnsyms + 1, sizeof(*names));
+	struct buf b = BUF_INIT;
+	size_t len;
+	char *p;
+
+	for (i = 1; i < m->shnum; i++)
+		if (m->s[i].keep) {
+			strtab_add(&sec, m->s[i].name);
+			nsec++;
+		}
+	for (i = 0; x->symtab && i < x->nsyms; i++) {
+		const struct sym *y = &x->y[i];
+		const char *name;
+		if (!y->keep)
+			continue;
+		name = y->s.st_name ? elf_strptr(m->elf, x->strtab, y->s.st_name) : NULL;
+		strtab_add(st, name ? name : "");
+	}
+	offs = xcalloc(sec.n + 1, sizeof(*offs));
+	strtab_build(&sec, &b, offs);
+	for (i = 1; i < m->shnum; i++)
+		if (m->s[i].keep)
+			m->s[i].nameoff = offs[k++];
+	if (shared)
+		memcpy(names, offs + nsec, (sec.n - nsec) * sizeof(*names));
+	p = buf_detach(&b, &len);
+	set_data(x, m->shstrndx, p, len);
+	free(offs);
+	if (!shared && x->symtab) {
+		offs = xcalloc(sym.n + 1, sizeof(*offs));
+		strtab_build(&sym, &b, offs);
+		memcpy(names, offs, sym.n * sizeof(*names));
+		free(offs);
+		p = buf_detach(&b, &len);
+		set_data(x, x->strtab, p, len);
+	}
+	strtab_release(&sec);
+	strtab_release(&sym);
+	return names;
 }
 
 /* Re-encode a kept relocation section with new symbol indices.  The
@@ -425,28 +453,6 @@ static bool build_group(struct rel *x, size_t i)
 	free(w);
 	set_data(x, i, out, j * 4);
 	return true;
-}
-
-static void build_shstrtab(struct rel *x)
-{
-	struct img *m = x->m;
-	struct strtab t = { 0 };
-	uint32_t *offs = xmalloc(m->shnum * sizeof(*offs));
-	struct buf b = BUF_INIT;
-	size_t i, k = 0, len;
-	char *p;
-
-	for (i = 1; i < m->shnum; i++)
-		if (m->s[i].keep)
-			strtab_add(&t, m->s[i].name);
-	strtab_build(&t, &b, offs);
-	for (i = 1; i < m->shnum; i++)
-		if (m->s[i].keep)
-			m->s[i].nameoff = offs[k++];
-	free(offs);
-	strtab_release(&t);
-	p = buf_detach(&b, &len);
-	set_data(x, m->shstrndx, p, len);
 }
 
 static uint64_t new_size(const struct rel *x, size_t i)
@@ -694,6 +700,7 @@ out:
 enum strip_verdict rel_strip(struct img *m, struct strip_result *r)
 {
 	struct rel x = { .m = m };
+	uint32_t *names = NULL;
 	enum strip_verdict v;
 	bool any = false;
 	const char *why;
@@ -720,7 +727,8 @@ enum strip_verdict rel_strip(struct img *m, struct strip_result *r)
 		goto out;
 	}
 	number_sections(m);
-	if (x.symtab && !build_symbols(&x))
+	names = build_names(&x);
+	if (x.symtab && !build_symbols(&x, names))
 		goto enc_fail;
 	for (i = 1; i < m->shnum; i++) {
 		const struct sec *s = &m->s[i];
@@ -731,7 +739,6 @@ enum strip_verdict rel_strip(struct img *m, struct strip_result *r)
 		if (s->sh.sh_type == SHT_GROUP && !build_group(&x, i))
 			goto enc_fail;
 	}
-	build_shstrtab(&x);
 	v = layout(&x, r);
 	if (v == STRIP_CHANGED)
 		v = emit(&x, r);
@@ -750,5 +757,6 @@ out:
 	free(x.data);
 	free(x.size);
 	free(x.y);
+	free(names);
 	return v;
 }

@@ -1,0 +1,5 @@
+extern crate mylib;
+fn main() {
+    println!("{}", mylib::square(7));
+    println!("{}", mylib::describe(3));
+}
