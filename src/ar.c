@@ -228,7 +228,8 @@ static enum strip_verdict assemble(struct archive *a, struct strip_result *r)
 			snprintf(sz, sizeof(sz), "%-10zu", len);
 			memcpy(out + pos + 48, sz, 10);
 		}
-		memcpy(out + pos + HDR, m->out ? m->out : a->in + m->data, len);
+		if (len)
+			memcpy(out + pos + HDR, m->out ? m->out : a->in + m->data, len);
 		pos += HDR + len;
 		if (len & 1)
 			out[pos++] = '\n';

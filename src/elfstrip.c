@@ -251,6 +251,8 @@ static GElf_Shdr new_shdr(const struct img *m, const struct sec *s)
 	sh.sh_offset = s->off;
 	if (!m->reuse_shstrtab)
 		sh.sh_name = s->nameoff;
+	if (s == &m->s[0]) /* extended numbering: the caller sets it */
+		return sh;
 	if (sh.sh_link)
 		sh.sh_link = (GElf_Word)m->s[sh.sh_link].ndx;
 	if (ei_info_is_section(&s->sh) && sh.sh_info)
@@ -272,7 +274,7 @@ static enum strip_verdict img_emit(struct img *m, struct strip_result *r)
 	memset(out + m->end_load, 0, m->total - m->end_load);
 	for (i = 1; i < m->shnum; i++) {
 		const struct sec *s = &m->s[i];
-		if (!s->moved || s->sh.sh_type == SHT_NOBITS)
+		if (!s->moved || s->sh.sh_type == SHT_NOBITS || !s->sh.sh_size)
 			continue;
 		if (i == m->shstrndx)
 			memcpy(out + s->off, m->strtab.p, m->strtab.len);
@@ -391,7 +393,8 @@ static const char *img_verify(const struct img *m, unsigned char *out, size_t le
 		if (i == m->shstrndx && s->moved)
 			continue;
 		if (sh.sh_size != s->sh.sh_size ||
-		    memcmp(out + sh.sh_offset, m->in + s->sh.sh_offset, sh.sh_size) != 0) {
+		    (sh.sh_size &&
+		     memcmp(out + sh.sh_offset, m->in + s->sh.sh_offset, sh.sh_size) != 0)) {
 			why = "section contents changed";
 			goto out;
 		}

@@ -133,6 +133,9 @@ static enum strip_verdict mark_sections(struct rel *x, struct strip_result *r)
 			return ei_skip(r, SKIP_LINKED);
 		if (s->sh.sh_type == SHT_SYMTAB_SHNDX && l == x->symtab)
 			x->shndxsec = i;
+		/* a group names its signature in the one symbol table */
+		if (s->sh.sh_type == SHT_GROUP && (!x->symtab || l != x->symtab))
+			return ei_skip(r, SKIP_LINKED);
 	}
 	if (x->symtab) {
 		x->strtab = m->s[x->symtab].sh.sh_link;
@@ -402,7 +405,8 @@ static bool build_relocs(struct rel *x, size_t i)
 	if (!d || !entries(m, i, t, &n) || d->d_size != sh->sh_size)
 		return false;
 	tmp = xmalloc(d->d_size ? d->d_size : 1);
-	memcpy(tmp, d->d_buf, d->d_size);
+	if (d->d_size)
+		memcpy(tmp, d->d_buf, d->d_size);
 	for (k = 0; k < n; k++) {
 		if (m->cls == ELFCLASS64) {
 			Elf64_Xword *info = rela ? &((Elf64_Rela *)tmp)[k].r_info
@@ -504,6 +508,8 @@ static GElf_Shdr new_shdr(const struct rel *x, size_t i)
 	sh.sh_name = s->nameoff;
 	sh.sh_offset = s->off;
 	sh.sh_size = new_size(x, i);
+	if (i == 0) /* its fields hold extended numbering: the caller sets them */
+		return sh;
 	if (sh.sh_link)
 		sh.sh_link = (GElf_Word)m->s[sh.sh_link].ndx;
 	if (sh.sh_type == SHT_LLVM_ADDRSIG)
@@ -512,7 +518,7 @@ static GElf_Shdr new_shdr(const struct rel *x, size_t i)
 		sh.sh_info = (GElf_Word)m->s[sh.sh_info].ndx;
 	else if (sh.sh_type == SHT_SYMTAB)
 		sh.sh_info = (GElf_Word)x->firstglobal;
-	else if (sh.sh_type == SHT_GROUP && x->symtab)
+	else if (sh.sh_type == SHT_GROUP && x->symtab && s->sh.sh_info < x->nsyms)
 		sh.sh_info = (GElf_Word)x->y[sh.sh_info].ndx;
 	return sh;
 }
@@ -529,7 +535,7 @@ static enum strip_verdict emit(struct rel *x, struct strip_result *r)
 		GElf_Shdr sh;
 		if (!s->keep)
 			continue;
-		if (i && s->sh.sh_type != SHT_NOBITS)
+		if (i && s->sh.sh_type != SHT_NOBITS && new_size(x, i))
 			memcpy(out + s->off, x->data[i] ? x->data[i] : m->in + s->sh.sh_offset,
 			       new_size(x, i));
 		sh = new_shdr(x, i);
@@ -662,7 +668,8 @@ static const char *verify(const struct rel *x, unsigned char *out, size_t len)
 		}
 		if (!x->data[i] && sh.sh_type != SHT_NOBITS &&
 		    (sh.sh_size != s->sh.sh_size ||
-		     memcmp(out + sh.sh_offset, m->in + s->sh.sh_offset, sh.sh_size) != 0)) {
+		     (sh.sh_size &&
+		      memcmp(out + sh.sh_offset, m->in + s->sh.sh_offset, sh.sh_size) != 0))) {
 			why = "section contents changed";
 			goto out;
 		}

@@ -1,0 +1,34 @@
+/* libFuzzer target: the layer reader (libarchive input, name checks,
+ * hard-link and symlink rules, dedup) in dry-run mode. */
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "report.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct slim_opts o = { .dry_run = true, .jobs = 1, .strip_on = true,
+			       .dedup = DEDUP_LINK, .output = "/dev/null" };
+	struct report rep;
+	char path[64];
+	int fd = memfd_create("layer", MFD_CLOEXEC);
+
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	strip_init();
+	report_init(&rep, true);
+	layer_run(&o, path, &rep);
+	report_finish(&rep);
+	report_release(&rep);
+	close(fd);
+	return 0;
+}
