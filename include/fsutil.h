@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -55,6 +56,18 @@ int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
  */
 int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
 	       ino_t expect_ino, struct err *e);
+
+/*
+ * Remove dirfd/name and, if it is a directory, everything below it, with
+ * unlinkat on directory descriptors: never following a symlink, never
+ * crossing into another file system (such a mount point is left and
+ * reported).  Returns 0, or -1 with e saying what could not be removed.
+ */
+int fsu_remove_tree(int dirfd, const char *name, struct err *e);
+
+/* Read at most max bytes from the start of fd into a malloc'd buffer;
+ * returns the count or -1. */
+ssize_t fsu_read_head(int fd, size_t max, unsigned char **out);
 
 /* Raise the open-file limit to its hard maximum (deep trees). */
 void fsu_raise_nofile(void);

@@ -19,8 +19,21 @@
 
 struct report_change {
 	char *path;
-	const char *pass; /* static string: "strip" */
+	const char *pass; /* static string: "strip", "dedup" or "rules" */
 	uint64_t before, after;
+	char *rule;       /* rules: the rule that removed it; else NULL */
+};
+
+/* What one removal rule did. */
+struct report_rule {
+	char *name;
+	uint64_t files, bytes;
+};
+
+/* An entry a rule would drop but that was kept, and why. */
+struct report_kept {
+	char *path;
+	const char *why; /* static */
 };
 
 struct report_skip {
@@ -68,6 +81,13 @@ struct report {
 	struct report_error *errors;
 	size_t nerrors, caperrors;
 
+	/* rules */
+	bool rules_on;
+	struct report_rule *rules;
+	size_t nrules, caprules;
+	struct report_kept *kept;
+	size_t nkept, capkept;
+
 	/* layer mode: tar stream and file sizes (compressed) in and out */
 	bool layer;
 	uint64_t tar_before, tar_after, comp_before, comp_after;
@@ -92,6 +112,13 @@ void report_error(struct report *r, const char *path, const char *msg);
 /* Add the member counts of one archive (stripped or not). */
 void report_archive(struct report *r, const struct strip_members *m, bool stripped);
 
+/* A removal: path (a file, or a directory with its subtree) dropped by
+ * rule, freeing bytes in files files. */
+void report_removed(struct report *r, const char *path, const char *rule, uint64_t files,
+		    uint64_t bytes);
+/* An entry kept on purpose (why is static). */
+void report_kept(struct report *r, const char *path, const char *why);
+
 /* Add one dedup group (the report copies kept). */
 void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t files, bool linked,
 		bool elf);
@@ -100,6 +127,7 @@ void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t file
 void report_finish(struct report *r);
 
 uint64_t report_saved(const struct report *r);
+uint64_t report_rules_bytes(const struct report *r);
 
 /* Print the table; verbose lists every change and skip. */
 void report_print_table(const struct report *r, FILE *f, int verbose);

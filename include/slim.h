@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "dedup.h"
+#include "rules.h"
 #include "strip.h"
 
 #define SLIM_VERSION "0.1.0"
@@ -27,6 +28,7 @@ struct slim_opts {
 	int jobs;
 	bool strip_on;              /* the strip pass (--no-strip turns it off) */
 	struct strip_opts strip;
+	const struct rules *rules;  /* removal rules; NULL: none */
 	enum dedup_mode dedup;      /* --dedup=link|report|off */
 	bool dedup_elf;             /* --dedup-elf */
 

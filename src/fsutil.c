@@ -1,6 +1,7 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -350,6 +351,112 @@ int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
 		return -1;
 	}
 	return 0;
+}
+
+static int remove_below(int dfd, dev_t dev, struct err *e)
+{
+	int fd = dup(dfd), rc = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		err_errno(e, errno, "cannot read a directory to remove");
+		return -1;
+	}
+	while ((d = readdir(dir))) {
+		struct stat st;
+		if (d->d_name[0] == '.' &&
+		    (!d->d_name[1] || (d->d_name[1] == '.' && !d->d_name[2])))
+			continue;
+		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno != ENOENT) {
+				err_errno(e, errno, "cannot stat '%s'", d->d_name);
+				rc = -1;
+			}
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int sub;
+			if (st.st_dev != dev) {
+				err_set(e, "'%s' is another file system: left in place", d->d_name);
+				rc = -1;
+				continue;
+			}
+			sub = openat(dfd, d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0 || remove_below(sub, dev, e) != 0) {
+				if (sub < 0)
+					err_errno(e, errno, "cannot open '%s'", d->d_name);
+				rc = -1;
+			}
+			if (sub >= 0)
+				close(sub);
+			if (rc == 0 && unlinkat(dfd, d->d_name, AT_REMOVEDIR) != 0) {
+				err_errno(e, errno, "cannot remove '%s'", d->d_name);
+				rc = -1;
+			}
+		} else if (unlinkat(dfd, d->d_name, 0) != 0 && errno != ENOENT) {
+			err_errno(e, errno, "cannot remove '%s'", d->d_name);
+			rc = -1;
+		}
+	}
+	closedir(dir);
+	return rc;
+}
+
+int fsu_remove_tree(int dirfd, const char *name, struct err *e)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		err_errno(e, errno, "cannot stat");
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT) {
+			err_errno(e, errno, "cannot remove");
+			return -1;
+		}
+		return 0;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err_errno(e, errno, "cannot open");
+		return -1;
+	}
+	rc = remove_below(fd, st.st_dev, e);
+	close(fd);
+	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0) {
+		err_errno(e, errno, "cannot remove the directory");
+		rc = -1;
+	}
+	return rc;
+}
+
+ssize_t fsu_read_head(int fd, size_t max, unsigned char **out)
+{
+	struct stat st;
+	unsigned char *p;
+	size_t want, got = 0;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	want = (uint64_t)st.st_size < max ? (size_t)st.st_size : max;
+	p = xmalloc(want + 1);
+	while (got < want) {
+		ssize_t k = pread(fd, p + got, want - got, (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	*out = p;
+	return (ssize_t)got;
 }
 
 void fsu_raise_nofile(void)

@@ -47,6 +47,12 @@ struct lent {
 	size_t heir;              /* removed file: the link promoted in its place */
 	char *xattrs;             /* canonical xattr blob for dedup; NULL: none */
 	size_t xattrs_len;
+	/* what the strip pass did; reported once the rules have decided */
+	bool candidate;
+	enum strip_verdict sv;
+	enum skip_reason sreason;
+	char *serr;
+	struct strip_members *sar;
 };
 
 struct pathmap {
@@ -281,23 +287,21 @@ static int take_content(struct layer *L, struct lent *x, unsigned char *data, si
 	int rc;
 
 	x->orig = len;
+	x->sv = STRIP_SKIPPED;
 	if (L->o->strip_on && strip_candidate(data, len)) {
-		L->rep->elf++;
-		switch (strip_buffer(data, len, entry_strip_opts(L, x->path), &sr)) {
-		case STRIP_CHANGED:
+		x->candidate = true;
+		x->sv = strip_buffer(data, len, entry_strip_opts(L, x->path), &sr);
+		x->sreason = sr.reason;
+		if (x->sv == STRIP_CHANGED) {
 			keep = sr.out;
 			keeplen = sr.outlen;
-			report_change(L->rep, x->path, "strip", len, keeplen);
-			break;
-		case STRIP_SKIPPED:
-			report_skip(L->rep, x->path, sr.reason, len);
-			break;
-		case STRIP_FAILED:
-			report_error(L->rep, x->path, sr.err.msg);
-			break;
+		} else if (x->sv == STRIP_FAILED) {
+			x->serr = xstrdup(sr.err.msg);
 		}
-		if (sr.archive)
-			report_archive(L->rep, &sr.ar, sr.verdict == STRIP_CHANGED);
+		if (sr.archive) {
+			x->sar = xmalloc(sizeof(*x->sar));
+			*x->sar = sr.ar;
+		}
 	}
 	if (L->o->dedup != DEDUP_OFF)
 		dedup_digest_of(keep, keeplen, &x->dg);
@@ -546,6 +550,159 @@ static int read_dir(struct layer *L)
 static bool gone(const struct lent *x)
 {
 	return x->superseded || x->dropped;
+}
+
+static enum rules_type rules_type_of(const struct lent *x)
+{
+	if (x->whiteout)
+		return RT_WHITEOUT;
+	switch (x->type) {
+	case L_FILE:
+	case L_HARDLINK: return RT_FILE;
+	case L_DIR: return RT_DIR;
+	case L_SYMLINK: return RT_SYMLINK;
+	default: return RT_OTHER;
+	}
+}
+
+struct rules_ctx {
+	struct layer *L;
+	size_t *ix; /* rules entry -> layer entry */
+};
+
+static ssize_t read_spooled(void *ctx, size_t i, size_t max, unsigned char **buf)
+{
+	struct rules_ctx *c = ctx;
+	const struct lent *x = &c->L->e[c->ix[i]];
+	size_t n;
+
+	if (x->type == L_HARDLINK)
+		x = &c->L->e[x->target];
+	n = x->len < max ? (size_t)x->len : max;
+	*buf = xmalloc(n + 1);
+	if (spool_read(c->L, *buf, n, x->off) != 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+/* The removal rules, over the entries that will be written. */
+static int apply_rules(struct layer *L, int **rule_of)
+{
+	struct rules_ctx c = { .L = L, .ix = xmalloc((L->n ? L->n : 1) * sizeof(size_t)) };
+	struct rules_entry *ents = xcalloc(L->n ? L->n : 1, sizeof(*ents));
+	struct rules_verdict *v;
+	struct err e = ERR_INIT;
+	size_t i, n = 0;
+	int rc = 0;
+
+	*rule_of = xcalloc(L->n ? L->n : 1, sizeof(int));
+	for (i = 0; i < L->n; i++) {
+		(*rule_of)[i] = -1;
+		if (L->e[i].superseded || strcmp(L->e[i].path, ".") == 0)
+			continue;
+		c.ix[n] = i;
+		ents[n].path = L->e[i].path;
+		ents[n].type = rules_type_of(&L->e[i]);
+		ents[n].size = L->e[i].len;
+		n++;
+	}
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	if (rules_decide(L->o->rules, ents, n, read_spooled, &c, v, &e) != 0) {
+		rc = fatal(L, "%s", e.msg);
+		err_release(&e);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct lent *x = &L->e[c.ix[i]];
+		x->dropped = v[i].rule >= 0;
+		(*rule_of)[c.ix[i]] = v[i].rule;
+		if (v[i].kept_on_purpose)
+			report_kept(L->rep, x->path, v[i].why ? v[i].why : "kept");
+	}
+out:
+	free(v);
+	free(ents);
+	free(c.ix);
+	return rc;
+}
+
+/* The entry whose removal takes x with it: its highest dropped ancestor
+ * present in the layer, or x itself. */
+static size_t removal_top(const struct layer *L, size_t i)
+{
+	struct buf p = BUF_INIT;
+	size_t top = i;
+
+	buf_adds(&p, L->e[i].path);
+	for (;;) {
+		char *slash = strrchr(p.p, '/');
+		size_t k;
+		if (!slash)
+			break;
+		buf_setlen(&p, (size_t)(slash - p.p));
+		k = pm_get(&L->map, L->e, p.p);
+		if (k != NONE && L->e[k].dropped)
+			top = k;
+	}
+	buf_release(&p);
+	return top;
+}
+
+/* Report what the rules removed, one line per removed subtree. */
+static void report_rules(struct layer *L, const int *rule_of)
+{
+	uint64_t *files = xcalloc(L->n ? L->n : 1, sizeof(*files));
+	uint64_t *bytes = xcalloc(L->n ? L->n : 1, sizeof(*bytes));
+	size_t i;
+
+	for (i = 0; i < L->n; i++) {
+		const struct lent *x = &L->e[i];
+		size_t t;
+		if (!x->dropped)
+			continue;
+		t = removal_top(L, i);
+		if (x->type == L_FILE || x->type == L_HARDLINK)
+			files[t]++;
+		/* a file whose hard link survives keeps its bytes */
+		if (x->type == L_FILE && x->heir == NONE)
+			bytes[t] += x->orig;
+	}
+	for (i = 0; i < L->n; i++)
+		if (L->e[i].dropped && removal_top(L, i) == i)
+			report_removed(L->rep, L->e[i].path, rules_name(L->o->rules, rule_of[i]),
+				       files[i], bytes[i]);
+	free(files);
+	free(bytes);
+}
+
+/* What the strip pass did to the entries whose content is written. */
+static void report_strip(struct layer *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++) {
+		const struct lent *x = &L->e[i];
+		const char *path = x->path;
+		if (!x->candidate)
+			continue;
+		if (gone(x)) {
+			if (x->heir == NONE)
+				continue;
+			path = L->e[x->heir].path;
+		}
+		L->rep->elf++;
+		if (x->sar)
+			report_archive(L->rep, x->sar, x->sv == STRIP_CHANGED);
+		if (x->sv == STRIP_CHANGED)
+			report_change(L->rep, path, "strip", x->orig, x->len);
+		else if (x->sv == STRIP_SKIPPED)
+			report_skip(L->rep, path, x->sreason, x->orig);
+		else
+			report_error(L->rep, path, x->serr ? x->serr : "cannot strip");
+	}
 }
 
 /* Hard links whose file is gone: the first becomes the file, the others
@@ -876,6 +1033,8 @@ static void layer_release(struct layer *L)
 		archive_entry_free(L->e[i].ae);
 		free(L->e[i].path);
 		free(L->e[i].xattrs);
+		free(L->e[i].serr);
+		free(L->e[i].sar);
 	}
 	free(L->e);
 	free(L->map.slot);
@@ -890,6 +1049,7 @@ int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 	struct layer L = { .o = o, .rep = rep, .input = input, .spool = -1, .msg = BUF_INIT };
 	struct stat st;
 	uint64_t tar_in = 0, tar_out = 0;
+	int *rule_of = NULL;
 	size_t i;
 	int rc;
 
@@ -906,12 +1066,20 @@ int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 		for (i = 0; i < L.n; i++)
 			if (L.e[i].superseded)
 				rep->superseded++;
+		if (o->rules)
+			rc = apply_rules(&L, &rule_of);
+	}
+	if (!rc) {
 		resolve_links(&L);
+		if (o->rules)
+			report_rules(&L, rule_of);
+		report_strip(&L);
 		if (o->dedup != DEDUP_OFF)
 			dedup_layer(&L);
 		if (!o->dry_run)
 			rc = write_layer(&L, &tar_out);
 	}
+	free(rule_of);
 	if (rc) {
 		report_error(rep, input, L.msg.len ? L.msg.p : "cannot process the layer");
 	} else {

@@ -16,7 +16,7 @@
 #include "slim.h"
 
 enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
-       OPT_LEVEL, OPT_MTIME };
+       OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -31,6 +31,14 @@ static const struct opt {
 	{ "jobs", 'j', required_argument, "N", "worker threads (default: online CPUs)" },
 	{ "one-file-system", 'x', no_argument, NULL, "stay on the file system of each root" },
 	{ "strip-objects", OPT_STRIP_OBJECTS, no_argument, NULL, "also strip standalone .o files (never .ko)" },
+	{ "preset", OPT_PRESET, required_argument, "NAME",
+	  "add a removal preset (python is on; none turns it off)" },
+	{ "keep", OPT_KEEP, required_argument, "GLOB", "never remove what GLOB matches" },
+	{ "drop", OPT_DROP, required_argument, "GLOB", "also remove what GLOB matches" },
+	{ "rules", OPT_RULES, required_argument, "FILE", "read removal rules from FILE" },
+	{ "list-rules", OPT_LIST_RULES, no_argument, NULL, "print every active rule and exit" },
+	{ "arch", OPT_ARCH, required_argument, "ARCH",
+	  "the tree's own CPU for the foreign preset (amd64, arm64, ...)" },
 	{ "no-strip", OPT_NO_STRIP, no_argument, NULL, "do not strip ELF files or archives" },
 	{ "dedup", OPT_DEDUP, required_argument, "MODE",
 	  "link identical files (link, default), only report them, or off" },
@@ -53,9 +61,10 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "Usage: slim [OPTION]... PATH...\n"
-		   "Make container images smaller, in place: strip unneeded symbols from\n"
-		   "the ELF files and static archives under each PATH (a directory or a\n"
-		   "file), then replace identical files by hard links.\n\n");
+		   "Make container images smaller, in place: remove what a runtime does not\n"
+		   "need (rules), strip unneeded symbols from the ELF files and static\n"
+		   "archives under each PATH (a directory or a file), then replace identical\n"
+		   "files by hard links.  With -o, write a slimmed layer instead.\n\n");
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		char left[64];
 		const char *sep = opts[i].has_arg == optional_argument ? "[=" : " ";
@@ -112,9 +121,33 @@ static void parse_mtime(const char *arg, struct slim_opts *o)
 	o->mtime = parse_ll(arg, 0, (1LL << 40), "invalid --mtime");
 }
 
+static struct rules *rules;
+static bool no_default_preset, list_rules;
+
+static void rules_or_die(int rc, struct err *e)
+{
+	if (rc != 0) {
+		fprintf(stderr, "slim: %s\n", e->msg);
+		err_release(e);
+		exit(EXIT_USAGE);
+	}
+}
+
+static void add_preset(const char *name)
+{
+	struct err e = ERR_INIT;
+
+	if (strcmp(name, "none") == 0) {
+		no_default_preset = true;
+		return;
+	}
+	rules_or_die(rules_add_preset(rules, name, &e), &e);
+}
+
 /* Parse argv into o; returns the index of the first PATH. */
 static int parse(int argc, char **argv, struct slim_opts *o)
 {
+	struct err e = ERR_INIT;
 	struct option lo[ARRAY_SIZE(opts) + 1];
 	char so[3 * ARRAY_SIZE(opts) + 2], *p = so;
 	size_t i;
@@ -135,6 +168,7 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	memset(&lo[ARRAY_SIZE(opts)], 0, sizeof(lo[0]));
 
 	memset(o, 0, sizeof(*o));
+	rules = rules_new();
 	o->jobs = pool_ncpu();
 	o->strip_on = true;
 	o->dedup = DEDUP_LINK;
@@ -158,6 +192,12 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 				bad_usage("invalid --dedup mode (link, report or off)", optarg);
 			break;
 		case OPT_DEDUP_ELF: o->dedup_elf = true; break;
+		case OPT_PRESET: add_preset(optarg); break;
+		case OPT_KEEP: rules_or_die(rules_add_glob(rules, true, optarg, "--keep", &e), &e); break;
+		case OPT_DROP: rules_or_die(rules_add_glob(rules, false, optarg, "--drop", &e), &e); break;
+		case OPT_RULES: rules_or_die(rules_load_file(rules, optarg, &e), &e); break;
+		case OPT_LIST_RULES: list_rules = true; break;
+		case OPT_ARCH: rules_or_die(rules_set_arch(rules, optarg, &e), &e); break;
 		case 'o': o->output = optarg; break;
 		case OPT_COMPRESS:
 			if (strcmp(optarg, "zstd") == 0)
@@ -186,6 +226,14 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 			bad_usage(NULL, NULL);
 		}
 	}
+	if (!no_default_preset)
+		add_preset("python");
+	if (list_rules) {
+		rules_list(rules, stdout);
+		rules_free(rules);
+		exit(EXIT_OK);
+	}
+	o->rules = rules_count(rules) ? rules : NULL;
 	if (optind >= argc)
 		bad_usage("missing PATH", NULL);
 	if (o->output && argc - optind != 1)
@@ -207,6 +255,7 @@ int main(int argc, char **argv)
 	fsu_raise_nofile();
 	report_init(&rep, o.dry_run);
 	rep.dedup_on = o.dedup != DEDUP_OFF;
+	rep.rules_on = o.rules != NULL;
 	if (o.output) {
 		struct stat st;
 		if (stat(argv[first], &st) == 0 && !S_ISDIR(st.st_mode) && !layer_detect(argv[first]))
@@ -233,5 +282,6 @@ int main(int argc, char **argv)
 		status = EXIT_FATAL;
 	}
 	report_release(&rep);
+	rules_free(rules);
 	return status;
 }

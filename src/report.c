@@ -18,9 +18,17 @@ void report_release(struct report *r)
 	for (i = 0; i < r->nroots; i++)
 		free(r->roots[i]);
 	free(r->roots);
-	for (i = 0; i < r->nchanges; i++)
+	for (i = 0; i < r->nchanges; i++) {
 		free(r->changes[i].path);
+		free(r->changes[i].rule);
+	}
 	free(r->changes);
+	for (i = 0; i < r->nrules; i++)
+		free(r->rules[i].name);
+	free(r->rules);
+	for (i = 0; i < r->nkept; i++)
+		free(r->kept[i].path);
+	free(r->kept);
 	for (i = 0; i < r->nskips; i++)
 		free(r->skips[i].path);
 	free(r->skips);
@@ -52,6 +60,7 @@ void report_change(struct report *r, const char *path, const char *pass, uint64_
 	c->pass = pass;
 	c->before = before;
 	c->after = after;
+	c->rule = NULL;
 	if (strcmp(pass, "strip") == 0) {
 		r->strip.files++;
 		r->strip.before += before;
@@ -98,6 +107,58 @@ void report_archive(struct report *r, const struct strip_members *m, bool stripp
 		r->members.skip[k].files += m->skip[k].files;
 		r->members.skip[k].bytes += m->skip[k].bytes;
 	}
+}
+
+void report_removed(struct report *r, const char *path, const char *rule, uint64_t files,
+		    uint64_t bytes)
+{
+	struct report_rule *x = NULL;
+	size_t i;
+
+	report_change(r, path, "rules", bytes, 0);
+	r->changes[r->nchanges - 1].rule = xstrdup(rule);
+	for (i = 0; i < r->nrules && !x; i++)
+		if (strcmp(r->rules[i].name, rule) == 0)
+			x = &r->rules[i];
+	if (!x) {
+		xgrow(&r->rules, &r->caprules, r->nrules + 1, sizeof(*r->rules));
+		x = &r->rules[r->nrules++];
+		x->name = xstrdup(rule);
+		x->files = x->bytes = 0;
+	}
+	x->files += files;
+	x->bytes += bytes;
+}
+
+void report_kept(struct report *r, const char *path, const char *why)
+{
+	xgrow(&r->kept, &r->capkept, r->nkept + 1, sizeof(*r->kept));
+	r->kept[r->nkept].path = xstrdup(path);
+	r->kept[r->nkept++].why = why;
+}
+
+uint64_t report_rules_bytes(const struct report *r)
+{
+	uint64_t b = 0;
+	size_t i;
+
+	for (i = 0; i < r->nrules; i++)
+		b += r->rules[i].bytes;
+	return b;
+}
+
+static int cmp_rule(const void *a, const void *b)
+{
+	const struct report_rule *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_kept(const void *a, const void *b)
+{
+	return strcmp(((const struct report_kept *)a)->path, ((const struct report_kept *)b)->path);
 }
 
 void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t files, bool linked,
@@ -153,6 +214,10 @@ void report_finish(struct report *r)
 		qsort(r->errors, r->nerrors, sizeof(*r->errors), cmp_error);
 	if (r->ndups)
 		qsort(r->dups, r->ndups, sizeof(*r->dups), cmp_dup);
+	if (r->nrules)
+		qsort(r->rules, r->nrules, sizeof(*r->rules), cmp_rule);
+	if (r->nkept)
+		qsort(r->kept, r->nkept, sizeof(*r->kept), cmp_kept);
 }
 
 uint64_t report_saved(const struct report *r)
@@ -315,6 +380,22 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 		fprintf(f, "    %-44s %6llu  %10s\n", skip_reason_str((enum skip_reason)k),
 			(unsigned long long)r->skip[k].files, a);
 	}
+	if (r->rules_on) {
+		uint64_t files = 0;
+		for (i = 0; i < r->nrules; i++)
+			files += r->rules[i].files;
+		fmt_bytes(a, sizeof(a), report_rules_bytes(r));
+		fprintf(f, "  %-15s %10llu  (%s)\n", r->dry_run ? "would remove" : "removed",
+			(unsigned long long)files, a);
+		for (i = 0; i < r->nrules; i++) {
+			fmt_bytes(a, sizeof(a), r->rules[i].bytes);
+			fprintf(f, "    %-44s %6llu  %10s\n", r->rules[i].name,
+				(unsigned long long)r->rules[i].files, a);
+		}
+		if (r->nkept)
+			fprintf(f, "    %-44s %6zu%s\n", "kept on purpose", r->nkept,
+				verbose ? "" : "  (-v lists them)");
+	}
 	if (r->dedup_on) {
 		fmt_bytes(a, sizeof(a), r->dup_bytes_saved);
 		fprintf(f, "  %-15s %10llu  (in %llu groups, %s)\n",
@@ -403,6 +484,14 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 				(unsigned long long)ch->before, (unsigned long long)ch->after, path.p);
 		}
 	}
+	if (verbose && r->nkept) {
+		fprintf(f, "\nkept on purpose\n");
+		for (i = 0; i < r->nkept; i++) {
+			buf_setlen(&path, 0);
+			report_escape_text(&path, r->kept[i].path);
+			fprintf(f, "  %-32s %s\n", r->kept[i].why, path.p);
+		}
+	}
 	if (verbose && r->nskips) {
 		fprintf(f, "\nskipped\n");
 		for (i = 0; i < r->nskips; i++) {
@@ -431,9 +520,14 @@ static void json_change(struct buf *j, const struct report_change *c)
 {
 	buf_adds(j, "{\"path\": ");
 	report_escape_json(j, c->path);
-	buf_addf(j, ", \"pass\": \"%s\", \"bytes_before\": %llu, \"bytes_after\": %llu, "
-		    "\"bytes_saved\": %llu}",
-		 c->pass, (unsigned long long)c->before, (unsigned long long)c->after,
+	buf_addf(j, ", \"pass\": \"%s\", ", c->pass);
+	if (c->rule) {
+		buf_adds(j, "\"rule\": ");
+		report_escape_json(j, c->rule);
+		buf_adds(j, ", ");
+	}
+	buf_addf(j, "\"bytes_before\": %llu, \"bytes_after\": %llu, \"bytes_saved\": %llu}",
+		 (unsigned long long)c->before, (unsigned long long)c->after,
 		 (unsigned long long)(c->before - c->after));
 }
 
@@ -484,11 +578,13 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 	buf_addf(&j,
 		 "  \"passes\": {\"strip\": {\"files_changed\": %llu, \"bytes_before\": %llu, "
 		 "\"bytes_after\": %llu, \"bytes_saved\": %llu},\n"
+		 "             \"rules\": {\"enabled\": %s, \"bytes_saved\": %llu},\n"
 		 "             \"dedup\": {\"enabled\": %s, \"groups\": %llu, \"files_linked\": %llu, "
 		 "\"bytes_saved\": %llu, \"elf_groups_unlinked\": %llu, \"elf_bytes_unlinked\": %llu}},\n",
 		 (unsigned long long)r->strip.files, (unsigned long long)r->strip.before,
 		 (unsigned long long)r->strip.after,
 		 (unsigned long long)(r->strip.before - r->strip.after),
+		 r->rules_on ? "true" : "false", (unsigned long long)report_rules_bytes(r),
 		 r->dedup_on ? "true" : "false", (unsigned long long)r->dup_groups,
 		 (unsigned long long)r->dup_files_linked, (unsigned long long)r->dup_bytes_saved,
 		 (unsigned long long)r->dup_elf_groups, (unsigned long long)r->dup_elf_bytes);
@@ -515,7 +611,22 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		json_change(&j, &r->changes[idx[i]]);
 	}
-	buf_adds(&j, n ? "\n  ],\n  \"duplicate_groups\": [" : "],\n  \"duplicate_groups\": [");
+	buf_adds(&j, n ? "\n  ],\n  \"rules\": [" : "],\n  \"rules\": [");
+	for (i = 0; i < r->nrules; i++) {
+		buf_adds(&j, i ? ",\n    " : "\n    ");
+		buf_adds(&j, "{\"rule\": ");
+		report_escape_json(&j, r->rules[i].name);
+		buf_addf(&j, ", \"files\": %llu, \"bytes\": %llu}",
+			 (unsigned long long)r->rules[i].files, (unsigned long long)r->rules[i].bytes);
+	}
+	buf_adds(&j, r->nrules ? "\n  ],\n  \"kept\": [" : "],\n  \"kept\": [");
+	for (i = 0; i < r->nkept; i++) {
+		buf_adds(&j, i ? ",\n    " : "\n    ");
+		buf_adds(&j, "{\"path\": ");
+		report_escape_json(&j, r->kept[i].path);
+		buf_addf(&j, ", \"why\": \"%s\"}", r->kept[i].why);
+	}
+	buf_adds(&j, r->nkept ? "\n  ],\n  \"duplicate_groups\": [" : "],\n  \"duplicate_groups\": [");
 	for (i = 0; i < r->ndups; i++) {
 		const struct report_dup *d = &r->dups[i];
 		buf_adds(&j, i ? ",\n    " : "\n    ");

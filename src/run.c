@@ -1,11 +1,12 @@
-/* run.c - directory mode: walk a tree, strip what can be stripped, commit
- * in place (or nothing, for a dry run), and fill the report.
+/* run.c - directory mode: walk a tree, remove what the rules drop, strip
+ * what can be stripped, link duplicates, commit in place (or nothing, for
+ * a dry run), and fill the report.
  *
- * The walk records every regular file (a small record each); names that
- * share an inode become one work item.  Worker threads process the items;
- * each keeps its results in its own record, and the report is filled from
- * the records in walk order afterwards, so the output does not depend on
- * the number of threads.
+ * The walk records every entry (a small record each); names that share an
+ * inode become one work item.  Worker threads process the items; each
+ * keeps its results in its own record, and the report is filled from the
+ * records in walk order afterwards, so the output does not depend on the
+ * number of threads.
  */
 #include "run.h"
 
@@ -28,6 +29,9 @@ enum rec_state { R_OTHER = 0, R_CHANGED, R_SKIPPED, R_ERROR, R_FOLLOWER };
 
 struct rec {
 	char *path; /* relative to the root */
+	enum rules_type type;
+	size_t parent;    /* the directory holding it, or NONE at the top */
+	bool dropped;     /* by a removal rule */
 	dev_t dev;
 	ino_t ino;
 	uint64_t size;
@@ -58,6 +62,8 @@ struct run {
 	atomic_ullong saved;
 	struct buf disp;
 	bool single; /* root is one file */
+	size_t *dirs; /* the walk's current directories, by depth */
+	size_t capdirs;
 };
 
 static void display_path(const struct run *r, struct buf *out, const char *rel)
@@ -86,9 +92,10 @@ static void walk_error(void *ctx, const char *relpath, const char *what, int err
 	buf_release(&msg);
 }
 
-static void add_rec(struct run *r, const char *rel, const struct stat *st)
+static void add_rec(struct run *r, const char *rel, const struct stat *st, int depth)
 {
 	struct rec *x;
+	mode_t m = st->st_mode;
 
 	xgrow(&r->recs, &r->caprecs, r->nrecs + 1, sizeof(*r->recs));
 	x = &r->recs[r->nrecs++];
@@ -102,6 +109,12 @@ static void add_rec(struct run *r, const char *rel, const struct stat *st)
 	x->uid = st->st_uid;
 	x->gid = st->st_gid;
 	x->next_link = NONE;
+	x->type = S_ISREG(m) ? RT_FILE : S_ISDIR(m) ? RT_DIR : S_ISLNK(m) ? RT_SYMLINK : RT_OTHER;
+	x->parent = depth > 1 ? r->dirs[depth - 2] : NONE;
+	if (x->type == RT_DIR) {
+		xgrow(&r->dirs, &r->capdirs, (size_t)depth, sizeof(*r->dirs));
+		r->dirs[depth - 1] = r->nrecs - 1;
+	}
 }
 
 static enum walk_action visit(void *ctx, const struct walk_entry *e)
@@ -109,29 +122,23 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	struct run *r = ctx;
 	mode_t m = e->st->st_mode;
 
-	r->rep->seen++;
-	if (S_ISDIR(m)) {
-		r->rep->dirs++;
-		return WALK_CONTINUE;
-	}
-	if (S_ISLNK(m)) {
-		r->rep->symlinks++;
-		return WALK_CONTINUE;
-	}
-	if (!S_ISREG(m)) {
-		r->rep->other++; /* devices, fifos, sockets: left alone */
-		return WALK_CONTINUE;
-	}
-	if (fsu_is_tmpname(e->name)) {
+	if (S_ISREG(m) && fsu_is_tmpname(e->name)) {
 		/* left by a run that was killed: never a user's file */
-		r->rep->seen--;
 		r->rep->tmp_removed++;
 		if (!r->o->dry_run && unlinkat(e->dirfd, e->name, 0) != 0)
 			walk_error(r, e->relpath, "cannot remove temporary file", errno);
 		return WALK_CONTINUE;
 	}
-	r->rep->regular++;
-	add_rec(r, e->relpath, e->st);
+	r->rep->seen++;
+	if (S_ISDIR(m))
+		r->rep->dirs++;
+	else if (S_ISLNK(m))
+		r->rep->symlinks++;
+	else if (S_ISREG(m))
+		r->rep->regular++;
+	else
+		r->rep->other++; /* devices, fifos, sockets: left alone */
+	add_rec(r, e->relpath, e->st, e->depth);
 	return WALK_CONTINUE;
 }
 
@@ -154,12 +161,12 @@ static void group_links(struct run *r)
 	size_t *ix = NULL, n = 0, i, j;
 
 	for (i = 0; i < r->nrecs; i++)
-		if (r->recs[i].nlink > 1)
+		if (r->recs[i].type == RT_FILE && r->recs[i].nlink > 1)
 			n++;
 	if (n) {
 		ix = xmalloc(n * sizeof(*ix));
 		for (i = 0, j = 0; i < r->nrecs; i++)
-			if (r->recs[i].nlink > 1)
+			if (r->recs[i].type == RT_FILE && r->recs[i].nlink > 1)
 				ix[j++] = i;
 		qsort_r(ix, n, sizeof(*ix), cmp_inode, r->recs);
 		for (i = 1; i < n; i++) {
@@ -171,13 +178,21 @@ static void group_links(struct run *r)
 		}
 		free(ix);
 	}
+	for (i = 0; i < r->nrecs; i++)
+		if (r->recs[i].type == RT_FILE && r->recs[i].state != R_FOLLOWER)
+			r->rep->bytes_before += r->recs[i].size;
+}
+
+/* The strip pass's work: one name of every inode rules keep. */
+static void make_work(struct run *r)
+{
+	size_t i;
+
 	r->work = xmalloc((r->nrecs ? r->nrecs : 1) * sizeof(*r->work));
 	r->nwork = 0;
 	for (i = 0; i < r->nrecs; i++) {
-		if (r->recs[i].state == R_FOLLOWER)
-			continue;
-		r->rep->bytes_before += r->recs[i].size;
-		if (r->recs[i].size >= 8)
+		const struct rec *x = &r->recs[i];
+		if (x->type == RT_FILE && x->state != R_FOLLOWER && !x->dropped && x->size >= 8)
 			r->work[r->nwork++] = i;
 	}
 }
@@ -235,7 +250,11 @@ static void relink_followers(struct run *r, struct rec *x, int dirfd, const char
 		struct rec *f = &r->recs[k];
 		struct err e = ERR_INIT;
 		const char *fbase;
-		int fdir = fsu_open_parent(r->rootfd, f->path, &fbase, r->o->xdev);
+		int fdir;
+
+		if (f->dropped)
+			continue;
+		fdir = fsu_open_parent(r->rootfd, f->path, &fbase, r->o->xdev);
 
 		if (fdir < 0) {
 			set_error(f, "cannot open directory to relink: %s", strerror(errno));
@@ -417,7 +436,111 @@ static void run_release(struct run *r)
 	}
 	free(r->recs);
 	free(r->work);
+	free(r->dirs);
 	buf_release(&r->disp);
+}
+
+/* ---- the rules pass --------------------------------------------------- */
+
+static ssize_t read_entry(void *ctx, size_t i, size_t max, unsigned char **buf)
+{
+	struct run *r = ctx;
+	int fd = fsu_open_beneath(r->rootfd, r->recs[i].path, O_RDONLY | O_NONBLOCK, r->o->xdev);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = fsu_read_head(fd, max, buf);
+	close(fd);
+	return n;
+}
+
+/* Are all names of x's inode dropped (so removing them frees its bytes)? */
+static bool inode_dropped(const struct run *r, const struct rec *x)
+{
+	size_t k;
+
+	if (x->state == R_FOLLOWER || !x->dropped)
+		return false;
+	for (k = x->next_link; k != NONE; k = r->recs[k].next_link)
+		if (!r->recs[k].dropped)
+			return false;
+	return x->nlink <= count_names(r, (size_t)(x - r->recs));
+}
+
+/* Remove the dropped entry i (with its subtree); report what it freed. */
+static void remove_entry(struct run *r, size_t i, const char *rule)
+{
+	const struct rec *x = &r->recs[i];
+	size_t plen = strlen(x->path), j;
+	uint64_t files = 0, bytes = 0;
+	struct err e = ERR_INIT;
+	const char *base;
+	int dirfd;
+
+	for (j = i; j < r->nrecs; j++) {
+		const struct rec *y = &r->recs[j];
+		if (j > i && (strncmp(y->path, x->path, plen) != 0 || y->path[plen] != '/'))
+			break;
+		if (y->type != RT_FILE)
+			continue;
+		files++;
+		if (inode_dropped(r, y))
+			bytes += y->size;
+	}
+	display_path(r, &r->disp, x->path);
+	report_removed(r->rep, r->disp.p, rule, files, bytes);
+	if (r->o->dry_run)
+		return;
+	dirfd = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
+	if (dirfd < 0) {
+		report_error(r->rep, r->disp.p, strerror(errno));
+		return;
+	}
+	if (fsu_remove_tree(dirfd, base, &e) != 0)
+		report_error(r->rep, r->disp.p, e.msg);
+	err_release(&e);
+	close(dirfd);
+}
+
+static void run_rules(struct run *r)
+{
+	struct rules_entry *ents;
+	struct rules_verdict *v;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	if (!r->o->rules || !r->nrecs)
+		return;
+	ents = xcalloc(r->nrecs, sizeof(*ents));
+	v = xcalloc(r->nrecs, sizeof(*v));
+	for (i = 0; i < r->nrecs; i++) {
+		ents[i].path = r->recs[i].path;
+		ents[i].type = r->recs[i].type;
+		ents[i].size = r->recs[i].size;
+	}
+	if (rules_decide(r->o->rules, ents, r->nrecs, read_entry, r, v, &e) != 0) {
+		display_path(r, &r->disp, "");
+		report_error(r->rep, r->display_root, e.msg);
+		err_release(&e);
+		goto out;
+	}
+	for (i = 0; i < r->nrecs; i++) {
+		r->recs[i].dropped = v[i].rule >= 0;
+		if (v[i].kept_on_purpose) {
+			display_path(r, &r->disp, r->recs[i].path);
+			report_kept(r->rep, r->disp.p, v[i].why ? v[i].why : "kept");
+		}
+	}
+	/* remove the top of every dropped subtree, in walk order */
+	for (i = 0; i < r->nrecs; i++) {
+		const struct rec *x = &r->recs[i];
+		if (x->dropped && (x->parent == NONE || !r->recs[x->parent].dropped))
+			remove_entry(r, i, rules_name(r->o->rules, v[i].rule));
+	}
+out:
+	free(ents);
+	free(v);
 }
 
 /* The dedup pass, over every regular file as the strip pass left it. */
@@ -434,6 +557,8 @@ static void run_dedup(struct run *r)
 	it = xcalloc(r->nrecs, sizeof(*it));
 	for (i = 0; i < r->nrecs; i++) {
 		const struct rec *x = &r->recs[i];
+		if (x->type != RT_FILE || x->dropped)
+			continue; /* mode 0: dedup leaves the item alone */
 		it[i].path = x->path;
 		it[i].dev = x->dev;
 		it[i].ino = x->ino;
@@ -450,7 +575,7 @@ static void run_dedup(struct run *r)
 		const struct rec *x = &r->recs[i];
 		for (k = x->next_link; x->state != R_FOLLOWER && k != NONE;
 		     k = r->recs[k].next_link) {
-			if (r->recs[k].state == R_ERROR)
+			if (r->recs[k].state == R_ERROR || r->recs[k].dropped || x->dropped)
 				continue;
 			it[k].size = it[i].size;
 			it[k].pre = it[i].pre;
@@ -493,6 +618,8 @@ static void run_dedup(struct run *r)
 static void run_records(struct run *r)
 {
 	group_links(r);
+	run_rules(r);
+	make_work(r);
 	if (r->o->strip_on)
 		pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL);
 	if (r->o->progress && r->nwork)
@@ -531,7 +658,7 @@ static int run_single(struct run *r, const char *path)
 	r->single = true;
 	r->rep->seen++;
 	r->rep->regular++;
-	add_rec(r, slash ? slash + 1 : path, &st);
+	add_rec(r, slash ? slash + 1 : path, &st, 1);
 	return 0;
 }
 

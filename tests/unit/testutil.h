@@ -12,7 +12,8 @@
 
 /* Every suite; those not linked in are NULL (weak) and skipped. */
 #define SLIM_SUITES(X) \
-	X(util) X(report) X(strip) X(fsutil) X(walk) X(ar) X(rules) X(dedup) X(layer)
+	X(util) X(report) X(strip) X(fsutil) X(walk) X(ar) X(rules) X(dedup) X(layer) \
+	X(container)
 #define SLIM_DECL_SUITE(n) Suite *n##_suite(void) __attribute__((weak));
 SLIM_SUITES(SLIM_DECL_SUITE)
 
