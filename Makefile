@@ -7,7 +7,7 @@
 
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS_LIB  = libelf libarchive libzstd libxxhash
+PKGS_LIB  = libelf libarchive libzstd libxxhash nettle
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wwrite-strings -Wnull-dereference \
@@ -15,7 +15,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -pthread
 CFLAGS  ?= -O2 -g
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larchive -lzstd -lxxhash) -pthread
+LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larchive -lzstd -lxxhash -lnettle) -pthread
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 HDR  = $(wildcard include/*.h)
@@ -23,7 +23,7 @@ TESTS_UNIT = $(wildcard tests/unit/*.c)
 
 # Debian packages: to build, and to run the tests (compilers for fixtures,
 # the tools the tests compare against).
-BUILD_PKGS = gcc make pkg-config libelf-dev libarchive-dev libzstd-dev libxxhash-dev
+BUILD_PKGS = gcc make pkg-config libelf-dev libarchive-dev libzstd-dev libxxhash-dev nettle-dev
 TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++ zstd \
              gcc-i686-linux-gnu gcc-aarch64-linux-gnu binutils-powerpc-linux-gnu \
              binutils-powerpc64-linux-gnu patchelf golang-go bc

@@ -21,8 +21,26 @@
  * first bytes. */
 bool layer_detect(const char *path);
 
-/* Process input (a tar layer file or a directory) into o->output.  Fills
- * rep; returns 0, or -1 when no output could be written (also in rep). */
+/* Process input (a tar layer file or a directory) into o->output, with
+ * the compression o->compress asks for or OUT's name implies.  Fills rep;
+ * returns 0, or -1 when no output could be written (also in rep). */
 int layer_run(const struct slim_opts *o, const char *input, struct report *rep);
+
+/* What one layer became (layer_process). */
+struct layer_result {
+	uint64_t tar_in, tar_out;   /* bytes of the uncompressed tar streams */
+	uint64_t file_in, file_out; /* bytes of the input and output files */
+	unsigned char diff_id[32];  /* sha256 of the output tar stream */
+};
+
+/*
+ * The work of layer_run for one layer, as images need it: input (a tar
+ * layer, any compression, or a directory) to output (NULL, or a dry run:
+ * nothing written) compressed with compress (COMPRESS_NONE, _GZIP or
+ * _ZSTD; never AUTO).  Adds to rep (but not a root) and fills *res.
+ * Returns 0 or -1 (the error is in rep; no output is left).
+ */
+int layer_process(const struct slim_opts *o, const char *input, const char *output, int compress,
+		  struct report *rep, struct layer_result *res);
 
 #endif

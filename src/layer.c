@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <nettle/sha2.h>
 #include <xxhash.h>
 
 #include "fsutil.h"
@@ -64,6 +65,10 @@ struct layer {
 	const struct slim_opts *o;
 	struct report *rep;
 	const char *input;
+	const char *output;
+	int compress;
+	struct sha256_ctx sha; /* of the output tar stream: the diff_id */
+	struct archive *inner; /* the compressing writer behind the tar writer */
 	struct lent *e;
 	size_t n, cap;
 	struct pathmap map;  /* path -> last entry with it */
@@ -824,9 +829,8 @@ static void dedup_layer(struct layer *L)
 
 /* ---- pass 2 ------------------------------------------------------------------ */
 
-static int want_compress(const struct slim_opts *o)
+static int want_compress(const struct slim_opts *o, const char *p)
 {
-	const char *p = o->output;
 	size_t n = strlen(p);
 
 	if (o->compress != COMPRESS_AUTO)
@@ -838,14 +842,13 @@ static int want_compress(const struct slim_opts *o)
 	return COMPRESS_NONE;
 }
 
-static int setup_writer(struct layer *L, struct archive *w)
+/* The compressing writer: raw format (bytes pass through) and a filter. */
+static int setup_inner(struct layer *L, struct archive *w)
 {
 	char num[32];
 
-	archive_write_set_format_pax_restricted(w);
-	/* SCHILY.xattr only: what GNU tar, Docker and containers/storage read */
-	archive_write_set_format_option(w, "pax", "xattrheader", "SCHILY");
-	switch (want_compress(L->o)) {
+	archive_write_set_format_raw(w);
+	switch (L->compress) {
 	case COMPRESS_ZSTD:
 		archive_write_add_filter_zstd(w);
 		snprintf(num, sizeof(num), "%d", L->o->level ? L->o->level : 3);
@@ -869,7 +872,25 @@ static int setup_writer(struct layer *L, struct archive *w)
 		archive_write_add_filter_none(w);
 		break;
 	}
+	archive_write_set_bytes_per_block(w, 0);
 	return 0;
+}
+
+/* The tar writer hands every byte of the tar stream here: hash it (the
+ * layer's diff_id), then compress it. */
+static la_ssize_t tar_out(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct layer *L = ctx;
+	la_ssize_t k;
+
+	(void)a;
+	sha256_update(&L->sha, len, buf);
+	k = archive_write_data(L->inner, buf, len);
+	if (k < 0 || (size_t)k != len) {
+		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(L->inner));
+		return -1;
+	}
+	return k;
 }
 
 static int write_data(struct layer *L, struct archive *w, const struct lent *src, unsigned char *buf)
@@ -941,61 +962,84 @@ static int write_entries(struct layer *L, struct archive *w)
 	return rc;
 }
 
-static int write_layer(struct layer *L, uint64_t *tar_bytes)
+static int write_layer(struct layer *L, struct layer_result *res)
 {
-	const char *slash = strrchr(L->o->output, '/'), *base;
-	struct archive *w = NULL;
+	const char *slash = strrchr(L->output, '/'), *base;
+	struct archive *w = NULL, *in = NULL;
+	struct archive_entry *raw = NULL;
 	char tmp[64];
 	int dirfd, fd = -1, rc = -1;
 	unsigned long long rnd;
 
 	if (slash) {
-		char *dir = strndup(L->o->output, (size_t)(slash - L->o->output));
+		char *dir = strndup(L->output, (size_t)(slash - L->output));
 		dirfd = open(dir && *dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		free(dir);
 		base = slash + 1;
 	} else {
 		dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		base = L->o->output;
+		base = L->output;
 	}
 	if (dirfd < 0)
-		return fatal(L, "cannot open the directory of '%s': %s", L->o->output, strerror(errno));
+		return fatal(L, "cannot open the directory of '%s': %s", L->output, strerror(errno));
 	if (getentropy(&rnd, sizeof(rnd)) != 0)
 		rnd = (unsigned long long)getpid() * 2654435761u;
 	snprintf(tmp, sizeof(tmp), FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, rnd);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0) {
-		fatal(L, "cannot create '%s': %s", L->o->output, strerror(errno));
+		fatal(L, "cannot create '%s': %s", L->output, strerror(errno));
 		goto out;
 	}
-	w = archive_write_new();
-	if (setup_writer(L, w) != 0)
+	in = archive_write_new();
+	if (setup_inner(L, in) != 0)
 		goto out;
-	if (archive_write_open_fd(w, fd) != ARCHIVE_OK) {
-		fatal(L, "cannot write '%s': %s", L->o->output, archive_error_string(w));
+	raw = archive_entry_new();
+	archive_entry_set_filetype(raw, AE_IFREG);
+	if (archive_write_open_fd(in, fd) != ARCHIVE_OK || archive_write_header(in, raw) != ARCHIVE_OK) {
+		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(in));
+		goto out;
+	}
+	L->inner = in;
+	sha256_init(&L->sha);
+	w = archive_write_new();
+	archive_write_set_format_pax_restricted(w);
+	/* SCHILY.xattr only: what GNU tar, Docker and containers/storage read */
+	archive_write_set_format_option(w, "pax", "xattrheader", "SCHILY");
+	archive_write_add_filter_none(w);
+	if (archive_write_open2(w, L, NULL, tar_out, NULL, NULL) != ARCHIVE_OK) {
+		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(w));
 		goto out;
 	}
 	if (write_entries(L, w) != 0)
 		goto out;
-	if (archive_write_close(w) != ARCHIVE_OK) {
-		fatal(L, "cannot write '%s': %s", L->o->output, archive_error_string(w));
+	if (archive_write_close(w) != ARCHIVE_OK || L->msg.len) {
+		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(w));
 		goto out;
 	}
-	*tar_bytes = (uint64_t)archive_filter_bytes(w, 0);
+	res->tar_out = (uint64_t)archive_filter_bytes(w, -1);
+	sha256_digest(&L->sha, sizeof(res->diff_id), res->diff_id);
+	if (archive_write_close(in) != ARCHIVE_OK) {
+		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(in));
+		goto out;
+	}
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
-		fatal(L, "cannot write '%s': %s", L->o->output, strerror(errno));
+		fatal(L, "cannot write '%s': %s", L->output, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (renameat(dirfd, tmp, dirfd, base) != 0) {
-		fatal(L, "cannot rename to '%s': %s", L->o->output, strerror(errno));
+		fatal(L, "cannot rename to '%s': %s", L->output, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
 	if (w)
 		archive_write_free(w);
+	if (in)
+		archive_write_free(in);
+	archive_entry_free(raw);
+	L->inner = NULL;
 	if (fd >= 0)
 		close(fd);
 	if (rc)
@@ -1044,16 +1088,17 @@ static void layer_release(struct layer *L)
 	buf_release(&L->msg);
 }
 
-int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
+int layer_process(const struct slim_opts *o, const char *input, const char *output, int compress,
+		  struct report *rep, struct layer_result *res)
 {
-	struct layer L = { .o = o, .rep = rep, .input = input, .spool = -1, .msg = BUF_INIT };
+	struct layer L = { .o = o, .rep = rep, .input = input, .output = output,
+			   .compress = compress, .spool = -1, .msg = BUF_INIT };
 	struct stat st;
-	uint64_t tar_in = 0, tar_out = 0;
 	int *rule_of = NULL;
 	size_t i;
 	int rc;
 
-	report_add_root(rep, input);
+	memset(res, 0, sizeof(*res));
 	rep->layer = true;
 	if (stat(input, &st) != 0) {
 		report_error(rep, input, strerror(errno));
@@ -1061,7 +1106,7 @@ int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 	}
 	rc = spool_open(&L);
 	if (!rc)
-		rc = S_ISDIR(st.st_mode) ? read_dir(&L) : read_archive(&L, &tar_in);
+		rc = S_ISDIR(st.st_mode) ? read_dir(&L) : read_archive(&L, &res->tar_in);
 	if (!rc) {
 		for (i = 0; i < L.n; i++)
 			if (L.e[i].superseded)
@@ -1076,20 +1121,30 @@ int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 		report_strip(&L);
 		if (o->dedup != DEDUP_OFF)
 			dedup_layer(&L);
-		if (!o->dry_run)
-			rc = write_layer(&L, &tar_out);
+		if (!o->dry_run && output)
+			rc = write_layer(&L, res);
 	}
 	free(rule_of);
 	if (rc) {
 		report_error(rep, input, L.msg.len ? L.msg.p : "cannot process the layer");
 	} else {
-		rep->tar_before += S_ISDIR(st.st_mode) ? 0 : tar_in;
-		rep->comp_before += S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size;
-		if (!o->dry_run && stat(o->output, &st) == 0) {
-			rep->tar_after += tar_out;
-			rep->comp_after += (uint64_t)st.st_size;
+		res->file_in = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size;
+		rep->tar_before += res->tar_in;
+		rep->comp_before += res->file_in;
+		if (!o->dry_run && output && stat(output, &st) == 0) {
+			res->file_out = (uint64_t)st.st_size;
+			rep->tar_after += res->tar_out;
+			rep->comp_after += res->file_out;
 		}
 	}
 	layer_release(&L);
 	return rc;
+}
+
+int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
+{
+	struct layer_result res;
+
+	report_add_root(rep, input);
+	return layer_process(o, input, o->output, want_compress(o, o->output), rep, &res);
 }
