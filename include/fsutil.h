@@ -33,6 +33,28 @@ int fsu_open_beneath(int rootfd, const char *relpath, int flags, bool xdev);
  * relpath at the last component. */
 int fsu_open_parent(int rootfd, const char *relpath, const char **base, bool xdev);
 
+/*
+ * A read-only view of a whole regular file of size bytes: mapped when it
+ * is large (no copy), read into a buffer when small.  A mapped file that
+ * another process truncates raises SIGBUS on access: read a view only
+ * inside fsu_guard().
+ */
+struct fsu_view {
+	const unsigned char *p;
+	size_t n;
+	bool mapped;
+};
+int fsu_view_open(int fd, size_t size, struct fsu_view *v, struct err *e);
+void fsu_view_close(struct fsu_view *v);
+
+/*
+ * Call fn(ctx); if it touches a mapped page past the end of a file that
+ * shrank meanwhile (SIGBUS), unwind and return -1 instead of dying.  What
+ * fn had allocated by then is lost; that only happens when a file changes
+ * under slim, which is an error of its own.
+ */
+int fsu_guard(void (*fn)(void *ctx), void *ctx);
+
 /* Read all of fd (a regular file of st_size bytes) into a malloc'd buffer.
  * Fails with EAGAIN-like message if the size changed while reading. */
 int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e);

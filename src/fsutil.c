@@ -4,9 +4,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -136,6 +140,75 @@ int fsu_open_parent(int rootfd, const char *relpath, const char **base, bool xde
 	fd = fsu_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, xdev);
 	free(dir);
 	return fd;
+}
+
+#define VIEW_MAP_MIN (256 * 1024)
+
+int fsu_view_open(int fd, size_t size, struct fsu_view *v, struct err *e)
+{
+	unsigned char *p;
+
+	v->p = NULL;
+	v->n = size;
+	v->mapped = false;
+	if (size >= VIEW_MAP_MIN) {
+		p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p != MAP_FAILED) {
+			v->p = p;
+			v->mapped = true;
+			return 0;
+		}
+	}
+	if (fsu_read_all(fd, size, &p, e) != 0)
+		return -1;
+	v->p = p;
+	return 0;
+}
+
+void fsu_view_close(struct fsu_view *v)
+{
+	if (v->mapped)
+		munmap((void *)v->p, v->n);
+	else
+		free((void *)v->p);
+	v->p = NULL;
+	v->n = 0;
+}
+
+static __thread sigjmp_buf *guard_jb;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+static void on_sigbus(int sig)
+{
+	if (guard_jb)
+		siglongjmp(*guard_jb, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+int fsu_guard(void (*fn)(void *ctx), void *ctx)
+{
+	sigjmp_buf jb;
+
+	pthread_once(&guard_once, guard_install);
+	if (sigsetjmp(jb, 1)) {
+		guard_jb = NULL;
+		return -1;
+	}
+	guard_jb = &jb;
+	fn(ctx);
+	guard_jb = NULL;
+	return 0;
 }
 
 int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e)

@@ -288,13 +288,29 @@ static void keep_members(struct rec *x, const struct strip_result *sr)
 	*x->ar = sr->ar;
 }
 
+struct strip_call {
+	const unsigned char *data;
+	size_t n;
+	const struct strip_opts *o;
+	struct strip_result *sr;
+};
+
+static void do_strip(void *ctx)
+{
+	struct strip_call *c = ctx;
+
+	strip_buffer(c->data, c->n, c->o, c->sr);
+}
+
 static void process(void *ctx, size_t wi)
 {
 	struct run *r = ctx;
 	struct rec *x = &r->recs[r->work[wi]];
 	struct strip_result sr = STRIP_RESULT_INIT;
 	struct err e = ERR_INIT;
-	unsigned char head[8], *data = NULL;
+	struct fsu_view view = { NULL, 0, false };
+	struct strip_call call;
+	unsigned char head[8];
 	const char *base;
 	struct stat st, nst;
 	int dirfd = -1, fd;
@@ -329,11 +345,20 @@ static void process(void *ctx, size_t wi)
 		x->reason = SKIP_DEBUG_FILE;
 		goto out;
 	}
-	if (fsu_read_all(fd, (size_t)st.st_size, &data, &e) != 0) {
+	if (fsu_view_open(fd, (size_t)st.st_size, &view, &e) != 0) {
 		set_error(x, "%s", e.msg);
 		goto out;
 	}
-	switch (strip_buffer(data, (size_t)st.st_size, object_opts(r, x->path), &sr)) {
+	call.data = view.p;
+	call.n = view.n;
+	call.o = object_opts(r, x->path);
+	call.sr = &sr;
+	if (fsu_guard(do_strip, &call) != 0) {
+		sr = (struct strip_result)STRIP_RESULT_INIT; /* lost to the unwind */
+		set_error(x, "%s", "file shrank while being read");
+		goto out;
+	}
+	switch (sr.verdict) {
 	case STRIP_SKIPPED:
 		x->state = R_SKIPPED;
 		x->reason = sr.reason;
@@ -374,7 +399,8 @@ static void process(void *ctx, size_t wi)
 	x->after = sr.outlen;
 	atomic_fetch_add(&r->saved, (unsigned long long)(x->size - x->after));
 out:
-	free(data);
+	if (view.p)
+		fsu_view_close(&view);
 	strip_result_release(&sr);
 	err_release(&e);
 	if (fd >= 0)
