@@ -42,6 +42,13 @@ struct report_skip {
 	uint64_t bytes;
 };
 
+/* Everything at or below path belongs to distribution or package name. */
+struct report_owner {
+	char *path; /* display form, like the report's paths; no trailing '/' */
+	char *name;
+	char *kind; /* "python" (a *.dist-info/RECORD) or "npm" (node_modules) */
+};
+
 /* One group of identical files (dedup). */
 struct report_dup {
 	char *kept;        /* path of the copy that stays */
@@ -54,6 +61,19 @@ struct report_dup {
 struct report_error {
 	char *path;
 	char *msg;
+};
+
+/* Image mode: one row per layer of each image (image.c). */
+struct report_image_layer {
+	char *image;                        /* "linux/amd64", or a docker-archive tag */
+	unsigned index;                     /* position of the layer in that image */
+	char *digest_before, *digest_after; /* "sha256:..." of the blobs */
+	uint64_t tar_before, tar_after;     /* uncompressed tar streams */
+	uint64_t blob_before, blob_after;   /* blobs as stored (compressed) */
+	uint64_t waste;   /* bytes of files a later layer deletes or replaces */
+	uint64_t strip_saved, rules_saved, dedup_saved;
+	bool kept;        /* slim gained nothing: the original blob was kept */
+	bool shared;      /* the blob was counted on an earlier row already */
 };
 
 struct report {
@@ -81,6 +101,10 @@ struct report {
 	struct report_error *errors;
 	size_t nerrors, caperrors;
 
+	/* who owns what (for grouping an audit by package) */
+	struct report_owner *owners;
+	size_t nowners, capowners;
+
 	/* rules */
 	bool rules_on;
 	struct report_rule *rules;
@@ -99,6 +123,11 @@ struct report {
 	uint64_t dup_elf_groups, dup_elf_bytes; /* found, left unlinked */
 	struct report_dup *dups;
 	size_t ndups, capdups;
+
+	/* image mode */
+	bool image;
+	struct report_image_layer *ilayers;
+	size_t nilayers, capilayers;
 };
 
 void report_init(struct report *r, bool dry_run);
@@ -116,12 +145,24 @@ void report_archive(struct report *r, const struct strip_members *m, bool stripp
  * rule, freeing bytes in files files. */
 void report_removed(struct report *r, const char *path, const char *rule, uint64_t files,
 		    uint64_t bytes);
+/* Record that path (and what is below it) belongs to name.  Repeats are
+ * ignored. */
+void report_add_owner(struct report *r, const char *path, const char *name, const char *kind);
+/* Owners from one RECORD file: record is its display path (".../X.dist-info/RECORD"),
+ * data its content. */
+void report_owners_from_record(struct report *r, const char *record, const char *data, size_t len);
+/* If path (display form) is a node_modules package directory, record it. */
+void report_owner_from_path(struct report *r, const char *path);
+
 /* An entry kept on purpose (why is static). */
 void report_kept(struct report *r, const char *path, const char *why);
 
 /* Add one dedup group (the report copies kept). */
 void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t files, bool linked,
 		bool elf);
+
+/* Add one image layer row (the report copies its strings). */
+void report_image_layer(struct report *r, const struct report_image_layer *l);
 
 /* Sort records into path order; call once before printing. */
 void report_finish(struct report *r);

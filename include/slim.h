@@ -16,6 +16,7 @@ enum {
 	EXIT_ERRORS = 1,  /* done, but some files or roots failed */
 	EXIT_USAGE = 2,   /* bad command line */
 	EXIT_FATAL = 3,   /* could not run at all (out of memory, ...) */
+	EXIT_OVER = 4,    /* done, but saved more than --fail-if-saving-over allows */
 };
 
 struct slim_opts {
@@ -38,6 +39,9 @@ struct slim_opts {
 	int level;                  /* compression level; 0: the codec's default */
 	bool clamp_mtime;           /* --mtime / SOURCE_DATE_EPOCH given */
 	long long mtime;            /* clamp every mtime to at most this */
+
+	/* images (image.c) */
+	const char *platform;       /* --platform OS/ARCH[/VARIANT]; NULL: every one */
 };
 
 #endif

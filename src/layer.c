@@ -69,6 +69,7 @@ struct layer {
 	int compress;
 	struct sha256_ctx sha; /* of the output tar stream: the diff_id */
 	struct archive *inner; /* the compressing writer behind the tar writer */
+	bool zip;              /* the input is a zip (a wheel): so is the output */
 	struct lent *e;
 	size_t n, cap;
 	struct pathmap map;  /* path -> last entry with it */
@@ -400,6 +401,7 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
+	archive_read_support_format_zip(a);
 	if (archive_read_open_filename(a, L->input, CHUNK) != ARCHIVE_OK) {
 		rc = fatal(L, "%s", archive_error_string(a));
 		goto out;
@@ -409,6 +411,8 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 		size_t got = 0;
 		bool reg = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae);
 
+		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP)
+			L->zip = true;
 		if (reg && size < 0) {
 			rc = fatal(L, "entry '%s': bad size", archive_entry_pathname(ae));
 			break;
@@ -437,7 +441,7 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 	if (r != ARCHIVE_EOF && !rc)
 		rc = fatal(L, "%s", archive_error_string(a) ? archive_error_string(a)
 							       : "cannot read the layer");
-	*tar_bytes = (uint64_t)archive_filter_bytes(a, 0);
+	*tar_bytes = L->zip ? 0 : (uint64_t)archive_filter_bytes(a, 0);
 out:
 	free(data);
 	archive_read_free(a);
@@ -548,6 +552,30 @@ static int read_dir(struct layer *L)
 	archive_entry_linkresolver_free(d.lr);
 	close(d.rootfd);
 	return d.rc;
+}
+
+/* ---- who owns what ------------------------------------------------------- */
+
+/* Distributions (from RECORD files) and npm packages, for grouping. */
+static void find_owners(struct layer *L)
+{
+	size_t i, n;
+
+	for (i = 0; i < L->n; i++) {
+		const struct lent *x = &L->e[i];
+		unsigned char *data;
+		n = strlen(x->path);
+		if (x->superseded)
+			continue;
+		if (x->type == L_DIR)
+			report_owner_from_path(L->rep, x->path);
+		if (x->type != L_FILE || n < 17 || strcmp(x->path + n - 17, ".dist-info/RECORD") != 0)
+			continue;
+		data = xmalloc(x->len + 1);
+		if (spool_read(L, data, x->len, x->off) == 0)
+			report_owners_from_record(L->rep, x->path, (char *)data, x->len);
+		free(data);
+	}
 }
 
 /* ---- decisions that need the whole layer --------------------------------- */
@@ -798,7 +826,8 @@ static void dedup_layer(struct layer *L)
 	for (i = 0; i < n; i = j) {
 		struct lent *k = &L->e[ix[i]];
 		uint64_t copies = 0;
-		bool link = L->o->dedup == DEDUP_LINK && (!k->dg.elf_so || L->o->dedup_elf);
+		bool link = L->o->dedup == DEDUP_LINK && (!k->dg.elf_so || L->o->dedup_elf) &&
+			    !L->zip; /* a zip has no hard links: report only */
 		for (j = i + 1; j < n; j++) {
 			struct lent *c = &L->e[ix[j]];
 			if (key_cmp(k, c) != 0)
@@ -920,6 +949,94 @@ static void clamp(const struct slim_opts *o, struct archive_entry *ae)
 		archive_entry_set_ctime(ae, o->mtime, 0);
 }
 
+/* Is path a wheel's RECORD ("NAME-VER.dist-info/RECORD" at the top)? */
+static bool is_record(const char *path)
+{
+	const char *slash = strchr(path, '/');
+
+	return slash && strcmp(slash, "/RECORD") == 0 && slash - path > 10 &&
+	       strncmp(slash - 10, ".dist-info", 10) == 0;
+}
+
+/* "sha256=" + urlsafe base64 without padding, as RECORD wants. */
+static void record_hash(const struct layer *L, const struct lent *x, struct buf *out)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char *buf = xmalloc(CHUNK), d[SHA256_DIGEST_SIZE];
+	struct sha256_ctx c;
+	uint64_t off;
+	size_t i;
+
+	sha256_init(&c);
+	for (off = 0; off < x->len;) {
+		size_t k = x->len - off < CHUNK ? (size_t)(x->len - off) : CHUNK;
+		if (spool_read(L, buf, k, x->off + off) != 0)
+			break;
+		sha256_update(&c, k, buf);
+		off += k;
+	}
+	sha256_digest(&c, sizeof(d), d);
+	free(buf);
+	buf_adds(out, "sha256=");
+	for (i = 0; i < sizeof(d); i += 3) {
+		unsigned v = (unsigned)d[i] << 16 | (i + 1 < sizeof(d) ? (unsigned)d[i + 1] << 8 : 0) |
+			     (i + 2 < sizeof(d) ? d[i + 2] : 0);
+		buf_addch(out, b64[v >> 18 & 63]);
+		buf_addch(out, b64[v >> 12 & 63]);
+		if (i + 1 < sizeof(d))
+			buf_addch(out, b64[v >> 6 & 63]);
+		if (i + 2 < sizeof(d))
+			buf_addch(out, b64[v & 63]);
+	}
+}
+
+/*
+ * A wheel's RECORD after slim: removed files leave it, changed files get
+ * their new hash and size, every other line (RECORD's own, unhashed,
+ * included) stays as it was.
+ */
+static void rewrite_record(const struct layer *L, const struct lent *rec, struct buf *out)
+{
+	unsigned char *data = xmalloc(rec->len + 1);
+	const char *p, *end;
+	struct buf name = BUF_INIT;
+
+	if (spool_read(L, data, rec->len, rec->off) != 0)
+		rec = NULL;
+	end = (char *)data + (rec ? rec->len : 0);
+	for (p = (char *)data; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *stop = nl ? nl : end, *q;
+		size_t k;
+		buf_setlen(&name, 0);
+		if (*p == '"') {
+			for (q = p + 1; q < stop && *q != '"'; q++)
+				buf_addch(&name, *q);
+		} else {
+			for (q = p; q < stop && *q != ','; q++)
+				buf_addch(&name, *q);
+		}
+		k = pm_get(&L->map, L->e, name.p);
+		if (k != NONE && L->e[k].type == L_FILE && gone(&L->e[k])) {
+			/* removed: not listed any more */
+		} else if (k != NONE && L->e[k].type == L_FILE && L->e[k].len != L->e[k].orig) {
+			const char *comma = memchr(p, ',', (size_t)(stop - p));
+			if (*p == '"')
+				comma = memchr(q, ',', (size_t)(stop - q));
+			buf_add(out, p, comma ? (size_t)(comma - p) : (size_t)(stop - p));
+			buf_addch(out, ',');
+			record_hash(L, &L->e[k], out);
+			buf_addf(out, ",%llu\n", (unsigned long long)L->e[k].len);
+		} else {
+			buf_add(out, p, (size_t)(stop - p));
+			buf_addch(out, '\n');
+		}
+		p = nl ? nl + 1 : end;
+	}
+	buf_release(&name);
+	free(data);
+}
+
 static int write_entries(struct layer *L, struct archive *w)
 {
 	unsigned char *buf = xmalloc(CHUNK);
@@ -950,6 +1067,17 @@ static int write_entries(struct layer *L, struct archive *w)
 			archive_entry_set_hardlink(oe, archive_entry_pathname(t->ae));
 			archive_entry_set_size(oe, 0);
 		}
+		if (L->zip && src && is_record(x->path)) {
+			struct buf rec = BUF_INIT;
+			rewrite_record(L, src, &rec);
+			archive_entry_set_size(oe, (la_int64_t)rec.len);
+			if (archive_write_header(w, oe) < ARCHIVE_WARN ||
+			    archive_write_data(w, rec.p, rec.len) != (la_ssize_t)rec.len)
+				rc = fatal(L, "cannot write '%s': %s", x->path, archive_error_string(w));
+			buf_release(&rec);
+			archive_entry_free(oe);
+			continue;
+		}
 		if (src)
 			archive_entry_set_size(oe, (la_int64_t)src->len);
 		if (archive_write_header(w, oe) < ARCHIVE_WARN)
@@ -962,74 +1090,105 @@ static int write_entries(struct layer *L, struct archive *w)
 	return rc;
 }
 
-static int write_layer(struct layer *L, struct layer_result *res)
+/* The writers: tar (hashed) into a compressor, or zip for a wheel. */
+static int open_writers(struct layer *L, int fd, struct archive **wp, struct archive **inp)
 {
-	const char *slash = strrchr(L->output, '/'), *base;
-	struct archive *w = NULL, *in = NULL;
-	struct archive_entry *raw = NULL;
-	char tmp[64];
-	int dirfd, fd = -1, rc = -1;
-	unsigned long long rnd;
+	struct archive *w = archive_write_new(), *in = NULL;
+	struct archive_entry *raw;
 
-	if (slash) {
-		char *dir = strndup(L->output, (size_t)(slash - L->output));
-		dirfd = open(dir && *dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		free(dir);
-		base = slash + 1;
-	} else {
-		dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		base = L->output;
-	}
-	if (dirfd < 0)
-		return fatal(L, "cannot open the directory of '%s': %s", L->output, strerror(errno));
-	if (getentropy(&rnd, sizeof(rnd)) != 0)
-		rnd = (unsigned long long)getpid() * 2654435761u;
-	snprintf(tmp, sizeof(tmp), FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, rnd);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		fatal(L, "cannot create '%s': %s", L->output, strerror(errno));
-		goto out;
+	*wp = w;
+	if (L->zip) {
+		archive_write_set_format_zip(w);
+		archive_write_set_format_option(w, "zip", "compression", "deflate");
+		if (archive_write_open_fd(w, fd) != ARCHIVE_OK)
+			return fatal(L, "cannot write '%s': %s", L->output, archive_error_string(w));
+		return 0;
 	}
 	in = archive_write_new();
+	*inp = in;
 	if (setup_inner(L, in) != 0)
-		goto out;
+		return -1;
 	raw = archive_entry_new();
 	archive_entry_set_filetype(raw, AE_IFREG);
 	if (archive_write_open_fd(in, fd) != ARCHIVE_OK || archive_write_header(in, raw) != ARCHIVE_OK) {
-		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(in));
-		goto out;
+		archive_entry_free(raw);
+		return fatal(L, "cannot write '%s': %s", L->output, archive_error_string(in));
 	}
+	archive_entry_free(raw);
 	L->inner = in;
 	sha256_init(&L->sha);
-	w = archive_write_new();
 	archive_write_set_format_pax_restricted(w);
 	/* SCHILY.xattr only: what GNU tar, Docker and containers/storage read */
 	archive_write_set_format_option(w, "pax", "xattrheader", "SCHILY");
 	archive_write_add_filter_none(w);
-	if (archive_write_open2(w, L, NULL, tar_out, NULL, NULL) != ARCHIVE_OK) {
-		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(w));
+	if (archive_write_open2(w, L, NULL, tar_out, NULL, NULL) != ARCHIVE_OK)
+		return fatal(L, "cannot write '%s': %s", L->output, archive_error_string(w));
+	return 0;
+}
+
+/*
+ * Write the layer to L->output through a temporary name, or, for a dry
+ * run or an audit (no output), to /dev/null: the sizes, compressed ones
+ * included, are then exactly those a real run would give.
+ */
+static int write_layer(struct layer *L, struct layer_result *res)
+{
+	bool sink = L->o->dry_run || !L->output;
+	const char *out = L->output ? L->output : "(audit)";
+	const char *slash = sink ? NULL : strrchr(out, '/'), *base = out;
+	struct archive *w = NULL, *in = NULL;
+	char tmp[64];
+	int dirfd = -1, fd = -1, rc = -1;
+	unsigned long long rnd;
+
+	if (sink) {
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	} else {
+		if (slash) {
+			char *dir = strndup(out, (size_t)(slash - out));
+			dirfd = open(dir && *dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			free(dir);
+			base = slash + 1;
+		} else {
+			dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+		if (dirfd < 0)
+			return fatal(L, "cannot open the directory of '%s': %s", out, strerror(errno));
+		if (getentropy(&rnd, sizeof(rnd)) != 0)
+			rnd = (unsigned long long)getpid() * 2654435761u;
+		snprintf(tmp, sizeof(tmp), FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, rnd);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	}
+	if (fd < 0) {
+		fatal(L, "cannot create '%s': %s", out, strerror(errno));
 		goto out;
 	}
-	if (write_entries(L, w) != 0)
+	if (open_writers(L, fd, &w, &in) != 0 || write_entries(L, w) != 0)
 		goto out;
 	if (archive_write_close(w) != ARCHIVE_OK || L->msg.len) {
-		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(w));
+		fatal(L, "cannot write '%s': %s", out, archive_error_string(w));
 		goto out;
 	}
-	res->tar_out = (uint64_t)archive_filter_bytes(w, -1);
-	sha256_digest(&L->sha, sizeof(res->diff_id), res->diff_id);
-	if (archive_write_close(in) != ARCHIVE_OK) {
-		fatal(L, "cannot write '%s': %s", L->output, archive_error_string(in));
-		goto out;
+	if (in) {
+		res->tar_out = (uint64_t)archive_filter_bytes(w, -1);
+		sha256_digest(&L->sha, sizeof(res->diff_id), res->diff_id);
+		if (archive_write_close(in) != ARCHIVE_OK) {
+			fatal(L, "cannot write '%s': %s", out, archive_error_string(in));
+			goto out;
+		}
+		res->file_out = (uint64_t)archive_filter_bytes(in, -1);
+	} else {
+		res->file_out = (uint64_t)archive_filter_bytes(w, -1);
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (!sink && (fsync(fd) != 0 || close(fd) != 0)) {
 		fd = -1;
-		fatal(L, "cannot write '%s': %s", L->output, strerror(errno));
+		fatal(L, "cannot write '%s': %s", out, strerror(errno));
 		goto out;
 	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, base) != 0) {
-		fatal(L, "cannot rename to '%s': %s", L->output, strerror(errno));
+	if (!sink)
+		fd = -1;
+	if (!sink && renameat(dirfd, tmp, dirfd, base) != 0) {
+		fatal(L, "cannot rename to '%s': %s", out, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -1038,13 +1197,13 @@ out:
 		archive_write_free(w);
 	if (in)
 		archive_write_free(in);
-	archive_entry_free(raw);
 	L->inner = NULL;
 	if (fd >= 0)
 		close(fd);
-	if (rc)
+	if (rc && !sink)
 		unlinkat(dirfd, tmp, 0);
-	close(dirfd);
+	if (dirfd >= 0)
+		close(dirfd);
 	return rc;
 }
 
@@ -1062,7 +1221,8 @@ bool layer_detect(const char *path)
 	close(fd);
 	if (k < 6)
 		return false;
-	return (h[0] == 0x1f && h[1] == 0x8b) ||                           /* gzip */
+	return (h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4) ||   /* zip, wheel */
+	       (h[0] == 0x1f && h[1] == 0x8b) ||                           /* gzip */
 	       (h[0] == 0x28 && h[1] == 0xb5 && h[2] == 0x2f && h[3] == 0xfd) || /* zstd */
 	       (h[0] == 0xfd && memcmp(h + 1, "7zXZ", 4) == 0) ||              /* xz */
 	       (h[0] == 'B' && h[1] == 'Z' && h[2] == 'h') ||                 /* bzip2 */
@@ -1111,6 +1271,7 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 		for (i = 0; i < L.n; i++)
 			if (L.e[i].superseded)
 				rep->superseded++;
+		find_owners(&L);
 		if (o->rules)
 			rc = apply_rules(&L, &rule_of);
 	}
@@ -1121,8 +1282,7 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 		report_strip(&L);
 		if (o->dedup != DEDUP_OFF)
 			dedup_layer(&L);
-		if (!o->dry_run && output)
-			rc = write_layer(&L, res);
+		rc = write_layer(&L, res);
 	}
 	free(rule_of);
 	if (rc) {
@@ -1131,11 +1291,8 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 		res->file_in = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size;
 		rep->tar_before += res->tar_in;
 		rep->comp_before += res->file_in;
-		if (!o->dry_run && output && stat(output, &st) == 0) {
-			res->file_out = (uint64_t)st.st_size;
-			rep->tar_after += res->tar_out;
-			rep->comp_after += res->file_out;
-		}
+		rep->tar_after += res->tar_out;
+		rep->comp_after += res->file_out;
 	}
 	layer_release(&L);
 	return rc;
@@ -1146,5 +1303,7 @@ int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 	struct layer_result res;
 
 	report_add_root(rep, input);
-	return layer_process(o, input, o->output, want_compress(o, o->output), rep, &res);
+	/* an audit without -o measures what zstd (a zip: deflate) leaves */
+	return layer_process(o, input, o->output,
+			     o->output ? want_compress(o, o->output) : COMPRESS_ZSTD, rep, &res);
 }

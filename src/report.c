@@ -40,6 +40,18 @@ void report_release(struct report *r)
 	for (i = 0; i < r->ndups; i++)
 		free(r->dups[i].kept);
 	free(r->dups);
+	for (i = 0; i < r->nowners; i++) {
+		free(r->owners[i].path);
+		free(r->owners[i].name);
+		free(r->owners[i].kind);
+	}
+	free(r->owners);
+	for (i = 0; i < r->nilayers; i++) {
+		free(r->ilayers[i].image);
+		free(r->ilayers[i].digest_before);
+		free(r->ilayers[i].digest_after);
+	}
+	free(r->ilayers);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -130,11 +142,136 @@ void report_removed(struct report *r, const char *path, const char *rule, uint64
 	x->bytes += bytes;
 }
 
+void report_add_owner(struct report *r, const char *path, const char *name, const char *kind)
+{
+	struct report_owner *o;
+	size_t i;
+
+	for (i = r->nowners; i > 0 && i + 64 > r->nowners; i--)
+		if (strcmp(r->owners[i - 1].path, path) == 0)
+			return; /* RECORDs list each top-level name many times in a row */
+	xgrow(&r->owners, &r->capowners, r->nowners + 1, sizeof(*r->owners));
+	o = &r->owners[r->nowners++];
+	o->path = xstrdup(path);
+	o->name = xstrdup(name);
+	o->kind = xstrdup(kind);
+}
+
+/* "PyYAML-6.0.1.dist-info" -> "PyYAML" */
+static char *dist_name(const char *dir, size_t len)
+{
+	const char *dash = memchr(dir, '-', len);
+
+	return strndup(dir, dash ? (size_t)(dash - dir) : len);
+}
+
+void report_owners_from_record(struct report *r, const char *record, const char *data, size_t len)
+{
+	const char *end = data + len, *line, *slash = strrchr(record, '/'), *info = NULL;
+	struct buf top = BUF_INIT, path = BUF_INIT;
+	size_t base;
+	char *name;
+
+	if (!slash)
+		return;
+	/* the dist-info directory and the directory that holds it */
+	for (info = slash; info > record && info[-1] != '/'; info--)
+		;
+	name = dist_name(info, (size_t)(slash - info));
+	if (!name)
+		return;
+	base = (size_t)(info - record); /* length of ".../site-packages/" */
+	for (line = data; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *stop = nl ? nl : end, *p = line, *q;
+		buf_setlen(&top, 0);
+		if (*p == '"') { /* CSV quoting: "a,b.py",... */
+			for (p++; p < stop && *p != '"'; p++)
+				buf_addch(&top, *p);
+		} else {
+			for (q = p; q < stop && *q != ',' && *q != '/' && *q != '\r'; q++)
+				;
+			buf_add(&top, p, (size_t)(q - p));
+		}
+		/* keep the first component; skip paths that leave the directory */
+		if (strchr(top.p, '/'))
+			buf_setlen(&top, (size_t)(strchr(top.p, '/') - top.p));
+		if (top.len && strcmp(top.p, "..") != 0 && strcmp(top.p, ".") != 0) {
+			buf_setlen(&path, 0);
+			buf_add(&path, record, base);
+			buf_adds(&path, top.p);
+			report_add_owner(r, path.p, name, "python");
+		}
+		line = nl ? nl + 1 : end;
+	}
+	free(name);
+	buf_release(&top);
+	buf_release(&path);
+}
+
+void report_owner_from_path(struct report *r, const char *path)
+{
+	const char *nm = NULL, *p = path, *name, *slash;
+	struct buf b = BUF_INIT;
+
+	/* the last "node_modules/" component */
+	while ((p = strstr(p, "node_modules/"))) {
+		if (p == path || p[-1] == '/')
+			nm = p;
+		p += 13;
+	}
+	if (!nm)
+		return;
+	name = nm + 13;
+	slash = strchr(name, '/');
+	if (*name == '@' && slash)
+		slash = strchr(slash + 1, '/');
+	if (slash || !*name || *name == '.')
+		return; /* not the package directory itself */
+	buf_add(&b, path, strlen(path));
+	report_add_owner(r, b.p, name, "npm");
+	buf_release(&b);
+}
+
 void report_kept(struct report *r, const char *path, const char *why)
 {
 	xgrow(&r->kept, &r->capkept, r->nkept + 1, sizeof(*r->kept));
 	r->kept[r->nkept].path = xstrdup(path);
 	r->kept[r->nkept++].why = why;
+}
+
+void report_image_layer(struct report *r, const struct report_image_layer *l)
+{
+	struct report_image_layer *x;
+
+	xgrow(&r->ilayers, &r->capilayers, r->nilayers + 1, sizeof(*r->ilayers));
+	x = &r->ilayers[r->nilayers++];
+	*x = *l;
+	x->image = xstrdup(l->image ? l->image : "");
+	x->digest_before = xstrdup(l->digest_before ? l->digest_before : "");
+	x->digest_after = xstrdup(l->digest_after ? l->digest_after : "");
+	r->image = true;
+}
+
+/* Image totals over the rows not shared with an earlier one. */
+static void image_totals(const struct report *r, struct report_image_layer *t)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < r->nilayers; i++) {
+		const struct report_image_layer *l = &r->ilayers[i];
+		if (l->shared)
+			continue;
+		t->tar_before += l->tar_before;
+		t->tar_after += l->tar_after;
+		t->blob_before += l->blob_before;
+		t->blob_after += l->blob_after;
+		t->waste += l->waste;
+		t->strip_saved += l->strip_saved;
+		t->rules_saved += l->rules_saved;
+		t->dedup_saved += l->dedup_saved;
+	}
 }
 
 uint64_t report_rules_bytes(const struct report *r)
@@ -352,6 +489,44 @@ static void pct(char *out, size_t n, uint64_t part, uint64_t whole)
 		snprintf(out, n, "%.1f%%", 100.0 * (double)part / (double)whole);
 }
 
+/* Image mode: one line per layer, then the totals. */
+static void print_image_table(const struct report *r, FILE *f)
+{
+	struct report_image_layer t;
+	char a[32], b[32], c[32], d[32], w[32], s1[32], s2[32], s3[32];
+	size_t i;
+
+	fprintf(f, "\nimage layers%s\n", r->dry_run ? " (would become)" : "");
+	fprintf(f, "  %-14s %3s %21s %21s %10s %10s %10s %10s  %s\n", "image", "#", "tar", "blob",
+		"waste", "strip", "rules", "dedup", "blob digest");
+	for (i = 0; i < r->nilayers; i++) {
+		const struct report_image_layer *l = &r->ilayers[i];
+		fmt_bytes(a, sizeof(a), l->tar_before);
+		fmt_bytes(b, sizeof(b), l->tar_after);
+		fmt_bytes(c, sizeof(c), l->blob_before);
+		fmt_bytes(d, sizeof(d), l->blob_after);
+		fmt_bytes(w, sizeof(w), l->waste);
+		fmt_bytes(s1, sizeof(s1), l->strip_saved);
+		fmt_bytes(s2, sizeof(s2), l->rules_saved);
+		fmt_bytes(s3, sizeof(s3), l->dedup_saved);
+		fprintf(f, "  %-14.14s %3u %9s -> %9s %9s -> %9s %10s %10s %10s %10s  %.19s%s%s\n",
+			l->image, l->index, a, b, c, d, w, s1, s2, s3, l->digest_before,
+			l->kept ? " (kept)" : l->shared ? " (shared)" : "",
+			l->kept || l->shared ? "" : " -> new");
+	}
+	image_totals(r, &t);
+	fmt_bytes(a, sizeof(a), t.tar_before);
+	fmt_bytes(b, sizeof(b), t.tar_after);
+	fmt_bytes(c, sizeof(c), t.blob_before);
+	fmt_bytes(d, sizeof(d), t.blob_after);
+	fmt_bytes(w, sizeof(w), t.waste);
+	fmt_bytes(s1, sizeof(s1), t.strip_saved);
+	fmt_bytes(s2, sizeof(s2), t.rules_saved);
+	fmt_bytes(s3, sizeof(s3), t.dedup_saved);
+	fprintf(f, "  %-14s %3s %9s -> %9s %9s -> %9s %10s %10s %10s %10s\n", "total", "", a, b, c, d,
+		w, s1, s2, s3);
+}
+
 void report_print_table(const struct report *r, FILE *f, int verbose)
 {
 	char a[32], b[32], c[32], p[16];
@@ -436,16 +611,19 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 	pct(p, sizeof(p), saved, r->bytes_before);
 	fprintf(f, "  bytes           %s -> %s, %s %s (%s)\n", a, b,
 		r->dry_run ? "would save" : "saved", c, p);
-	if (r->layer && !r->dry_run) {
+	if (r->layer) {
 		fmt_bytes(a, sizeof(a), r->tar_before);
 		fmt_bytes(b, sizeof(b), r->tar_after);
-		fprintf(f, "  layer (tar)     %s -> %s\n", a, b);
+		if (r->tar_before || r->tar_after)
+			fprintf(f, "  layer (tar)     %s -> %s\n", a, b);
 		fmt_bytes(a, sizeof(a), r->comp_before);
 		fmt_bytes(b, sizeof(b), r->comp_after);
 		pct(p, sizeof(p), r->comp_before > r->comp_after ? r->comp_before - r->comp_after : 0,
 		    r->comp_before);
-		fprintf(f, "  layer (file)    %s -> %s (%s smaller)\n", a, b, p);
+		fprintf(f, "  file (packed)   %s -> %s (%s smaller)\n", a, b, p);
 	}
+	if (r->image)
+		print_image_table(r, f);
 
 	n = top_changes(r, idx, REPORT_TOP);
 	if (n) {
@@ -549,6 +727,45 @@ static void json_skips(struct buf *j, const struct skip_count *skip)
 	buf_addch(j, '}');
 }
 
+static void json_image_row(struct buf *j, const struct report_image_layer *l)
+{
+	buf_addf(j,
+		 "\"tar_bytes_before\": %llu, \"tar_bytes_after\": %llu, "
+		 "\"blob_bytes_before\": %llu, \"blob_bytes_after\": %llu, \"waste_bytes\": %llu, "
+		 "\"saved\": {\"strip\": %llu, \"rules\": %llu, \"dedup\": %llu}",
+		 (unsigned long long)l->tar_before, (unsigned long long)l->tar_after,
+		 (unsigned long long)l->blob_before, (unsigned long long)l->blob_after,
+		 (unsigned long long)l->waste, (unsigned long long)l->strip_saved,
+		 (unsigned long long)l->rules_saved, (unsigned long long)l->dedup_saved);
+}
+
+/* "image": {"layers": [...], "totals": {...}} */
+static void json_image(struct buf *j, const struct report *r)
+{
+	struct report_image_layer t;
+	size_t i;
+
+	buf_adds(j, "  \"image\": {\"layers\": [");
+	for (i = 0; i < r->nilayers; i++) {
+		const struct report_image_layer *l = &r->ilayers[i];
+		buf_adds(j, i ? ",\n    " : "\n    ");
+		buf_adds(j, "{\"image\": ");
+		report_escape_json(j, l->image);
+		buf_addf(j, ", \"index\": %u, \"digest_before\": ", l->index);
+		report_escape_json(j, l->digest_before);
+		buf_adds(j, ", \"digest_after\": ");
+		report_escape_json(j, l->digest_after);
+		buf_addf(j, ", \"kept\": %s, \"shared\": %s, ", l->kept ? "true" : "false",
+			 l->shared ? "true" : "false");
+		json_image_row(j, l);
+		buf_adds(j, "}");
+	}
+	image_totals(r, &t);
+	buf_adds(j, r->nilayers ? "\n  ],\n  \"totals\": {" : "],\n  \"totals\": {");
+	json_image_row(j, &t);
+	buf_adds(j, "}},\n");
+}
+
 void report_print_json(const struct report *r, FILE *f, int exit_status)
 {
 	struct buf j = BUF_INIT;
@@ -595,6 +812,8 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 			 (unsigned long long)r->tar_before, (unsigned long long)r->tar_after,
 			 (unsigned long long)r->comp_before, (unsigned long long)r->comp_after,
 			 (unsigned long long)r->superseded);
+	if (r->image)
+		json_image(&j, r);
 	buf_addf(&j,
 		 "  \"archives\": {\"files\": %llu, \"stripped\": %llu, \"members\": %llu, "
 		 "\"members_stripped\": %llu, \"members_bytes_before\": %llu, "

@@ -641,9 +641,35 @@ static void run_dedup(struct run *r)
 	free(it);
 }
 
+/* Distributions (from RECORD files) and npm packages, for grouping. */
+static void find_owners(struct run *r)
+{
+	size_t i, n;
+
+	for (i = 0; i < r->nrecs; i++) {
+		const struct rec *x = &r->recs[i];
+		unsigned char *data = NULL;
+		ssize_t len;
+		n = strlen(x->path);
+		if (x->type == RT_DIR) {
+			display_path(r, &r->disp, x->path);
+			report_owner_from_path(r->rep, r->disp.p);
+		}
+		if (x->type != RT_FILE || n < 17 || strcmp(x->path + n - 17, ".dist-info/RECORD") != 0)
+			continue;
+		len = read_entry(r, i, (size_t)-1, &data);
+		if (len >= 0) {
+			display_path(r, &r->disp, x->path);
+			report_owners_from_record(r->rep, r->disp.p, (char *)data, (size_t)len);
+		}
+		free(data);
+	}
+}
+
 static void run_records(struct run *r)
 {
 	group_links(r);
+	find_owners(r);
 	run_rules(r);
 	make_work(r);
 	if (r->o->strip_on)
