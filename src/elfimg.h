@@ -14,6 +14,7 @@ struct sec {
 	const char *name;
 	bool keep;
 	bool moved;       /* placed anew (else keeps its offset) */
+	bool unlink;      /* sh_link named a removed .symtab it does not use: 0 */
 	size_t ndx;       /* index in the output */
 	uint64_t off;     /* offset in the output */
 	uint32_t nameoff; /* sh_name in the output */

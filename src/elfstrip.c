@@ -101,6 +101,27 @@ static bool is_debug_file(const struct img *m)
 	return nobits && !payload;
 }
 
+/* Do all relocations of section i use symbol index 0? */
+static bool no_symbols(struct img *m, size_t i)
+{
+	Elf_Data *d = elf_getdata(elf_getscn(m->elf, i), NULL);
+	bool rela = m->s[i].sh.sh_type == SHT_RELA;
+	size_t k, n, esz = gelf_fsize(m->elf, rela ? ELF_T_RELA : ELF_T_REL, 1, EV_CURRENT);
+
+	if (!d || !esz)
+		return false;
+	n = d->d_size / esz;
+	for (k = 0; k < n; k++) {
+		GElf_Rela ra;
+		GElf_Rel rl;
+		if (rela ? !gelf_getrela(d, (int)k, &ra) : !gelf_getrel(d, (int)k, &rl))
+			return false;
+		if (GELF_R_SYM(rela ? ra.r_info : rl.r_info) != 0)
+			return false;
+	}
+	return true;
+}
+
 /* Decide which sections go (R2).  STRIP_CHANGED to go on. */
 static enum strip_verdict img_classify(struct img *m, struct strip_result *r)
 {
@@ -163,6 +184,13 @@ static enum strip_verdict img_classify(struct img *m, struct strip_result *r)
 		}
 		if (l >= m->shnum || (ei_info_is_section(&s->sh) && t >= m->shnum))
 			return ei_fail(r, "corrupt: section '%s' links out of range", s->name);
+		if (l && !m->s[l].keep && m->s[l].sh.sh_type == SHT_SYMTAB &&
+		    ei_is_rel(&s->sh) && (s->sh.sh_flags & SHF_ALLOC) && no_symbols(m, i)) {
+			/* a static binary's .rela.plt (IRELATIVE): it names .symtab
+			 * but uses no symbol; GNU strip sets sh_link to 0 too */
+			m->s[i].unlink = true;
+			continue;
+		}
 		if (l && !m->s[l].keep)
 			return ei_skip(r, m->s[l].sh.sh_type == SHT_SYMTAB && ei_is_rel(&s->sh)
 					      ? SKIP_EMIT_RELOCS : SKIP_LINKED);
@@ -253,7 +281,9 @@ static GElf_Shdr new_shdr(const struct img *m, const struct sec *s)
 		sh.sh_name = s->nameoff;
 	if (s == &m->s[0]) /* extended numbering: the caller sets it */
 		return sh;
-	if (sh.sh_link)
+	if (s->unlink)
+		sh.sh_link = 0;
+	else if (sh.sh_link)
 		sh.sh_link = (GElf_Word)m->s[sh.sh_link].ndx;
 	if (ei_info_is_section(&s->sh) && sh.sh_info)
 		sh.sh_info = (GElf_Word)m->s[sh.sh_info].ndx;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "fsutil.h"
 #include "pool.h"
 #include "walk.h"
@@ -64,6 +65,9 @@ struct run {
 	bool single; /* root is one file */
 	size_t *dirs; /* the walk's current directories, by depth */
 	size_t capdirs;
+	struct container_info ci; /* in a container build: files from lower layers */
+	bool in_container;
+	atomic_ullong lower_files, lower_bytes;
 };
 
 static void display_path(const struct run *r, struct buf *out, const char *rel)
@@ -376,6 +380,10 @@ static void process(void *ctx, size_t wi)
 		x->state = R_SKIPPED;
 		x->reason = SKIP_LINKS_OUTSIDE;
 		goto out;
+	}
+	if (r->in_container && container_from_lower(&r->ci, &st)) {
+		atomic_fetch_add(&r->lower_files, 1);
+		atomic_fetch_add(&r->lower_bytes, (unsigned long long)st.st_size);
 	}
 	if (!r->o->dry_run) {
 		dirfd = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
@@ -722,6 +730,8 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 
 	atomic_init(&r.done, 0);
 	atomic_init(&r.saved, 0);
+	atomic_init(&r.lower_files, 0);
+	atomic_init(&r.lower_bytes, 0);
 	report_add_root(rep, root);
 	r.display_root = strcmp(root, ".") == 0 ? "" : root;
 	if (stat(root, &st) != 0) {
@@ -744,7 +754,16 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 		report_error(rep, root, "not a directory or regular file");
 		return -1;
 	}
+	r.in_container = !o->dry_run && container_detect(&r.ci);
 	run_records(&r);
+	if (atomic_load(&r.lower_files)) {
+		char b[32];
+		fmt_bytes(b, sizeof(b), atomic_load(&r.lower_bytes));
+		fprintf(stderr, "slim: warning: %llu files (%s) came from lower image layers; rewriting "
+				"them adds new copies on top and grows the image if this stage is the "
+				"one you ship (see README, 'Use in a Dockerfile')\n",
+			(unsigned long long)atomic_load(&r.lower_files), b);
+	}
 	close(r.rootfd);
 	run_release(&r);
 	return 0;
