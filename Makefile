@@ -7,7 +7,7 @@
 
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS_LIB  = libelf libarchive libzstd libxxhash nettle
+PKGS_LIB  = libelf libarchive libzstd libxxhash nettle jansson
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wwrite-strings -Wnull-dereference \
@@ -15,7 +15,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -pthread
 CFLAGS  ?= -O2 -g
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larchive -lzstd -lxxhash -lnettle) -pthread
+LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larchive -lzstd -lxxhash -lnettle -ljansson) -pthread
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 HDR  = $(wildcard include/*.h)
@@ -23,12 +23,14 @@ TESTS_UNIT = $(wildcard tests/unit/*.c)
 
 # Debian packages: to build, and to run the tests (compilers for fixtures,
 # the tools the tests compare against).
-BUILD_PKGS = gcc make pkg-config libelf-dev libarchive-dev libzstd-dev libxxhash-dev nettle-dev
+BUILD_PKGS = gcc make pkg-config libelf-dev libarchive-dev libzstd-dev libxxhash-dev nettle-dev libjansson-dev
 TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++ zstd \
              gcc-i686-linux-gnu gcc-aarch64-linux-gnu binutils-powerpc-linux-gnu \
-             binutils-powerpc64-linux-gnu patchelf golang-go bc
+             binutils-powerpc64-linux-gnu patchelf golang-go bc python3-dev python3-venv \
+             unzip chromium \
+             buildah podman skopeo umoci runc debootstrap
 
-.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke
+.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static
 
 all: slim
 
@@ -43,6 +45,12 @@ build/rel/%.o: src/%.c $(HDR) src/elfimg.h
 slim: $(SRC:src/%.c=build/rel/%.o) build/rel/main.o
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# ---- static binary, for images without libelf or libarchive --------------
+static: build/static/slim
+
+build/static/slim: $(wildcard src/*.c) $(HDR) src/elfimg.h scripts/build-static.sh
+	@PKGS_LIB="$(PKGS_LIB)" CC="$(CC)" scripts/build-static.sh $@
 
 # ---- sanitizer build, used by every test ---------------------------------
 build/san/%.o: src/%.c $(HDR) src/elfimg.h
@@ -111,6 +119,11 @@ e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e.sh build/san/slim build/fixtures
 	@tests/e2e_ar.sh build/san/slim build/arfix
 	@tests/e2e_layer.sh build/san/slim
+	@tests/e2e_wheel.sh build/san/slim
+	@tests/e2e_html.sh build/san/slim
+	@tests/e2e_image.sh build/san/slim
+	@$(MAKE) --no-print-directory build/static/slim
+	@tests/e2e_container.sh build/static/slim
 
 check: deps
 	@$(MAKE) --no-print-directory unit

@@ -45,6 +45,8 @@ struct dedup_digest {
 	XXH128_hash_t head, full;
 	bool elf_so;
 };
+/* Is h[0..n) the start of an ELF shared object (ET_DYN)? */
+bool dedup_is_elf_so(const unsigned char *h, size_t n);
 /* The digest dedup would compute for data[0..len). */
 void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d);
 

@@ -85,6 +85,7 @@ struct report {
 	uint64_t elf;              /* ELF files and archives looked at */
 	uint64_t bytes_before;     /* regular files, hard links counted once */
 	uint64_t tmp_removed;      /* leftovers of a killed run */
+	uint64_t peak_rss;         /* bytes, filled just before printing */
 
 	struct {
 		uint64_t files, before, after;

@@ -37,6 +37,7 @@ enum skip_reason {
 	SKIP_AR_FORMAT,      /* BSD or unknown archive format */
 	SKIP_FAILED,         /* archive member that could not be stripped: kept */
 	SKIP_AR_NO_ELF,      /* ar archive without ELF members (a .deb) */
+	SKIP_TOO_LARGE,      /* layer entry over --max-entry-size: not held in memory */
 	SKIP__COUNT
 };
 

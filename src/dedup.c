@@ -340,7 +340,7 @@ out:
 	return rc;
 }
 
-static bool is_elf_so(const unsigned char *h, size_t n)
+bool dedup_is_elf_so(const unsigned char *h, size_t n)
 {
 	unsigned type;
 
@@ -449,7 +449,7 @@ static void hash_head(void *ctx, size_t k)
 	XXH3_128bits_reset(f->state);
 	XXH3_128bits_update(f->state, head, len);
 	f->head = XXH3_128bits_digest(f->state);
-	f->elf_so = is_elf_so(head, len);
+	f->elf_so = dedup_is_elf_so(head, len);
 	if (len == size) {
 		f->full = f->head;
 		XXH3_freeState(f->state);
@@ -797,6 +797,6 @@ void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d)
 	d->head = XXH3_128bits_digest(st);
 	XXH3_128bits_update(st, (const unsigned char *)data + head, len - head);
 	d->full = XXH3_128bits_digest(st);
-	d->elf_so = is_elf_so(data, head);
+	d->elf_so = dedup_is_elf_so(data, head);
 	XXH3_freeState(st);
 }

@@ -317,8 +317,22 @@ static int take_content(struct layer *L, struct lent *x, unsigned char *data, si
 	return rc;
 }
 
-/* Add one entry; ae is taken over.  data: its content (files only). */
-static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *data, size_t len)
+/* A source of an entry's content that is too big (or of no interest to
+ * the stripper) to hold in memory: it goes to the spool in chunks. */
+struct stream {
+	struct archive *a;           /* reading it */
+	const unsigned char *head;   /* what was read already */
+	size_t headlen;
+	uint64_t size;
+	bool sparse;                 /* holes read as zeros */
+};
+
+static int stream_content(struct layer *L, struct lent *x, const struct stream *s);
+
+/* Add one entry; ae is taken over.  Its content (files only) is data, or
+ * comes from s when s is not NULL. */
+static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *data, size_t len,
+		     const struct stream *s)
 {
 	const char *raw = archive_entry_pathname(ae), *why = NULL, *via;
 	struct lent *x;
@@ -386,16 +400,117 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	if (x->type != L_FILE)
 		return 0;
 	xattr_blob(x);
-	L->rep->bytes_before += len;
-	return take_content(L, x, data, len);
+	L->rep->bytes_before += s ? s->size : len;
+	return s ? stream_content(L, x, s) : take_content(L, x, data, len);
+}
+
+static int stream_content(struct layer *L, struct lent *x, const struct stream *s)
+{
+	unsigned char *buf = xmalloc(CHUNK);
+	XXH3_state_t *h = L->o->dedup != DEDUP_OFF ? XXH3_createState() : NULL;
+	uint64_t got = 0, hashed = 0;
+	int rc = 0;
+
+	x->orig = x->len = s->size;
+	x->off = L->spool_end;
+	x->sv = STRIP_SKIPPED;
+	if (h)
+		XXH3_128bits_reset(h);
+	while (got < s->size && !rc) {
+		const unsigned char *p = buf;
+		la_ssize_t k;
+		if (got < s->headlen) {
+			p = s->head + got;
+			k = (la_ssize_t)(s->headlen - got);
+		} else {
+			k = archive_read_data(s->a, buf, CHUNK);
+			if (k == 0 && s->sparse) { /* the rest is a hole */
+				memset(buf, 0, CHUNK);
+				k = (la_ssize_t)(s->size - got < CHUNK ? s->size - got : CHUNK);
+			}
+			if (k <= 0) {
+				rc = fatal(L, "entry '%s': %s", x->path,
+					   k < 0 ? archive_error_string(s->a) : "data ends early");
+				break;
+			}
+		}
+		if ((uint64_t)k > s->size - got)
+			k = (la_ssize_t)(s->size - got);
+		if (h) { /* the digests dedup_digest_of() gives, a chunk at a time */
+			size_t i = 0;
+			if (hashed < DEDUP_BLOCK) {
+				i = (size_t)k < DEDUP_BLOCK - hashed ? (size_t)k : DEDUP_BLOCK - (size_t)hashed;
+				XXH3_128bits_update(h, p, i);
+				hashed += i;
+				if (hashed == DEDUP_BLOCK || hashed == s->size)
+					x->dg.head = XXH3_128bits_digest(h);
+			}
+			XXH3_128bits_update(h, p + i, (size_t)k - i);
+		}
+		if (got == 0)
+			x->dg.elf_so = dedup_is_elf_so(p, (size_t)k);
+		rc = spool_write(L, p, (size_t)k, &(uint64_t){ 0 });
+		got += (uint64_t)k;
+	}
+	if (h) {
+		if (!s->size)
+			x->dg.head = XXH3_128bits_digest(h);
+		x->dg.full = XXH3_128bits_digest(h);
+		x->dg.size = s->size;
+		XXH3_freeState(h);
+	}
+	free(buf);
+	return rc;
+}
+
+/* Read up to one chunk of an entry's data (its start). */
+static int read_head(struct layer *L, struct archive *a, struct archive_entry *ae,
+		     unsigned char **head, size_t *headlen, uint64_t size)
+{
+	size_t want = size < CHUNK ? (size_t)size : CHUNK;
+
+	*headlen = 0;
+	while (*headlen < want) {
+		la_ssize_t k = archive_read_data(a, *head + *headlen, want - *headlen);
+		if (k == 0 && archive_entry_sparse_count(ae) > 0) {
+			memset(*head + *headlen, 0, want - *headlen); /* a hole */
+			*headlen = want;
+			break;
+		}
+		if (k <= 0)
+			return fatal(L, "entry '%s': %s", archive_entry_pathname(ae),
+				     k < 0 ? archive_error_string(a) : "data ends early");
+		*headlen += (size_t)k;
+	}
+	return 0;
+}
+
+/* Read the rest of an entry into data (*got bytes are there). */
+static int read_rest(struct layer *L, struct archive *a, struct archive_entry *ae,
+		     unsigned char *data, size_t *got, size_t size)
+{
+	while (*got < size) {
+		la_ssize_t k = archive_read_data(a, data + *got, size - *got);
+		if (k == 0 && archive_entry_sparse_count(ae) > 0) {
+			memset(data + *got, 0, size - *got);
+			*got = size;
+			break;
+		}
+		if (k <= 0)
+			return fatal(L, "entry '%s': %s", archive_entry_pathname(ae),
+				     k < 0 ? archive_error_string(a) : "data ends early");
+		*got += (size_t)k;
+	}
+	return 0;
 }
 
 static int read_archive(struct layer *L, uint64_t *tar_bytes)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
-	unsigned char *data = NULL;
-	size_t cap = 0;
+	unsigned char *data = NULL, *head = xmalloc(CHUNK);
+	size_t cap = 0, headlen;
+	bool too_big = false;
 	int r, rc = 0;
 
 	archive_read_support_filter_all(a);
@@ -417,26 +532,37 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 			rc = fatal(L, "entry '%s': bad size", archive_entry_pathname(ae));
 			break;
 		}
-		if (reg) {
-			if ((size_t)size + 1 > cap) {
-				cap = (size_t)size + 1;
-				free(data);
-				data = xmalloc(cap);
-			}
-			while (got < (size_t)size) {
-				la_ssize_t k = archive_read_data(a, data + got, (size_t)size - got);
-				if (k <= 0) {
-					rc = fatal(L, "entry '%s': %s", archive_entry_pathname(ae),
-						   k < 0 ? archive_error_string(a) : "data ends early");
-					goto out;
+		if (reg && !(rc = read_head(L, a, ae, &head, &headlen, (uint64_t)size))) {
+			bool cand = L->o->strip_on && strip_candidate(head, headlen);
+			if (cand && (uint64_t)size <= L->o->max_entry) {
+				/* the stripper wants it whole */
+				if ((size_t)size + 1 > cap) {
+					cap = (size_t)size + 1;
+					free(data);
+					data = xmalloc(cap);
 				}
-				got += (size_t)k;
+				memcpy(data, head, headlen);
+				got = headlen;
+				rc = read_rest(L, a, ae, data, &got, (size_t)size);
+				if (!rc)
+					rc = add_entry(L, archive_entry_clone(ae), data, got, NULL);
+			} else {
+				struct stream st = { a, head, headlen, (uint64_t)size,
+						     archive_entry_sparse_count(ae) > 0 };
+				too_big = cand;
+				rc = add_entry(L, archive_entry_clone(ae), NULL, 0, &st);
 			}
+		} else if (!reg) {
+			rc = add_entry(L, archive_entry_clone(ae), NULL, 0, NULL);
 		}
-		if (add_entry(L, archive_entry_clone(ae), data, got) != 0) {
-			rc = -1;
+		if (!rc && too_big) {
+			struct lent *x = &L->e[L->n - 1];
+			x->candidate = true;
+			x->sreason = SKIP_TOO_LARGE;
+		}
+		too_big = false;
+		if (rc)
 			goto out;
-		}
 	}
 	if (r != ARCHIVE_EOF && !rc)
 		rc = fatal(L, "%s", archive_error_string(a) ? archive_error_string(a)
@@ -444,6 +570,7 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 	*tar_bytes = L->zip ? 0 : (uint64_t)archive_filter_bytes(a, 0);
 out:
 	free(data);
+	free(head);
 	archive_read_free(a);
 	return rc;
 }
@@ -525,7 +652,7 @@ static enum walk_action dir_visit(void *ctx, const struct walk_entry *w)
 	}
 	if (fd >= 0)
 		close(fd);
-	if (ae && add_entry(d->L, ae, data, len) != 0)
+	if (ae && add_entry(d->L, ae, data, len, NULL) != 0)
 		d->rc = -1;
 	free(data);
 	return d->rc ? WALK_STOP : WALK_CONTINUE;

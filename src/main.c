@@ -6,9 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "audit.h"
 #include "fsutil.h"
+#include "image.h"
 #include "layer.h"
 #include "pool.h"
 #include "report.h"
@@ -16,7 +19,8 @@
 #include "slim.h"
 
 enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
-       OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH };
+       OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH,
+       OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -50,6 +54,14 @@ static const struct opt {
 	{ "level", OPT_LEVEL, required_argument, "N", "compression level (zstd 1-19, gzip 1-9)" },
 	{ "mtime", OPT_MTIME, optional_argument, "EPOCH",
 	  "in OUT, clamp times to EPOCH (default $SOURCE_DATE_EPOCH)" },
+	{ "platform", OPT_PLATFORM, required_argument, "OS/ARCH[/V]",
+	  "images: slim only this platform's image (others are dropped)" },
+	{ "max-entry-size", OPT_MAX_ENTRY, required_argument, "N",
+	  "layers: strip files up to N bytes (K/M/G) in memory (default 4G)" },
+	{ "html", OPT_HTML, required_argument, "FILE",
+	  "write a self-contained HTML audit page (treemap and tables)" },
+	{ "fail-if-saving-over", OPT_FAIL_OVER, required_argument, "N[%]",
+	  "exit 4 if slim saves (would save) more than N bytes (K/M/G) or N%" },
 	{ "quiet", 'q', no_argument, NULL, "print no report and no progress" },
 	{ "verbose", 'v', no_argument, NULL, "list every changed and skipped file" },
 	{ "help", 'h', no_argument, NULL, "show this help and exit" },
@@ -64,7 +76,8 @@ static void usage(FILE *f)
 		   "Make container images smaller, in place: remove what a runtime does not\n"
 		   "need (rules), strip unneeded symbols from the ELF files and static\n"
 		   "archives under each PATH (a directory or a file), then replace identical\n"
-		   "files by hard links.  With -o, write a slimmed layer instead.\n\n");
+		   "files by hard links.  With -o, write a slimmed layer instead; for a saved\n"
+		   "image (docker-archive or OCI layout), a slimmed image.\n\n");
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		char left[64];
 		const char *sep = opts[i].has_arg == optional_argument ? "[=" : " ";
@@ -80,7 +93,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-26s %s\n", left, opts[i].help);
 	}
 	fprintf(f, "\nExit status: 0 done, 1 done but some files failed, 2 bad usage,\n"
-		   "3 could not run.  Report on stdout, diagnostics on stderr.\n"
+		   "3 could not run, 4 saving over the --fail-if-saving-over limit.\n"
+		   "Report on stdout, diagnostics on stderr.\n"
 		   "See slim(1) and README.md.\n");
 }
 
@@ -122,6 +136,46 @@ static void parse_mtime(const char *arg, struct slim_opts *o)
 }
 
 static struct rules *rules;
+static bool fail_over, fail_pct;
+static double fail_limit;
+
+/* "N" or "N[KMG]" bytes */
+static unsigned long long parse_size(const char *s, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || (*end && (end[1] || !strchr("kKmMgG", *end))))
+		bad_usage(what, s);
+	if (*end)
+		v *= *end == 'k' || *end == 'K' ? 1024.0 : *end == 'm' || *end == 'M' ? 1048576.0
+										       : 1073741824.0;
+	return (unsigned long long)v;
+}
+
+/* "N", "N[KMG]" or "N%" */
+static void parse_limit(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		bad_usage("invalid --fail-if-saving-over", s);
+	if (*end == '%' && !end[1]) {
+		fail_pct = true;
+	} else if (*end && !end[1] && strchr("kKmMgG", *end)) {
+		v *= *end == 'k' || *end == 'K' ? 1024.0 : *end == 'm' || *end == 'M' ? 1048576.0
+										       : 1073741824.0;
+	} else if (*end) {
+		bad_usage("invalid --fail-if-saving-over", s);
+	}
+	fail_over = true;
+	fail_limit = v;
+}
 static bool no_default_preset, list_rules;
 
 static void rules_or_die(int rc, struct err *e)
@@ -172,6 +226,7 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	o->jobs = pool_ncpu();
 	o->strip_on = true;
 	o->dedup = DEDUP_LINK;
+	o->max_entry = 4ULL << 30;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		switch (c) {
@@ -211,6 +266,17 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 			break;
 		case OPT_LEVEL: o->level = parse_num(optarg, 1, 22, "invalid compression level"); break;
 		case OPT_MTIME: parse_mtime(optarg, o); break;
+		case OPT_FAIL_OVER: parse_limit(optarg); break;
+		case OPT_MAX_ENTRY: o->max_entry = parse_size(optarg, "invalid --max-entry-size"); break;
+		case OPT_HTML: o->html = optarg; break;
+		case OPT_PLATFORM: {
+			struct image_platform pf;
+			if (image_platform_parse(optarg, &pf, &e) != 0)
+				bad_usage("invalid --platform (OS/ARCH[/VARIANT])", optarg);
+			image_platform_release(&pf);
+			o->platform = optarg;
+			break;
+		}
 		case 'q': o->quiet = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
@@ -244,6 +310,37 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	return optind;
 }
 
+/* Write the audit page to path, through a temporary name renamed at the end. */
+static int write_html(const char *path, const struct report *rep)
+{
+	struct buf tmp = BUF_INIT;
+	FILE *f = NULL;
+	int ret = -1, err;
+
+	buf_addf(&tmp, "%s.slim-tmp", path);
+	f = fopen(tmp.p, "w");
+	if (!f)
+		goto out;
+	audit_print_html(rep, f);
+	if (ferror(f) | fclose(f)) {
+		f = NULL;
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp.p, path) == 0)
+		ret = 0;
+out:
+	if (ret < 0) {
+		err = errno;
+		if (f)
+			fclose(f);
+		unlink(tmp.p);
+		fprintf(stderr, "slim: cannot write '%s': %s\n", path, strerror(err));
+	}
+	buf_release(&tmp);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct slim_opts o;
@@ -256,22 +353,48 @@ int main(int argc, char **argv)
 	report_init(&rep, o.dry_run);
 	rep.dedup_on = o.dedup != DEDUP_OFF;
 	rep.rules_on = o.rules != NULL;
-	if (o.output) {
+	if (o.output && image_detect(argv[first])) {
+		image_run(&o, argv[first], &rep);
+	} else if (o.output) {
 		struct stat st;
 		if (stat(argv[first], &st) == 0 && !S_ISDIR(st.st_mode) && !layer_detect(argv[first]))
-			report_error(&rep, argv[first], "not a directory or a tar layer");
+			report_error(&rep, argv[first], "not a directory, a layer, a wheel or an image");
 		else
 			layer_run(&o, argv[first], &rep);
 	} else {
 		for (i = first; i < argc; i++) {
-			if (layer_detect(argv[i]))
-				report_error(&rep, argv[i], "a tar layer: give -o OUT for a slimmed copy");
+			if (image_detect(argv[i]) && o.dry_run)
+				image_run(&o, argv[i], &rep);
+			else if (image_detect(argv[i]))
+				report_error(&rep, argv[i], "an image: give -o OUT for a slimmed copy");
+			else if (layer_detect(argv[i]) && o.dry_run) /* an audit */
+				layer_run(&o, argv[i], &rep);
+			else if (layer_detect(argv[i]))
+				report_error(&rep, argv[i],
+					     "a layer or archive: give -o OUT for a slimmed copy");
 			else
 				run_dir(&o, argv[i], &rep);
 		}
 	}
 	report_finish(&rep);
+	{
+		struct rusage ru;
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			rep.peak_rss = (uint64_t)ru.ru_maxrss * 1024;
+	}
 	status = rep.nerrors ? EXIT_ERRORS : EXIT_OK;
+	if (o.html && write_html(o.html, &rep) < 0)
+		status = EXIT_FATAL;
+	if (fail_over && !rep.nerrors) {
+		double saved = (double)report_saved(&rep);
+		double lim = fail_pct ? fail_limit / 100.0 * (double)rep.bytes_before : fail_limit;
+		if (saved > lim) {
+			fprintf(stderr, "slim: %s %.0f bytes, over the limit of %.0f bytes "
+					"(--fail-if-saving-over)\n",
+				o.dry_run ? "would save" : "saved", saved, lim);
+			status = EXIT_OVER;
+		}
+	}
 	report_print_errors(&rep, stderr);
 	if (o.json)
 		report_print_json(&rep, stdout, status);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "slim.h"
 
 void report_init(struct report *r, bool dry_run)
@@ -599,9 +600,14 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 		}
 	}
 	fprintf(f, "  errors          %10llu\n", (unsigned long long)r->nerrors);
+	audit_print_table_groups(r, f);
 	if (r->tmp_removed)
 		fprintf(f, "  temp files %s %6llu  (left by an interrupted run)\n",
 			r->dry_run ? "to remove" : "removed", (unsigned long long)r->tmp_removed);
+	if (r->peak_rss) {
+		fmt_bytes(a, sizeof(a), r->peak_rss);
+		fprintf(f, "  memory peak     %10s\n", a);
+	}
 	if (r->superseded)
 		fprintf(f, "  superseded      %10llu  (entries replaced by a later one of the same path)\n",
 			(unsigned long long)r->superseded);
@@ -786,11 +792,12 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 		 "  \"totals\": {\"files_seen\": %llu, \"regular_files\": %llu, "
 		 "\"directories\": %llu, \"symlinks\": %llu, \"other\": %llu, "
 		 "\"elf_files\": %llu, \"errors\": %zu, \"temp_files_removed\": %llu, "
+		 "\"peak_rss_bytes\": %llu, "
 		 "\"bytes_before\": %llu, \"bytes_after\": %llu, \"bytes_saved\": %llu},\n",
 		 (unsigned long long)r->seen, (unsigned long long)r->regular,
 		 (unsigned long long)r->dirs, (unsigned long long)r->symlinks,
 		 (unsigned long long)r->other, (unsigned long long)r->elf, r->nerrors,
-		 (unsigned long long)r->tmp_removed, (unsigned long long)r->bytes_before,
+		 (unsigned long long)r->tmp_removed, (unsigned long long)r->peak_rss, (unsigned long long)r->bytes_before,
 		 (unsigned long long)(r->bytes_before - saved), (unsigned long long)saved);
 	buf_addf(&j,
 		 "  \"passes\": {\"strip\": {\"files_changed\": %llu, \"bytes_before\": %llu, "
@@ -824,7 +831,9 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 	json_skips(&j, r->members.skip);
 	buf_adds(&j, "},\n  \"skipped\": ");
 	json_skips(&j, r->skip);
-	buf_adds(&j, ",\n  \"largest_savings\": [");
+	buf_adds(&j, ",\n");
+	audit_print_json_groups(r, &j);
+	buf_adds(&j, "  \"largest_savings\": [");
 	n = top_changes(r, idx, REPORT_TOP);
 	for (i = 0; i < n; i++) {
 		buf_adds(&j, i ? ",\n    " : "\n    ");

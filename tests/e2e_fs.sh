@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# e2e_fs.sh SLIM - failing file systems (needs root for mount; skips otherwise):
+#   disk_full:      a small tmpfs whose free space is less than the stripped file, so the
+#                   temp file write hits ENOSPC: exit 1, the error names the file, the
+#                   original is intact (sha256, inode, mtime), no temp file left, and a
+#                   second root in the same run is still processed
+#   readonly_tmpfs: a tmpfs remounted read-only; readonly_bind: a read-only bind mount:
+#                   an error naming each file, nothing changed, exit 1
+#   growing_file:   a big unstripped .so appended to (one open fd) while slim reads it:
+#                   exit 0/1, an error names it or it was processed; the file at the path
+#                   is the original bytes (+ what was appended) or exactly the stripped
+#                   result; no temp file left
+# Prints ok/FAIL/skip lines and "N passed, N failed, N skipped"; exits 1 on failure.
+set -u
+if [ $# -ne 1 ]; then echo "usage: $0 SLIM" >&2; exit 2; fi
+SLIM=$(realpath "$1")
+T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-fs.XXXXXX")
+MOUNTS=()
+WRITER=
+cleanup() {
+    [ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null && wait "$WRITER" 2>/dev/null
+    local m
+    for m in "${MOUNTS[@]}"; do umount -l "$m" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export LC_ALL=C
+pass=0 fail=0 skip=0
+ok()  { echo "ok $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+skp() { echo "skip $1: $2"; skip=$((skip + 1)); }
+finish() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; exit $?; }
+state() { stat -c '%n %i %s %Y %a' "$@"; sha256sum "$@"; }   # identity + content
+
+if [ "$(id -u)" != 0 ]; then
+    for n in disk_full readonly_tmpfs readonly_bind growing_file; do skp $n "needs root (mount)"; done
+    finish
+fi
+mnt() { # TYPE/ARGS... DIR
+    local dir=${*: -1}
+    mkdir -p "$dir"
+    mount "$@" || return 1
+    MOUNTS=("$dir" "${MOUNTS[@]}")
+}
+if ! mnt -t tmpfs -o size=1m tmpfs "$T/probe" 2>/dev/null; then
+    for n in disk_full readonly_tmpfs readonly_bind growing_file; do skp $n "cannot mount tmpfs here"; done
+    finish
+fi
+
+# an unstripped shared object of about 2 MB
+gen() { # NFUNCS OUT.so
+    local c=$T/gen-$1.c i
+    {
+        echo '#include <string.h>'
+        for ((i = 0; i < $1; i++)); do
+            echo "struct s$i { int a; long b[$((1 + i % 5))]; char n[$((8 + i % 11))]; };"
+            echo "int f$i(struct s$i *p, int x) { if (p) { p->a = x * $i; memset(p->n, x, sizeof p->n); } return x + $i; }"
+        done
+    } > "$c"
+    gcc -g -O1 -fPIC -shared -o "$2" "$c"
+}
+gen 3000 "$T/big.so" || { bad setup "gcc failed"; finish; }
+cp "$T/big.so" "$T/ref.so" && "$SLIM" -q "$T/ref.so" || { bad setup "slim cannot strip the reference"; finish; }
+ORIG=$(stat -c %s "$T/big.so") STRIPPED=$(stat -c %s "$T/ref.so")
+
+t_disk_full() {
+    local name=disk_full m=$T/full other=$T/other rc avail fill
+    # room for the original and a little; then fill it so the stripped copy cannot fit
+    mnt -t tmpfs -o size=$(((ORIG + STRIPPED + 1048576) / 4096 * 4096)) tmpfs "$m" || { skp $name "mount failed"; return; }
+    cp -p "$T/big.so" "$m/libbig.so"
+    avail=$(df -B1 --output=avail "$m" | tail -1)
+    fill=$((avail - STRIPPED / 2))
+    [ "$fill" -gt 0 ] && head -c "$fill" /dev/zero > "$m/filler" 2>/dev/null
+    avail=$(df -B1 --output=avail "$m" | tail -1)
+    [ "$avail" -lt "$STRIPPED" ] || { skp $name "could not fill the tmpfs ($avail bytes free)"; return; }
+    mkdir -p "$other" && cp "$T/big.so" "$other/libother.so"
+    local before; before=$(state "$m/libbig.so")
+    "$SLIM" "$m" "$other" > "$T/full.out" 2> "$T/full.err"; rc=$?
+    [ $rc = 1 ] || { bad $name "exit $rc (want 1): $(head -c 300 "$T/full.err")"; return; }
+    grep -q "^slim: cannot process '$m/libbig.so': .*[Nn]o space" "$T/full.err" ||
+        { bad $name "the error does not name the file and ENOSPC: $(head -c 300 "$T/full.err")"; return; }
+    [ "$before" = "$(state "$m/libbig.so")" ] || { bad $name "the original changed"; return; }
+    ls -A "$m" | grep -q '^\.slim-' && { bad $name "temp file left: $(ls -A "$m")"; return; }
+    cmp -s "$other/libother.so" "$T/ref.so" || { bad $name "the other root was not processed"; return; }
+    ok "$name ($(head -c 160 "$T/full.err"))"
+}
+
+t_readonly() { # NAME KIND
+    local name=$1 kind=$2 m=$T/$1 rc before f n
+    if [ "$kind" = tmpfs ]; then
+        mnt -t tmpfs -o size=64m tmpfs "$m" || { skp $name "mount failed"; return; }
+        mkdir -p "$m/lib"
+        for n in 1 2 3; do cp -p "$T/big.so" "$m/lib/lib$n.so"; done
+        cp -p "$T/big.so" "$m/lib/copy.so"; echo same > "$m/a.txt"; echo same > "$m/b.txt"
+        mount -o remount,ro "$m" || { skp $name "remount ro failed"; return; }
+    else
+        mkdir -p "$T/src-$name/lib"
+        for n in 1 2 3; do cp -p "$T/big.so" "$T/src-$name/lib/lib$n.so"; done
+        echo same > "$T/src-$name/a.txt"; echo same > "$T/src-$name/b.txt"
+        mnt --bind "$T/src-$name" "$m" || { skp $name "bind mount failed"; return; }
+        mount -o remount,bind,ro "$m" || { skp $name "remount ro failed"; return; }
+    fi
+    before=$(cd "$m" && find . -printf '%p %i %s %T@ %m %n\n' | sort; find "$m" -type f -exec sha256sum {} + | sort)
+    "$SLIM" "$m" > "$T/$name.out" 2> "$T/$name.err"; rc=$?
+    [ $rc = 1 ] || { bad $name "exit $rc (want 1): $(head -c 300 "$T/$name.err")"; return; }
+    for f in lib/lib1.so lib/lib2.so lib/lib3.so; do
+        grep -q "^slim: cannot process '$m/$f': .*[Rr]ead-only" "$T/$name.err" ||
+            { bad $name "no error naming $f: $(head -c 300 "$T/$name.err")"; return; }
+    done
+    [ "$before" = "$(cd "$m" && find . -printf '%p %i %s %T@ %m %n\n' | sort; find "$m" -type f -exec sha256sum {} + | sort)" ] ||
+        { bad $name "something changed"; return; }
+    ok "$name ($(grep -c '^slim: cannot process' "$T/$name.err") errors, e.g. $(head -1 "$T/$name.err" | cut -c1-140))"
+}
+
+t_growing() {
+    local name=growing_file d=$T/grow rc i changed=0 processed=0 runs=6 src=$T/big.so
+    # a bigger file makes a longer read
+    for f in /root/.pyenv/versions/3.11.*/lib/libpython3.11.so.1.0; do [ -f "$f" ] && src=$f; done
+    cp "$src" "$T/grow-orig.so"
+    cp "$src" "$T/grow-ref.so" && "$SLIM" -q "$T/grow-ref.so" || { bad $name "cannot strip the reference"; return; }
+    local osz rsz late=0; osz=$(stat -c %s "$T/grow-orig.so") rsz=$(stat -c %s "$T/grow-ref.so")
+    for i in $(seq $runs); do
+        rm -rf "$d"; mkdir -p "$d"; cp "$T/grow-orig.so" "$d/libgrow.so"
+        # slim starts first; the writer starts appending while slim reads (one fd kept
+        # open: after a rename its writes go to the old inode)
+        "$SLIM" -q "$d" > /dev/null 2> "$T/grow.err" & local spid=$!
+        sleep 0.0$((i * 15 % 100))
+        ( exec 3>>"$d/libgrow.so"; while :; do printf 'appended-junk-%05d\n' $RANDOM >&3; sleep 0.00$((RANDOM % 5)); done ) &
+        WRITER=$!
+        wait $spid; rc=$?
+        kill "$WRITER"; wait "$WRITER" 2>/dev/null; WRITER=
+        case $rc in
+        0) ;;
+        1) grep -q "^slim: cannot process '$d/libgrow.so': " "$T/grow.err" ||
+               { bad $name "run $i: exit 1 without naming the file: $(head -c 300 "$T/grow.err")"; return; }
+           changed=$((changed + 1)) ;;
+        *) bad $name "run $i: exit $rc: $(head -c 300 "$T/grow.err")"; return ;;
+        esac
+        if cmp -s "$d/libgrow.so" "$T/grow-ref.so"; then
+            processed=$((processed + 1))
+        elif cmp -s -n "$rsz" "$d/libgrow.so" "$T/grow-ref.so" && ! tail -c +$((rsz + 1)) "$d/libgrow.so" | grep -qv '^appended-junk-'; then
+            late=$((late + 1))     # the writer opened the path after the rename: stripped + appended lines
+        elif ! cmp -s -n "$osz" "$d/libgrow.so" "$T/grow-orig.so"; then
+            bad $name "run $i (exit $rc): the file is neither the original (+ appended bytes) nor the stripped result"; return
+        fi
+        ls -A "$d" | grep -q '^\.slim-' && { bad $name "run $i: temp file left"; return; }
+    done
+    ok "$name ($runs runs: $processed stripped, $late stripped before the writer opened it, $changed reported as changed, others left as they were)"
+}
+
+t_disk_full
+t_readonly readonly_tmpfs tmpfs
+t_readonly readonly_bind bind
+t_growing
+finish

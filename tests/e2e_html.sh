@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# End-to-end test of the audit page: slim --dry-run --html OUT TREE on a small
+# site-packages and node_modules, rendered in headless Chromium.
+#   tests/e2e_html.sh SLIM
+set -u
+SLIM=$(readlink -f "$1")
+T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-html.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0 skip=0
+ok()  { echo "ok $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+skp() { echo "skip $1: $2"; skip=$((skip + 1)); }
+
+# The treemap's colours (src/audit.c, page_js COL): removed, stripped, linked.
+COLOURS="e4572e:removed f2c14e:stripped 7b61d1:linked"
+
+# A C file whose debug info is large: n functions over a few structs.
+gen_c() {
+    local n=$1 i
+    printf 'struct p%d { int a; double b; char c[16]; struct p%d *next; };\n' 0 0 1 1 2 2
+    for ((i = 0; i < n; i++)); do
+        printf 'int f%d(struct p%d *x, int y) { int k = y * %d; while (x) { k += x->a + (int)x->b; x = x->next; } return k; }\n' \
+            "$i" $((i % 3)) "$i"
+    done
+}
+
+# fill FILE KIB: text that does not compress to nothing and is not all alike
+fill() { python3 -c "import os,random,sys; random.seed(os.fsencode(sys.argv[1])); open(sys.argv[1],'w').write(''.join(random.choice('abcdefgh \n') for _ in range(int(sys.argv[2])*1024)))" "$1" "$2"; }
+
+# record SITE DIST-INFO TOP...: a RECORD listing every file under each TOP
+record() {
+    local site=$1 info=$2; shift 2
+    mkdir -p "$site/$info"
+    echo "Name: ${info%%-*}" > "$site/$info/METADATA"
+    (cd "$site" && find "$@" -type f | sort | sed 's/$/,sha256=x,1/'
+     echo "$info/METADATA,,"; echo "$info/RECORD,,") > "$site/$info/RECORD"
+}
+
+mktree() {
+    local d=$1 site=$1/lib/python3.11/site-packages nm=$1/node_modules
+    mkdir -p "$site/yaml/tests" "$site/yaml/__pycache__" "$site/fastmath/tests/data" \
+        "$site/fastmath/__pycache__" "$site/fastmath/data" "$site/fastmath.libs" \
+        "$nm/leftpad/test" "$nm/@scope/native/build/Release" "$d/usr/share/app" "$d/usr/lib"
+    gen_c 300 > "$T/a.c" && gen_c 700 > "$T/b.c" && gen_c 150 > "$T/c.c"
+    cc -g -O0 -fPIC -shared -o "$site/yaml/_yaml.cpython-311-x86_64-linux-gnu.so" "$T/a.c"
+    cc -g -O0 -fPIC -shared -o "$site/fastmath/_core.cpython-311-x86_64-linux-gnu.so" "$T/b.c"
+    cc -g -O0 -fPIC -shared -o "$site/fastmath.libs/libopenblas.so.0" "$T/c.c"
+    cc -g -O0 -fPIC -shared -o "$nm/@scope/native/build/Release/addon.node" "$T/c.c"
+    fill "$site/yaml/__init__.py" 8
+    fill "$site/yaml/__pycache__/__init__.cpython-311.pyc" 10
+    for i in 1 2 3; do fill "$site/yaml/tests/test_$i.py" 12; done
+    fill "$site/fastmath/__init__.py" 6
+    fill "$site/fastmath/__pycache__/__init__.cpython-311.pyc" 24
+    fill "$site/fastmath/tests/test_core.py" 20
+    fill "$site/fastmath/tests/data/big.npy" 60
+    fill "$site/fastmath/data/table.bin" 80
+    cp "$site/fastmath/data/table.bin" "$site/fastmath/data/table-copy.bin"
+    # hostile names: a path that spells </script>, quotes, a newline, bad UTF-8
+    # (byte code beside its source goes file by file, so these names are listed)
+    local f
+    mkdir -p "$site/yaml/x<" "$site/yaml/a\"b'c"$'\n'"d" "$site/yaml/"$'bad\xff'
+    for f in "x</script><img src=x onerror=alert(1)>" "a\"b'c"$'\n'"d/q" $'bad\xff/z'; do
+        fill "$site/yaml/$f.py" 2 && fill "$site/yaml/$f.pyc" 3
+    done
+    record "$site" PyYAML-6.0.1.dist-info yaml
+    record "$site" fastmath-1.2.0.dist-info fastmath fastmath.libs
+    printf '{"name": "leftpad", "version": "1.0.0"}\n' > "$nm/leftpad/package.json"
+    fill "$nm/leftpad/index.js" 3
+    fill "$nm/leftpad/README.md" 16
+    fill "$nm/leftpad/test/index.js" 14
+    printf '{"name": "@scope/native", "version": "2.0.0"}\n' > "$nm/@scope/native/package.json"
+    fill "$nm/@scope/native/index.js" 2
+    fill "$d/usr/share/app/notes.txt" 20
+    cc -g -O0 -fPIC -shared -o "$d/usr/lib/libstray.so.1" "$T/a.c"   # no package: (other)
+}
+
+# count_colours PNG: "RRGGBB:percent ..." of every colour in COLOURS
+count_colours() {
+    python3 - "$1" $COLOURS <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], 'rb').read()
+assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
+pos, idat, w = 8, b'', 0
+while pos < len(data):
+    n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b'IHDR':
+        w, h, depth, ctype, _, _, interlace = struct.unpack('>IIBBBBB', body)
+        assert depth == 8 and ctype in (2, 6) and not interlace, 'unexpected PNG format'
+        bpp = 3 if ctype == 2 else 4
+    elif kind == b'IDAT':
+        idat += body
+    pos += 12 + n
+raw, stride = zlib.decompress(idat), w * bpp
+prev, counts, i = bytearray(stride), {}, 0
+for y in range(h):
+    f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+    i += 1 + stride
+    for x in range(stride):
+        a = line[x - bpp] if x >= bpp else 0
+        b, c = prev[x], prev[x - bpp] if x >= bpp else 0
+        if f == 1: line[x] = (line[x] + a) & 255
+        elif f == 2: line[x] = (line[x] + b) & 255
+        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    for x in range(0, stride, bpp):
+        k = bytes(line[x:x + 3])
+        counts[k] = counts.get(k, 0) + 1
+    prev = line
+for spec in sys.argv[2:]:
+    hexrgb = spec.split(':')[0]
+    print('%s:%.2f' % (hexrgb, 100.0 * counts.get(bytes.fromhex(hexrgb), 0) / (w * h)))
+PY
+}
+
+find_chromium() {
+    local c
+    for c in chromium chromium-browser google-chrome; do
+        command -v "$c" >/dev/null && { command -v "$c"; return 0; }
+    done
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            chromium >/dev/null 2>&1 && command -v chromium && return 0
+    fi
+    return 1
+}
+
+# 1. The page is written, self-contained, and holds the data without raw markup.
+t_page() {
+    local name=page d=$T/page html
+    mkdir -p "$d" && mktree "$d/tree"
+    if ! "$SLIM" -q --dry-run --preset node --html "$d/out.html" "$d/tree" 2> "$d/err"; then
+        bad $name "slim failed: $(head -3 "$d/err")"; return 1
+    fi
+    html=$d/out.html
+    [ -s "$html" ] || { bad $name "no page written"; return 1; }
+    # two script elements close: the data and the code; no path closes one
+    [ "$(grep -oi '</script' "$html" | wc -l)" = 2 ] ||
+        { bad $name "a path closed a <script> element"; return 1; }
+    grep -qi 'onerror=alert' "$html" && grep -q '<img' "$html" &&
+        { bad $name "a hostile name reached the page as markup"; return 1; }
+    grep -Eqi '(src|href)="?(https?:)?//|@import|url\(' "$html" &&
+        { bad $name "the page refers to something outside itself"; return 1; }
+    # the data parses, and every package is there
+    python3 - "$html" <<'PY' || { bad $name "embedded data"; return 1; }
+import json, re, sys
+page = open(sys.argv[1], encoding='utf-8').read()
+m = re.search(r'<script type="application/json" id="slim-data">(.*?)</script>', page, re.S)
+d = json.loads(m.group(1))
+names = sorted(p[0] for p in d['pkgs'])
+assert names == ['(other)', '@scope/native', 'PyYAML', 'fastmath', 'leftpad'], names
+paths = [it[2] for it in d['items']]
+assert any('x</script><img' in p for p in paths), 'hostile name lost'
+assert any('bad\udcff/z.py' in p for p in paths), 'invalid UTF-8 not escaped as \\udcXX'
+assert d['kind_bytes'][0] > 0 and d['kind_bytes'][1] > 0 and d['kind_bytes'][2] > 0
+PY
+    ok $name
+}
+
+# chrome ARGS...: headless Chromium on a fresh profile, logging to stderr
+chrome() {
+    timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$(mktemp -d "$T/profile.XXXXXX")" --window-size=1400,900 \
+        --enable-logging=stderr --v=0 "$@"
+}
+
+# 2. Chromium draws the chart: each colour of what slim does covers real area.
+t_render() {
+    local name=render d=$T/page out
+    chrome --screenshot="$d/shot.png" "file://$d/out.html" > "$d/chrome.log" 2>&1
+    [ -s "$d/shot.png" ] || { bad $name "no screenshot: $(tail -2 "$d/chrome.log")"; return; }
+    grep -q 'Uncaught' "$d/chrome.log" &&
+        { bad $name "script error: $(grep -m1 Uncaught "$d/chrome.log")"; return; }
+    [ -n "${KEEP_SHOT:-}" ] && cp "$d/shot.png" "$KEEP_SHOT"
+    out=$(count_colours "$d/shot.png") || { bad $name "cannot read the screenshot"; return; }
+    local spec hexrgb share big=0
+    for spec in $out; do
+        hexrgb=${spec%%:*} share=${spec##*:}
+        # 1% of a 1400x900 screenshot is 12,600 pixels of that one colour
+        awk -v s="$share" 'BEGIN { exit !(s >= 1.0) }' && big=$((big + 1))
+    done
+    [ $big -eq 3 ] && ok $name || bad $name "chart colours too small or missing: $(echo $out)"
+}
+
+# 3. The script fills the tables: packages, kinds, largest files, duplicates.
+t_tables() {
+    local name=tables d=$T/page
+    chrome --dump-dom "file://$d/out.html" > "$d/dom.html" 2> "$d/dom.log"
+    python3 - "$d/dom.html" <<'PY' || { bad $name "tables not filled"; return; }
+import re, sys
+dom = open(sys.argv[1], encoding='utf-8', errors='replace').read()
+def table(tid):
+    m = re.search(r'<table id="%s">(.*?)</table>' % tid, dom, re.S)
+    assert m, tid + ' missing'
+    return m.group(1)
+pk, kinds = table('pkgs'), table('kinds')
+for n in ('fastmath', 'PyYAML', 'leftpad', '@scope/native', '(other)'):
+    assert '>%s<' % n in pk, n + ' not in the package table'
+for k in ('debug info &amp; symbols', 'byte code', 'tests', 'duplicates', 'node package extras'):
+    assert '>%s<' % k in kinds, k + ' not in the kind table'
+assert 'table.bin' in table('dups') or 'table-copy.bin' in table('dups')
+assert '_core.cpython-311-x86_64-linux-gnu.so' in table('files')
+assert 'x&lt;/script&gt;&lt;img' in dom, 'hostile name not shown as text'
+assert r'bad\xff/z.pyc' in dom, 'invalid UTF-8 not shown as \\xNN'
+PY
+    ok $name
+}
+
+if t_page; then
+    if CHROME=$(find_chromium); then
+        t_render
+        t_tables
+    else
+        skp render "chromium is not installed and cannot be"
+        skp tables "chromium is not installed and cannot be"
+    fi
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

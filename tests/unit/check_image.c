@@ -1,0 +1,335 @@
+/* Unit tests of image.c's pure parts: JSON readers and rewriters, platforms,
+ * waste. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "testutil.h"
+
+Suite *image_suite(void);
+
+#define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define D3 "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+#define D9 "sha256:9999999999999999999999999999999999999999999999999999999999999999"
+
+static const char manifest_json[] =
+	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+	"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" D1
+	"\",\"size\":100},\"layers\":["
+	"{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" D2
+	"\",\"size\":200,\"annotations\":{\"io.github.containers.zstd-chunked.manifest-checksum\":"
+	"\"x\",\"org.example\":\"kept\"}},"
+	"{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" D3
+	"\",\"size\":300}],\"annotations\":{\"org.opencontainers.image.base.name\":\"b\"}}";
+
+static const char config_json[] =
+	"{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\",\"config\":{\"Cmd\":[\"sh\"]},"
+	"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D2 "\",\"" D3 "\"]},"
+	"\"history\":[{\"created_by\":\"a\"},{\"created_by\":\"b\",\"empty_layer\":true},"
+	"{\"created_by\":\"c\"}]}";
+
+START_TEST(digests_and_paths)
+{
+	ck_assert(image_digest_valid(D1));
+	ck_assert(!image_digest_valid("sha256:111"));
+	ck_assert(!image_digest_valid("sha512:1111111111111111111111111111111111111111111111111111111111111111"));
+	ck_assert(!image_digest_valid("sha256:111111111111111111111111111111111111111111111111111111111111111G"));
+	ck_assert(!image_digest_valid("sha256:1111111111111111111111111111111111111111111111111111111111111111/.."));
+	ck_assert(image_path_valid("abc.tar"));
+	ck_assert(image_path_valid("blobs/sha256/abc"));
+	ck_assert(!image_path_valid("/etc/passwd"));
+	ck_assert(!image_path_valid("../x"));
+	ck_assert(!image_path_valid("a/../../x"));
+	ck_assert(!image_path_valid("a//b"));
+	ck_assert(!image_path_valid("a/"));
+	ck_assert(!image_path_valid("./a"));
+	ck_assert(!image_path_valid(""));
+}
+END_TEST
+
+START_TEST(platforms)
+{
+	struct image_platform w, h = { 0 };
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(image_platform_parse("linux/arm64", &w, &e), 0);
+	ck_assert_str_eq(w.os, "linux");
+	ck_assert_str_eq(w.arch, "arm64");
+	ck_assert_ptr_null(w.variant);
+	h.os = (char *)"linux";
+	h.arch = (char *)"aarch64";
+	ck_assert(image_platform_match(&w, &h));
+	h.arch = (char *)"amd64";
+	ck_assert(!image_platform_match(&w, &h));
+	image_platform_release(&w);
+
+	ck_assert_int_eq(image_platform_parse("linux/arm64/v8", &w, &e), 0);
+	ck_assert_str_eq(w.variant, "v8");
+	h.arch = (char *)"arm64"; /* no variant: arm64 means v8 */
+	ck_assert(image_platform_match(&w, &h));
+	image_platform_release(&w);
+	ck_assert_int_eq(image_platform_parse("linux/arm/v7", &w, &e), 0);
+	h.arch = (char *)"arm";
+	h.variant = (char *)"v6";
+	ck_assert(!image_platform_match(&w, &h));
+	image_platform_release(&w);
+
+	ck_assert_int_eq(image_platform_parse("linux", &w, &e), -1);
+	ck_assert_ptr_nonnull(e.msg);
+	ck_assert_int_eq(image_platform_parse("linux/", &w, &e), -1);
+	ck_assert_int_eq(image_platform_parse("/amd64", &w, &e), -1);
+	ck_assert_int_eq(image_platform_parse("linux/arm/v7/x", &w, &e), -1);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(manifest_parse_and_rewrite)
+{
+	struct image_manifest m, m2;
+	struct image_desc nl[2] = { { 0 } }, cfg = { 0 };
+	struct err e = ERR_INIT;
+	size_t len;
+	char *out;
+
+	ck_assert_int_eq(image_manifest_parse(manifest_json, strlen(manifest_json), &m, &e), 0);
+	ck_assert(!m.docker);
+	ck_assert(!m.artifact);
+	ck_assert_uint_eq(m.nlayers, 2);
+	ck_assert_str_eq(m.config.digest, D1);
+	ck_assert_uint_eq(m.layers[1].size, 300);
+
+	nl[0].digest = (char *)D9;
+	nl[0].size = 150;
+	nl[0].media_type = (char *)"application/vnd.oci.image.layer.v1.tar+zstd";
+	nl[1] = m.layers[1]; /* unchanged */
+	nl[1].media_type = NULL;
+	cfg.digest = (char *)D9;
+	cfg.size = 99;
+	out = image_manifest_rewrite(manifest_json, strlen(manifest_json), &cfg, nl, 2, &len, &e);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(len, strlen(out));
+	/* keys keep their order, and what was not named stays */
+	ck_assert(strncmp(out, "{\"schemaVersion\":2,\"mediaType\":", 31) == 0);
+	ck_assert_ptr_nonnull(strstr(out, "org.opencontainers.image.base.name"));
+	ck_assert_ptr_nonnull(strstr(out, "\"org.example\":\"kept\""));
+	ck_assert_ptr_null(strstr(out, "zstd-chunked")); /* describes the old blob */
+	ck_assert_int_eq(image_manifest_parse(out, len, &m2, &e), 0);
+	ck_assert_str_eq(m2.config.digest, D9);
+	ck_assert_uint_eq(m2.config.size, 99);
+	ck_assert_str_eq(m2.config.media_type, "application/vnd.oci.image.config.v1+json");
+	ck_assert_str_eq(m2.layers[0].digest, D9);
+	ck_assert_uint_eq(m2.layers[0].size, 150);
+	ck_assert_str_eq(m2.layers[0].media_type, "application/vnd.oci.image.layer.v1.tar+zstd");
+	ck_assert_str_eq(m2.layers[1].digest, D3);
+	ck_assert_str_eq(m2.layers[1].media_type, "application/vnd.oci.image.layer.v1.tar+gzip");
+	image_manifest_release(&m2);
+	free(out);
+
+	/* wrong layer count */
+	ck_assert_ptr_null(image_manifest_rewrite(manifest_json, strlen(manifest_json), NULL, nl, 1,
+						  &len, &e));
+	ck_assert_ptr_nonnull(e.msg);
+	image_manifest_release(&m);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(manifest_rejects)
+{
+	static const char *bad[] = {
+		"", "[]", "{\"schemaVersion\":1}",
+		"{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:00\",\"size\":1},\"layers\":[]}",
+		"{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":-1},\"layers\":[]}",
+		"{\"schemaVersion\":2,\"config\":{\"digest\":\"" D1 "\",\"size\":1},\"layers\":{}}",
+		"{\"schemaVersion\":2,\"schemaVersion\":2,\"config\":{\"digest\":\"" D1
+		"\",\"size\":1},\"layers\":[]}", /* duplicate keys */
+		"{\"schemaVersion\":2,\"mediaType\":\"text/plain\",\"config\":{\"digest\":\"" D1
+		"\",\"size\":1},\"layers\":[]}",
+	};
+	static const char artifact[] =
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"config\":{\"mediaType\":\"application/vnd.dev.cosign.artifact.sig.v1+json\","
+		"\"digest\":\"" D1 "\",\"size\":1},\"layers\":[]}";
+	static const char docker[] =
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+		"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\","
+		"\"digest\":\"" D1 "\",\"size\":1},\"layers\":[]}";
+	struct image_manifest m;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		ck_assert_int_eq(image_manifest_parse(bad[i], strlen(bad[i]), &m, &e), -1);
+		ck_assert_ptr_nonnull(e.msg);
+	}
+	ck_assert_int_eq(image_manifest_parse(artifact, strlen(artifact), &m, &e), 0);
+	ck_assert(m.artifact);
+	image_manifest_release(&m);
+	ck_assert_int_eq(image_manifest_parse(docker, strlen(docker), &m, &e), 0);
+	ck_assert(m.docker);
+	ck_assert(!m.artifact);
+	image_manifest_release(&m);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(config_rewrite_keeps_history)
+{
+	struct image_config c, c2;
+	struct err e = ERR_INIT;
+	char *ids[2] = { (char *)D9, (char *)D3 }, *out;
+	size_t len;
+
+	ck_assert_int_eq(image_config_parse(config_json, strlen(config_json), &c, &e), 0);
+	ck_assert_str_eq(c.platform.os, "linux");
+	ck_assert_str_eq(c.platform.arch, "arm64");
+	ck_assert_str_eq(c.platform.variant, "v8");
+	ck_assert_uint_eq(c.ndiff_ids, 2);
+	out = image_config_rewrite(config_json, strlen(config_json), ids, 2, &len, &e);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(strstr(out, "\"history\":[{\"created_by\":\"a\"},{\"created_by\":\"b\","
+					  "\"empty_layer\":true},{\"created_by\":\"c\"}]"));
+	ck_assert_ptr_nonnull(strstr(out, "\"diff_ids\":[\"" D9 "\",\"" D3 "\"]"));
+	ck_assert_int_eq(image_config_parse(out, len, &c2, &e), 0);
+	ck_assert_str_eq(c2.diff_ids[0], D9);
+	image_config_release(&c2);
+	free(out);
+	ck_assert_ptr_null(image_config_rewrite(config_json, strlen(config_json), ids, 1, &len, &e));
+	ids[0] = (char *)"sha256:bad";
+	ck_assert_ptr_null(image_config_rewrite(config_json, strlen(config_json), ids, 2, &len, &e));
+	image_config_release(&c);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(index_drops_and_replaces)
+{
+	static const char idx[] =
+		"{\"schemaVersion\":2,\"manifests\":["
+		"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D1
+		"\",\"size\":10,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"},"
+		"\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}},"
+		"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D2
+		"\",\"size\":20,\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"},"
+		"\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}}]}";
+	struct image_index x, x2;
+	struct image_desc repl[2] = { { 0 } };
+	struct err e = ERR_INIT;
+	size_t len;
+	char *out;
+
+	ck_assert_int_eq(image_index_parse(idx, strlen(idx), &x, &e), 0);
+	ck_assert_uint_eq(x.n, 2);
+	ck_assert_str_eq(x.m[0].platform.arch, "amd64");
+	ck_assert(!x.m[0].attestation);
+	ck_assert(x.m[1].attestation);
+	repl[0].digest = (char *)D9;
+	repl[0].size = 11;
+	out = image_index_rewrite(idx, strlen(idx), repl, 2, &len, &e);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(image_index_parse(out, len, &x2, &e), 0);
+	ck_assert_uint_eq(x2.n, 1);
+	ck_assert_str_eq(x2.m[0].digest, D9);
+	ck_assert_uint_eq(x2.m[0].size, 11);
+	ck_assert_ptr_nonnull(strstr(out, "\"org.opencontainers.image.ref.name\":\"v1\""));
+	image_index_release(&x2);
+	image_index_release(&x);
+	free(out);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(docker_manifest_json)
+{
+	static const char mj[] =
+		"[{\"Config\":\"aaa.json\",\"RepoTags\":[\"localhost/x:1\"],"
+		"\"Layers\":[\"l1.tar\",\"l2/layer.tar\"]},"
+		"{\"Config\":\"bbb.json\",\"RepoTags\":null,\"Layers\":[\"l1.tar\"]}]";
+	static const char evil[] = "[{\"Config\":\"../etc/passwd\",\"Layers\":[]}]";
+	static const char evil2[] = "[{\"Config\":\"a.json\",\"Layers\":[\"/abs.tar\"]}]";
+	struct image_docker d, d2;
+	struct err e = ERR_INIT;
+	char *cfg[2] = { (char *)"new.json", NULL };
+	char *l0[2] = { (char *)"n1.tar", (char *)"l2/layer.tar" };
+	char **lay[2] = { l0, NULL };
+	size_t len;
+	char *out;
+
+	ck_assert_int_eq(image_docker_parse(mj, strlen(mj), &d, &e), 0);
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_str_eq(d.e[0].tag, "localhost/x:1");
+	ck_assert_ptr_null(d.e[1].tag);
+	ck_assert_str_eq(d.e[0].layers[1], "l2/layer.tar");
+	out = image_docker_rewrite(mj, strlen(mj), cfg, lay, 2, &len, &e);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(image_docker_parse(out, len, &d2, &e), 0);
+	ck_assert_uint_eq(d2.n, 1);
+	ck_assert_str_eq(d2.e[0].config, "new.json");
+	ck_assert_str_eq(d2.e[0].layers[0], "n1.tar");
+	ck_assert_str_eq(d2.e[0].tag, "localhost/x:1");
+	image_docker_release(&d2);
+	image_docker_release(&d);
+	free(out);
+	ck_assert_int_eq(image_docker_parse(evil, strlen(evil), &d, &e), -1);
+	ck_assert_int_eq(image_docker_parse(evil2, strlen(evil2), &d, &e), -1);
+	ck_assert_int_eq(image_docker_parse("{}", 2, &d, &e), -1);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(waste_of_layers)
+{
+	struct image_entries l[4] = { { 0 } };
+	const struct image_entries *lp[4] = { &l[0], &l[1], &l[2], &l[3] };
+	uint64_t w[4];
+
+	/* layer 0: the base */
+	image_entries_add(&l[0], "./", 0, true, false);
+	image_entries_add(&l[0], "./usr/lib/a.so", 1000, false, true);    /* replaced in 1 */
+	image_entries_add(&l[0], "./usr/lib/b.so", 2000, false, true);    /* whiteout in 2 */
+	image_entries_add(&l[0], "./opt/app/x.pyc", 300, false, true);    /* opaque opt/app in 3 */
+	image_entries_add(&l[0], "./opt/keep", 40, false, true);          /* stays */
+	image_entries_add(&l[0], "./srv/d/f", 5, false, true);            /* srv/d becomes a file in 3 */
+	image_entries_add(&l[0], "./etc/", 0, true, false);
+	/* layer 1 */
+	image_entries_add(&l[1], "usr/lib/a.so", 700, false, true);
+	image_entries_add(&l[1], "tmp/t", 60, false, true);               /* whole tmp gone in 3 */
+	/* layer 2 */
+	image_entries_add(&l[2], "usr/lib/.wh.b.so", 0, false, true);
+	image_entries_add(&l[2], "etc/", 0, true, false);                 /* a directory hides nothing */
+	/* layer 3 */
+	image_entries_add(&l[3], "opt/app/.wh..wh..opq", 0, false, true);
+	image_entries_add(&l[3], "opt/app/", 0, true, false);
+	image_entries_add(&l[3], "srv/d", 9, false, true);
+	image_entries_add(&l[3], ".wh.tmp", 0, false, true);
+	ck_assert_int_eq(l[2].e[0].kind, IMAGE_E_WHITEOUT);
+	ck_assert_str_eq(l[2].e[0].path, "usr/lib/b.so");
+	ck_assert_int_eq(l[3].e[0].kind, IMAGE_E_OPAQUE);
+	ck_assert_str_eq(l[3].e[0].path, "opt/app");
+	image_waste(lp, 4, w);
+	ck_assert_uint_eq(w[0], 1000 + 2000 + 300 + 5);
+	ck_assert_uint_eq(w[1], 60);
+	ck_assert_uint_eq(w[2], 0);
+	ck_assert_uint_eq(w[3], 0);
+	for (int i = 0; i < 4; i++)
+		image_entries_release(&l[i]);
+}
+END_TEST
+
+Suite *image_suite(void)
+{
+	Suite *s = suite_create("image");
+	TCase *t = tcase_create("image");
+
+	tcase_add_test(t, digests_and_paths);
+	tcase_add_test(t, platforms);
+	tcase_add_test(t, manifest_parse_and_rewrite);
+	tcase_add_test(t, manifest_rejects);
+	tcase_add_test(t, config_rewrite_keeps_history);
+	tcase_add_test(t, index_drops_and_replaces);
+	tcase_add_test(t, docker_manifest_json);
+	tcase_add_test(t, waste_of_layers);
+	suite_add_tcase(s, t);
+	return s;
+}
