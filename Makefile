@@ -27,7 +27,7 @@ BUILD_PKGS = gcc make pkg-config libelf-dev libarchive-dev libzstd-dev libxxhash
 TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++ zstd \
              gcc-i686-linux-gnu gcc-aarch64-linux-gnu binutils-powerpc-linux-gnu \
              binutils-powerpc64-linux-gnu patchelf golang-go bc python3-dev python3-venv \
-             unzip chromium \
+             unzip chromium strace buildah podman skopeo umoci runc busybox-static \
              buildah podman skopeo umoci runc debootstrap
 
 .PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static
@@ -84,7 +84,7 @@ build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDR) src/elfimg.h
 fuzz: $(FUZZ_TARGETS)
 
 # a short run of every target on seeds from the fixtures; scripts/fuzz-long runs long ones
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 10
 fuzz-smoke: fuzz fixtures
 	@scripts/fuzz-run $(FUZZ_SECONDS)
 
@@ -124,6 +124,9 @@ e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e_image.sh build/san/slim
 	@$(MAKE) --no-print-directory build/static/slim
 	@tests/e2e_container.sh build/static/slim
+	@tests/e2e_crash.sh build/san/slim
+	@tests/e2e_fs.sh build/san/slim
+	@tests/e2e_hostile.sh build/san/slim
 
 check: deps
 	@$(MAKE) --no-print-directory unit

@@ -33,9 +33,10 @@
 #include "util.h"
 
 /* Is path a saved image: a directory holding oci-layout and index.json, or
- * a tar (any compression) with manifest.json, oci-layout or index.json at
- * its top?  An uncompressed tar is scanned to its end (headers only, with
- * seeks); a compressed one only through its first entries. */
+ * a tar (any compression) with manifest.json or oci-layout at its top?  An
+ * uncompressed tar is scanned to its end (headers only, with seeks); a
+ * compressed one only through its first 16 entries, where blob and layer
+ * files named by digests also count. */
 bool image_detect(const char *path);
 
 /* Slim the image at input into o->output (see above).  Fills rep (one root:

@@ -38,6 +38,7 @@ struct slim_opts {
 	enum { COMPRESS_AUTO, COMPRESS_NONE, COMPRESS_GZIP, COMPRESS_ZSTD } compress;
 	int level;                  /* compression level; 0: the codec's default */
 	unsigned long long max_entry; /* layers: largest file stripped in memory */
+	unsigned max_ratio;         /* layers: refuse to expand more (0: no limit) */
 	const char *html;           /* --html FILE: the audit page */
 	bool clamp_mtime;           /* --mtime / SOURCE_DATE_EPOCH given */
 	long long mtime;            /* clamp every mtime to at most this */

@@ -824,8 +824,7 @@ void image_waste(const struct image_entries *const *layers, size_t n, uint64_t *
 static bool is_image_member(const char *name, bool compressed)
 {
 	char *p = tar_norm(name);
-	bool yes = strcmp(p, "manifest.json") == 0 || strcmp(p, "oci-layout") == 0 ||
-		   strcmp(p, "index.json") == 0;
+	bool yes = strcmp(p, "manifest.json") == 0 || strcmp(p, "oci-layout") == 0;
 	size_t i;
 
 	/* a compressed tar is only looked at through its first entries, where an
@@ -2433,6 +2432,21 @@ static int make_scratch(struct image *img)
 	return 0;
 }
 
+/* Is path missing, or an empty directory? */
+static bool dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return errno == ENOENT;
+	while (empty && (de = readdir(d)))
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
 static bool warned;
 
 int image_run(const struct slim_opts *o, const char *input, struct report *rep)
@@ -2471,6 +2485,11 @@ int image_run(const struct slim_opts *o, const char *input, struct report *rep)
 		fail(&img, "'%s' exists and is %s", o->output,
 		     img.tar_in ? "a directory (a tar image makes a tar)"
 				: "not a directory (an image layout makes a directory)");
+		goto out;
+	}
+	if (o->output && !o->dry_run && !img.tar_in && !dir_empty(o->output)) {
+		fail(&img, "'%s' exists and is not empty (an image layout goes to a new directory)",
+		     o->output);
 		goto out;
 	}
 	if (make_scratch(&img) != 0)

@@ -404,6 +404,21 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	return s ? stream_content(L, x, s) : take_content(L, x, data, len);
 }
 
+/*
+ * A decompression bomb: once a layer has grown past 1 GiB, refuse it when
+ * it expands more than --max-ratio times (real layers: 2 to 20 times).
+ */
+static int bomb_check(struct layer *L, struct archive *a, const char *entry)
+{
+	uint64_t out = (uint64_t)archive_filter_bytes(a, 0), in = (uint64_t)archive_filter_bytes(a, -1);
+
+	if (!L->o->max_ratio || out < (1ULL << 30) || out <= in * L->o->max_ratio)
+		return 0;
+	return fatal(L, "entry '%s': the layer expands more than %u times (%llu bytes from %llu); "
+		     "a decompression bomb? (--max-ratio raises the limit)",
+		     entry, L->o->max_ratio, (unsigned long long)out, (unsigned long long)in);
+}
+
 static int stream_content(struct layer *L, struct lent *x, const struct stream *s)
 {
 	unsigned char *buf = xmalloc(CHUNK);
@@ -423,6 +438,8 @@ static int stream_content(struct layer *L, struct lent *x, const struct stream *
 			p = s->head + got;
 			k = (la_ssize_t)(s->headlen - got);
 		} else {
+			if ((rc = bomb_check(L, s->a, x->path)))
+				break;
 			k = archive_read_data(s->a, buf, CHUNK);
 			if (k == 0 && s->sparse) { /* the rest is a hole */
 				memset(buf, 0, CHUNK);
@@ -490,7 +507,10 @@ static int read_rest(struct layer *L, struct archive *a, struct archive_entry *a
 		     unsigned char *data, size_t *got, size_t size)
 {
 	while (*got < size) {
-		la_ssize_t k = archive_read_data(a, data + *got, size - *got);
+		la_ssize_t k;
+		if (bomb_check(L, a, archive_entry_pathname(ae)))
+			return -1;
+		k = archive_read_data(a, data + *got, size - *got > CHUNK ? CHUNK : size - *got);
 		if (k == 0 && archive_entry_sparse_count(ae) > 0) {
 			memset(data + *got, 0, size - *got);
 			*got = size;

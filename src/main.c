@@ -20,7 +20,7 @@
 
 enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
        OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH,
-       OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML };
+       OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -58,6 +58,8 @@ static const struct opt {
 	  "images: slim only this platform's image (others are dropped)" },
 	{ "max-entry-size", OPT_MAX_ENTRY, required_argument, "N",
 	  "layers: strip files up to N bytes (K/M/G) in memory (default 4G)" },
+	{ "max-ratio", OPT_MAX_RATIO, required_argument, "N",
+	  "layers: refuse one that expands over N times past 1G (default 1000; 0: no limit)" },
 	{ "html", OPT_HTML, required_argument, "FILE",
 	  "write a self-contained HTML audit page (treemap and tables)" },
 	{ "fail-if-saving-over", OPT_FAIL_OVER, required_argument, "N[%]",
@@ -227,6 +229,7 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	o->strip_on = true;
 	o->dedup = DEDUP_LINK;
 	o->max_entry = 4ULL << 30;
+	o->max_ratio = 1000;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		switch (c) {
@@ -269,6 +272,9 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 		case OPT_FAIL_OVER: parse_limit(optarg); break;
 		case OPT_MAX_ENTRY: o->max_entry = parse_size(optarg, "invalid --max-entry-size"); break;
 		case OPT_HTML: o->html = optarg; break;
+		case OPT_MAX_RATIO:
+			o->max_ratio = (unsigned)parse_num(optarg, 0, 1000000000, "invalid --max-ratio");
+			break;
 		case OPT_PLATFORM: {
 			struct image_platform pf;
 			if (image_platform_parse(optarg, &pf, &e) != 0)
