@@ -22,6 +22,18 @@
 bool fsu_is_tmpname(const char *name);
 
 /*
+ * While the names of a hard-linked file are moved to its new version one
+ * by one, the new version also carries a journal name
+ * ".slim-link-<old inode, 16 hex digits>.tmp" in the first name's
+ * directory.  A run killed meanwhile leaves it; the next run moves every
+ * name still on the old inode to it, then removes it.
+ */
+#define FSU_JOURNAL_PREFIX ".slim-link-"
+/* Is name a journal name?  Then *ino gets the old inode number. */
+bool fsu_is_journal(const char *name, unsigned long long *ino);
+void fsu_journal_name(char *out, size_t n, unsigned long long ino);
+
+/*
  * Open relpath beneath rootfd without following any symlink.  flags are
  * open(2) flags; O_NOFOLLOW and O_CLOEXEC are added.  Returns an fd or -1
  * with errno set (ELOOP/EXDEV when a symlink or escape was refused).
@@ -70,6 +82,11 @@ int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e);
  */
 int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
 		const void *data, size_t len, struct stat *newst, struct err *e);
+/* fsu_replace that, when journal is not NULL, also links the finished
+ * temp file as dirfd/journal before the rename (see FSU_JOURNAL_PREFIX). */
+int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st,
+		  const void *data, size_t len, const char *journal, struct stat *newst,
+		  struct err *e);
 
 /*
  * Make dirfd/name a hard link to srcdir/srcname, atomically (link to a temp

@@ -30,6 +30,32 @@ bool fsu_is_tmpname(const char *name)
 	return true;
 }
 
+bool fsu_is_journal(const char *name, unsigned long long *ino)
+{
+	size_t pl = strlen(FSU_JOURNAL_PREFIX), sl = strlen(FSU_TMP_SUFFIX), i;
+	unsigned long long v = 0;
+
+	if (strlen(name) != pl + 16 + sl || strncmp(name, FSU_JOURNAL_PREFIX, pl) != 0 ||
+	    strcmp(name + pl + 16, FSU_TMP_SUFFIX) != 0)
+		return false;
+	for (i = pl; i < pl + 16; i++) {
+		char ch = name[i];
+		if (ch >= '0' && ch <= '9')
+			v = v * 16 + (unsigned)(ch - '0');
+		else if (ch >= 'a' && ch <= 'f')
+			v = v * 16 + (unsigned)(ch - 'a' + 10);
+		else
+			return false;
+	}
+	*ino = v;
+	return true;
+}
+
+void fsu_journal_name(char *out, size_t n, unsigned long long ino)
+{
+	snprintf(out, n, FSU_JOURNAL_PREFIX "%016llx" FSU_TMP_SUFFIX, ino);
+}
+
 static void tmpname(char *out, size_t n)
 {
 	unsigned long long r;
@@ -326,6 +352,13 @@ static bool same_file(const struct stat *a, const struct stat *b)
 int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
 		const void *data, size_t len, struct stat *newst, struct err *e)
 {
+	return fsu_replace_j(dirfd, name, origfd, st, data, len, NULL, newst, e);
+}
+
+int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st,
+		  const void *data, size_t len, const char *journal, struct stat *newst,
+		  struct err *e)
+{
 	char tmp[64];
 	struct stat now, tst;
 	struct timespec ts[2];
@@ -385,8 +418,14 @@ int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
 		goto fail;
 	}
 	fd = -1;
+	if (journal && linkat(dirfd, tmp, dirfd, journal, 0) != 0) {
+		err_errno(e, errno, "cannot create the journal link");
+		goto fail;
+	}
 	if (renameat(dirfd, tmp, dirfd, name) != 0) {
 		err_errno(e, errno, "cannot rename temporary file over the original");
+		if (journal)
+			unlinkat(dirfd, journal, 0);
 		goto fail;
 	}
 	return 0;

@@ -65,6 +65,8 @@ struct run {
 	bool single; /* root is one file */
 	size_t *dirs; /* the walk's current directories, by depth */
 	size_t capdirs;
+	char **journals; /* ".slim-link-*.tmp" left by a killed run */
+	size_t njournals, capjournals;
 	struct container_info ci; /* in a container build: files from lower layers */
 	bool in_container;
 	atomic_ullong lower_files, lower_bytes;
@@ -126,6 +128,14 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	struct run *r = ctx;
 	mode_t m = e->st->st_mode;
 
+	unsigned long long ino;
+
+	if (S_ISREG(m) && fsu_is_journal(e->name, &ino)) {
+		/* a killed run was moving hard links: finished after the walk */
+		xgrow(&r->journals, &r->capjournals, r->njournals + 1, sizeof(*r->journals));
+		r->journals[r->njournals++] = xstrdup(e->relpath);
+		return WALK_CONTINUE;
+	}
 	if (S_ISREG(m) && fsu_is_tmpname(e->name)) {
 		/* left by a run that was killed: never a user's file */
 		r->rep->tmp_removed++;
@@ -391,12 +401,19 @@ static void process(void *ctx, size_t wi)
 			set_error(x, "cannot open its directory: %s", strerror(errno));
 			goto out;
 		}
-		if (fsu_replace(dirfd, base, fd, &st, sr.out, sr.outlen, &nst, &e) != 0) {
+		char journal[64];
+		bool linked = x->next_link != NONE;
+		fsu_journal_name(journal, sizeof(journal), (unsigned long long)st.st_ino);
+		if (fsu_replace_j(dirfd, base, fd, &st, sr.out, sr.outlen, linked ? journal : NULL,
+				  &nst, &e) != 0) {
 			set_error(x, "%s", e.msg);
 			goto out;
 		}
 		x->ino = nst.st_ino;
 		relink_followers(r, x, dirfd, base, nst.st_ino);
+		/* every name moved (or reported): the journal has done its job */
+		if (linked)
+			unlinkat(dirfd, journal, 0);
 	}
 	if (r->o->dedup != DEDUP_OFF) {
 		/* dedup compares what was written without reading it back */
@@ -471,6 +488,9 @@ static void run_release(struct run *r)
 	free(r->recs);
 	free(r->work);
 	free(r->dirs);
+	for (i = 0; i < r->njournals; i++)
+		free(r->journals[i]);
+	free(r->journals);
 	buf_release(&r->disp);
 }
 
@@ -674,8 +694,64 @@ static void find_owners(struct run *r)
 	}
 }
 
+/*
+ * A journal names the new version of a hard-linked file whose names a
+ * killed run was moving: move every name still on the old inode to it,
+ * then remove it (a dry run only counts it).
+ */
+static void finish_journals(struct run *r)
+{
+	size_t j, i;
+
+	for (j = 0; j < r->njournals; j++) {
+		const char *jp = r->journals[j], *jbase, *slash = strrchr(jp, '/');
+		unsigned long long old;
+		struct stat jst;
+		int jdir;
+
+		r->rep->tmp_removed++;
+		fsu_is_journal(slash ? slash + 1 : jp, &old);
+		if (r->o->dry_run)
+			continue;
+		jdir = fsu_open_parent(r->rootfd, jp, &jbase, r->o->xdev);
+		if (jdir < 0 || fstatat(jdir, jbase, &jst, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (jdir >= 0)
+				close(jdir);
+			continue;
+		}
+		for (i = 0; i < r->nrecs; i++) {
+			struct rec *x = &r->recs[i];
+			struct err e = ERR_INIT;
+			const char *base;
+			int dir;
+			if (x->type != RT_FILE || x->ino != (ino_t)old || x->dev != jst.st_dev)
+				continue;
+			dir = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
+			if (dir >= 0 && fsu_relink(jdir, jbase, dir, base, x->ino, &e) == 0) {
+				x->ino = jst.st_ino;
+				x->size = (uint64_t)jst.st_size;
+			} else {
+				display_path(r, &r->disp, x->path);
+				report_error(r->rep, r->disp.p, e.msg ? e.msg : "cannot finish a hard link");
+			}
+			err_release(&e);
+			if (dir >= 0)
+				close(dir);
+		}
+		/* the names on the new inode, without the journal */
+		if (fstatat(jdir, jbase, &jst, AT_SYMLINK_NOFOLLOW) == 0)
+			for (i = 0; i < r->nrecs; i++)
+				if (r->recs[i].type == RT_FILE && r->recs[i].ino == jst.st_ino &&
+				    r->recs[i].dev == jst.st_dev)
+					r->recs[i].nlink = jst.st_nlink - 1;
+		unlinkat(jdir, jbase, 0);
+		close(jdir);
+	}
+}
+
 static void run_records(struct run *r)
 {
+	finish_journals(r);
 	group_links(r);
 	find_owners(r);
 	run_rules(r);
