@@ -556,13 +556,17 @@ static bool relink_names(const struct dedup_ctx *c, const struct group_io *io, s
 	return true;
 }
 
-static void verify_copy(const struct dedup_ctx *c, const struct group_io *io, struct dfile *f)
+/* Verify copy f against the kept one and link it.  Returns true when the
+ * kept copy has as many links as the file system allows (EMLINK) and f,
+ * untouched, should be the kept copy for the rest of the group. */
+static bool verify_copy(const struct dedup_ctx *c, const struct group_io *io, struct dfile *f)
 {
 	struct stat st;
+	bool full = false;
 	int fd = open_file(c, f, true, &st);
 
 	if (fd < 0)
-		return;
+		return false;
 	/* Names outside the items keep the inode alive: linking frees nothing. */
 	if (st.st_nlink > f->nnames)
 		goto out;
@@ -580,8 +584,15 @@ static void verify_copy(const struct dedup_ctx *c, const struct group_io *io, st
 	f->linked = io->would_link;
 	if (io->link)
 		f->linked = relink_names(c, io, f, st.st_ino);
+	if (io->link && !f->linked && f->err.code == EMLINK && f->err_item == f->names[0]) {
+		/* nothing moved yet: f stays whole and takes over */
+		err_release(&f->err);
+		f->role = ROLE_NONE;
+		full = true;
+	}
 out:
 	close(fd);
+	return full;
 }
 
 /* Pool pass 3: pick the kept copy (the first that is still as hashed),
@@ -617,8 +628,26 @@ static void verify_group(void *ctx, size_t g)
 		}
 	}
 	io.buf = xmalloc(2 * (size_t)DEDUP_CHUNK);
-	for (; k < s->len; k++)
-		verify_copy(c, &io, &c->files[c->work[s->start + k]]);
+	for (; k < s->len; k++) {
+		struct dfile *f = &c->files[c->work[s->start + k]];
+		struct stat fst;
+		int nfd, ndir;
+		if (!verify_copy(c, &io, f))
+			continue;
+		/* the kept copy is full of links: link the rest to f */
+		nfd = open_file(c, f, true, &fst);
+		ndir = nfd < 0 ? -1 : fsu_open_parent(c->rootfd, first_item(c, f)->path,
+						      &io.keptbase, c->o->xdev);
+		if (nfd < 0 || ndir < 0) {
+			if (nfd >= 0)
+				close(nfd);
+			break;
+		}
+		close(io.keptfd);
+		close(io.keptdir);
+		io.keptfd = nfd;
+		io.keptdir = ndir;
+	}
 out:
 	free(io.buf);
 	if (io.keptdir >= 0)
