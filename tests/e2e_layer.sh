@@ -33,6 +33,12 @@ mktree() {
     mknod "$d/dev/null" c 1 3
     mkfifo "$d/dev/fifo"
     echo same > "$d/opt/app/a.txt"; echo same > "$d/opt/app/b.txt"  # dedup candidates
+    # a hard link into a __pycache__ the python preset removes: it must
+    # come out as the file itself
+    mkdir -p "$d/opt/app/__pycache__"
+    echo 'x = 1' > "$d/opt/app/mod.py"
+    printf 'not really byte code\n' > "$d/opt/app/__pycache__/mod.cpython-311.pyc"
+    ln "$d/opt/app/__pycache__/mod.cpython-311.pyc" "$d/opt/app/kept-link.bin"
 }
 
 # 1. Everything a layer means survives, and equals an in-place run.
@@ -61,6 +67,9 @@ t_roundtrip() {
     readelf -S "$d/a/usr/lib/libf.so.1" | grep -q '\.symtab' && { bad $name ".so not stripped"; return; }
     [ "$(stat -c %i "$d/a/opt/app/a.txt")" = "$(stat -c %i "$d/a/opt/app/b.txt")" ] ||
         { bad $name "duplicates not linked"; return; }
+    [ ! -e "$d/a/opt/app/__pycache__" ] || { bad $name "__pycache__ not removed"; return; }
+    [ "$(cat "$d/a/opt/app/kept-link.bin")" = "not really byte code" ] ||
+        { bad $name "the hard link into the removed __pycache__ lost its content"; return; }
     ok "$name ($cmp)"
 }
 
