@@ -20,6 +20,8 @@
 #define FSU_TMP_PREFIX ".slim-"
 #define FSU_TMP_SUFFIX ".tmp"
 bool fsu_is_tmpname(const char *name);
+/* A fresh temporary name (".slim-<16 random hex>.tmp") into out. */
+void fsu_tmpname(char *out, size_t n);
 
 /*
  * While the names of a hard-linked file are moved to its new version one

@@ -56,7 +56,7 @@ void fsu_journal_name(char *out, size_t n, unsigned long long ino)
 	snprintf(out, n, FSU_JOURNAL_PREFIX "%016llx" FSU_TMP_SUFFIX, ino);
 }
 
-static void tmpname(char *out, size_t n)
+void fsu_tmpname(char *out, size_t n)
 {
 	unsigned long long r;
 
@@ -365,7 +365,7 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 	int fd = -1, tries;
 
 	for (tries = 0; tries < 8; tries++) {
-		tmpname(tmp, sizeof(tmp));
+		fsu_tmpname(tmp, sizeof(tmp));
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EEXIST)
 			break;
@@ -448,7 +448,7 @@ int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
 		return -1;
 	}
 	for (tries = 0; tries < 8; tries++) {
-		tmpname(tmp, sizeof(tmp));
+		fsu_tmpname(tmp, sizeof(tmp));
 		rc = linkat(srcdir, srcname, dirfd, tmp, 0);
 		if (rc == 0 || errno != EEXIST)
 			break;

@@ -985,21 +985,14 @@ static void memo_free(struct image *img)
 
 /* ---- files ---------------------------------------------------------------------- */
 
-static unsigned long long rnd64(void)
-{
-	unsigned long long r;
-
-	if (getentropy(&r, sizeof(r)) != 0)
-		r = (unsigned long long)getpid() * 2654435761u ^ (unsigned long long)time(NULL);
-	return r;
-}
-
 /* dir/.slim-<16 hex>.tmp, a fresh name; caller frees. */
 static char *tmp_name(const char *dir)
 {
 	struct buf b = BUF_INIT;
+	char name[64];
 
-	buf_addf(&b, "%s/" FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, dir, rnd64());
+	fsu_tmpname(name, sizeof(name));
+	buf_addf(&b, "%s/%s", dir, name);
 	return buf_detach(&b, NULL);
 }
 

@@ -1286,7 +1286,6 @@ static int write_layer(struct layer *L, struct layer_result *res)
 	struct archive *w = NULL, *in = NULL;
 	char tmp[64];
 	int dirfd = -1, fd = -1, rc = -1;
-	unsigned long long rnd;
 
 	if (sink) {
 		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -1301,9 +1300,7 @@ static int write_layer(struct layer *L, struct layer_result *res)
 		}
 		if (dirfd < 0)
 			return fatal(L, "cannot open the directory of '%s': %s", out, strerror(errno));
-		if (getentropy(&rnd, sizeof(rnd)) != 0)
-			rnd = (unsigned long long)getpid() * 2654435761u;
-		snprintf(tmp, sizeof(tmp), FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, rnd);
+		fsu_tmpname(tmp, sizeof(tmp));
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	}
 	if (fd < 0) {
