@@ -121,8 +121,8 @@ e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e_layer.sh build/san/slim
 	@tests/e2e_wheel.sh build/san/slim
 	@tests/e2e_html.sh build/san/slim
-	@tests/e2e_image.sh build/san/slim
 	@$(MAKE) --no-print-directory build/static/slim
+	@tests/e2e_image.sh build/san/slim
 	@tests/e2e_container.sh build/static/slim
 	@tests/e2e_crash.sh build/san/slim
 	@tests/e2e_fs.sh build/san/slim
