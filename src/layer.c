@@ -28,7 +28,11 @@
 #include "walk.h"
 
 #define NONE ((size_t)-1)
-#define CHUNK (1u << 20)
+/* I/O buffers: 1 MiB, or less for a small input (a wheel, a fuzz input)
+ * whose tar stream is likely small too; only the number of calls changes. */
+#define CHUNK_MAX (1u << 20)
+#define CHUNK_MIN (64u << 10)
+#define CHUNK (L->chunk)
 
 enum ltype { L_FILE, L_DIR, L_SYMLINK, L_HARDLINK, L_OTHER };
 
@@ -76,6 +80,7 @@ struct layer {
 	struct pathmap links; /* symlink paths */
 	int spool;
 	uint64_t spool_end;
+	size_t chunk;        /* I/O buffer size (CHUNK) */
 	struct buf msg;      /* fatal error of the whole layer */
 };
 
@@ -1408,6 +1413,9 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 		report_error(rep, input, strerror(errno));
 		return -1;
 	}
+	L.chunk = CHUNK_MAX;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < CHUNK_MAX / 4)
+		L.chunk = (uint64_t)st.st_size * 4 < CHUNK_MIN ? CHUNK_MIN : (size_t)st.st_size * 4;
 	rc = spool_open(&L);
 	if (!rc)
 		rc = S_ISDIR(st.st_mode) ? read_dir(&L) : read_archive(&L, &res->tar_in);

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct slim_opts o = { .dry_run = true, .jobs = 1, .strip_on = true,
-			       .dedup = DEDUP_LINK, .output = "/dev/null",
+			       .dedup = DEDUP_LINK, .output = "/dev/null", .compress = COMPRESS_NONE,
 			       .max_entry = 1 << 20 };
 	struct report rep;
 	char path[64];
