@@ -39,7 +39,8 @@ void fsu_journal_name(char *out, size_t n, unsigned long long ino);
  * Open relpath beneath rootfd without following any symlink.  flags are
  * open(2) flags; O_NOFOLLOW and O_CLOEXEC are added.  Returns an fd or -1
  * with errno set (ELOOP/EXDEV when a symlink or escape was refused).
- * xdev also refuses to cross a mount point.
+ * xdev also refuses to cross a mount point.  A path longer than PATH_MAX
+ * is opened a component at a time, each with O_NOFOLLOW.
  */
 int fsu_open_beneath(int rootfd, const char *relpath, int flags, bool xdev);
 

@@ -12,12 +12,24 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+/* Bytes a parallel walk reads from the start of each regular file. */
+#define WALK_PEEK 16
+
 struct walk_entry {
 	const char *relpath;   /* from the root, no leading "./"; borrowed */
 	const char *name;      /* last component; borrowed */
-	int dirfd;             /* descriptor of the containing directory */
-	const struct stat *st; /* lstat of the entry */
+	int dirfd;             /* descriptor of the containing directory; -1
+				* in a parallel walk */
+	const struct stat *st; /* lstat of the entry (a parallel walk fills
+				* dev, ino, mode, nlink, uid, gid, size and
+				* mtim only) */
 	int depth;             /* 1 for the root's children */
+	/* A parallel walk with peek set: the first bytes of a non-empty
+	 * regular file (headlen of them), or headlen -1 when they were not
+	 * read (not asked, empty, not regular, or the file could not be
+	 * opened: whoever needs it reads it again and reports why). */
+	const unsigned char *head;
+	int headlen;
 };
 
 enum walk_action {
@@ -28,6 +40,12 @@ enum walk_action {
 
 struct walk_opts {
 	bool xdev; /* do not descend into another file system */
+	/* jobs > 0: read the tree with that many threads first, then report
+	 * it, in the same order as a plain walk, from the calling thread
+	 * (entries carry no dirfd).  peek: also read each regular file's
+	 * first WALK_PEEK bytes (parallel walks only). */
+	int jobs;
+	bool peek;
 	/* Called for every entry (directories before their contents). */
 	enum walk_action (*visit)(void *ctx, const struct walk_entry *e);
 	/* Called when a directory cannot be read or an entry cannot be

@@ -140,6 +140,8 @@ int fsu_open_beneath(int rootfd, const char *relpath, int flags, bool xdev)
 		do
 			fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
 		while (fd < 0 && errno == EAGAIN);
+		if (fd < 0 && errno == ENAMETOOLONG) /* deeper than PATH_MAX */
+			return open_walk(rootfd, relpath, flags, xdev);
 		if (fd >= 0 || errno != ENOSYS) {
 			openat2_state = 1;
 			return (int)fd;

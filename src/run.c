@@ -42,6 +42,7 @@ struct rec {
 	gid_t gid;
 	size_t next_link; /* next name of the same inode, or NONE */
 	bool candidate;   /* ELF or archive */
+	bool not_candidate; /* the walk's peek says neither */
 	enum rec_state state;
 	enum skip_reason reason;
 	uint64_t after;
@@ -123,6 +124,24 @@ static void add_rec(struct run *r, const char *rel, const struct stat *st, int d
 	}
 }
 
+/* Remove a temporary file a killed run left (the walk may give no dirfd). */
+static int remove_tmp(struct run *r, const struct walk_entry *e)
+{
+	const char *base;
+	int dfd = e->dirfd, rc, saved;
+
+	if (dfd >= 0)
+		return unlinkat(dfd, e->name, 0);
+	dfd = fsu_open_parent(r->rootfd, e->relpath, &base, r->o->xdev);
+	if (dfd < 0)
+		return -1;
+	rc = unlinkat(dfd, base, 0);
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return rc;
+}
+
 static enum walk_action visit(void *ctx, const struct walk_entry *e)
 {
 	struct run *r = ctx;
@@ -139,7 +158,7 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	if (S_ISREG(m) && fsu_is_tmpname(e->name)) {
 		/* left by a run that was killed: never a user's file */
 		r->rep->tmp_removed++;
-		if (!r->o->dry_run && unlinkat(e->dirfd, e->name, 0) != 0)
+		if (!r->o->dry_run && remove_tmp(r, e) != 0)
 			walk_error(r, e->relpath, "cannot remove temporary file", errno);
 		return WALK_CONTINUE;
 	}
@@ -153,6 +172,8 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	else
 		r->rep->other++; /* devices, fifos, sockets: left alone */
 	add_rec(r, e->relpath, e->st, e->depth);
+	if (S_ISREG(m) && e->headlen >= 0 && !strip_candidate(e->head, (size_t)e->headlen))
+		r->recs[r->nrecs - 1].not_candidate = true;
 	return WALK_CONTINUE;
 }
 
@@ -197,6 +218,17 @@ static void group_links(struct run *r)
 			r->rep->bytes_before += r->recs[i].size;
 }
 
+static bool looks_like_library(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	return (n > 2 && strcmp(base + n - 2, ".a") == 0) ||
+	       (n > 3 && strcmp(base + n - 3, ".so") == 0) || strstr(base, ".so.") != NULL;
+}
+
 /* The strip pass's work: one name of every inode rules keep. */
 static void make_work(struct run *r)
 {
@@ -206,8 +238,16 @@ static void make_work(struct run *r)
 	r->nwork = 0;
 	for (i = 0; i < r->nrecs; i++) {
 		const struct rec *x = &r->recs[i];
-		if (x->type == RT_FILE && x->state != R_FOLLOWER && !x->dropped && x->size >= 8)
-			r->work[r->nwork++] = i;
+		if (x->type != RT_FILE || x->state == R_FOLLOWER || x->dropped || x->size < 8)
+			continue;
+		if (x->not_candidate) { /* the walk read its magic: nothing to strip */
+			if (looks_like_library(x->path)) {
+				r->recs[i].state = R_SKIPPED;
+				r->recs[i].reason = SKIP_NOT_ELF;
+			}
+			continue;
+		}
+		r->work[r->nwork++] = i;
 	}
 }
 
@@ -218,17 +258,6 @@ static size_t count_names(const struct run *r, size_t i)
 	for (; i != NONE; i = r->recs[i].next_link)
 		n++;
 	return n;
-}
-
-static bool looks_like_library(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	size_t n;
-
-	base = base ? base + 1 : path;
-	n = strlen(base);
-	return (n > 2 && strcmp(base + n - 2, ".a") == 0) ||
-	       (n > 3 && strcmp(base + n - 3, ".so") == 0) || strstr(base, ".so.") != NULL;
 }
 
 /* Paths of separate debug files, which must never be stripped. */
@@ -749,19 +778,22 @@ static void finish_journals(struct run *r)
 	}
 }
 
+#include <time.h>
+static double tnow(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
+#define T(x) do{double _t=tnow(); x; if(getenv("SLIM_T"))fprintf(stderr,"T %-12s %.3f\n",#x,tnow()-_t);}while(0)
 static void run_records(struct run *r)
 {
-	finish_journals(r);
-	group_links(r);
-	find_owners(r);
-	run_rules(r);
+	T(finish_journals(r));
+	T(group_links(r));
+	T(find_owners(r));
+	T(run_rules(r));
 	make_work(r);
 	if (r->o->strip_on)
-		pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL);
+		T(pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL));
 	if (r->o->progress && r->nwork)
 		fprintf(stderr, "\r\033[K");
-	collect(r);
-	run_dedup(r);
+	T(collect(r));
+	T(run_dedup(r));
 }
 
 /* Open the directory of a one-file root and record the file. */
@@ -801,7 +833,8 @@ static int run_single(struct run *r, const char *path)
 int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 {
 	struct run r = { .o = o, .rep = rep, .rootfd = -1, .disp = BUF_INIT };
-	struct walk_opts wo = { .xdev = o->xdev, .visit = visit, .error = walk_error, .ctx = &r };
+	struct walk_opts wo = { .xdev = o->xdev, .jobs = o->jobs > 0 ? o->jobs : 1,
+				.peek = o->strip_on, .visit = visit, .error = walk_error, .ctx = &r };
 	struct stat st;
 
 	atomic_init(&r.done, 0);
@@ -825,7 +858,7 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 			report_error(rep, root, strerror(errno));
 			return -1;
 		}
-		walk_tree(r.rootfd, &wo);
+		T(walk_tree(r.rootfd, &wo));
 	} else {
 		report_error(rep, root, "not a directory or regular file");
 		return -1;

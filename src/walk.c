@@ -3,10 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "util.h"
 
 struct walker {
@@ -88,6 +90,8 @@ static void walk_dir(struct walker *w, int dfd, int depth)
 		e.dirfd = dfd;
 		e.st = &st;
 		e.depth = depth;
+		e.head = NULL;
+		e.headlen = -1;
 		act = w->o->visit(w->o->ctx, &e);
 		if (act == WALK_STOP) {
 			w->stop = true;
@@ -131,10 +135,342 @@ static void walk_dir(struct walker *w, int dfd, int depth)
 	buf_setlen(&w->path, base);
 }
 
+/* ---- the parallel walk ----------------------------------------------------
+ *
+ * Threads take directories from a shared stack: each lists one, sorts its
+ * names, lstat()s them (and reads the first bytes of regular files), and
+ * pushes its subdirectories.  A directory is opened by its path beneath
+ * the root (fsu_open_beneath: no symlink, no "..") and must be the inode
+ * its parent listed.  When every directory is read, the calling thread
+ * reports the tree depth first, in name order, exactly as walk_dir() does,
+ * freeing it as it goes.  Errors are kept where they happened and
+ * reported in that order too.
+ */
+
+struct pstat { /* what a parallel walk keeps of an lstat */
+	dev_t dev;
+	ino_t ino;
+	mode_t mode;
+	nlink_t nlink;
+	uid_t uid;
+	gid_t gid;
+	off_t size;
+	struct timespec mtim;
+};
+
+struct pnode;
+
+struct pent {
+	const char *name;      /* in the node's names block */
+	struct pstat st;
+	int stat_err;          /* errno of a failed lstat */
+	signed char headlen;   /* -1: not read */
+	unsigned char head[WALK_PEEK];
+	struct pnode *child;   /* a directory to descend into */
+};
+
+struct pnode {
+	char *relpath;         /* "" for the root; freed once read */
+	dev_t dev;             /* what the parent listed */
+	ino_t ino;
+	int open_err;          /* cannot open it (or it changed) */
+	int read_err;          /* cannot (fully) read it */
+	char *names;           /* every name, NUL-separated */
+	struct pent *ents;
+	size_t n;
+};
+
+struct pwalk {
+	const struct walk_opts *o;
+	int rootfd;
+	dev_t rootdev;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pnode **stack;
+	size_t nstack, capstack;
+	size_t pending;        /* pushed and not yet read */
+};
+
+static int cmp_pent(const void *a, const void *b)
+{
+	return strcmp(((const struct pent *)a)->name, ((const struct pent *)b)->name);
+}
+
+static void pst_from(struct pstat *p, const struct stat *st)
+{
+	p->dev = st->st_dev;
+	p->ino = st->st_ino;
+	p->mode = st->st_mode;
+	p->nlink = st->st_nlink;
+	p->uid = st->st_uid;
+	p->gid = st->st_gid;
+	p->size = st->st_size;
+	p->mtim = st->st_mtim;
+}
+
+static void pst_to(struct stat *st, const struct pstat *p)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = p->dev;
+	st->st_ino = p->ino;
+	st->st_mode = p->mode;
+	st->st_nlink = p->nlink;
+	st->st_uid = p->uid;
+	st->st_gid = p->gid;
+	st->st_size = p->size;
+	st->st_mtim = p->mtim;
+}
+
+static void peek(int dfd, struct pent *x)
+{
+	int fd = openat(dfd, x->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	ssize_t k;
+
+	if (fd < 0)
+		return;
+	k = pread(fd, x->head, sizeof(x->head), 0);
+	if (k >= 0)
+		x->headlen = (signed char)k;
+	close(fd);
+}
+
+static void push(struct pwalk *p, struct pnode *d)
+{
+	pthread_mutex_lock(&p->mu);
+	xgrow(&p->stack, &p->capstack, p->nstack + 1, sizeof(*p->stack));
+	p->stack[p->nstack++] = d;
+	p->pending++;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* List, stat and peek one directory; push its subdirectories. */
+static void read_node(struct pwalk *p, struct pnode *d)
+{
+	size_t i, n = 0, cap = 0, used = 0, capnames = 0, off;
+	struct stat st;
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if (!*d->relpath) {
+		fd = dup(p->rootfd);
+	} else {
+		fd = fsu_open_beneath(p->rootfd, d->relpath, O_RDONLY | O_DIRECTORY, p->o->xdev);
+		if (fd < 0) {
+			d->open_err = errno;
+			return;
+		}
+		/* swapped between the parent's listing and now: not ours */
+		if (fstat(fd, &st) != 0 || st.st_dev != d->dev || st.st_ino != d->ino) {
+			d->open_err = EAGAIN;
+			close(fd);
+			return;
+		}
+	}
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		d->read_err = errno;
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (;;) {
+		size_t len;
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			d->read_err = errno;
+			break;
+		}
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		len = strlen(de->d_name) + 1;
+		xgrow(&d->names, &capnames, used + len, 1);
+		memcpy(d->names + used, de->d_name, len);
+		used += len;
+		xgrow(&d->ents, &cap, n + 1, sizeof(*d->ents));
+		n++;
+	}
+	/* names now stay put: point at them */
+	for (i = 0, off = 0; i < n; i++) {
+		memset(&d->ents[i], 0, sizeof(d->ents[i]));
+		d->ents[i].name = d->names + off;
+		d->ents[i].headlen = -1;
+		off += strlen(d->names + off) + 1;
+	}
+	d->n = n;
+	if (n)
+		qsort(d->ents, n, sizeof(*d->ents), cmp_pent);
+	fd = dirfd(dir);
+	for (i = 0; i < n; i++) {
+		struct pent *x = &d->ents[i];
+		if (fstatat(fd, x->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			x->stat_err = errno;
+			continue;
+		}
+		pst_from(&x->st, &st);
+		if (S_ISREG(st.st_mode) && st.st_size > 0 && p->o->peek)
+			peek(fd, x);
+		if (S_ISDIR(st.st_mode) && (!p->o->xdev || st.st_dev == p->rootdev)) {
+			struct pnode *c = xcalloc(1, sizeof(*c));
+			struct buf path = BUF_INIT;
+			if (*d->relpath) {
+				buf_adds(&path, d->relpath);
+				buf_addch(&path, '/');
+			}
+			buf_adds(&path, x->name);
+			c->relpath = buf_detach(&path, NULL);
+			c->dev = st.st_dev;
+			c->ino = st.st_ino;
+			x->child = c;
+			push(p, c);
+		}
+	}
+	closedir(dir);
+}
+
+static void *pworker(void *arg)
+{
+	struct pwalk *p = arg;
+	struct pnode *d;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->nstack && p->pending)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->nstack)
+			break;
+		d = p->stack[--p->nstack];
+		pthread_mutex_unlock(&p->mu);
+		read_node(p, d);
+		free(d->relpath);
+		d->relpath = NULL;
+		pthread_mutex_lock(&p->mu);
+		if (--p->pending == 0)
+			pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void free_node(struct pnode *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->n; i++)
+		free_node(d->ents[i].child);
+	free(d->ents);
+	free(d->names);
+	free(d->relpath);
+	free(d);
+}
+
+/* Report node d (read by the threads) as walk_dir() would; frees it. */
+static void report_node(struct walker *w, struct pnode *d, int depth)
+{
+	size_t i, base = w->path.len;
+
+	if (d->read_err)
+		w->o->error(w->o->ctx, w->path.len ? w->path.p : ".", "cannot read directory",
+			    d->read_err);
+	for (i = 0; i < d->n; i++) {
+		struct pent *x = &d->ents[i];
+		struct walk_entry e;
+		struct stat st;
+		enum walk_action act;
+
+		if (w->stop)
+			break;
+		buf_setlen(&w->path, base);
+		if (base)
+			buf_addch(&w->path, '/');
+		buf_adds(&w->path, x->name);
+		if (x->stat_err) {
+			if (x->stat_err != ENOENT)
+				w->o->error(w->o->ctx, w->path.p, "cannot stat", x->stat_err);
+			continue;
+		}
+		pst_to(&st, &x->st);
+		e.relpath = w->path.p;
+		e.name = x->name;
+		e.dirfd = -1;
+		e.st = &st;
+		e.depth = depth;
+		e.head = x->headlen >= 0 ? x->head : NULL;
+		e.headlen = x->headlen;
+		act = w->o->visit(w->o->ctx, &e);
+		if (act == WALK_STOP) {
+			w->stop = true;
+			break;
+		}
+		if (!x->child || act != WALK_CONTINUE)
+			continue;
+		if (x->child->open_err) {
+			if (x->child->open_err == EAGAIN)
+				w->o->error(w->o->ctx, w->path.p, "directory changed during the walk",
+					    EAGAIN);
+			else if (x->child->open_err != ENOENT)
+				w->o->error(w->o->ctx, w->path.p, "cannot open directory",
+					    x->child->open_err);
+			continue;
+		}
+		report_node(w, x->child, depth + 1);
+		x->child = NULL; /* freed there */
+		buf_setlen(&w->path, base);
+		if (base)
+			buf_addch(&w->path, '/');
+		buf_adds(&w->path, x->name);
+		if (w->o->leave) {
+			e.relpath = w->path.p;
+			e.st = &st;
+			w->o->leave(w->o->ctx, &e);
+		}
+	}
+	buf_setlen(&w->path, base);
+	free_node(d);
+}
+
+static int walk_parallel(int rootfd, const struct walk_opts *o, dev_t rootdev)
+{
+	struct pwalk p = { .o = o, .rootfd = rootfd, .rootdev = rootdev };
+	struct walker w = { .o = o, .path = BUF_INIT };
+	struct pnode *root = xcalloc(1, sizeof(*root));
+	pthread_t *t = xcalloc((size_t)o->jobs, sizeof(*t));
+	int i, started = 0;
+
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	root->relpath = xstrdup("");
+	push(&p, root);
+	for (i = 0; i < o->jobs; i++)
+		if (pthread_create(&t[i], NULL, pworker, &p) == 0)
+			started++;
+	if (!started)
+		pworker(&p); /* no threads to be had: read it here */
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	free(p.stack);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	report_node(&w, root, 1);
+	buf_release(&w.path);
+	return w.stop ? 1 : 0;
+}
+
 int walk_tree(int rootfd, const struct walk_opts *o)
 {
 	struct walker w = { .o = o, .path = BUF_INIT };
 	struct stat st;
+
+	if (o->jobs > 0) {
+		if (fstat(rootfd, &st) != 0)
+			st.st_dev = 0;
+		return walk_parallel(rootfd, o, st.st_dev);
+	}
 
 	if (fstat(rootfd, &st) == 0)
 		w.rootdev = st.st_dev;

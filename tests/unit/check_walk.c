@@ -11,6 +11,7 @@ struct seen {
 	struct buf list;
 	int errors;
 	const char *prune;
+	bool show_head; /* add the peeked bytes ("-" when none) */
 };
 
 static enum walk_action visit(void *ctx, const struct walk_entry *e)
@@ -18,7 +19,14 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	struct seen *s = ctx;
 	char t = S_ISDIR(e->st->st_mode) ? 'd' : S_ISLNK(e->st->st_mode) ? 'l' : S_ISREG(e->st->st_mode) ? 'f' : 'o';
 
-	buf_addf(&s->list, "%c:%s:%d ", t, e->relpath, e->depth);
+	buf_addf(&s->list, "%c:%s:%d", t, e->relpath, e->depth);
+	if (s->show_head) {
+		if (e->headlen < 0)
+			buf_adds(&s->list, ":-");
+		else
+			buf_addf(&s->list, ":[%.*s]", e->headlen, (const char *)e->head);
+	}
+	buf_addch(&s->list, ' ');
 	if (s->prune && strcmp(e->relpath, s->prune) == 0)
 		return WALK_PRUNE;
 	return WALK_CONTINUE;
@@ -27,16 +35,15 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 static void error(void *ctx, const char *relpath, const char *what, int errnum)
 {
 	struct seen *s = ctx;
-	(void)relpath;
-	(void)what;
 	(void)errnum;
 	s->errors++;
+	buf_addf(&s->list, "E:%s:%s ", relpath, what);
 }
 
-static char *walk(const char *dir, const char *prune, int *errors)
+static char *walk_with(const char *dir, const char *prune, int *errors, int jobs, bool peek)
 {
-	struct seen s = { BUF_INIT, 0, prune };
-	struct walk_opts o = { .visit = visit, .error = error, .ctx = &s };
+	struct seen s = { BUF_INIT, 0, prune, peek };
+	struct walk_opts o = { .visit = visit, .error = error, .ctx = &s, .jobs = jobs, .peek = peek };
 	int fd = open(dir, O_RDONLY | O_DIRECTORY);
 
 	ck_assert_int_ge(fd, 0);
@@ -44,6 +51,11 @@ static char *walk(const char *dir, const char *prune, int *errors)
 	close(fd);
 	*errors = s.errors;
 	return buf_detach(&s.list, NULL);
+}
+
+static char *walk(const char *dir, const char *prune, int *errors)
+{
+	return walk_with(dir, prune, errors, 0, false);
 }
 
 START_TEST(sorted_never_follows)
@@ -65,12 +77,64 @@ START_TEST(sorted_never_follows)
 }
 END_TEST
 
+/* The threaded walk reports what the plain one does, in the same order. */
+START_TEST(parallel_same_as_plain)
+{
+	char *d = tu_tmpdir(), *plain, *got;
+	int errors, jobs[] = { 1, 2, 4 };
+	size_t i;
+
+	ck_assert_int_eq(tu_sh("cd '%s' && mkdir -p b/c z e/1/2/3 && touch a b/c/x z/y && "
+			       "ln -s /etc b/etc && ln -s .. b/up && mkfifo f && "
+			       "seq 1 300 | sed 's|^|e/1/n|' | xargs touch && "
+			       "seq 1 300 | sed 's|^|e/1/2/d|' | xargs mkdir && "
+			       "seq 1 300 | sed 's|^\\(.*\\)$|e/1/2/d\\1/f|' | xargs touch", d), 0);
+	plain = walk(d, NULL, &errors);
+	ck_assert_int_eq(errors, 0);
+	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		got = walk_with(d, NULL, &errors, jobs[i], false);
+		ck_assert_str_eq(got, plain);
+		ck_assert_int_eq(errors, 0);
+		free(got);
+	}
+	free(plain);
+	/* pruning skips the same subtree */
+	plain = walk(d, "e/1", &errors);
+	got = walk_with(d, "e/1", &errors, 3, false);
+	ck_assert_str_eq(got, plain);
+	ck_assert_ptr_null(strstr(got, "e/1/n1"));
+	free(got);
+	free(plain);
+	tu_rmrf(d);
+	free(d);
+}
+END_TEST
+
+/* peek: the first WALK_PEEK bytes of non-empty regular files only */
+START_TEST(parallel_peeks_heads)
+{
+	char *d = tu_tmpdir(), *got;
+	int errors;
+
+	ck_assert_int_eq(tu_sh("cd '%s' && mkdir s && printf '0123456789abcdefXYZ' > s/long && "
+			       "printf 'ab' > s/short && : > s/empty && ln -s long s/l", d), 0);
+	got = walk_with(d, NULL, &errors, 2, true);
+	ck_assert_str_eq(got, "d:s:1:- f:s/empty:2:- l:s/l:2:- f:s/long:2:[0123456789abcdef] "
+			      "f:s/short:2:[ab] ");
+	free(got);
+	tu_rmrf(d);
+	free(d);
+}
+END_TEST
+
 Suite *walk_suite(void)
 {
 	Suite *s = suite_create("walk");
 	TCase *t = tcase_create("walk");
 
 	tcase_add_test(t, sorted_never_follows);
+	tcase_add_test(t, parallel_same_as_plain);
+	tcase_add_test(t, parallel_peeks_heads);
 	suite_add_tcase(s, t);
 	return s;
 }
