@@ -778,22 +778,19 @@ static void finish_journals(struct run *r)
 	}
 }
 
-#include <time.h>
-static double tnow(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
-#define T(x) do{double _t=tnow(); x; if(getenv("SLIM_T"))fprintf(stderr,"T %-12s %.3f\n",#x,tnow()-_t);}while(0)
 static void run_records(struct run *r)
 {
-	T(finish_journals(r));
-	T(group_links(r));
-	T(find_owners(r));
-	T(run_rules(r));
+	finish_journals(r);
+	group_links(r);
+	find_owners(r);
+	run_rules(r);
 	make_work(r);
 	if (r->o->strip_on)
-		T(pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL));
+		pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL);
 	if (r->o->progress && r->nwork)
 		fprintf(stderr, "\r\033[K");
-	T(collect(r));
-	T(run_dedup(r));
+	collect(r);
+	run_dedup(r);
 }
 
 /* Open the directory of a one-file root and record the file. */
@@ -858,7 +855,7 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 			report_error(rep, root, strerror(errno));
 			return -1;
 		}
-		T(walk_tree(r.rootfd, &wo));
+		walk_tree(r.rootfd, &wo);
 	} else {
 		report_error(rep, root, "not a directory or regular file");
 		return -1;
