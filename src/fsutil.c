@@ -484,6 +484,17 @@ static int remove_below(int dfd, dev_t dev, struct err *e)
 		if (d->d_name[0] == '.' &&
 		    (!d->d_name[1] || (d->d_name[1] == '.' && !d->d_name[2])))
 			continue;
+		/* Not a directory by its d_type: unlink without a stat.  Had it
+		 * become one since, unlinkat() refuses (EISDIR) and we look. */
+		if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN) {
+			if (unlinkat(dfd, d->d_name, 0) == 0 || errno == ENOENT)
+				continue;
+			if (errno != EISDIR && errno != EPERM) {
+				err_errno(e, errno, "cannot remove '%s'", d->d_name);
+				rc = -1;
+				continue;
+			}
+		}
 		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno != ENOENT) {
 				err_errno(e, errno, "cannot stat '%s'", d->d_name);

@@ -551,15 +551,12 @@ static bool inode_dropped(const struct run *r, const struct rec *x)
 	return x->nlink <= count_names(r, (size_t)(x - r->recs));
 }
 
-/* Remove the dropped entry i (with its subtree); report what it freed. */
-static void remove_entry(struct run *r, size_t i, const char *rule)
+/* Report what removing the dropped entry i (with its subtree) frees. */
+static void report_entry_removed(struct run *r, size_t i, const char *rule)
 {
 	const struct rec *x = &r->recs[i];
 	size_t plen = strlen(x->path), j;
 	uint64_t files = 0, bytes = 0;
-	struct err e = ERR_INIT;
-	const char *base;
-	int dirfd;
 
 	for (j = i; j < r->nrecs; j++) {
 		const struct rec *y = &r->recs[j];
@@ -573,15 +570,29 @@ static void remove_entry(struct run *r, size_t i, const char *rule)
 	}
 	display_path(r, &r->disp, x->path);
 	report_removed(r->rep, r->disp.p, rule, files, bytes);
-	if (r->o->dry_run)
-		return;
-	dirfd = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
+}
+
+struct removal {
+	struct run *r;
+	const size_t *tops; /* records to remove, each with its subtree */
+	char **errs;        /* per top: why it could not be removed, or NULL */
+};
+
+/* A pool job: remove one dropped subtree (subtrees are disjoint). */
+static void remove_job(void *ctx, size_t k)
+{
+	struct removal *m = ctx;
+	const struct rec *x = &m->r->recs[m->tops[k]];
+	struct err e = ERR_INIT;
+	const char *base;
+	int dirfd = fsu_open_parent(m->r->rootfd, x->path, &base, m->r->o->xdev);
+
 	if (dirfd < 0) {
-		report_error(r->rep, r->disp.p, strerror(errno));
+		m->errs[k] = xstrdup(strerror(errno));
 		return;
 	}
 	if (fsu_remove_tree(dirfd, base, &e) != 0)
-		report_error(r->rep, r->disp.p, e.msg);
+		m->errs[k] = xstrdup(e.msg);
 	err_release(&e);
 	close(dirfd);
 }
@@ -591,7 +602,7 @@ static void run_rules(struct run *r)
 	struct rules_entry *ents;
 	struct rules_verdict *v;
 	struct err e = ERR_INIT;
-	size_t i;
+	size_t i, *tops, ntops = 0;
 
 	if (!r->o->rules || !r->nrecs)
 		return;
@@ -615,12 +626,29 @@ static void run_rules(struct run *r)
 			report_kept(r->rep, r->disp.p, v[i].why ? v[i].why : "kept");
 		}
 	}
-	/* remove the top of every dropped subtree, in walk order */
+	/* the top of every dropped subtree: reported in walk order, removed
+	 * by the pool, errors reported in walk order */
+	tops = xmalloc(r->nrecs * sizeof(*tops));
 	for (i = 0; i < r->nrecs; i++) {
 		const struct rec *x = &r->recs[i];
-		if (x->dropped && (x->parent == NONE || !r->recs[x->parent].dropped))
-			remove_entry(r, i, rules_name(r->o->rules, v[i].rule));
+		if (x->dropped && (x->parent == NONE || !r->recs[x->parent].dropped)) {
+			report_entry_removed(r, i, rules_name(r->o->rules, v[i].rule));
+			tops[ntops++] = i;
+		}
 	}
+	if (!r->o->dry_run && ntops) {
+		struct removal m = { r, tops, xcalloc(ntops, sizeof(char *)) };
+		pool_run(r->o->jobs, ntops, remove_job, &m, NULL);
+		for (i = 0; i < ntops; i++) {
+			if (!m.errs[i])
+				continue;
+			display_path(r, &r->disp, r->recs[tops[i]].path);
+			report_error(r->rep, r->disp.p, m.errs[i]);
+			free(m.errs[i]);
+		}
+		free(m.errs);
+	}
+	free(tops);
 out:
 	free(ents);
 	free(v);
