@@ -7,6 +7,7 @@
 #define SLIM_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,5 +73,13 @@ static inline uint64_t align_up(uint64_t x, uint64_t a)
 
 /* Human-readable byte count ("1.5 MiB") into out (at least 16 bytes). */
 void fmt_bytes(char *out, size_t outsz, uint64_t n);
+
+/*
+ * A tar entry's name as a relative path: empty and "." components dropped
+ * ("./a//./b" -> "a/b", "." -> "").  strict: refuse an absolute name or a
+ * ".." component (NULL, *why says which); otherwise a leading "/" is
+ * dropped and ".." kept.  The caller frees the result.
+ */
+char *path_normalize(const char *p, bool strict, const char **why);
 
 #endif

@@ -667,30 +667,10 @@ out:
 
 /* ---- waste ---------------------------------------------------------------------- */
 
-static char *tar_norm(const char *p)
-{
-	struct buf b = BUF_INIT;
-	const char *s = p;
-
-	while (*s) {
-		const char *end = strchr(s, '/');
-		size_t len = end ? (size_t)(end - s) : strlen(s);
-		if (len && !(len == 1 && s[0] == '.')) {
-			if (b.len)
-				buf_addch(&b, '/');
-			buf_add(&b, s, len);
-		}
-		s += len;
-		while (*s == '/')
-			s++;
-	}
-	return buf_detach(&b, NULL);
-}
-
 void image_entries_add(struct image_entries *l, const char *tarpath, uint64_t size, bool dir,
 		       bool regular)
 {
-	struct image_entry x = { tar_norm(tarpath), size, IMAGE_E_OTHER };
+	struct image_entry x = { path_normalize(tarpath, false, NULL), size, IMAGE_E_OTHER };
 	char *base = strrchr(x.path, '/');
 
 	base = base ? base + 1 : x.path;
@@ -823,7 +803,7 @@ void image_waste(const struct image_entries *const *layers, size_t n, uint64_t *
 
 static bool is_image_member(const char *name, bool compressed)
 {
-	char *p = tar_norm(name);
+	char *p = path_normalize(name, false, NULL);
 	bool yes = strcmp(p, "manifest.json") == 0 || strcmp(p, "oci-layout") == 0;
 	size_t i;
 
@@ -1262,7 +1242,7 @@ static int unpack(struct image *img)
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		char *name = tar_norm(archive_entry_pathname(ae));
+		char *name = path_normalize(archive_entry_pathname(ae), false, NULL);
 		mode_t type = archive_entry_filetype(ae);
 		const char *hl = archive_entry_hardlink(ae);
 
@@ -1278,7 +1258,7 @@ static int unpack(struct image *img)
 		buf_setlen(&path, 0);
 		buf_addf(&path, "%s/%s", img->in, name);
 		if (hl || type == AE_IFLNK) {
-			char *to = hl ? tar_norm(hl) : resolve_target(name, archive_entry_symlink(ae));
+			char *to = hl ? path_normalize(hl, false, NULL) : resolve_target(name, archive_entry_symlink(ae));
 			if (to && image_path_valid(to))
 				alias_add(img, name, to);
 			else {

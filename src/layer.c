@@ -147,36 +147,6 @@ static int fatal(struct layer *L, const char *fmt, ...)
 
 /* ---- names ----------------------------------------------------------------- */
 
-/* Normalize a tar path; NULL (and *why) when it would leave the layer. */
-static char *normalize(const char *p, const char **why)
-{
-	struct buf b = BUF_INIT;
-	const char *s = p;
-
-	if (*p == '/') {
-		*why = "absolute path";
-		return NULL;
-	}
-	while (*s) {
-		const char *end = strchr(s, '/');
-		size_t len = end ? (size_t)(end - s) : strlen(s);
-		if (len == 2 && s[0] == '.' && s[1] == '.') {
-			buf_release(&b);
-			*why = "'..' in the path";
-			return NULL;
-		}
-		if (len && !(len == 1 && s[0] == '.')) {
-			if (b.len)
-				buf_addch(&b, '/');
-			buf_add(&b, s, len);
-		}
-		s += len;
-		while (*s == '/')
-			s++;
-	}
-	return buf_detach(&b, NULL);
-}
-
 static bool is_whiteout(const char *path)
 {
 	const char *base = strrchr(path, '/');
@@ -348,7 +318,7 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 		archive_entry_free(ae);
 		return fatal(L, "an entry has no readable name");
 	}
-	path = normalize(raw, &why);
+	path = path_normalize(raw, true, &why);
 	if (!path) {
 		int rc = fatal(L, "entry '%s': %s leaves the layer", raw, why);
 		archive_entry_free(ae);
@@ -371,7 +341,7 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	if ((via = through_symlink(L, path)))
 		return fatal(L, "entry '%s' goes through the symlink '%s'", raw, via);
 	if (archive_entry_hardlink(ae)) {
-		char *t = normalize(archive_entry_hardlink(ae), &why);
+		char *t = path_normalize(archive_entry_hardlink(ae), true, &why);
 		size_t ti = t ? pm_get(&L->map, L->e, t) : NONE;
 		free(t);
 		if (ti == NONE || L->e[ti].type != L_FILE)

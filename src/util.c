@@ -221,3 +221,32 @@ void fmt_bytes(char *out, size_t outsz, uint64_t n)
 	}
 	snprintf(out, outsz, "%.1f %s", v, unit[u]);
 }
+
+char *path_normalize(const char *p, bool strict, const char **why)
+{
+	struct buf b = BUF_INIT;
+	const char *s = p;
+
+	if (strict && *p == '/') {
+		*why = "absolute path";
+		return NULL;
+	}
+	while (*s) {
+		const char *end = strchr(s, '/');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		if (strict && len == 2 && s[0] == '.' && s[1] == '.') {
+			buf_release(&b);
+			*why = "'..' in the path";
+			return NULL;
+		}
+		if (len && !(len == 1 && s[0] == '.')) {
+			if (b.len)
+				buf_addch(&b, '/');
+			buf_add(&b, s, len);
+		}
+		s += len;
+		while (*s == '/')
+			s++;
+	}
+	return buf_detach(&b, NULL);
+}

@@ -70,6 +70,33 @@ START_TEST(align_and_bytes)
 }
 END_TEST
 
+START_TEST(paths_normalize)
+{
+	const char *why = NULL;
+	char *p;
+
+	p = path_normalize("./a//./b/", true, &why);
+	ck_assert_str_eq(p, "a/b");
+	free(p);
+	p = path_normalize(".", true, &why);
+	ck_assert_str_eq(p, "");
+	free(p);
+	ck_assert_ptr_null(path_normalize("/etc/passwd", true, &why));
+	ck_assert_str_eq(why, "absolute path");
+	ck_assert_ptr_null(path_normalize("a/../../b", true, &why));
+	ck_assert_str_eq(why, "'..' in the path");
+	ck_assert_ptr_null(path_normalize("a/..", true, &why));
+	/* ".." only as a whole component */
+	p = path_normalize("a/..b/c..", true, &why);
+	ck_assert_str_eq(p, "a/..b/c..");
+	free(p);
+	/* lenient: a leading "/" dropped, ".." kept */
+	p = path_normalize("//x/./../y", false, NULL);
+	ck_assert_str_eq(p, "x/../y");
+	free(p);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -79,6 +106,7 @@ Suite *util_suite(void)
 	tcase_add_test(t, buf_detach_empty_is_owned);
 	tcase_add_test(t, err_keeps_last_message);
 	tcase_add_test(t, align_and_bytes);
+	tcase_add_test(t, paths_normalize);
 	suite_add_tcase(s, t);
 	return s;
 }
