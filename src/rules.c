@@ -1196,17 +1196,21 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, 
 		parent = dir_node(d, path, slash ? (size_t)(slash - path) : 0);
 		d->nodes[i].parent = parent;
 	}
-	/* depth from the path: parents may come after their children */
+	/* depth: one more than the parent's (the root's is 0).  Parents may
+	 * come after their children, so walk up to the first node with a
+	 * depth and fill in the chain: each node is filled once. */
 	for (i = 1; i < d->nnodes; i++) {
 		struct node *nd = &d->nodes[i];
-		uint32_t dep = 1;
+		uint32_t j, up = 0, dep;
 
 		if (is_init(nd))
 			d->nodes[nd->parent].flags |= F_PKG;
-		for (k = 0; k < nd->len; k++)
-			dep += nd->path[k] == '/';
-		nd->depth = dep;
+		for (j = (uint32_t)i; j && !d->nodes[j].depth; j = d->nodes[j].parent)
+			up++;
+		dep = d->nodes[j].depth + up;
 		maxdepth = dep > maxdepth ? dep : maxdepth;
+		for (j = (uint32_t)i; j && !d->nodes[j].depth; j = d->nodes[j].parent)
+			d->nodes[j].depth = dep--;
 	}
 	count = xcalloc(maxdepth + 2, sizeof(*count));
 	for (i = 0; i < d->nnodes; i++)
