@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <xxhash.h>
 
@@ -51,6 +52,29 @@ bool dedup_is_elf_so(const unsigned char *h, size_t n);
 void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d);
 
 /*
+ * What dedup needs of a file before its narrowing stages, taken while the
+ * file was open for another reason (the walk's probe): the digest of its
+ * first DEDUP_BLOCK bytes (of everything, for a file no longer than a
+ * block) and its xattrs.  Valid only for the inode and mtime it names: an
+ * item whose dev or ino differ is read again.
+ */
+struct dedup_probe {
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+	struct timespec mtime;
+	XXH128_hash_t head;
+	bool elf_so;
+	size_t xattrs_len;  /* canonical form, as dedup compares them */
+	unsigned char xattrs[]; /* xattrs_len bytes */
+};
+/* Probe open regular file fd (stat st) whose first len bytes are head
+ * (len >= min(size, DEDUP_BLOCK) or it gives up); NULL if it cannot.
+ * Free the result with free(). */
+struct dedup_probe *dedup_probe_fd(int fd, const struct stat *st, const unsigned char *head,
+				   size_t len);
+
+/*
  * One name of a file, as the caller saw it (lstat).  Only regular,
  * non-empty files take part; other items are ignored.  Names with equal
  * dev and ino are one file (already linked) and are never hashed twice.
@@ -64,6 +88,7 @@ struct dedup_item {
 	uid_t uid;
 	gid_t gid;
 	const struct dedup_digest *pre; /* NULL: read the file; borrowed */
+	const struct dedup_probe *probe; /* NULL, or see above (pre wins); borrowed */
 };
 
 enum dedup_mode {

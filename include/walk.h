@@ -10,10 +10,13 @@
 #define SLIM_WALK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/stat.h>
 
 /* Bytes a parallel walk reads from the start of each regular file. */
 #define WALK_PEEK 16
+/* The most bytes a probe is given. */
+#define WALK_PROBE_MAX 4096
 
 struct walk_entry {
 	const char *relpath;   /* from the root, no leading "./"; borrowed */
@@ -30,6 +33,9 @@ struct walk_entry {
 	 * opened: whoever needs it reads it again and reports why). */
 	const unsigned char *head;
 	int headlen;
+	/* A parallel walk with a probe: what the probe made of this file
+	 * (NULL if none).  visit takes it over. */
+	void *probe;
 };
 
 enum walk_action {
@@ -46,6 +52,16 @@ struct walk_opts {
 	 * first WALK_PEEK bytes (parallel walks only). */
 	int jobs;
 	bool peek;
+	/* probe (parallel walks only, may be NULL): called from the walk's
+	 * threads for every non-empty regular file, with the file open
+	 * (O_NOFOLLOW, read-only), its fstat and its first bytes (up to
+	 * probe_len, at most WALK_PROBE_MAX; fewer only if the file is
+	 * shorter or a read fails).  What it returns reaches visit as
+	 * e->probe; probe_free releases what no visit got. */
+	size_t probe_len;
+	void *(*probe)(void *ctx, int fd, const struct stat *st, const unsigned char *head,
+		       size_t len);
+	void (*probe_free)(void *ctx, void *obj);
 	/* Called for every entry (directories before their contents). */
 	enum walk_action (*visit)(void *ctx, const struct walk_entry *e);
 	/* Called when a directory cannot be read or an entry cannot be

@@ -31,6 +31,7 @@ struct dfile {
 	struct timespec mtime; /* when hashed */
 	struct buf xattrs;     /* canonical form: see read_xattrs() */
 	bool elf_so;
+	bool rest;             /* the rest is to be hashed (state or from 0) */
 	enum role role;
 	bool linked;           /* replaced by a link (or would be) */
 	size_t err_item;       /* the name err is about */
@@ -427,8 +428,23 @@ static void hash_head(void *ctx, size_t k)
 	size_t len = size < DEDUP_BLOCK ? (size_t)size : DEDUP_BLOCK;
 	unsigned char head[DEDUP_BLOCK];
 	struct stat st;
-	int fd = open_file(c, f, false, &st);
+	const struct dedup_probe *pr = first_item(c, f)->probe;
+	int fd;
 
+	if (!pre && pr && pr->dev == first_item(c, f)->dev && pr->ino == first_item(c, f)->ino &&
+	    pr->size == size) {
+		/* the walk read the head: nothing to open here */
+		f->mtime = pr->mtime;
+		f->head = pr->head;
+		f->elf_so = pr->elf_so;
+		buf_add(&f->xattrs, pr->xattrs, pr->xattrs_len);
+		if (size <= DEDUP_BLOCK)
+			f->full = f->head;
+		else
+			f->rest = true;
+		return;
+	}
+	fd = open_file(c, f, false, &st);
 	if (fd < 0)
 		return;
 	f->mtime = st.st_mtim;
@@ -454,6 +470,8 @@ static void hash_head(void *ctx, size_t k)
 		f->full = f->head;
 		XXH3_freeState(f->state);
 		f->state = NULL;
+	} else {
+		f->rest = true;
 	}
 	check_unchanged(c, fd, f);
 out:
@@ -470,17 +488,32 @@ static void hash_rest(void *ctx, size_t k)
 	struct stat st;
 	int fd = -1;
 
-	if (!f->state)
+	if (!f->rest)
 		return;
 	fd = open_file(c, f, true, &st);
 	if (fd < 0)
 		goto out;
+	off = DEDUP_BLOCK;
+	if (!f->state) { /* the head came from a probe: hash it all */
+		f->state = XXH3_createState();
+		if (!f->state) {
+			err_set(&f->err, "out of memory for a hash state");
+			goto out;
+		}
+		XXH3_128bits_reset(f->state);
+		off = 0;
+	}
 	buf = xmalloc(DEDUP_CHUNK);
-	for (off = DEDUP_BLOCK; off < size;) {
+	for (; off < size;) {
 		size_t len = size - off < DEDUP_CHUNK ? (size_t)(size - off) : DEDUP_CHUNK;
 
 		if (read_at(fd, buf, len, off, &f->err) != 0)
 			goto out;
+		/* a probe's head: it must be what is there now */
+		if (off == 0 && !XXH128_isEqual(XXH3_128bits(buf, DEDUP_BLOCK), f->head)) {
+			err_set(&f->err, "file changed while being processed; left as it was");
+			goto out;
+		}
 		XXH3_128bits_update(f->state, buf, len);
 		off += len;
 	}
@@ -828,4 +861,31 @@ void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d)
 	d->full = XXH3_128bits_digest(st);
 	d->elf_so = dedup_is_elf_so(data, head);
 	XXH3_freeState(st);
+}
+
+struct dedup_probe *dedup_probe_fd(int fd, const struct stat *st, const unsigned char *head,
+				   size_t len)
+{
+	uint64_t size = (uint64_t)st->st_size;
+	size_t hl = size < DEDUP_BLOCK ? (size_t)size : DEDUP_BLOCK;
+	struct buf xa = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct dedup_probe *p;
+
+	if (!S_ISREG(st->st_mode) || !size || len < hl || read_xattrs(fd, &xa, &e) != 0) {
+		err_release(&e);
+		buf_release(&xa);
+		return NULL;
+	}
+	p = xmalloc(sizeof(*p) + xa.len);
+	p->dev = st->st_dev;
+	p->ino = st->st_ino;
+	p->size = size;
+	p->mtime = st->st_mtim;
+	p->head = XXH3_128bits(head, hl);
+	p->elf_so = dedup_is_elf_so(head, hl);
+	p->xattrs_len = xa.len;
+	memcpy(p->xattrs, xa.p, xa.len);
+	buf_release(&xa);
+	return p;
 }

@@ -49,6 +49,7 @@ struct rec {
 	char *msg;        /* error message */
 	struct strip_members *ar; /* archives: what happened to the members */
 	struct dedup_digest *dg;  /* stripped: digest of the new content, for dedup */
+	struct dedup_probe *probe; /* the walk's look at it, for dedup */
 };
 
 struct run {
@@ -142,13 +143,30 @@ static int remove_tmp(struct run *r, const struct walk_entry *e)
 	return rc;
 }
 
+/* The walk's probe (in its threads): what dedup needs of the file. */
+static void *probe(void *ctx, int fd, const struct stat *st, const unsigned char *head, size_t len)
+{
+	(void)ctx;
+	return dedup_probe_fd(fd, st, head, len);
+}
+
+static void probe_free(void *ctx, void *obj)
+{
+	(void)ctx;
+	free(obj);
+}
+
 static enum walk_action visit(void *ctx, const struct walk_entry *e)
 {
 	struct run *r = ctx;
 	mode_t m = e->st->st_mode;
-
 	unsigned long long ino;
+	struct dedup_probe *pr = e->probe; /* ours now */
 
+	if (pr && (!S_ISREG(m) || fsu_is_journal(e->name, &ino) || fsu_is_tmpname(e->name))) {
+		free(pr); /* not a file dedup will see */
+		pr = NULL;
+	}
 	if (S_ISREG(m) && fsu_is_journal(e->name, &ino)) {
 		/* a killed run was moving hard links: finished after the walk */
 		xgrow(&r->journals, &r->capjournals, r->njournals + 1, sizeof(*r->journals));
@@ -172,6 +190,7 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	else
 		r->rep->other++; /* devices, fifos, sockets: left alone */
 	add_rec(r, e->relpath, e->st, e->depth);
+	r->recs[r->nrecs - 1].probe = pr;
 	if (S_ISREG(m) && e->headlen >= 0 && !strip_candidate(e->head, (size_t)e->headlen))
 		r->recs[r->nrecs - 1].not_candidate = true;
 	return WALK_CONTINUE;
@@ -513,6 +532,7 @@ static void run_release(struct run *r)
 		free(r->recs[i].msg);
 		free(r->recs[i].ar);
 		free(r->recs[i].dg);
+		free(r->recs[i].probe);
 	}
 	free(r->recs);
 	free(r->work);
@@ -678,6 +698,7 @@ static void run_dedup(struct run *r)
 		it[i].gid = x->gid;
 		it[i].size = x->size;
 		it[i].pre = x->dg;
+		it[i].probe = x->probe;
 		if (x->state == R_CHANGED && !r->o->dry_run)
 			it[i].size = x->after;
 	}
@@ -860,6 +881,11 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 	struct run r = { .o = o, .rep = rep, .rootfd = -1, .disp = BUF_INIT };
 	struct walk_opts wo = { .xdev = o->xdev, .jobs = o->jobs > 0 ? o->jobs : 1,
 				.peek = o->strip_on, .visit = visit, .error = walk_error, .ctx = &r };
+	if (o->dedup != DEDUP_OFF) {
+		wo.probe = probe;
+		wo.probe_free = probe_free;
+		wo.probe_len = DEDUP_BLOCK;
+	}
 	struct stat st;
 
 	atomic_init(&r.done, 0);

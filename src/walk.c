@@ -92,6 +92,7 @@ static void walk_dir(struct walker *w, int dfd, int depth)
 		e.depth = depth;
 		e.head = NULL;
 		e.headlen = -1;
+		e.probe = NULL;
 		act = w->o->visit(w->o->ctx, &e);
 		if (act == WALK_STOP) {
 			w->stop = true;
@@ -165,7 +166,9 @@ struct pent {
 	struct pstat st;
 	int stat_err;          /* errno of a failed lstat */
 	signed char headlen;   /* -1: not read */
+	unsigned char dtype;   /* from readdir */
 	unsigned char head[WALK_PEEK];
+	void *probe;           /* from o->probe, until visit takes it */
 	struct pnode *child;   /* a directory to descend into */
 };
 
@@ -221,17 +224,39 @@ static void pst_to(struct stat *st, const struct pstat *p)
 	st->st_mtim = p->mtim;
 }
 
-static void peek(int dfd, struct pent *x)
+/* Read the head of open regular file fd: the peek and the probe. */
+static void peek(struct pwalk *p, int fd, const struct stat *st, struct pent *x)
 {
-	int fd = openat(dfd, x->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	ssize_t k;
+	unsigned char buf[WALK_PROBE_MAX];
+	size_t want = p->o->probe ? p->o->probe_len : WALK_PEEK, got = 0;
 
-	if (fd < 0)
+	if (want > sizeof(buf))
+		want = sizeof(buf);
+	if (want < WALK_PEEK)
+		want = WALK_PEEK;
+	if ((off_t)want > st->st_size)
+		want = (size_t)st->st_size; /* no read that can only say EOF */
+	while (got < want) {
+		ssize_t k = pread(fd, buf + got, want - got, (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (!got)
 		return;
-	k = pread(fd, x->head, sizeof(x->head), 0);
-	if (k >= 0)
-		x->headlen = (signed char)k;
-	close(fd);
+	x->headlen = (signed char)(got < WALK_PEEK ? got : WALK_PEEK);
+	memcpy(x->head, buf, (size_t)x->headlen);
+	if (p->o->probe)
+		x->probe = p->o->probe(p->o->ctx, fd, st, buf,
+					got < p->o->probe_len ? got : p->o->probe_len);
+}
+
+/* Open regular file name in dfd for peeking; -1 if that fails. */
+static int open_reg(int dfd, const char *name)
+{
+	return openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 }
 
 static void push(struct pwalk *p, struct pnode *d)
@@ -290,11 +315,12 @@ static void read_node(struct pwalk *p, struct pnode *d)
 		memcpy(d->names + used, de->d_name, len);
 		used += len;
 		xgrow(&d->ents, &cap, n + 1, sizeof(*d->ents));
+		memset(&d->ents[n], 0, sizeof(d->ents[n]));
+		d->ents[n].dtype = de->d_type;
 		n++;
 	}
 	/* names now stay put: point at them */
 	for (i = 0, off = 0; i < n; i++) {
-		memset(&d->ents[i], 0, sizeof(d->ents[i]));
 		d->ents[i].name = d->names + off;
 		d->ents[i].headlen = -1;
 		off += strlen(d->names + off) + 1;
@@ -305,13 +331,38 @@ static void read_node(struct pwalk *p, struct pnode *d)
 	fd = dirfd(dir);
 	for (i = 0; i < n; i++) {
 		struct pent *x = &d->ents[i];
-		if (fstatat(fd, x->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		bool want = p->o->peek || p->o->probe;
+		int ffd = -1;
+
+		/* a regular file to read: open it and stat what was opened */
+		if (want && x->dtype == DT_REG) {
+			ffd = open_reg(fd, x->name);
+			if (ffd >= 0 && (fstat(ffd, &st) != 0 || !S_ISREG(st.st_mode))) {
+				close(ffd);
+				ffd = -1;
+			}
+			want = ffd >= 0;
+		}
+		if (ffd < 0 && fstatat(fd, x->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			x->stat_err = errno;
 			continue;
 		}
 		pst_from(&x->st, &st);
-		if (S_ISREG(st.st_mode) && st.st_size > 0 && p->o->peek)
-			peek(fd, x);
+		if (want && ffd < 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+			ffd = open_reg(fd, x->name);
+			/* and it must be what was stat'ed */
+			struct stat st2;
+			if (ffd >= 0 && (fstat(ffd, &st2) != 0 || st2.st_dev != st.st_dev ||
+					 st2.st_ino != st.st_ino || !S_ISREG(st2.st_mode))) {
+				close(ffd);
+				ffd = -1;
+			}
+		}
+		if (ffd >= 0) {
+			if (st.st_size > 0)
+				peek(p, ffd, &st, x);
+			close(ffd);
+		}
 		if (S_ISDIR(st.st_mode) && (!p->o->xdev || st.st_dev == p->rootdev)) {
 			struct pnode *c = xcalloc(1, sizeof(*c));
 			struct buf path = BUF_INIT;
@@ -354,14 +405,17 @@ static void *pworker(void *arg)
 	return NULL;
 }
 
-static void free_node(struct pnode *d)
+static void free_node(const struct walk_opts *o, struct pnode *d)
 {
 	size_t i;
 
 	if (!d)
 		return;
-	for (i = 0; i < d->n; i++)
-		free_node(d->ents[i].child);
+	for (i = 0; i < d->n; i++) {
+		free_node(o, d->ents[i].child);
+		if (d->ents[i].probe && o->probe_free)
+			o->probe_free(o->ctx, d->ents[i].probe);
+	}
 	free(d->ents);
 	free(d->names);
 	free(d->relpath);
@@ -401,6 +455,8 @@ static void report_node(struct walker *w, struct pnode *d, int depth)
 		e.depth = depth;
 		e.head = x->headlen >= 0 ? x->head : NULL;
 		e.headlen = x->headlen;
+		e.probe = x->probe;
+		x->probe = NULL; /* visit's now */
 		act = w->o->visit(w->o->ctx, &e);
 		if (act == WALK_STOP) {
 			w->stop = true;
@@ -430,7 +486,7 @@ static void report_node(struct walker *w, struct pnode *d, int depth)
 		}
 	}
 	buf_setlen(&w->path, base);
-	free_node(d);
+	free_node(w->o, d);
 }
 
 static int walk_parallel(int rootfd, const struct walk_opts *o, dev_t rootdev)

@@ -682,6 +682,118 @@ START_TEST(digest_from_earlier_pass)
 }
 END_TEST
 
+/* The walk's probe of a file, as run.c takes it. */
+static struct dedup_probe *probe_of(const char *name)
+{
+	unsigned char head[DEDUP_BLOCK];
+	struct dedup_probe *p;
+	struct stat st;
+	ssize_t k;
+	int fd = openat(t.fd, name, O_RDONLY | O_NOFOLLOW);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	k = pread(fd, head, sizeof(head), 0);
+	ck_assert_int_ge(k, 0);
+	p = dedup_probe_fd(fd, &st, head, (size_t)k);
+	close(fd);
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static size_t item_of(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t.n; i++)
+		if (strcmp(t.items[i].path, name) == 0)
+			return i;
+	ck_abort_msg("no item %s", name);
+	return 0;
+}
+
+/* A probe stands for the file's head: what it says is what the stages
+ * compare, and the bytes are checked when the rest is hashed (a long
+ * file) or compared (every copy, before it counts). */
+START_TEST(probe_stands_for_the_head)
+{
+	struct dedup_opts rep = { .mode = DEDUP_REPORT, .jobs = 2 };
+	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2 };
+	struct dedup_result r = DEDUP_RESULT_INIT;
+	struct dedup_probe *pa, *pb, *pc;
+
+	write_pattern("a", 9000, 1);
+	write_pattern("b", 9000, 2); /* differs from the first byte */
+	write_pattern("c", 9000, 1);
+	list_tree();
+	pa = probe_of("a");
+	pb = probe_of("b");
+	pc = probe_of("c");
+	ck_assert(!XXH128_isEqual(pa->head, pb->head));
+	ck_assert(XXH128_isEqual(pa->head, pc->head));
+	ck_assert_uint_eq(pa->size, 9000);
+	ck_assert_uint_eq(pa->xattrs_len, 0);
+	t.items[item_of("a")].probe = pa;
+	t.items[item_of("b")].probe = pb;
+	t.items[item_of("c")].probe = pc;
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &rep, &r), 0);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.bytes_saved, 9000);
+	ck_assert_uint_eq(r.nerrors, 0);
+	dedup_result_release(&r);
+	/* b's probe says it starts as a does: only hashing the rest, from
+	 * the start, finds out (had dedup read b's head itself, b would
+	 * just have no partner) */
+	pb->head = pa->head;
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &lnk, &r), 0);
+	ck_assert_uint_eq(r.files_linked, 1);
+	ck_assert_uint_eq(r.nerrors, 1);
+	ck_assert_str_eq(r.errors[0].path, "b");
+	ck_assert(same_inode("a", "c"));
+	ck_assert(!same_inode("a", "b"));
+	dedup_result_release(&r);
+	/* a probe of another inode is not b's: b is read, and has no partner */
+	list_tree();
+	t.items[item_of("b")].probe = pa;
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &rep, &r), 0);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 0); /* a and c are one file now */
+	dedup_result_release(&r);
+	free(pa);
+	free(pb);
+	free(pc);
+}
+END_TEST
+
+/* A long file whose head changed after the probe, mtime and all kept, is
+ * caught when the rest is hashed. */
+START_TEST(probe_of_changed_head_is_caught)
+{
+	struct dedup_opts rep = { .mode = DEDUP_REPORT, .jobs = 1 };
+	struct dedup_result r = DEDUP_RESULT_INIT;
+	struct dedup_probe *pa, *pb;
+
+	write_pattern("a", 9000, 3);
+	write_pattern("b", 9000, 3);
+	list_tree();
+	pa = probe_of("a");
+	pb = probe_of("b");
+	ck_assert(XXH128_isEqual(pa->head, pb->head));
+	ck_assert_int_eq(tu_sh("cd '%s' && touch -r b ref && printf X | dd of=b bs=1 seek=10 "
+			       "conv=notrunc 2>/dev/null && touch -r ref b && rm ref", t.dir), 0);
+	t.items[item_of("a")].probe = pa;
+	t.items[item_of("b")].probe = pb;
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &rep, &r), 0);
+	ck_assert_uint_eq(r.ngroups, 0);
+	ck_assert_uint_eq(r.nerrors, 1);
+	ck_assert_str_eq(r.errors[0].path, "b");
+	ck_assert_ptr_nonnull(strstr(r.errors[0].msg, "changed"));
+	dedup_result_release(&r);
+	free(pa);
+	free(pb);
+}
+END_TEST
+
 Suite *dedup_suite(void)
 {
 	Suite *s = suite_create("dedup");
@@ -691,6 +803,8 @@ Suite *dedup_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, three_copies_one_group);
 	tcase_add_test(tc, digest_from_earlier_pass);
+	tcase_add_test(tc, probe_stands_for_the_head);
+	tcase_add_test(tc, probe_of_changed_head_is_caught);
 	tcase_add_test(tc, hard_linked_names_are_one_file);
 	tcase_add_test(tc, copy_linked_outside_is_left);
 	tcase_add_test(tc, dry_run_reports_what_link_does);

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -127,6 +128,71 @@ START_TEST(parallel_peeks_heads)
 }
 END_TEST
 
+struct probes {
+	struct buf list;
+	int made, freed;
+	pthread_mutex_t mu;
+};
+
+static void *probe(void *ctx, int fd, const struct stat *st, const unsigned char *head,
+		   size_t len)
+{
+	struct probes *p = ctx;
+	struct buf b = BUF_INIT;
+	struct stat fst;
+
+	ck_assert_int_eq(fstat(fd, &fst), 0);
+	ck_assert(fst.st_ino == st->st_ino && S_ISREG(fst.st_mode));
+	buf_addf(&b, "%zu:%.*s", len, (int)(len < 8 ? len : 8), (const char *)head);
+	pthread_mutex_lock(&p->mu);
+	p->made++;
+	pthread_mutex_unlock(&p->mu);
+	return buf_detach(&b, NULL);
+}
+
+static void probe_free(void *ctx, void *obj)
+{
+	struct probes *p = ctx;
+
+	p->freed++;
+	free(obj);
+}
+
+static enum walk_action probe_visit(void *ctx, const struct walk_entry *e)
+{
+	struct probes *p = ctx;
+
+	buf_addf(&p->list, "%s=%s ", e->relpath, e->probe ? (const char *)e->probe : "-");
+	free(e->probe);
+	return strcmp(e->relpath, "p") == 0 ? WALK_PRUNE : WALK_CONTINUE;
+}
+
+/* The probe sees every non-empty regular file open, with its first
+ * probe_len bytes; what no visit got (a pruned directory) is freed. */
+START_TEST(parallel_probes_regular_files)
+{
+	char *d = tu_tmpdir();
+	struct probes p = { BUF_INIT, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct walk_opts o = { .visit = probe_visit, .error = error, .ctx = &p, .jobs = 2,
+			       .probe = probe, .probe_free = probe_free, .probe_len = 5 };
+	int fd;
+
+	ck_assert_int_eq(tu_sh("cd '%s' && mkdir p s && printf 'abcdefgh' > s/long && "
+			       "printf 'xy' > s/short && : > s/empty && ln -s long s/l && "
+			       "mkfifo s/fifo && echo 1 > p/a && echo 2 > p/b", d), 0);
+	fd = open(d, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(walk_tree(fd, &o), 0);
+	close(fd);
+	ck_assert_str_eq(p.list.p, "p=- s=- s/empty=- s/fifo=- s/l=- s/long=5:abcde s/short=2:xy ");
+	ck_assert_int_eq(p.made, 4);
+	ck_assert_int_eq(p.freed, 2); /* p/a and p/b */
+	buf_release(&p.list);
+	tu_rmrf(d);
+	free(d);
+}
+END_TEST
+
 Suite *walk_suite(void)
 {
 	Suite *s = suite_create("walk");
@@ -135,6 +201,7 @@ Suite *walk_suite(void)
 	tcase_add_test(t, sorted_never_follows);
 	tcase_add_test(t, parallel_same_as_plain);
 	tcase_add_test(t, parallel_peeks_heads);
+	tcase_add_test(t, parallel_probes_regular_files);
 	suite_add_tcase(s, t);
 	return s;
 }
