@@ -8,9 +8,11 @@
  *   1. equal st_dev, size, mode, uid and gid among distinct inodes (from
  *      the items alone: nothing is read of a file that has no partner);
  *   2. equal extended attributes (every name and value) and an equal
- *      XXH3-128 digest of the first DEDUP_BLOCK bytes;
+ *      XXH3-128 digest of the first DEDUP_BLOCK bytes (from the item's
+ *      probe when it has one, so nothing is opened at this stage);
  *   3. an equal XXH3-128 digest of the whole content, continuing the same
- *      hash state, so every byte is hashed at most once;
+ *      hash state (a probed file is hashed from its start, and its first
+ *      block must still match the probe);
  *   4. right before linking, a byte-for-byte comparison with the kept copy
  *      and a check that neither file changed since it was hashed.
  *

@@ -110,6 +110,9 @@ int fsu_remove_tree(int dirfd, const char *name, struct err *e);
 /* Read at most max bytes from the start of fd into a malloc'd buffer;
  * returns the count or -1. */
 ssize_t fsu_read_head(int fd, size_t max, unsigned char **out);
+/* Read up to want bytes from the start of fd into buf (retrying short
+ * reads); returns how many were read, fewer at end of file or an error. */
+size_t fsu_pread_upto(int fd, void *buf, size_t want);
 
 /* Raise the open-file limit to its hard maximum (deep trees). */
 void fsu_raise_nofile(void);

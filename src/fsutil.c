@@ -572,16 +572,24 @@ ssize_t fsu_read_head(int fd, size_t max, unsigned char **out)
 		return -1;
 	want = (uint64_t)st.st_size < max ? (size_t)st.st_size : max;
 	p = xmalloc(want + 1);
+	got = fsu_pread_upto(fd, p, want);
+	*out = p;
+	return (ssize_t)got;
+}
+
+size_t fsu_pread_upto(int fd, void *buf, size_t want)
+{
+	size_t got = 0;
+
 	while (got < want) {
-		ssize_t k = pread(fd, p + got, want - got, (off_t)got);
+		ssize_t k = pread(fd, (char *)buf + got, want - got, (off_t)got);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			break;
 		got += (size_t)k;
 	}
-	*out = p;
-	return (ssize_t)got;
+	return got;
 }
 
 void fsu_raise_nofile(void)

@@ -161,20 +161,18 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	struct run *r = ctx;
 	mode_t m = e->st->st_mode;
 	unsigned long long ino;
-	struct dedup_probe *pr = e->probe; /* ours now */
+	struct dedup_probe *pr = e->probe; /* ours now; only regular files have one */
 
-	if (pr && (!S_ISREG(m) || fsu_is_journal(e->name, &ino) || fsu_is_tmpname(e->name))) {
-		free(pr); /* not a file dedup will see */
-		pr = NULL;
-	}
 	if (S_ISREG(m) && fsu_is_journal(e->name, &ino)) {
 		/* a killed run was moving hard links: finished after the walk */
+		free(pr);
 		xgrow(&r->journals, &r->capjournals, r->njournals + 1, sizeof(*r->journals));
 		r->journals[r->njournals++] = xstrdup(e->relpath);
 		return WALK_CONTINUE;
 	}
 	if (S_ISREG(m) && fsu_is_tmpname(e->name)) {
 		/* left by a run that was killed: never a user's file */
+		free(pr);
 		r->rep->tmp_removed++;
 		if (!r->o->dry_run && remove_tmp(r, e) != 0)
 			walk_error(r, e->relpath, "cannot remove temporary file", errno);
@@ -881,12 +879,13 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 	struct run r = { .o = o, .rep = rep, .rootfd = -1, .disp = BUF_INIT };
 	struct walk_opts wo = { .xdev = o->xdev, .jobs = o->jobs > 0 ? o->jobs : 1,
 				.peek = o->strip_on, .visit = visit, .error = walk_error, .ctx = &r };
-	if (o->dedup != DEDUP_OFF) {
+	struct stat st;
+
+	if (o->dedup != DEDUP_OFF) { /* dedup's first look, while the walk has the file open */
 		wo.probe = probe;
 		wo.probe_free = probe_free;
 		wo.probe_len = DEDUP_BLOCK;
 	}
-	struct stat st;
 
 	atomic_init(&r.done, 0);
 	atomic_init(&r.saved, 0);

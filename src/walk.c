@@ -228,7 +228,7 @@ static void pst_to(struct stat *st, const struct pstat *p)
 static void peek(struct pwalk *p, int fd, const struct stat *st, struct pent *x)
 {
 	unsigned char buf[WALK_PROBE_MAX];
-	size_t want = p->o->probe ? p->o->probe_len : WALK_PEEK, got = 0;
+	size_t want = p->o->probe ? p->o->probe_len : WALK_PEEK, got;
 
 	if (want > sizeof(buf))
 		want = sizeof(buf);
@@ -236,14 +236,7 @@ static void peek(struct pwalk *p, int fd, const struct stat *st, struct pent *x)
 		want = WALK_PEEK;
 	if ((off_t)want > st->st_size)
 		want = (size_t)st->st_size; /* no read that can only say EOF */
-	while (got < want) {
-		ssize_t k = pread(fd, buf + got, want - got, (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
+	got = fsu_pread_upto(fd, buf, want);
 	if (!got)
 		return;
 	x->headlen = (signed char)(got < WALK_PEEK ? got : WALK_PEEK);

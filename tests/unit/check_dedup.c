@@ -388,12 +388,20 @@ START_TEST(differs_in_owner)
 }
 END_TEST
 
-START_TEST(differs_in_xattrs)
-{
-	struct dedup_result r;
+static struct dedup_probe *probe_of(const char *name);
+static size_t item_of(const char *name);
 
-	if (!tu_have("setfattr"))
-		return;
+/* Only files with the same xattrs are linked; with probed: the walk's
+ * probes (which carry the xattrs) stand in for dedup's own look. */
+static void xattr_groups(bool probed)
+{
+	static const char *const names[] = { "a", "b", "c", "d", "e", "f" };
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 2 };
+	struct dedup_probe *pr[6] = { NULL };
+	struct dedup_result r;
+	bool cap = tu_have("setcap");
+	size_t i;
+
 	write_pattern("a", 1000, 14);
 	write_pattern("b", 1000, 14);
 	write_pattern("c", 1000, 14);
@@ -401,12 +409,19 @@ START_TEST(differs_in_xattrs)
 	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 a && setfattr -n user.x -v 2 b "
 			       "&& setfattr -n user.x -v 1 c && setfattr -n user.y -v 1 c "
 			       "&& setfattr -n user.x -v 1 d", t.dir), 0);
-	if (tu_have("setcap")) {
+	if (cap) {
 		write_pattern("e", 2000, 15);
 		write_pattern("f", 2000, 15);
 		ck_assert_int_eq(tu_sh("setcap cap_net_raw+ep '%s/f'", t.dir), 0);
 	}
-	run(DEDUP_LINK, false, 2, &r);
+	list_tree();
+	for (i = 0; probed && i < (cap ? 6u : 4u); i++) {
+		pr[i] = probe_of(names[i]);
+		t.items[item_of(names[i])].probe = pr[i];
+	}
+	if (probed)
+		ck_assert_uint_gt(pr[0]->xattrs_len, 0);
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &o, &r), 0);
 	ck_assert_uint_eq(r.nerrors, 0);
 	/* only a and d carry the same attributes */
 	ck_assert_uint_eq(r.ngroups, 1);
@@ -414,11 +429,26 @@ START_TEST(differs_in_xattrs)
 	ck_assert_str_eq(item_path(&r.groups[0], 1), "d");
 	ck_assert(same_inode("a", "d"));
 	ck_assert(!same_inode("a", "b") && !same_inode("a", "c"));
-	if (tu_have("setcap")) {
+	if (cap) {
 		ck_assert(!same_inode("e", "f"));
 		ck_assert_int_eq(tu_sh("getcap '%s/f' | grep -q cap_net_raw", t.dir), 0);
 	}
 	dedup_result_release(&r);
+	for (i = 0; i < 6; i++)
+		free(pr[i]);
+}
+
+START_TEST(differs_in_xattrs)
+{
+	if (tu_have("setfattr"))
+		xattr_groups(false);
+}
+END_TEST
+
+START_TEST(differs_in_xattrs_probed)
+{
+	if (tu_have("setfattr"))
+		xattr_groups(true);
 }
 END_TEST
 
@@ -813,6 +843,7 @@ Suite *dedup_suite(void)
 	tcase_add_test(tc, differs_in_mode);
 	tcase_add_test(tc, differs_in_owner);
 	tcase_add_test(tc, differs_in_xattrs);
+	tcase_add_test(tc, differs_in_xattrs_probed);
 	tcase_add_test(tc, empty_files_are_left);
 	tcase_add_test(tc, symlinks_are_left);
 	tcase_add_test(tc, symlink_listed_as_file_is_refused);
