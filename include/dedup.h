@@ -105,6 +105,11 @@ struct dedup_opts {
 	bool dry_run;  /* as DEDUP_REPORT: same numbers, nothing changed */
 	bool xdev;     /* refuse to cross mount points below the root */
 	int jobs;      /* worker threads for hashing and comparing (< 1: 1) */
+	/* If set, called once on the caller's thread after hashing and before
+	 * anything is compared or linked: the caller's chance to finish work
+	 * that changes link counts (a removal running beside the hashing). */
+	void (*barrier)(void *ctx);
+	void *barrier_ctx;
 };
 
 /*

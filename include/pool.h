@@ -14,6 +14,15 @@
 void pool_run(int jobs, size_t count, void (*fn)(void *ctx, size_t i), void *ctx,
 	      void (*tick)(void *ctx));
 
+/*
+ * Threads for work that waits on the device rather than the CPU: unlink
+ * and rename over a file free blocks, and on ext4 mounted with -o discard
+ * (common on cloud disks) or over NFS each such call waits for a round trip.
+ * More threads than CPUs overlap the waits.  jobs == 1 stays 1.
+ */
+#define POOL_IO_JOBS 16
+int pool_io_jobs(int jobs);
+
 /* Number of online CPUs (at least 1). */
 int pool_ncpu(void);
 

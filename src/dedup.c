@@ -809,8 +809,11 @@ int dedup_run(int rootfd, const struct dedup_item *items, size_t n,
 		return -1;
 	}
 	*res = (struct dedup_result)DEDUP_RESULT_INIT;
-	if (o->mode == DEDUP_OFF || !n)
+	if (o->mode == DEDUP_OFF || !n) {
+		if (o->barrier)
+			o->barrier(o->barrier_ctx);
 		return 0;
+	}
 	collect_files(&c, n);
 	c.work = xcalloc(c.nfiles, sizeof(*c.work));
 	for (i = 0; i < c.nfiles; i++)
@@ -821,7 +824,11 @@ int dedup_run(int rootfd, const struct dedup_item *items, size_t n,
 	pool_run(o->jobs, c.nwork, hash_rest, &c, NULL);
 	narrow(&c, STAGE_FULL);
 	make_groups(&c);
-	pool_run(o->jobs, c.ngroups, verify_group, &c, NULL);
+	if (o->barrier)
+		o->barrier(o->barrier_ctx);
+	/* linking renames over copies, freeing their blocks: waits on the device */
+	pool_run(o->mode == DEDUP_LINK && !o->dry_run ? pool_io_jobs(o->jobs) : o->jobs,
+		 c.ngroups, verify_group, &c, NULL);
 	build_result(&c, res);
 	ctx_release(&c);
 	return 0;

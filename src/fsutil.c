@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 bool fsu_is_tmpname(const char *name)
@@ -56,14 +57,27 @@ void fsu_journal_name(char *out, size_t n, unsigned long long ino)
 	snprintf(out, n, FSU_JOURNAL_PREFIX "%016llx" FSU_TMP_SUFFIX, ino);
 }
 
+/* One getrandom() per thread, then splitmix64: distinct names, no syscall
+ * per name (dedup makes one per link). */
+static _Thread_local unsigned long long tmp_state;
+static _Thread_local bool tmp_seeded;
+
 void fsu_tmpname(char *out, size_t n)
 {
-	unsigned long long r;
+	unsigned long long z;
 
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = ((unsigned long long)getpid() << 32) ^ (unsigned long long)(uintptr_t)out ^
-		    (unsigned long long)rand();
-	snprintf(out, n, FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, r);
+	if (!tmp_seeded) {
+		if (getrandom(&tmp_state, sizeof(tmp_state), 0) != sizeof(tmp_state))
+			tmp_state = ((unsigned long long)getpid() << 32) ^
+				    (unsigned long long)(uintptr_t)&tmp_state ^
+				    (unsigned long long)time(NULL);
+		tmp_seeded = true;
+	}
+	z = (tmp_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	snprintf(out, n, FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, z);
 }
 
 static _Atomic int openat2_state; /* 0 unknown, 1 works, -1 ENOSYS */

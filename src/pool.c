@@ -34,6 +34,11 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+int pool_io_jobs(int jobs)
+{
+	return jobs > 1 && jobs < POOL_IO_JOBS ? POOL_IO_JOBS : jobs;
+}
+
 int pool_ncpu(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -67,6 +68,7 @@ struct run {
 	bool single; /* root is one file */
 	size_t *dirs; /* the walk's current directories, by depth */
 	size_t capdirs;
+	struct removal *removal; /* under way beside the strip pass */
 	char **journals; /* ".slim-link-*.tmp" left by a killed run */
 	size_t njournals, capjournals;
 	struct container_info ci; /* in a container build: files from lower layers */
@@ -590,29 +592,258 @@ static void report_entry_removed(struct run *r, size_t i, const char *rule)
 	report_removed(r->rep, r->disp.p, rule, files, bytes);
 }
 
+/*
+ * Removal.  On many file systems an unlink waits on the device, not the CPU
+ * (see pool_io_jobs), so the removers are more than the CPUs and the work
+ * is cut finer than a dropped subtree: first every dropped
+ * non-directory, in batches of names sharing a directory, then the dropped
+ * directories, deepest first, each level at once.  A directory that is not
+ * empty by then (something the walk did not see) is removed with its
+ * contents; one holding an entry that could not be removed is left.
+ */
+#define REMOVE_BATCH 32
+
 struct removal {
 	struct run *r;
-	const size_t *tops; /* records to remove, each with its subtree */
-	char **errs;        /* per top: why it could not be removed, or NULL */
+	size_t *tops, ntops; /* the top of each dropped subtree, in walk order */
+	size_t *top;         /* per record: the top of its dropped subtree */
+	size_t *depth;       /* per record: its depth below that top */
+	size_t *files, nfiles; /* phase 1: non-directories, by directory */
+	size_t *cut, nbatches; /* batch k is files[cut[k] .. cut[k+1]) */
+	size_t *dirs, ndirs;   /* phase 2: directories, deepest first */
+	const size_t *idx;   /* what the running phase's jobs index */
+	char **errs;         /* per record: why it could not be removed */
+	bool *blocked;       /* per record: a directory holding what is left */
+	int threads;
+	pthread_t thread;
+	bool threaded;
 };
 
-/* A pool job: remove one dropped subtree (subtrees are disjoint). */
-static void remove_job(void *ctx, size_t k)
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static bool other_fs(const struct removal *m, size_t i)
+{
+	const struct rec *x = &m->r->recs[i];
+	return x->dev != m->r->recs[m->top[i]].dev;
+}
+
+static void other_fs_error(struct removal *m, size_t i)
+{
+	struct err e = ERR_INIT;
+
+	err_set(&e, "'%s' is another file system: left in place", m->r->recs[i].path);
+	m->errs[i] = e.msg;
+}
+
+/* Phase 1 job: unlink one batch of names in one directory. */
+static void unlink_batch(void *ctx, size_t k)
 {
 	struct removal *m = ctx;
-	const struct rec *x = &m->r->recs[m->tops[k]];
+	const struct run *r = m->r;
+	size_t j, first = m->idx[m->cut[k]];
+	const char *base;
+	int dfd = fsu_open_parent(r->rootfd, r->recs[first].path, &base, r->o->xdev);
+	int open_errno = errno;
+
+	for (j = m->cut[k]; j < m->cut[k + 1]; j++) {
+		size_t i = m->idx[j];
+		struct err e = ERR_INIT;
+		if (dfd < 0) {
+			m->errs[i] = xstrdup(strerror(open_errno));
+			continue;
+		}
+		base = base_name(r->recs[i].path);
+		if (unlinkat(dfd, base, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EISDIR && errno != EPERM) {
+			m->errs[i] = xstrdup(strerror(errno));
+			continue;
+		}
+		/* a directory now, where the walk saw none */
+		if (fsu_remove_tree(dfd, base, &e) != 0)
+			m->errs[i] = xstrdup(e.msg);
+		err_release(&e);
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
+/* Phase 2 job: remove the directory idx[k], empty by now if all went well. */
+static void rmdir_job(void *ctx, size_t k)
+{
+	struct removal *m = ctx;
+	const struct run *r = m->r;
+	size_t i = m->idx[k];
 	struct err e = ERR_INIT;
 	const char *base;
-	int dirfd = fsu_open_parent(m->r->rootfd, x->path, &base, m->r->o->xdev);
+	int dfd;
 
-	if (dirfd < 0) {
-		m->errs[k] = xstrdup(strerror(errno));
+	if (m->blocked[i])
+		return; /* what is left inside has its own error */
+	if (other_fs(m, i)) {
+		other_fs_error(m, i);
 		return;
 	}
-	if (fsu_remove_tree(dirfd, base, &e) != 0)
-		m->errs[k] = xstrdup(e.msg);
+	dfd = fsu_open_parent(r->rootfd, r->recs[i].path, &base, r->o->xdev);
+	if (dfd < 0) {
+		m->errs[i] = xstrdup(strerror(errno));
+		return;
+	}
+	if (unlinkat(dfd, base, AT_REMOVEDIR) != 0 && errno != ENOENT) {
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			m->errs[i] = xstrdup(strerror(errno));
+		else if (fsu_remove_tree(dfd, base, &e) != 0) /* what the walk did not see */
+			m->errs[i] = xstrdup(e.msg);
+	}
 	err_release(&e);
-	close(dirfd);
+	close(dfd);
+}
+
+/* Mark the parents of what could not be removed (in idx[from .. to)). */
+static void block_parents(struct removal *m, size_t from, size_t to)
+{
+	const struct rec *recs = m->r->recs;
+	size_t j;
+
+	for (j = from; j < to; j++) {
+		size_t i = m->idx[j];
+		if ((m->errs[i] || m->blocked[i]) && m->top[i] != i)
+			m->blocked[recs[i].parent] = true;
+	}
+}
+
+static int cmp_parent(const void *a, const void *b, void *ctx)
+{
+	const struct rec *recs = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	size_t pi = recs[i].parent + 1, pj = recs[j].parent + 1; /* NONE sorts first */
+
+	if (pi != pj)
+		return pi < pj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+static int cmp_depth(const void *a, const void *b, void *ctx)
+{
+	const size_t *depth = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	if (depth[i] != depth[j])
+		return depth[i] > depth[j] ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* Phases 1 and 2 (on a thread of their own while the strip pass runs). */
+static void *removal_work(void *arg)
+{
+	struct removal *m = arg;
+	size_t j, from;
+
+	m->idx = m->files;
+	pool_run(m->threads, m->nbatches, unlink_batch, m, NULL);
+	block_parents(m, 0, m->nfiles);
+	for (from = 0; from < m->ndirs; from = j) {
+		for (j = from; j < m->ndirs && m->depth[m->dirs[j]] == m->depth[m->dirs[from]]; j++)
+			;
+		m->idx = m->dirs + from;
+		pool_run(m->threads, j - from, rmdir_job, m, NULL);
+		m->idx = m->dirs;
+		block_parents(m, from, j);
+	}
+	return NULL;
+}
+
+/*
+ * Start removing every dropped record (tops: the top of each dropped
+ * subtree, in walk order; taken over).  Removal runs beside the strip pass,
+ * which never touches a dropped name or anything beneath a dropped
+ * directory; dedup waits for it (removal_finish), as it counts names.
+ */
+static void removal_start(struct run *r, size_t *tops, size_t ntops)
+{
+	size_t n = r->nrecs, i, j, nf = 0, nd = 0;
+	struct removal *m = xcalloc(1, sizeof(*m));
+
+	for (i = 0; i < n; i++)
+		if (r->recs[i].dropped)
+			*(r->recs[i].type == RT_DIR ? &nd : &nf) += 1;
+	m->r = r;
+	m->tops = tops;
+	m->ntops = ntops;
+	m->top = xmalloc(n * sizeof(*m->top));
+	m->depth = xcalloc(n, sizeof(*m->depth));
+	m->files = xmalloc((nf ? nf : 1) * sizeof(*m->files));
+	m->dirs = xmalloc((nd ? nd : 1) * sizeof(*m->dirs));
+	m->cut = xmalloc((nf + 1) * sizeof(*m->cut));
+	m->errs = xcalloc(n, sizeof(char *));
+	m->blocked = xcalloc(n, sizeof(bool));
+	m->threads = pool_io_jobs(r->o->jobs);
+	for (i = 0; i < n; i++) {
+		const struct rec *x = &r->recs[i];
+		bool is_top;
+		if (!x->dropped)
+			continue;
+		is_top = x->parent == NONE || !r->recs[x->parent].dropped;
+		m->top[i] = is_top ? i : m->top[x->parent];
+		m->depth[i] = is_top ? 0 : m->depth[x->parent] + 1;
+		if (x->type == RT_DIR)
+			m->dirs[m->ndirs++] = i;
+		else if (!other_fs(m, i))
+			m->files[m->nfiles++] = i;
+		else
+			other_fs_error(m, i);
+	}
+	/* phase 1: names grouped by directory, in batches */
+	qsort_r(m->files, m->nfiles, sizeof(*m->files), cmp_parent, r->recs);
+	for (j = 0; j < m->nfiles; j++)
+		if (j == 0 || r->recs[m->files[j]].parent != r->recs[m->files[j - 1]].parent ||
+		    j - m->cut[m->nbatches - 1] == REMOVE_BATCH)
+			m->cut[m->nbatches++] = j;
+	m->cut[m->nbatches] = m->nfiles;
+	/* phase 2: directories, deepest first, walk order within a level */
+	qsort_r(m->dirs, m->ndirs, sizeof(*m->dirs), cmp_depth, m->depth);
+	r->removal = m;
+	m->threaded = pthread_create(&m->thread, NULL, removal_work, m) == 0;
+	if (!m->threaded)
+		removal_work(m);
+}
+
+/* Wait for the removal; report, per dropped top in walk order, the first
+ * error in its subtree. */
+static void removal_finish(struct run *r)
+{
+	struct removal *m = r->removal;
+	size_t i, j, n = r->nrecs;
+
+	if (!m)
+		return;
+	if (m->threaded)
+		pthread_join(m->thread, NULL);
+	for (j = 0; j < m->ntops; j++) {
+		size_t t = m->tops[j];
+		for (i = t; i < n && (i == t || (r->recs[i].dropped && m->top[i] == t)); i++)
+			if (m->errs[i]) {
+				display_path(r, &r->disp, r->recs[t].path);
+				report_error(r->rep, r->disp.p, m->errs[i]);
+				break;
+			}
+	}
+	for (i = 0; i < n; i++)
+		free(m->errs[i]);
+	free(m->errs);
+	free(m->blocked);
+	free(m->top);
+	free(m->depth);
+	free(m->files);
+	free(m->dirs);
+	free(m->cut);
+	free(m->tops);
+	free(m);
+	r->removal = NULL;
 }
 
 static void run_rules(struct run *r)
@@ -654,29 +885,27 @@ static void run_rules(struct run *r)
 			tops[ntops++] = i;
 		}
 	}
-	if (!r->o->dry_run && ntops) {
-		struct removal m = { r, tops, xcalloc(ntops, sizeof(char *)) };
-		pool_run(r->o->jobs, ntops, remove_job, &m, NULL);
-		for (i = 0; i < ntops; i++) {
-			if (!m.errs[i])
-				continue;
-			display_path(r, &r->disp, r->recs[tops[i]].path);
-			report_error(r->rep, r->disp.p, m.errs[i]);
-			free(m.errs[i]);
-		}
-		free(m.errs);
-	}
-	free(tops);
+	if (!r->o->dry_run && ntops)
+		removal_start(r, tops, ntops);
+	else
+		free(tops);
 out:
 	free(ents);
 	free(v);
+}
+
+/* Dedup hashes beside the removal and links after it: it counts names. */
+static void removal_barrier(void *ctx)
+{
+	removal_finish(ctx);
 }
 
 /* The dedup pass, over every regular file as the strip pass left it. */
 static void run_dedup(struct run *r)
 {
 	struct dedup_opts o = { .mode = r->o->dedup, .link_elf = r->o->dedup_elf,
-				.dry_run = r->o->dry_run, .xdev = r->o->xdev, .jobs = r->o->jobs };
+				.dry_run = r->o->dry_run, .xdev = r->o->xdev, .jobs = r->o->jobs,
+				.barrier = removal_barrier, .barrier_ctx = r };
 	struct dedup_result res = DEDUP_RESULT_INIT;
 	struct dedup_item *it;
 	size_t i, g, k;
@@ -838,6 +1067,7 @@ static void run_records(struct run *r)
 		fprintf(stderr, "\r\033[K");
 	collect(r);
 	run_dedup(r);
+	removal_finish(r);
 }
 
 /* Open the directory of a one-file root and record the file. */

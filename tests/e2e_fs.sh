@@ -6,6 +6,11 @@
 #                   second root in the same run is still processed
 #   readonly_tmpfs: a tmpfs remounted read-only; readonly_bind: a read-only bind mount:
 #                   an error naming each file, nothing changed, exit 1
+#   remove:         dropped subtrees (many names per directory, deep nesting, a hard link
+#                   to a kept file, symlinks out of the tree) are removed, the kept files
+#                   and what the links point to are intact; a mount point inside a dropped
+#                   directory is left with its content and one error naming that
+#                   directory (exit 1); the same with -j 1
 #   growing_file:   a big unstripped .so appended to (one open fd) while slim reads it:
 #                   exit 0/1, an error names it or it was processed; the file at the path
 #                   is the original bytes (+ what was appended) or exactly the stripped
@@ -34,7 +39,7 @@ finish() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; 
 state() { stat -c '%n %i %s %Y %a' "$@"; sha256sum "$@"; }   # identity + content
 
 if [ "$(id -u)" != 0 ]; then
-    for n in disk_full readonly_tmpfs readonly_bind growing_file; do skp $n "needs root (mount)"; done
+    for n in disk_full readonly_tmpfs readonly_bind remove growing_file; do skp $n "needs root (mount)"; done
     finish
 fi
 mnt() { # TYPE/ARGS... DIR
@@ -44,7 +49,7 @@ mnt() { # TYPE/ARGS... DIR
     MOUNTS=("$dir" "${MOUNTS[@]}")
 }
 if ! mnt -t tmpfs -o size=1m tmpfs "$T/probe" 2>/dev/null; then
-    for n in disk_full readonly_tmpfs readonly_bind growing_file; do skp $n "cannot mount tmpfs here"; done
+    for n in disk_full readonly_tmpfs readonly_bind remove growing_file; do skp $n "cannot mount tmpfs here"; done
     finish
 fi
 
@@ -113,6 +118,47 @@ t_readonly() { # NAME KIND
     ok "$name ($(grep -c '^slim: cannot process' "$T/$name.err") errors, e.g. $(head -1 "$T/$name.err" | cut -c1-140))"
 }
 
+t_remove() {
+    local name=remove d=$T/rm jopt rc i
+    for jopt in -j1 ""; do
+        rm -rf "$d"
+        mkdir -p "$d/tree/a/junk/x/y/z" "$d/tree/b/junk" "$d/tree/c/junk" "$d/tree/keep" "$d/out"
+        for i in $(seq 100); do
+            echo "f$i" > "$d/tree/a/junk/f$i"
+            echo "g$i" > "$d/tree/a/junk/x/y/z/g$i"
+            echo "k$i" > "$d/tree/keep/k$i.txt"
+            echo "t$i" > "$d/tree/keep/t$i.tmpx"
+        done
+        echo outside > "$d/out/target"
+        ln -s "$d/out/target" "$d/tree/b/junk/link-out"
+        ln -s ../../../out "$d/tree/b/junk/dir-out"
+        echo shared > "$d/tree/keep/shared.bin"
+        ln "$d/tree/keep/shared.bin" "$d/tree/b/junk/shared-link"
+        echo c > "$d/tree/c/junk/cfile"
+        mnt -t tmpfs -o size=1m tmpfs "$d/tree/c/junk/m" || { skp $name "cannot mount"; return; }
+        echo mounted > "$d/tree/c/junk/m/file"
+        "$SLIM" $jopt --json --preset none --no-strip --dedup off --drop '**/junk/' \
+            --drop '**/*.tmpx' "$d/tree" > "$d/r.json" 2> "$d/err"
+        rc=$?
+        local got
+        got=$(grep -c "cannot process '$d/tree/c/junk': .*another file system" "$d/err")
+        [ "$rc" = 1 ] && [ "$got" = 1 ] && [ "$(wc -l < "$d/err")" = 1 ] ||
+            { bad $name "$jopt: exit $rc, want 1 and one error naming c/junk: $(head -c 300 "$d/err")"; return; }
+        [ "$(cat "$d/tree/c/junk/m/file")" = mounted ] || { bad $name "$jopt: the mounted file system was touched"; return; }
+        [ ! -e "$d/tree/a/junk" ] && [ ! -e "$d/tree/b/junk" ] && [ ! -e "$d/tree/c/junk/cfile" ] ||
+            { bad $name "$jopt: a dropped entry is left: $(find "$d/tree" -path '*junk*' | head -3)"; return; }
+        [ "$(cat "$d/out/target")" = outside ] || { bad $name "$jopt: a symlink's target was touched"; return; }
+        [ "$(cat "$d/tree/keep/shared.bin")" = shared ] && [ "$(stat -c %h "$d/tree/keep/shared.bin")" = 1 ] ||
+            { bad $name "$jopt: the kept name of a hard link lost its content or kept a link"; return; }
+        [ "$(ls "$d/tree/keep" | grep -c '\.txt$')" = 100 ] && ! ls "$d/tree/keep" | grep -q '\.tmpx$' ||
+            { bad $name "$jopt: wrong files kept: $(ls "$d/tree/keep" | head -5)"; return; }
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); t=d["totals"]; sys.exit(0 if t["errors"] == 1 and d["passes"]["rules"]["bytes_saved"] > 0 else 1)' "$d/r.json" ||
+            { bad $name "$jopt: the report does not count one error and the bytes removed"; return; }
+        umount "$d/tree/c/junk/m"
+    done
+    ok "$name (dropped subtrees removed, a mount point inside one left with one error, -j1 and default)"
+}
+
 t_growing() {
     local name=growing_file d=$T/grow rc i changed=0 processed=0 runs=6 src=$T/big.so
     # a bigger file makes a longer read
@@ -152,5 +198,6 @@ t_growing() {
 t_disk_full
 t_readonly readonly_tmpfs tmpfs
 t_readonly readonly_bind bind
+t_remove
 t_growing
 finish
