@@ -266,13 +266,15 @@ static void push(struct pwalk *p, struct pnode *d)
 static void read_node(struct pwalk *p, struct pnode *d)
 {
 	size_t i, n = 0, cap = 0, used = 0, capnames = 0, off;
+	_Alignas(struct dirent64) char dbuf[32768];
+	struct dirent64 *de;
 	struct stat st;
-	struct dirent *de;
-	DIR *dir;
 	int fd;
 
 	if (!*d->relpath) {
-		fd = dup(p->rootfd);
+		/* its own open file description: the listing's offset is not
+		 * shared with the caller's descriptor */
+		fd = openat(p->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	} else {
 		fd = fsu_open_beneath(p->rootfd, d->relpath, O_RDONLY | O_DIRECTORY, p->o->xdev);
 		if (fd < 0) {
@@ -286,31 +288,36 @@ static void read_node(struct pwalk *p, struct pnode *d)
 			return;
 		}
 	}
-	if (fd < 0 || !(dir = fdopendir(fd))) {
+	if (fd < 0) {
 		d->read_err = errno;
-		if (fd >= 0)
-			close(fd);
 		return;
 	}
+	/* getdents64 straight into a buffer: no DIR (whose fdopendir costs a
+	 * stat and two fcntl per directory) */
 	for (;;) {
-		size_t len;
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			d->read_err = errno;
+		ssize_t got = getdents64(fd, dbuf, sizeof(dbuf));
+		size_t at;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			d->read_err = got < 0 ? errno : 0;
 			break;
 		}
-		if (de->d_name[0] == '.' &&
-		    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
-			continue;
-		len = strlen(de->d_name) + 1;
-		xgrow(&d->names, &capnames, used + len, 1);
-		memcpy(d->names + used, de->d_name, len);
-		used += len;
-		xgrow(&d->ents, &cap, n + 1, sizeof(*d->ents));
-		memset(&d->ents[n], 0, sizeof(d->ents[n]));
-		d->ents[n].dtype = de->d_type;
-		n++;
+		for (at = 0; at < (size_t)got; at += de->d_reclen) {
+			size_t len;
+			de = (struct dirent64 *)(dbuf + at);
+			if (de->d_name[0] == '.' &&
+			    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+				continue;
+			len = strlen(de->d_name) + 1;
+			xgrow(&d->names, &capnames, used + len, 1);
+			memcpy(d->names + used, de->d_name, len);
+			used += len;
+			xgrow(&d->ents, &cap, n + 1, sizeof(*d->ents));
+			memset(&d->ents[n], 0, sizeof(d->ents[n]));
+			d->ents[n].dtype = de->d_type;
+			n++;
+		}
 	}
 	/* names now stay put: point at them */
 	for (i = 0, off = 0; i < n; i++) {
@@ -321,7 +328,6 @@ static void read_node(struct pwalk *p, struct pnode *d)
 	d->n = n;
 	if (n)
 		qsort(d->ents, n, sizeof(*d->ents), cmp_pent);
-	fd = dirfd(dir);
 	for (i = 0; i < n; i++) {
 		struct pent *x = &d->ents[i];
 		bool want = p->o->peek || p->o->probe;
@@ -371,7 +377,7 @@ static void read_node(struct pwalk *p, struct pnode *d)
 			push(p, c);
 		}
 	}
-	closedir(dir);
+	close(fd);
 }
 
 static void *pworker(void *arg)
