@@ -248,16 +248,6 @@ static bool looks_like_library(const char *path)
 	       (n > 3 && strcmp(base + n - 3, ".so") == 0) || strstr(base, ".so.") != NULL;
 }
 
-static int cmp_size_desc(const void *a, const void *b, void *ctx)
-{
-	const struct rec *recs = ctx;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-
-	if (recs[i].size != recs[j].size)
-		return recs[i].size > recs[j].size ? -1 : 1;
-	return i < j ? -1 : i > j;
-}
-
 /* The strip pass's work: one name of every inode rules keep. */
 static void make_work(struct run *r)
 {
@@ -278,9 +268,6 @@ static void make_work(struct run *r)
 		}
 		r->work[r->nwork++] = i;
 	}
-	/* largest first, so that no big file starts last while the other
-	 * threads have nothing left (the report is in walk order regardless) */
-	qsort_r(r->work, r->nwork, sizeof(*r->work), cmp_size_desc, r->recs);
 }
 
 static size_t count_names(const struct run *r, size_t i)
