@@ -319,6 +319,11 @@ static void read_node(struct pwalk *p, struct pnode *d)
 			n++;
 		}
 	}
+	/* the listing is kept until it is reported: no slack */
+	if (n && cap > n)
+		d->ents = xrealloc(d->ents, n * sizeof(*d->ents));
+	if (used && capnames > used)
+		d->names = xrealloc(d->names, used);
 	/* names now stay put: point at them */
 	for (i = 0, off = 0; i < n; i++) {
 		d->ents[i].name = d->names + off;
