@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -174,6 +175,7 @@ struct pent {
 
 struct pnode {
 	char *relpath;         /* "" for the root; freed once read */
+	int fd;                /* opened by the parent's reader, or -1 */
 	dev_t dev;             /* what the parent listed */
 	ino_t ino;
 	int open_err;          /* cannot open it (or it changed) */
@@ -192,7 +194,12 @@ struct pwalk {
 	struct pnode **stack;
 	size_t nstack, capstack;
 	size_t pending;        /* pushed and not yet read */
+	atomic_int held;       /* descriptors of pushed directories */
 };
+
+/* Directories on the stack hold a descriptor, up to this many; past it they
+ * are opened by path when their turn comes. */
+#define WALK_HELD_MAX 512
 
 static int cmp_pent(const void *a, const void *b)
 {
@@ -271,7 +278,11 @@ static void read_node(struct pwalk *p, struct pnode *d)
 	struct stat st;
 	int fd;
 
-	if (!*d->relpath) {
+	if (d->fd >= 0) {
+		fd = d->fd; /* opened beneath its parent's descriptor */
+		d->fd = -1;
+		atomic_fetch_sub(&p->held, 1);
+	} else if (!*d->relpath) {
 		/* its own open file description: the listing's offset is not
 		 * shared with the caller's descriptor */
 		fd = openat(p->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -336,8 +347,24 @@ static void read_node(struct pwalk *p, struct pnode *d)
 	for (i = 0; i < n; i++) {
 		struct pent *x = &d->ents[i];
 		bool want = p->o->peek || p->o->probe;
-		int ffd = -1;
+		int ffd = -1, cfd = -1;
 
+		/* a directory: open it here, by its one name beneath this
+		 * descriptor, and stat what was opened; its reader (this thread
+		 * or another) starts from that descriptor, with no path to
+		 * resolve and nothing that could have been swapped since */
+		if (x->dtype == DT_DIR && !p->o->xdev) {
+			if (atomic_fetch_add(&p->held, 1) < WALK_HELD_MAX)
+				cfd = openat(fd, x->name,
+					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd >= 0 && fstat(cfd, &st) != 0) {
+				close(cfd);
+				cfd = -1;
+			}
+			if (cfd >= 0)
+				goto stated;
+			atomic_fetch_sub(&p->held, 1); /* by path, later */
+		}
 		/* a regular file to read: open it and stat what was opened */
 		if (want && x->dtype == DT_REG) {
 			ffd = open_reg(fd, x->name);
@@ -351,6 +378,7 @@ static void read_node(struct pwalk *p, struct pnode *d)
 			x->stat_err = errno;
 			continue;
 		}
+stated:
 		pst_from(&x->st, &st);
 		if (want && ffd < 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 			ffd = open_reg(fd, x->name);
@@ -376,10 +404,14 @@ static void read_node(struct pwalk *p, struct pnode *d)
 			}
 			buf_adds(&path, x->name);
 			c->relpath = buf_detach(&path, NULL);
+			c->fd = cfd;
 			c->dev = st.st_dev;
 			c->ino = st.st_ino;
 			x->child = c;
 			push(p, c);
+		} else if (cfd >= 0) {
+			close(cfd); /* cannot happen: opened with O_DIRECTORY */
+			atomic_fetch_sub(&p->held, 1);
 		}
 	}
 	close(fd);
@@ -420,6 +452,8 @@ static void free_node(const struct walk_opts *o, struct pnode *d)
 		if (d->ents[i].probe && o->probe_free)
 			o->probe_free(o->ctx, d->ents[i].probe);
 	}
+	if (d->fd >= 0)
+		close(d->fd);
 	free(d->ents);
 	free(d->names);
 	free(d->relpath);
@@ -504,6 +538,7 @@ static int walk_parallel(int rootfd, const struct walk_opts *o, dev_t rootdev)
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	root->relpath = xstrdup("");
+	root->fd = -1;
 	push(&p, root);
 	for (i = 0; i < o->jobs; i++)
 		if (pthread_create(&t[i], NULL, pworker, &p) == 0)
