@@ -7,12 +7,14 @@
  *
  *   1. equal st_dev, size, mode, uid and gid among distinct inodes (from
  *      the items alone: nothing is read of a file that has no partner);
- *   2. equal extended attributes (every name and value) and an equal
- *      XXH3-128 digest of the first DEDUP_BLOCK bytes (from the item's
- *      probe when it has one, so nothing is opened at this stage);
- *   3. an equal XXH3-128 digest of the whole content, continuing the same
- *      hash state (a probed file is hashed from its start, and its first
- *      block must still match the probe);
+ *   2. an equal XXH3-128 digest of the first DEDUP_BLOCK bytes (from the
+ *      item's probe when it has one, so nothing is opened at this stage);
+ *   3. equal extended attributes (every name and value) and an equal
+ *      XXH3-128 digest of the whole content, continuing the same hash
+ *      state (a probed file is hashed from its start, and its first block
+ *      must still match the probe; a probed file of one block is opened
+ *      only for its xattrs, which are read here, for the few files still
+ *      in the running, not in the walk for every file);
  *   4. right before linking, a byte-for-byte comparison with the kept copy
  *      and a check that neither file changed since it was hashed.
  *
@@ -57,8 +59,8 @@ void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d);
  * What dedup needs of a file before its narrowing stages, taken while the
  * file was open for another reason (the walk's probe): the digest of its
  * first DEDUP_BLOCK bytes (of everything, for a file no longer than a
- * block) and its xattrs.  Valid only for the inode and mtime it names: an
- * item whose dev or ino differ is read again.
+ * block).  Valid only for the inode and mtime it names: an item whose dev
+ * or ino differ is read again.
  */
 struct dedup_probe {
 	dev_t dev;
@@ -67,14 +69,11 @@ struct dedup_probe {
 	struct timespec mtime;
 	XXH128_hash_t head;
 	bool elf_so;
-	size_t xattrs_len;  /* canonical form, as dedup compares them */
-	unsigned char xattrs[]; /* xattrs_len bytes */
 };
-/* Probe open regular file fd (stat st) whose first len bytes are head
- * (len >= min(size, DEDUP_BLOCK) or it gives up); NULL if it cannot.
- * Free the result with free(). */
-struct dedup_probe *dedup_probe_fd(int fd, const struct stat *st, const unsigned char *head,
-				   size_t len);
+/* Probe a regular file (stat st) whose first len bytes are head (len >=
+ * min(size, DEDUP_BLOCK) or it gives up); NULL if it cannot.  Free the
+ * result with free(). */
+struct dedup_probe *dedup_probe_head(const struct stat *st, const unsigned char *head, size_t len);
 
 /*
  * One name of a file, as the caller saw it (lstat).  Only regular,

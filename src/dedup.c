@@ -30,6 +30,7 @@ struct dfile {
 	XXH128_hash_t full;    /* digest of everything */
 	struct timespec mtime; /* when hashed */
 	struct buf xattrs;     /* canonical form: see read_xattrs() */
+	bool xattrs_known;     /* xattrs read (a probe has none) */
 	bool elf_so;
 	bool rest;             /* the rest is to be hashed (state or from 0) */
 	enum role role;
@@ -156,14 +157,15 @@ static int key_cmp(const struct dedup_ctx *c, size_t a, size_t b, enum stage s)
 		r = cmp_u64(p->gid, q->gid);
 	if (r || s == STAGE_META)
 		return r;
+	r = cmp_hash(x->head, y->head);
+	if (r || s == STAGE_HEAD)
+		return r;
 	r = cmp_u64(x->xattrs.len, y->xattrs.len);
 	if (!r)
 		r = memcmp(x->xattrs.p, y->xattrs.p, x->xattrs.len);
 	if (!r)
-		r = cmp_hash(x->head, y->head);
-	if (r || s == STAGE_HEAD)
-		return r;
-	return cmp_hash(x->full, y->full);
+		r = cmp_hash(x->full, y->full);
+	return r;
 }
 
 static int cmp_work(const void *a, const void *b, void *ctx)
@@ -363,8 +365,8 @@ static bool same_time(struct timespec a, struct timespec b)
 
 /*
  * Open f's first name and check it is still the file the items describe
- * (and, once hashed, unchanged since: mtime and xattrs).  Returns an fd,
- * or -1 with f->err set.
+ * (and, once hashed, unchanged since: mtime and xattrs; xattrs not read yet
+ * are read here).  Returns an fd, or -1 with f->err set.
  */
 static int open_file(const struct dedup_ctx *c, struct dfile *f, bool hashed, struct stat *st)
 {
@@ -388,6 +390,12 @@ static int open_file(const struct dedup_ctx *c, struct dfile *f, bool hashed, st
 	}
 	if (!hashed)
 		return fd;
+	if (!f->xattrs_known) {
+		if (read_xattrs(fd, &f->xattrs, &f->err) != 0)
+			goto fail;
+		f->xattrs_known = true;
+		return fd;
+	}
 	if (read_xattrs(fd, &xa, &f->err) != 0)
 		goto fail;
 	if (xa.len != f->xattrs.len || memcmp(xa.p, f->xattrs.p, xa.len) != 0) {
@@ -417,8 +425,9 @@ static int check_unchanged(const struct dedup_ctx *c, int fd, struct dfile *f)
 
 /* ---- hashing ------------------------------------------------------------ */
 
-/* Pool pass 1: xattrs, the first block's digest, the ELF type.  The hash
- * state is kept for files longer than one block. */
+/* Pool pass 1: the first block's digest, the ELF type (and xattrs, where
+ * the file is opened here).  The hash state is kept for files longer than
+ * one block. */
 static void hash_head(void *ctx, size_t k)
 {
 	struct dedup_ctx *c = ctx;
@@ -437,7 +446,6 @@ static void hash_head(void *ctx, size_t k)
 		f->mtime = pr->mtime;
 		f->head = pr->head;
 		f->elf_so = pr->elf_so;
-		buf_add(&f->xattrs, pr->xattrs, pr->xattrs_len);
 		if (size <= DEDUP_BLOCK)
 			f->full = f->head;
 		else
@@ -452,10 +460,13 @@ static void hash_head(void *ctx, size_t k)
 		f->head = pre->head;
 		f->full = pre->full;
 		f->elf_so = pre->elf_so;
-		read_xattrs(fd, &f->xattrs, &f->err);
+		f->xattrs_known = read_xattrs(fd, &f->xattrs, &f->err) == 0;
 		goto out;
 	}
-	if (read_xattrs(fd, &f->xattrs, &f->err) != 0 || read_at(fd, head, len, 0, &f->err) != 0)
+	if (read_xattrs(fd, &f->xattrs, &f->err) != 0)
+		goto out;
+	f->xattrs_known = true;
+	if (read_at(fd, head, len, 0, &f->err) != 0)
 		goto out;
 	f->state = XXH3_createState();
 	if (!f->state) {
@@ -478,7 +489,8 @@ out:
 	close(fd);
 }
 
-/* Pool pass 2: the rest of a long file, continuing its state. */
+/* Pool pass 2: the rest of a long file, continuing its state; the xattrs
+ * of a probed file. */
 static void hash_rest(void *ctx, size_t k)
 {
 	struct dedup_ctx *c = ctx;
@@ -488,10 +500,10 @@ static void hash_rest(void *ctx, size_t k)
 	struct stat st;
 	int fd = -1;
 
-	if (!f->rest)
+	if (!f->rest && f->xattrs_known)
 		return;
 	fd = open_file(c, f, true, &st);
-	if (fd < 0)
+	if (fd < 0 || !f->rest)
 		goto out;
 	off = DEDUP_BLOCK;
 	if (!f->state) { /* the head came from a probe: hash it all */
@@ -870,29 +882,20 @@ void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d)
 	XXH3_freeState(st);
 }
 
-struct dedup_probe *dedup_probe_fd(int fd, const struct stat *st, const unsigned char *head,
-				   size_t len)
+struct dedup_probe *dedup_probe_head(const struct stat *st, const unsigned char *head, size_t len)
 {
 	uint64_t size = (uint64_t)st->st_size;
 	size_t hl = size < DEDUP_BLOCK ? (size_t)size : DEDUP_BLOCK;
-	struct buf xa = BUF_INIT;
-	struct err e = ERR_INIT;
 	struct dedup_probe *p;
 
-	if (!S_ISREG(st->st_mode) || !size || len < hl || read_xattrs(fd, &xa, &e) != 0) {
-		err_release(&e);
-		buf_release(&xa);
+	if (!S_ISREG(st->st_mode) || !size || len < hl)
 		return NULL;
-	}
-	p = xmalloc(sizeof(*p) + xa.len);
+	p = xmalloc(sizeof(*p));
 	p->dev = st->st_dev;
 	p->ino = st->st_ino;
 	p->size = size;
 	p->mtime = st->st_mtim;
 	p->head = XXH3_128bits(head, hl);
 	p->elf_so = dedup_is_elf_so(head, hl);
-	p->xattrs_len = xa.len;
-	memcpy(p->xattrs, xa.p, xa.len);
-	buf_release(&xa);
 	return p;
 }

@@ -149,7 +149,8 @@ static int remove_tmp(struct run *r, const struct walk_entry *e)
 static void *probe(void *ctx, int fd, const struct stat *st, const unsigned char *head, size_t len)
 {
 	(void)ctx;
-	return dedup_probe_fd(fd, st, head, len);
+	(void)fd;
+	return dedup_probe_head(st, head, len);
 }
 
 static void probe_free(void *ctx, void *obj)
