@@ -1,6 +1,7 @@
 /* main.c - command line: parse, run, report, return. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,13 @@ int main(int argc, char **argv)
 	struct report rep;
 	int first, i, status;
 
+	/* Buffers of a file's size (up to 32 MiB) come from the heap and go
+	 * back to it, kept (up to 64 MiB free at a heap's top) for the next
+	 * file: no fresh pages to fault in and zero per file.  The strip pass
+	 * takes about 9% less time; the peak grows by the buffers a worker's
+	 * heap keeps (none at 1x of the bench corpus, 10-40 MB at 4x). */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	first = parse(argc, argv, &o);
 	strip_init();
 	fsu_raise_nofile();
