@@ -11,7 +11,9 @@
 #           invalid UTF-8 (table and JSON escape them; JSON round-trips through
 #           surrogateescape), 100,000 entries (70,000 identical: beyond ext4's link
 #           limit), symlink loops and symlinks out, a directory swapped for a symlink
-#           to the outside while slim runs (renameat2 RENAME_EXCHANGE and rm/ln loops)
+#           to the outside while slim runs (renameat2 RENAME_EXCHANGE and rm/ln loops),
+#           a duplicate whose other hard link is removed last of 20,000 dropped names
+#           (dedup must link it: it waits for the removal before counting names)
 # Environment: BOMB_SIZE (bytes, default 10 GiB), MANY (default 100000),
 #              RSS_LIMIT_MB (default 512), RACE_RUNS (default 12).
 # Prints ok/FAIL/skip lines and "N passed, N failed, N skipped"; exits 1 on failure.
@@ -385,5 +387,30 @@ t_race() {
     decoy_ok $name && ok "$name ($runs runs, exits $exits, $(cat "$d/swaps" 2>/dev/null) swaps in the last)"
 }
 t_race
+
+# dedup hashes while the removal runs and links only after it (it counts names): a
+# duplicate whose other hard link sits in a dropped directory, removed last among
+# 20,000 names, is linked every time
+t_dedup_after_removal() {
+    local name=dedup_after_removal d=$T/dar jopt rc
+    for jopt in -j1 ""; do
+        rm -rf "$d"
+        mkdir -p "$d/tree/keep" "$d/tree/junk/many"
+        (cd "$d/tree/junk/many" && seq -w 20000 | xargs touch)
+        printf 'the same bytes %.0s' $(seq 500) > "$d/tree/keep/a.dat"
+        cp "$d/tree/keep/a.dat" "$d/tree/keep/b.dat"
+        ln "$d/tree/keep/b.dat" "$d/tree/junk/many/zzz-link"
+        "$SLIM" $jopt --json --preset none --no-strip --drop 'junk/' "$d/tree" > "$d/r.json" 2> "$d/err"; rc=$?
+        [ $rc = 0 ] || { bad $name "$jopt: exit $rc: $(head -c 300 "$d/err")"; return; }
+        [ ! -e "$d/tree/junk" ] || { bad $name "$jopt: the dropped directory is left"; return; }
+        [ "$(stat -c %i "$d/tree/keep/a.dat")" = "$(stat -c %i "$d/tree/keep/b.dat")" ] &&
+            [ "$(stat -c %h "$d/tree/keep/a.dat")" = 2 ] ||
+            { bad $name "$jopt: a.dat and b.dat not linked (dedup saw the dropped link)"; return; }
+        "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))["passes"]["dedup"]; sys.exit(0 if d["files_linked"] == 1 and d["groups"] == 1 else 1)' "$d/r.json" ||
+            { bad $name "$jopt: the report does not show one group with one file linked"; return; }
+    done
+    ok "$name (-j1 and default)"
+}
+t_dedup_after_removal
 
 finish
