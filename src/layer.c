@@ -193,12 +193,25 @@ static int spool_open(struct layer *L)
 	return 0;
 }
 
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	return n && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
 static int spool_write(struct layer *L, const void *p, size_t len, uint64_t *off)
 {
 	const unsigned char *c = p;
 	size_t done = 0;
 
 	*off = L->spool_end;
+	if (len >= 4096 && all_zero(c, len)) {
+		/* left a hole, which reads back as zeros: a sparse entry (or a
+		 * file of zeros) is not written out to the disk */
+		if (ftruncate(L->spool, (off_t)(L->spool_end + len)) != 0)
+			return fatal(L, "cannot write the spool file: %s", strerror(errno));
+		L->spool_end += len;
+		return 0;
+	}
 	while (done < len) {
 		ssize_t k = pwrite(L->spool, c + done, len - done, (off_t)(L->spool_end + done));
 		if (k < 0) {
@@ -1044,15 +1057,28 @@ static la_ssize_t tar_out(struct archive *a, void *ctx, const void *buf, size_t 
 	return k;
 }
 
+/* Is [off, off + len) of the spool a hole (left by spool_write)? */
+static bool spool_hole(const struct layer *L, uint64_t off, size_t len)
+{
+	off_t d = lseek(L->spool, (off_t)off, SEEK_DATA);
+
+	return (d < 0 && errno == ENXIO) || (d >= 0 && (uint64_t)d >= off + len);
+}
+
 static int write_data(struct layer *L, struct archive *w, const struct lent *src, unsigned char *buf)
 {
+	static const unsigned char zeros[CHUNK_MAX];
 	uint64_t off;
 
 	for (off = 0; off < src->len;) {
 		size_t k = src->len - off < CHUNK ? (size_t)(src->len - off) : CHUNK;
-		if (spool_read(L, buf, k, src->off + off) != 0)
+		const unsigned char *p = buf;
+		/* a hole is not read: the kernel would zero a page for each */
+		if (k >= 4096 && spool_hole(L, src->off + off, k))
+			p = zeros;
+		else if (spool_read(L, buf, k, src->off + off) != 0)
 			return fatal(L, "cannot read the spool file: %s", strerror(errno));
-		if (archive_write_data(w, buf, k) != (la_ssize_t)k)
+		if (archive_write_data(w, p, k) != (la_ssize_t)k)
 			return fatal(L, "cannot write '%s': %s", src->path, archive_error_string(w));
 		off += k;
 	}

@@ -188,6 +188,27 @@ t_needs_output() {
     [ $rc -eq 1 ] && printf '%s' "$err" | grep -q -- '-o' && ok $name || bad $name "rc $rc: $err"
 }
 
+# runs of zeros are spooled as holes and written back as zeros: files of zeros, data with
+# zero runs between (not chunk-aligned), a copy of it (linked), and a GNU sparse entry
+t_zero_runs() {
+    local name=zero_runs d=$T/zr f
+    mkdir -p "$d/s" "$d/x"
+    head -c 5000000 /dev/zero > "$d/s/zeros.bin"
+    { head -c 3000000 /dev/urandom; head -c 4000000 /dev/zero; head -c 12345 /dev/urandom
+      head -c 2000000 /dev/zero; } > "$d/s/mixed.bin"
+    cp "$d/s/mixed.bin" "$d/s/mixed2.bin"
+    truncate -s 3000000 "$d/s/hole.bin" && printf tail >> "$d/s/hole.bin"
+    tar --sparse --format=pax -C "$d/s" -cf "$d/in.tar" . || { bad $name "tar failed"; return; }
+    "$SLIM" -q "$d/in.tar" -o "$d/out.tar.zst" 2> "$d/err" || { bad $name "slim: $(head -c 300 "$d/err")"; return; }
+    tar -C "$d/x" -xf "$d/out.tar.zst" || { bad $name "the output does not extract"; return; }
+    for f in zeros.bin mixed.bin mixed2.bin hole.bin; do
+        cmp -s "$d/s/$f" "$d/x/$f" || { bad $name "$f differs after the round trip"; return; }
+    done
+    [ "$(stat -c %i "$d/x/mixed.bin")" = "$(stat -c %i "$d/x/mixed2.bin")" ] || { bad $name "the copy was not linked"; return; }
+    ok $name
+}
+
 t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
+t_zero_runs
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
