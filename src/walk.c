@@ -408,10 +408,7 @@ stated:
 			c->dev = st.st_dev;
 			c->ino = st.st_ino;
 			x->child = c;
-			push(p, c);
-		} else if (cfd >= 0) {
-			close(cfd); /* cannot happen: opened with O_DIRECTORY */
-			atomic_fetch_sub(&p->held, 1);
+			push(p, c); /* with cfd, if opened: a directory, and !xdev */
 		}
 	}
 	close(fd);
