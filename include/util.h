@@ -49,6 +49,22 @@ void buf_setlen(struct buf *b, size_t len); /* len <= b->len */
 char *buf_detach(struct buf *b, size_t *len); /* caller frees; len may be NULL */
 
 /*
+ * struct strpool: many small strings that live as long as the pool, packed
+ * into large blocks (no allocation header or rounding per string; one
+ * free for all).  Strings never move: a returned pointer stays valid until
+ * strpool_release().  Not thread-safe.
+ */
+struct strpool {
+	char **blocks;
+	size_t nblocks, capblocks;
+	char *cur;    /* free space of the current block */
+	size_t avail; /* bytes free at cur */
+};
+#define STRPOOL_INIT { NULL, 0, 0, NULL, 0 }
+char *strpool_dup(struct strpool *sp, const char *s);
+void strpool_release(struct strpool *sp);
+
+/*
  * struct err: the message of the first failure, e.g. "truncated section
  * header table".  Modules set it; callers print it with the subject.
  * msg is NULL when no error is set.  err_set() replaces any earlier message.

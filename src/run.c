@@ -25,32 +25,37 @@
 #include "pool.h"
 #include "walk.h"
 
-#define NONE ((size_t)-1)
+/* "no record" in a rec's 32-bit index fields; a size_t loaded from one
+ * compares equal to it */
+#define NONE ((uint32_t)-1)
+#define REC_MAX ((size_t)NONE - 1)
 
 enum rec_state { R_OTHER = 0, R_CHANGED, R_SKIPPED, R_ERROR, R_FOLLOWER };
 
+/* One per walked entry, so kept small: widest fields first, indices as
+ * 32 bits (add_rec() refuses a tree of more entries). */
 struct rec {
-	char *path; /* relative to the root */
-	enum rules_type type;
-	size_t parent;    /* the directory holding it, or NONE at the top */
-	bool dropped;     /* by a removal rule */
+	char *path;       /* relative to the root; in run.paths */
 	dev_t dev;
 	ino_t ino;
 	uint64_t size;
-	nlink_t nlink;
-	mode_t mode;
-	uid_t uid;
-	gid_t gid;
-	size_t next_link; /* next name of the same inode, or NONE */
-	bool candidate;   /* ELF or archive */
-	bool not_candidate; /* the walk's peek says neither */
-	enum rec_state state;
-	enum skip_reason reason;
 	uint64_t after;
 	char *msg;        /* error message */
 	struct strip_members *ar; /* archives: what happened to the members */
 	struct dedup_digest *dg;  /* stripped: digest of the new content, for dedup */
 	struct dedup_probe *probe; /* the walk's look at it, for dedup */
+	uint32_t parent;    /* the directory holding it, or NONE at the top */
+	uint32_t next_link; /* next name of the same inode, or NONE */
+	uint32_t nlink;     /* saturates at UINT32_MAX */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	uint8_t type;     /* enum rules_type */
+	uint8_t state;    /* enum rec_state */
+	uint8_t reason;   /* enum skip_reason */
+	bool dropped;     /* by a removal rule */
+	bool candidate;   /* ELF or archive */
+	bool not_candidate; /* the walk's peek says neither */
 };
 
 struct run {
@@ -60,6 +65,7 @@ struct run {
 	const char *display_root; /* "" when paths are shown as they are */
 	struct rec *recs;
 	size_t nrecs, caprecs;
+	struct strpool paths; /* the records' paths */
 	size_t *work; /* indices of records to process */
 	size_t nwork;
 	atomic_size_t done;
@@ -102,29 +108,33 @@ static void walk_error(void *ctx, const char *relpath, const char *what, int err
 	buf_release(&msg);
 }
 
-static void add_rec(struct run *r, const char *rel, const struct stat *st, int depth)
+/* Record an entry; false (nothing recorded) past REC_MAX entries. */
+static bool add_rec(struct run *r, const char *rel, const struct stat *st, int depth)
 {
 	struct rec *x;
 	mode_t m = st->st_mode;
 
+	if (r->nrecs >= REC_MAX)
+		return false;
 	xgrow(&r->recs, &r->caprecs, r->nrecs + 1, sizeof(*r->recs));
 	x = &r->recs[r->nrecs++];
 	memset(x, 0, sizeof(*x));
-	x->path = xstrdup(rel);
+	x->path = strpool_dup(&r->paths, rel);
 	x->dev = st->st_dev;
 	x->ino = st->st_ino;
 	x->size = (uint64_t)st->st_size;
-	x->nlink = st->st_nlink;
+	x->nlink = st->st_nlink < NONE ? (uint32_t)st->st_nlink : NONE;
 	x->mode = st->st_mode;
 	x->uid = st->st_uid;
 	x->gid = st->st_gid;
 	x->next_link = NONE;
 	x->type = S_ISREG(m) ? RT_FILE : S_ISDIR(m) ? RT_DIR : S_ISLNK(m) ? RT_SYMLINK : RT_OTHER;
-	x->parent = depth > 1 ? r->dirs[depth - 2] : NONE;
+	x->parent = depth > 1 ? (uint32_t)r->dirs[depth - 2] : NONE;
 	if (x->type == RT_DIR) {
 		xgrow(&r->dirs, &r->capdirs, (size_t)depth, sizeof(*r->dirs));
 		r->dirs[depth - 1] = r->nrecs - 1;
 	}
+	return true;
 }
 
 /* Remove a temporary file a killed run left (the walk may give no dirfd). */
@@ -190,7 +200,11 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 		r->rep->regular++;
 	else
 		r->rep->other++; /* devices, fifos, sockets: left alone */
-	add_rec(r, e->relpath, e->st, e->depth);
+	if (!add_rec(r, e->relpath, e->st, e->depth)) {
+		free(pr);
+		walk_error(r, e->relpath, "too many entries: the walk stops here", EOVERFLOW);
+		return WALK_STOP;
+	}
 	r->recs[r->nrecs - 1].probe = pr;
 	if (S_ISREG(m) && e->headlen >= 0 && !strip_candidate(e->head, (size_t)e->headlen))
 		r->recs[r->nrecs - 1].not_candidate = true;
@@ -529,13 +543,13 @@ static void run_release(struct run *r)
 	size_t i;
 
 	for (i = 0; i < r->nrecs; i++) {
-		free(r->recs[i].path);
 		free(r->recs[i].msg);
 		free(r->recs[i].ar);
 		free(r->recs[i].dg);
 		free(r->recs[i].probe);
 	}
 	free(r->recs);
+	strpool_release(&r->paths);
 	free(r->work);
 	free(r->dirs);
 	for (i = 0; i < r->njournals; i++)

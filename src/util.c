@@ -62,6 +62,41 @@ void xgrow(void *pp, size_t *cap, size_t need, size_t size)
 	*cap = n;
 }
 
+#define STRPOOL_BLOCK (256 * 1024)
+
+static char *strpool_block(struct strpool *sp, size_t n)
+{
+	xgrow(&sp->blocks, &sp->capblocks, sp->nblocks + 1, sizeof(*sp->blocks));
+	return sp->blocks[sp->nblocks++] = xmalloc(n);
+}
+
+char *strpool_dup(struct strpool *sp, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p;
+
+	if (n > STRPOOL_BLOCK / 8) /* a long one gets its own block */
+		return memcpy(strpool_block(sp, n), s, n);
+	if (n > sp->avail) {
+		sp->cur = strpool_block(sp, STRPOOL_BLOCK);
+		sp->avail = STRPOOL_BLOCK;
+	}
+	p = memcpy(sp->cur, s, n);
+	sp->cur += n;
+	sp->avail -= n;
+	return p;
+}
+
+void strpool_release(struct strpool *sp)
+{
+	size_t i;
+
+	for (i = 0; i < sp->nblocks; i++)
+		free(sp->blocks[i]);
+	free(sp->blocks);
+	*sp = (struct strpool)STRPOOL_INIT;
+}
+
 void buf_init(struct buf *b)
 {
 	b->p = buf_empty;

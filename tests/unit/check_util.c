@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,35 @@ START_TEST(buf_detach_empty_is_owned)
 	ck_assert_uint_eq(b.len, 4);
 	ck_assert(memcmp(b.p, "ab\0c", 5) == 0);
 	buf_release(&b);
+}
+END_TEST
+
+START_TEST(strpool_keeps_strings)
+{
+	enum { N = 30000 };
+	struct strpool sp = STRPOOL_INIT;
+	char **s = calloc(N, sizeof(*s)), *big = malloc(100000), name[32];
+	int i;
+
+	memset(big, 'x', 99999);
+	big[99999] = '\0';
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "dir%d/file-%d", i % 7, i);
+		/* a long string now and then, between short ones */
+		s[i] = strpool_dup(&sp, i % 10000 == 9999 ? big : name);
+	}
+	/* ~450 KB of names span two blocks or more, each long one its own */
+	ck_assert_uint_ge(sp.nblocks, 2 + 3);
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "dir%d/file-%d", i % 7, i);
+		ck_assert_str_eq(s[i], i % 10000 == 9999 ? big : name);
+	}
+	ck_assert_str_eq(strpool_dup(&sp, ""), "");
+	strpool_release(&sp);
+	ck_assert_uint_eq(sp.nblocks, 0);
+	ck_assert_ptr_null(sp.blocks);
+	free(s);
+	free(big);
 }
 END_TEST
 
@@ -104,6 +134,7 @@ Suite *util_suite(void)
 
 	tcase_add_test(t, buf_grows_and_terminates);
 	tcase_add_test(t, buf_detach_empty_is_owned);
+	tcase_add_test(t, strpool_keeps_strings);
 	tcase_add_test(t, err_keeps_last_message);
 	tcase_add_test(t, align_and_bytes);
 	tcase_add_test(t, paths_normalize);
