@@ -772,6 +772,18 @@ static void json_image(struct buf *j, const struct report *r)
 	buf_adds(j, "}},\n");
 }
 
+/* Hand what is buffered to f once it is large: a report of a million
+ * changes is written as it is formatted, never held whole. */
+static void json_flush(struct buf *j, FILE *f, size_t min)
+{
+	if (j->len < min)
+		return;
+	fwrite(j->p, 1, j->len, f);
+	buf_setlen(j, 0);
+}
+
+#define JSON_FLUSH_AT (64 * 1024)
+
 void report_print_json(const struct report *r, FILE *f, int exit_status)
 {
 	struct buf j = BUF_INIT;
@@ -836,11 +848,13 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 	buf_adds(&j, "  \"largest_savings\": [");
 	n = top_changes(r, idx, REPORT_TOP);
 	for (i = 0; i < n; i++) {
+		json_flush(&j, f, JSON_FLUSH_AT);
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		json_change(&j, &r->changes[idx[i]]);
 	}
 	buf_adds(&j, n ? "\n  ],\n  \"rules\": [" : "],\n  \"rules\": [");
 	for (i = 0; i < r->nrules; i++) {
+		json_flush(&j, f, JSON_FLUSH_AT);
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		buf_adds(&j, "{\"rule\": ");
 		report_escape_json(&j, r->rules[i].name);
@@ -849,6 +863,7 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 	}
 	buf_adds(&j, r->nrules ? "\n  ],\n  \"kept\": [" : "],\n  \"kept\": [");
 	for (i = 0; i < r->nkept; i++) {
+		json_flush(&j, f, JSON_FLUSH_AT);
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		buf_adds(&j, "{\"path\": ");
 		report_escape_json(&j, r->kept[i].path);
@@ -857,6 +872,7 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 	buf_adds(&j, r->nkept ? "\n  ],\n  \"duplicate_groups\": [" : "],\n  \"duplicate_groups\": [");
 	for (i = 0; i < r->ndups; i++) {
 		const struct report_dup *d = &r->dups[i];
+		json_flush(&j, f, JSON_FLUSH_AT);
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		buf_adds(&j, "{\"kept\": ");
 		report_escape_json(&j, d->kept);
@@ -866,11 +882,13 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 	}
 	buf_adds(&j, r->ndups ? "\n  ],\n  \"changes\": [" : "],\n  \"changes\": [");
 	for (i = 0; i < r->nchanges; i++) {
+		json_flush(&j, f, JSON_FLUSH_AT);
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		json_change(&j, &r->changes[i]);
 	}
 	buf_adds(&j, r->nchanges ? "\n  ],\n  \"skips\": [" : "],\n  \"skips\": [");
 	for (i = 0; i < r->nskips; i++) {
+		json_flush(&j, f, JSON_FLUSH_AT);
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		buf_adds(&j, "{\"path\": ");
 		report_escape_json(&j, r->skips[i].path);
@@ -879,6 +897,7 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 	}
 	buf_adds(&j, r->nskips ? "\n  ],\n  \"errors\": [" : "],\n  \"errors\": [");
 	for (i = 0; i < r->nerrors; i++) {
+		json_flush(&j, f, JSON_FLUSH_AT);
 		buf_adds(&j, i ? ",\n    " : "\n    ");
 		buf_adds(&j, "{\"path\": ");
 		report_escape_json(&j, r->errors[i].path);
@@ -887,6 +906,6 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 		buf_adds(&j, "}");
 	}
 	buf_adds(&j, r->nerrors ? "\n  ]\n}\n" : "]\n}\n");
-	fwrite(j.p, 1, j.len, f);
+	json_flush(&j, f, 0);
 	buf_release(&j);
 }

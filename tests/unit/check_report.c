@@ -79,6 +79,42 @@ START_TEST(sorted_and_top)
 }
 END_TEST
 
+/* JSON longer than the flush size comes out whole and in order. */
+START_TEST(json_large_whole)
+{
+	enum { N = 20000 };
+	struct report r;
+	char *out = NULL, *p, want[64];
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	report_init(&r, false);
+	for (i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "dir/file-%05d", i);
+		report_change(&r, want, "dedup", 100, 0);
+	}
+	report_finish(&r);
+	f = open_memstream(&out, &len);
+	report_print_json(&r, f, 0);
+	fclose(f);
+	ck_assert_uint_gt(len, 64 * 1024); /* past the flush size */
+	ck_assert_uint_eq(strlen(out), len);
+	ck_assert_str_eq(out + len - 15, "\"errors\": []\n}\n");
+	p = strstr(out, "\"changes\": [");
+	ck_assert_ptr_nonnull(p);
+	for (i = 0; i < N; i++) { /* each next object is the next change */
+		p = strchr(p + 1, '{');
+		ck_assert_ptr_nonnull(p);
+		snprintf(want, sizeof(want), "{\"path\": \"dir/file-%05d\"", i);
+		ck_assert_msg(strncmp(p, want, strlen(want)) == 0, "change %d missing or out of order",
+			      i);
+	}
+	free(out);
+	report_release(&r);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -87,6 +123,7 @@ Suite *report_suite(void)
 	tcase_add_test(t, json_escapes);
 	tcase_add_test(t, text_escapes);
 	tcase_add_test(t, sorted_and_top);
+	tcase_add_test(t, json_large_whole);
 	suite_add_tcase(s, t);
 	return s;
 }
