@@ -793,6 +793,45 @@ START_TEST(probe_stands_for_the_head)
 }
 END_TEST
 
+/* The barrier may free the probes (run.c does): dedup reads none after it
+ * (under AddressSanitizer a late read is a use after free). */
+static struct dedup_probe *freed_probes[3];
+
+static void free_probes(void *ctx)
+{
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < 3; i++) {
+		memset(freed_probes[i], 0xa5, sizeof(*freed_probes[i]));
+		free(freed_probes[i]);
+	}
+}
+
+START_TEST(probes_free_at_barrier)
+{
+	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2, .barrier = free_probes };
+	struct dedup_result r = DEDUP_RESULT_INIT;
+	const char *names[3] = { "a", "b", "c" };
+	size_t i;
+
+	write_pattern("a", 9000, 1);
+	write_pattern("b", 100, 1); /* one block: opened for its xattrs */
+	write_pattern("c", 9000, 1);
+	write_pattern("d", 100, 1);
+	list_tree();
+	for (i = 0; i < 3; i++)
+		t.items[item_of(names[i])].probe = freed_probes[i] = probe_of(names[i]);
+	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &lnk, &r), 0);
+	ck_assert_uint_eq(r.ngroups, 2);
+	ck_assert_uint_eq(r.files_linked, 2);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert(same_inode("a", "c"));
+	ck_assert(same_inode("b", "d"));
+	dedup_result_release(&r);
+}
+END_TEST
+
 /* A long file whose head changed after the probe, mtime and all kept, is
  * caught when the rest is hashed. */
 START_TEST(probe_of_changed_head_is_caught)
@@ -833,6 +872,7 @@ Suite *dedup_suite(void)
 	tcase_add_test(tc, digest_from_earlier_pass);
 	tcase_add_test(tc, probe_stands_for_the_head);
 	tcase_add_test(tc, probe_of_changed_head_is_caught);
+	tcase_add_test(tc, probes_free_at_barrier);
 	tcase_add_test(tc, hard_linked_names_are_one_file);
 	tcase_add_test(tc, copy_linked_outside_is_left);
 	tcase_add_test(tc, dry_run_reports_what_link_does);
