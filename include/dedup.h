@@ -106,10 +106,13 @@ struct dedup_opts {
 	int jobs;      /* worker threads for hashing and comparing (< 1: 1) */
 	/* If set, called once on the caller's thread after hashing and before
 	 * anything is compared or linked: the caller's chance to finish work
-	 * that changes link counts (a removal running beside the hashing).
-	 * Items' probes are not read from then on: the caller may free them. */
+	 * that changes link counts (a removal running beside the hashing). */
 	void (*barrier)(void *ctx);
 	void *barrier_ctx;
+	/* If set, called once on the caller's thread (with barrier_ctx) when
+	 * the first blocks are hashed: items' probes are not read from then
+	 * on, and the caller may free them. */
+	void (*probes_done)(void *ctx);
 };
 
 /*

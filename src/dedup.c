@@ -822,6 +822,8 @@ int dedup_run(int rootfd, const struct dedup_item *items, size_t n,
 	}
 	*res = (struct dedup_result)DEDUP_RESULT_INIT;
 	if (o->mode == DEDUP_OFF || !n) {
+		if (o->probes_done)
+			o->probes_done(o->barrier_ctx);
 		if (o->barrier)
 			o->barrier(o->barrier_ctx);
 		return 0;
@@ -832,6 +834,8 @@ int dedup_run(int rootfd, const struct dedup_item *items, size_t n,
 		c.work[c.nwork++] = i;
 	narrow(&c, STAGE_META);
 	pool_run(o->jobs, c.nwork, hash_head, &c, NULL);
+	if (o->probes_done)
+		o->probes_done(o->barrier_ctx);
 	narrow(&c, STAGE_HEAD);
 	pool_run(o->jobs, c.nwork, hash_rest, &c, NULL);
 	narrow(&c, STAGE_FULL);

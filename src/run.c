@@ -910,14 +910,18 @@ out:
 }
 
 /* Dedup hashes beside the removal and links after it: it counts names. */
-/* Dedup is done hashing: finish the removal, and drop the walk's probes
- * (about 80 bytes a file), which dedup reads no more. */
-static void dedup_barrier(void *ctx)
+static void removal_barrier(void *ctx)
+{
+	removal_finish(ctx);
+}
+
+/* Dedup has hashed the first blocks: the walk's probes (about 80 bytes a
+ * regular file) are read no more. */
+static void free_probes(void *ctx)
 {
 	struct run *r = ctx;
 	size_t i;
 
-	removal_finish(r);
 	for (i = 0; i < r->nrecs; i++) {
 		free(r->recs[i].probe);
 		r->recs[i].probe = NULL;
@@ -929,7 +933,8 @@ static void run_dedup(struct run *r)
 {
 	struct dedup_opts o = { .mode = r->o->dedup, .link_elf = r->o->dedup_elf,
 				.dry_run = r->o->dry_run, .xdev = r->o->xdev, .jobs = r->o->jobs,
-				.barrier = dedup_barrier, .barrier_ctx = r };
+				.barrier = removal_barrier, .barrier_ctx = r,
+				.probes_done = free_probes };
 	struct dedup_result res = DEDUP_RESULT_INIT;
 	struct dedup_item *it;
 	size_t i, g, k;

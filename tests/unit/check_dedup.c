@@ -793,7 +793,7 @@ START_TEST(probe_stands_for_the_head)
 }
 END_TEST
 
-/* The barrier may free the probes (run.c does): dedup reads none after it
+/* probes_done may free the probes (run.c does): dedup reads none after it
  * (under AddressSanitizer a late read is a use after free). */
 static struct dedup_probe *freed_probes[3];
 
@@ -808,9 +808,9 @@ static void free_probes(void *ctx)
 	}
 }
 
-START_TEST(probes_free_at_barrier)
+START_TEST(probes_free_when_done)
 {
-	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2, .barrier = free_probes };
+	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2, .probes_done = free_probes };
 	struct dedup_result r = DEDUP_RESULT_INIT;
 	const char *names[3] = { "a", "b", "c" };
 	size_t i;
@@ -872,7 +872,7 @@ Suite *dedup_suite(void)
 	tcase_add_test(tc, digest_from_earlier_pass);
 	tcase_add_test(tc, probe_stands_for_the_head);
 	tcase_add_test(tc, probe_of_changed_head_is_caught);
-	tcase_add_test(tc, probes_free_at_barrier);
+	tcase_add_test(tc, probes_free_when_done);
 	tcase_add_test(tc, hard_linked_names_are_one_file);
 	tcase_add_test(tc, copy_linked_outside_is_left);
 	tcase_add_test(tc, dry_run_reports_what_link_does);
