@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1085,6 +1086,9 @@ static void finish_journals(struct run *r)
 
 static void run_records(struct run *r)
 {
+	/* hand back what the walk's threads freed (listings, read buffers):
+	 * peak memory is what the process holds, not what it uses */
+	malloc_trim(0);
 	finish_journals(r);
 	group_links(r);
 	find_owners(r);
@@ -1095,6 +1099,7 @@ static void run_records(struct run *r)
 	if (r->o->progress && r->nwork)
 		fprintf(stderr, "\r\033[K");
 	collect(r);
+	malloc_trim(0); /* the rules' work and the strip workers' buffers */
 	run_dedup(r);
 	removal_finish(r);
 }
