@@ -12,14 +12,11 @@
 #include "fsutil.h"
 #include "util.h"
 
-struct pwalk;
-
 struct walker {
 	const struct walk_opts *o;
 	dev_t rootdev;
 	struct buf path;
 	bool stop;
-	struct pwalk *pw; /* a parallel walk's readers */
 };
 
 static int cmp_names(const void *a, const void *b)
@@ -186,8 +183,6 @@ struct pnode {
 	char *names;           /* every name, NUL-separated */
 	struct pent *ents;
 	size_t n;
-	bool done;             /* read: ents final (under pwalk.mu) */
-	struct pnode *orphan;  /* next in pwalk.orphans */
 };
 
 struct pwalk {
@@ -195,15 +190,11 @@ struct pwalk {
 	int rootfd;
 	dev_t rootdev;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;     /* for readers: a node pushed, or none pending */
-	pthread_cond_t donecv; /* for the reporter: a node read */
+	pthread_cond_t cv;
 	struct pnode **stack;
 	size_t nstack, capstack;
 	size_t pending;        /* pushed and not yet read */
 	atomic_int held;       /* descriptors of pushed directories */
-	/* subtrees the reporter did not enter: readers may still be in them,
-	 * so they are freed after the readers are joined */
-	struct pnode *orphans;
 };
 
 /* Directories on the stack hold a descriptor, up to this many; past it they
@@ -440,8 +431,6 @@ static void *pworker(void *arg)
 		free(d->relpath);
 		d->relpath = NULL;
 		pthread_mutex_lock(&p->mu);
-		d->done = true; /* the reporter's from here on */
-		pthread_cond_signal(&p->donecv);
 		if (--p->pending == 0)
 			pthread_cond_broadcast(&p->cv);
 	}
@@ -468,25 +457,11 @@ static void free_node(const struct walk_opts *o, struct pnode *d)
 	free(d);
 }
 
-/* Wait until the readers are done with node d. */
-static void wait_read(struct pwalk *p, struct pnode *d)
-{
-	pthread_mutex_lock(&p->mu);
-	while (!d->done)
-		pthread_cond_wait(&p->donecv, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-}
-
-/*
- * Report node d as walk_dir() would, while the readers go on below it,
- * and free it: the walk holds only what is read and not yet reported, not
- * the whole tree.  Subtrees not entered are left to walk_parallel().
- */
+/* Report node d (read by the threads) as walk_dir() would; frees it. */
 static void report_node(struct walker *w, struct pnode *d, int depth)
 {
 	size_t i, base = w->path.len;
 
-	wait_read(w->pw, d);
 	if (d->read_err)
 		w->o->error(w->o->ctx, w->path.len ? w->path.p : ".", "cannot read directory",
 			    d->read_err);
@@ -524,7 +499,6 @@ static void report_node(struct walker *w, struct pnode *d, int depth)
 		}
 		if (!x->child || act != WALK_CONTINUE)
 			continue;
-		wait_read(w->pw, x->child);
 		if (x->child->open_err) {
 			if (x->child->open_err == EAGAIN)
 				w->o->error(w->o->ctx, w->path.p, "directory changed during the walk",
@@ -547,14 +521,6 @@ static void report_node(struct walker *w, struct pnode *d, int depth)
 		}
 	}
 	buf_setlen(&w->path, base);
-	for (i = 0; i < d->n; i++) {
-		struct pnode *c = d->ents[i].child;
-		if (c) { /* not entered: readers may still be below it */
-			c->orphan = w->pw->orphans;
-			w->pw->orphans = c;
-			d->ents[i].child = NULL;
-		}
-	}
 	free_node(w->o, d);
 }
 
@@ -566,10 +532,8 @@ static int walk_parallel(int rootfd, const struct walk_opts *o, dev_t rootdev)
 	pthread_t *t = xcalloc((size_t)o->jobs, sizeof(*t));
 	int i, started = 0;
 
-	w.pw = &p;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
-	pthread_cond_init(&p.donecv, NULL);
 	root->relpath = xstrdup("");
 	root->fd = -1;
 	push(&p, root);
@@ -578,19 +542,13 @@ static int walk_parallel(int rootfd, const struct walk_opts *o, dev_t rootdev)
 			started++;
 	if (!started)
 		pworker(&p); /* no threads to be had: read it here */
-	report_node(&w, root, 1); /* beside the readers */
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
-	while (p.orphans) {
-		struct pnode *d = p.orphans;
-		p.orphans = d->orphan;
-		free_node(o, d);
-	}
 	free(t);
 	free(p.stack);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cv);
-	pthread_cond_destroy(&p.donecv);
+	report_node(&w, root, 1);
 	buf_release(&w.path);
 	return w.stop ? 1 : 0;
 }
