@@ -1086,9 +1086,6 @@ static void finish_journals(struct run *r)
 
 static void run_records(struct run *r)
 {
-	/* hand back what the walk's threads freed (listings, read buffers):
-	 * peak memory is what the process holds, not what it uses */
-	malloc_trim(0);
 	finish_journals(r);
 	group_links(r);
 	find_owners(r);
@@ -1099,7 +1096,12 @@ static void run_records(struct run *r)
 	if (r->o->progress && r->nwork)
 		fprintf(stderr, "\r\033[K");
 	collect(r);
-	malloc_trim(0); /* the rules' work and the strip workers' buffers */
+	/* Hand back what the walk's threads, the rules and the strip workers
+	 * freed: dedup's tables come on top of the records, and peak memory
+	 * is what the process holds.  (Not before the strip pass: it reuses
+	 * freed buffers rather than faulting in fresh pages.) */
+	if (r->o->dedup != DEDUP_OFF)
+		malloc_trim(0);
 	run_dedup(r);
 	removal_finish(r);
 }

@@ -13,6 +13,7 @@ struct seen {
 	int errors;
 	const char *prune;
 	bool show_head; /* add the peeked bytes ("-" when none) */
+	const char *stop; /* the walk ends at this entry */
 };
 
 static enum walk_action visit(void *ctx, const struct walk_entry *e)
@@ -30,6 +31,8 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	buf_addch(&s->list, ' ');
 	if (s->prune && strcmp(e->relpath, s->prune) == 0)
 		return WALK_PRUNE;
+	if (s->stop && strcmp(e->relpath, s->stop) == 0)
+		return WALK_STOP;
 	return WALK_CONTINUE;
 }
 
@@ -41,17 +44,23 @@ static void error(void *ctx, const char *relpath, const char *what, int errnum)
 	buf_addf(&s->list, "E:%s:%s ", relpath, what);
 }
 
-static char *walk_with(const char *dir, const char *prune, int *errors, int jobs, bool peek)
+static char *walk_stop(const char *dir, const char *prune, const char *stop, int *errors,
+		       int jobs, bool peek)
 {
-	struct seen s = { BUF_INIT, 0, prune, peek };
+	struct seen s = { BUF_INIT, 0, prune, peek, stop };
 	struct walk_opts o = { .visit = visit, .error = error, .ctx = &s, .jobs = jobs, .peek = peek };
 	int fd = open(dir, O_RDONLY | O_DIRECTORY);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(walk_tree(fd, &o), 0);
+	ck_assert_int_eq(walk_tree(fd, &o), stop ? 1 : 0);
 	close(fd);
 	*errors = s.errors;
 	return buf_detach(&s.list, NULL);
+}
+
+static char *walk_with(const char *dir, const char *prune, int *errors, int jobs, bool peek)
+{
+	return walk_stop(dir, prune, NULL, errors, jobs, peek);
 }
 
 static char *walk(const char *dir, const char *prune, int *errors)
@@ -106,6 +115,15 @@ START_TEST(parallel_same_as_plain)
 	got = walk_with(d, "e/1", &errors, 3, false);
 	ck_assert_str_eq(got, plain);
 	ck_assert_ptr_null(strstr(got, "e/1/n1"));
+	free(got);
+	free(plain);
+	/* stopping ends both at the same entry (the readers are still busy
+	 * below the directories left behind) */
+	plain = walk_stop(d, NULL, "e/1/2/d35", &errors, 0, false);
+	got = walk_stop(d, NULL, "e/1/2/d35", &errors, 2, false);
+	ck_assert_str_eq(got, plain);
+	ck_assert_ptr_nonnull(strstr(got, "d:e/1/2/d35:4 "));
+	ck_assert_ptr_null(strstr(got, "e/1/2/d35/f"));
 	free(got);
 	free(plain);
 	tu_rmrf(d);
