@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -97,4 +98,93 @@ void pool_run(int jobs, size_t count, void (*fn)(void *ctx, size_t i), void *ctx
 	free(t);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cv);
+}
+
+struct closer {
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, nonfull;
+	int q[CLOSER_QUEUE];
+	size_t head, len, closed;
+	bool done;
+	int nthreads;
+	pthread_t t[];
+};
+
+static void *closer_main(void *arg)
+{
+	struct closer *c = arg;
+	int fd;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->len && !c->done)
+			pthread_cond_wait(&c->nonempty, &c->mu);
+		if (!c->len)
+			break; /* done, and nothing left */
+		fd = c->q[c->head];
+		c->head = (c->head + 1) % CLOSER_QUEUE;
+		c->len--;
+		pthread_cond_signal(&c->nonfull);
+		pthread_mutex_unlock(&c->mu);
+		close(fd);
+		pthread_mutex_lock(&c->mu);
+		c->closed++;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+struct closer *closer_start(int threads)
+{
+	struct closer *c;
+
+	if (threads < 2)
+		return NULL;
+	c = xcalloc(1, sizeof(*c) + (size_t)threads * sizeof(pthread_t));
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->nonempty, NULL);
+	pthread_cond_init(&c->nonfull, NULL);
+	while (c->nthreads < threads && pthread_create(&c->t[c->nthreads], NULL, closer_main, c) == 0)
+		c->nthreads++;
+	if (!c->nthreads) {
+		closer_finish(c);
+		return NULL;
+	}
+	return c;
+}
+
+void closer_put(struct closer *c, int fd)
+{
+	if (!c) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&c->mu);
+	while (c->len == CLOSER_QUEUE)
+		pthread_cond_wait(&c->nonfull, &c->mu);
+	c->q[(c->head + c->len) % CLOSER_QUEUE] = fd;
+	c->len++;
+	pthread_cond_signal(&c->nonempty);
+	pthread_mutex_unlock(&c->mu);
+}
+
+size_t closer_finish(struct closer *c)
+{
+	size_t n;
+	int i;
+
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	c->done = true;
+	pthread_cond_broadcast(&c->nonempty);
+	pthread_mutex_unlock(&c->mu);
+	for (i = 0; i < c->nthreads; i++)
+		pthread_join(c->t[i], NULL);
+	n = c->closed;
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->nonempty);
+	pthread_cond_destroy(&c->nonfull);
+	free(c);
+	return n;
 }

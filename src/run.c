@@ -76,6 +76,7 @@ struct run {
 	size_t *dirs; /* the walk's current directories, by depth */
 	size_t capdirs;
 	struct removal *removal; /* under way beside the strip pass */
+	struct closer *closer; /* closes the originals the strip pass replaced */
 	char **journals; /* ".slim-link-*.tmp" left by a killed run */
 	size_t njournals, capjournals;
 	struct container_info ci; /* in a container build: files from lower layers */
@@ -392,6 +393,7 @@ static void process(void *ctx, size_t wi)
 	const char *base;
 	struct stat st, nst;
 	int dirfd = -1, fd;
+	bool replaced = false;
 	ssize_t k;
 
 	fd = fsu_open_beneath(r->rootfd, x->path, O_RDONLY | O_NONBLOCK, r->o->xdev);
@@ -473,6 +475,7 @@ static void process(void *ctx, size_t wi)
 			set_error(x, "%s", e.msg);
 			goto out;
 		}
+		replaced = true;
 		x->ino = nst.st_ino;
 		relink_followers(r, x, dirfd, base, nst.st_ino);
 		/* every name moved (or reported): the journal has done its job */
@@ -492,7 +495,11 @@ out:
 		fsu_view_close(&view);
 	strip_result_release(&sr);
 	err_release(&e);
-	if (fd >= 0)
+	/* fd is the last reference to a replaced original: closing it frees
+	 * its blocks, which may wait for the disk (pool.h) */
+	if (replaced)
+		closer_put(r->closer, fd);
+	else if (fd >= 0)
 		close(fd);
 	if (dirfd >= 0)
 		close(dirfd);
@@ -1091,8 +1098,13 @@ static void run_records(struct run *r)
 	find_owners(r);
 	run_rules(r);
 	make_work(r);
-	if (r->o->strip_on)
+	if (r->o->strip_on) {
+		if (!r->o->dry_run)
+			r->closer = closer_start(pool_io_jobs(r->o->jobs));
 		pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL);
+		closer_finish(r->closer);
+		r->closer = NULL;
+	}
 	if (r->o->progress && r->nwork)
 		fprintf(stderr, "\r\033[K");
 	collect(r);
