@@ -171,5 +171,11 @@ void rules_list(const struct rules *r, FILE *f);
  */
 int rules_decide(const struct rules *r, const struct rules_entry *entries, size_t n,
 		 rules_read_fn read, void *ctx, struct rules_verdict *v, struct err *e);
+/* The same, reading the sources it scans on `jobs` threads: read must be
+ * safe to call from that many threads at once.  The verdicts do not
+ * depend on jobs. */
+int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, size_t n,
+		      rules_read_fn read, void *ctx, int jobs, struct rules_verdict *v,
+		      struct err *e);
 
 #endif

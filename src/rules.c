@@ -27,6 +27,8 @@
 #include <strings.h>
 #include <xxhash.h>
 
+#include "pool.h"
+
 /*
  * Classes of drop rule.  A safety rule guards some classes: it protects a
  * node only when every drop rule covering the node is of a guarded class.
@@ -168,6 +170,7 @@ struct dctx {
 	size_t ncomps, compcap;
 	uint32_t comp_node;
 	struct buf tmp;
+	int jobs; /* threads that may call read at once */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1710,11 +1713,66 @@ static bool is_test_module(const char *name)
  * cannot be read (or exists only as byte-code) keeps that distribution's
  * test packages.
  */
+/* Sources scanned by one job: its own sets, merged afterwards. */
+struct scan_part {
+	struct dctx *d;
+	const uint32_t *idx;
+	size_t from, to;
+	struct sset names, unknown;
+};
+
+#define SCAN_PART 64 /* sources a job */
+
+static void scan_part(void *ctx, size_t k)
+{
+	struct scan_part *p = &((struct scan_part *)ctx)[k];
+	struct buf key = BUF_INIT, pkg = BUF_INIT;
+	size_t j;
+
+	for (j = p->from; j < p->to; j++) {
+		uint32_t i = p->idx[j];
+		unsigned char *src = NULL;
+		ssize_t got = dread(p->d, i, SIZE_MAX, &src);
+
+		if (got < 0) {
+			dist_key(p->d, i, &key);
+			sset_add(&p->unknown, key.p, key.len);
+			continue;
+		}
+		buf_setlen(&pkg, 0);
+		module_name(p->d, p->d->nodes[i].parent, &pkg);
+		py_scan(&p->names, pkg.p, (const char *)src, (size_t)got);
+		free(src);
+	}
+	buf_release(&key);
+	buf_release(&pkg);
+}
+
+static void sset_merge(struct sset *into, struct sset *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->cap; i++)
+		if (from->slot[i])
+			sset_add(into, from->slot[i], strlen(from->slot[i]));
+	sset_release(from);
+}
+
+/*
+ * Which test packages does a non-test module import?  Only the
+ * distributions holding a test directory are scanned; a module that
+ * cannot be read (or exists only as byte-code) keeps that distribution's
+ * test packages.  The sources are read and scanned in parts, on d->jobs
+ * threads; the sets they make are merged, so the outcome is the same for
+ * any number.
+ */
 static void scan_imports(struct dctx *d)
 {
 	struct sset dists = { NULL, 0, 0 }, unknown = { NULL, 0, 0 }, names = { NULL, 0, 0 };
 	struct buf key = BUF_INIT, pkg = BUF_INIT;
-	size_t i;
+	struct scan_part *parts = NULL;
+	uint32_t *idx = NULL;
+	size_t i, nidx = 0, nparts;
 
 	for (i = 1; i < d->nnodes; i++) {
 		if (d->nodes[i].flags & F_TESTDIR) {
@@ -1724,10 +1782,9 @@ static void scan_imports(struct dctx *d)
 	}
 	if (!dists.n)
 		goto out;
+	idx = xmalloc(d->nnodes * sizeof(*idx));
 	for (i = 1; i < d->nnodes; i++) {
 		const struct node *nd = &d->nodes[i];
-		unsigned char *src = NULL;
-		ssize_t got = -1;
 		bool py = ends_with(nd->name, ".py"), pyc = (nd->flags & F_SOURCELESS) &&
 			strcmp(parent_of(d, nd)->name, "__pycache__");
 
@@ -1737,14 +1794,27 @@ static void scan_imports(struct dctx *d)
 		dist_key(d, (uint32_t)i, &key);
 		if (!sset_has(&dists, key.p))
 			continue;
-		if (pyc || (got = dread(d, (uint32_t)i, SIZE_MAX, &src)) < 0) {
+		if (pyc)
 			sset_add(&unknown, key.p, key.len);
-			continue;
-		}
-		buf_setlen(&pkg, 0);
-		module_name(d, nd->parent, &pkg);
-		py_scan(&names, pkg.p, (const char *)src, (size_t)got);
-		free(src);
+		else
+			idx[nidx++] = (uint32_t)i;
+	}
+	nparts = (nidx + SCAN_PART - 1) / SCAN_PART;
+	parts = xcalloc(nparts ? nparts : 1, sizeof(*parts));
+	for (i = 0; i < nparts; i++) {
+		parts[i].d = d;
+		parts[i].idx = idx;
+		parts[i].from = i * SCAN_PART;
+		parts[i].to = i + 1 < nparts ? (i + 1) * SCAN_PART : nidx;
+	}
+	if (d->jobs > 1)
+		pool_run(d->jobs, nparts, scan_part, parts, NULL);
+	else
+		for (i = 0; i < nparts; i++)
+			scan_part(parts, i);
+	for (i = 0; i < nparts; i++) {
+		sset_merge(&names, &parts[i].names);
+		sset_merge(&unknown, &parts[i].unknown);
 	}
 	for (i = 1; i < d->nnodes; i++) {
 		struct node *nd = &d->nodes[i];
@@ -1760,6 +1830,8 @@ static void scan_imports(struct dctx *d)
 			nd->flags |= F_UNSCANNED;
 	}
 out:
+	free(idx);
+	free(parts);
 	buf_release(&key);
 	buf_release(&pkg);
 	sset_release(&dists);
@@ -2114,6 +2186,13 @@ static void decide(struct dctx *d, struct rules_verdict *v)
 int rules_decide(const struct rules *r, const struct rules_entry *entries, size_t n,
 		 rules_read_fn read, void *ctx, struct rules_verdict *v, struct err *e)
 {
+	return rules_decide_jobs(r, entries, n, read, ctx, 1, v, e);
+}
+
+int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, size_t n,
+		      rules_read_fn read, void *ctx, int jobs, struct rules_verdict *v,
+		      struct err *e)
+{
 	struct dctx d;
 	size_t i;
 	int ret = -1;
@@ -2123,6 +2202,7 @@ int rules_decide(const struct rules *r, const struct rules_entry *entries, size_
 	d.ents = entries;
 	d.read = read;
 	d.rctx = ctx;
+	d.jobs = jobs;
 	d.comp_node = UINT32_MAX;
 	buf_init(&d.compbuf);
 	buf_init(&d.tmp);

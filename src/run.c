@@ -885,7 +885,7 @@ static void run_rules(struct run *r)
 		ents[i].type = r->recs[i].type;
 		ents[i].size = r->recs[i].size;
 	}
-	if (rules_decide(r->o->rules, ents, r->nrecs, read_entry, r, v, &e) != 0) {
+	if (rules_decide_jobs(r->o->rules, ents, r->nrecs, read_entry, r, r->o->jobs, v, &e) != 0) {
 		display_path(r, &r->disp, "");
 		report_error(r->rep, r->display_root, e.msg);
 		err_release(&e);

@@ -311,6 +311,87 @@ START_TEST(test_sourceless_pyc)
 }
 END_TEST
 
+/* Sources are scanned on several threads in parts: the verdicts are those
+ * of one thread, and each part's findings reach them (a part lost in the
+ * merge keeps or drops the wrong test packages). */
+static char *pkg_path(int k, const char *rest)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, SP "/p%03d%s", k, rest), 0);
+	return p;
+}
+
+static ssize_t read_tent_mt(void *ctx, size_t i, size_t max, unsigned char **buf)
+{
+	const struct tent *t = &((const struct tent *)ctx)[i];
+	size_t len = tent_len(t);
+
+	if (t->data && !strcmp(t->data, "<unreadable>"))
+		return -1;
+	if (len > max)
+		len = max;
+	*buf = xmalloc(len + 1);
+	if (len)
+		memcpy(*buf, t->data, len);
+	return (ssize_t)len;
+}
+
+START_TEST(test_imports_scanned_in_parts)
+{
+	enum { PKGS = 700, PER = 4 };
+	struct tent *t = xcalloc(PKGS * PER, sizeof(*t));
+	struct rules_entry *e = xcalloc(PKGS * PER, sizeof(*e));
+	struct rules_verdict *v1 = xcalloc(PKGS * PER, sizeof(*v1)), *v4 = xcalloc(PKGS * PER, sizeof(*v4));
+	struct err err = ERR_INIT;
+	char **paths = xcalloc(PKGS * PER, sizeof(*paths));
+	size_t i, n = 0;
+	int k;
+
+	preset("python");
+	for (k = 0; k < PKGS; k++) {
+		static const char *const init[] = { "from .tests import helper\n", "<unreadable>",
+						    "import os\n" };
+		paths[n] = pkg_path(k, "");
+		t[n++] = (struct tent){ paths[n - 1], 'd', NULL, 0 };
+		paths[n] = pkg_path(k, "/__init__.py");
+		t[n++] = (struct tent){ paths[n - 1], 'f', init[k % 3], 0 };
+		paths[n] = pkg_path(k, "/tests");
+		t[n++] = (struct tent){ paths[n - 1], 'd', NULL, 0 };
+		paths[n] = pkg_path(k, "/tests/test_x.py");
+		t[n++] = (struct tent){ paths[n - 1], 'f', "import pytest\n", 0 };
+	}
+	for (i = 0; i < n; i++) {
+		e[i].path = t[i].path;
+		e[i].type = kind_type(t[i].kind);
+		e[i].size = tent_len(&t[i]);
+	}
+	ck_assert_int_eq(rules_decide_jobs(T.r, e, n, read_tent_mt, t, 1, v1, &err), 0);
+	ck_assert_int_eq(rules_decide_jobs(T.r, e, n, read_tent_mt, t, 4, v4, &err), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(v1[i].rule, v4[i].rule);
+		ck_assert_int_eq(v1[i].kept_on_purpose, v4[i].kept_on_purpose);
+	}
+	for (k = 0; k < PKGS; k++) {
+		const struct rules_verdict *tv = &v4[(size_t)k * PER + 2];
+		if (k % 3 == 2) {
+			ck_assert_msg(tv->rule >= 0, "%s should be dropped", t[k * PER + 2].path);
+			continue;
+		}
+		ck_assert_msg(tv->rule < 0 && tv->why, "%s should be kept", t[k * PER + 2].path);
+		ck_assert_str_eq(tv->why, k % 3 ? "imports could not be checked"
+					       : "imported by a non-test module");
+	}
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(t);
+	free(e);
+	free(v1);
+	free(v4);
+}
+END_TEST
+
 START_TEST(test_imported_tests)
 {
 	static const struct tent t[] = {
@@ -1221,6 +1302,7 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_python_basics);
 	tcase_add_test(tc, test_sourceless_pyc);
 	tcase_add_test(tc, test_imported_tests);
+	tcase_add_test(tc, test_imports_scanned_in_parts);
 	tcase_add_test(tc, test_stdlib);
 	tcase_add_test(tc, test_symlinked_tests);
 	tcase_add_test(tc, test_keep_beats_preset);
