@@ -132,13 +132,12 @@ t_npm_foreign() {
     printf '{"name": "multi", "version": "1.0.0"}\n' > "$p/package.json"
     printf 'int f(void){return 1;}\n' > "$T/n.c"
     cc -g -fPIC -shared -o "$p/bin/linux-x64/addon.node" "$T/n.c"
-    if command -v aarch64-linux-gnu-gcc >/dev/null; then
-        aarch64-linux-gnu-gcc -fPIC -shared -o "$p/bin/linux-arm64/addon.node" "$T/n.c"
-    else
+    # -nostdlib: the addon needs no libc, so no arm64 libc6-dev either
+    aarch64-linux-gnu-gcc -fPIC -shared -nostdlib -o "$p/bin/linux-arm64/addon.node" "$T/n.c" \
+        2>/dev/null ||
         clang --target=aarch64-linux-gnu -fPIC -shared -nostdlib -fuse-ld=lld \
             -o "$p/bin/linux-arm64/addon.node" "$T/n.c" 2>/dev/null ||
-            { skp $name "no aarch64 compiler"; return; }
-    fi
+        { bad $name "no aarch64 compiler (gcc-aarch64-linux-gnu or clang + lld)"; return; }
     $PY - "$p" <<'P'
 import struct, sys
 d = sys.argv[1]
