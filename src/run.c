@@ -1099,7 +1099,7 @@ static void run_records(struct run *r)
 	run_rules(r);
 	make_work(r);
 	if (r->o->strip_on) {
-		if (!r->o->dry_run)
+		if (!r->o->dry_run && r->nwork)
 			r->closer = closer_start(pool_io_jobs(r->o->jobs));
 		pool_run(r->o->jobs, r->nwork, process, r, r->o->progress ? tick : NULL);
 		closer_finish(r->closer);

@@ -36,7 +36,7 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slim-e2e.XXXXXX")
 chmod 755 "$WORK"
-cleanup() { rm -rf "$WORK"; }
+cleanup() { [ "$BASHPID" = "$$" ] || return 0; rm -rf "$WORK"; } # not in a subshell killed early
 trap cleanup EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}

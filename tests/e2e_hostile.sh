@@ -25,6 +25,7 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-hostile.XXXXXX")
 SWAP_PID=
 cleanup() {
+    [ "$BASHPID" = "$$" ] || return 0 # the script only, not a subshell killed early
     [ -n "$SWAP_PID" ] && kill "$SWAP_PID" 2>/dev/null
     rm -rf "$T"
 }
