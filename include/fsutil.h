@@ -22,6 +22,22 @@
 bool fsu_is_tmpname(const char *name);
 /* A fresh temporary name (".slim-<16 random hex>.tmp") into out. */
 void fsu_tmpname(char *out, size_t n);
+#define FSU_TMPNAME_MAX 64
+
+/*
+ * Create a new temporary file in dirfd under a fresh random name (into
+ * name, FSU_TMPNAME_MAX bytes), O_CREAT | O_EXCL | O_NOFOLLOW: never an
+ * existing file, never through a planted symlink.  flags: O_WRONLY or
+ * O_RDWR (O_CLOEXEC is added).  Returns the fd, or -1 with errno set.
+ */
+int fsu_tmp_create(int dirfd, char *name, int flags, mode_t mode);
+
+/*
+ * Open the directory that holds path (a user's output path, say) and set
+ * *base to its last component; "" and paths ending in '/' or naming "." or
+ * ".." have none (-1, EINVAL).  Returns the directory's fd, or -1.
+ */
+int fsu_open_dir_of(const char *path, const char **base);
 
 /*
  * While the names of a hard-linked file are moved to its new version one

@@ -80,6 +80,47 @@ void fsu_tmpname(char *out, size_t n)
 	snprintf(out, n, FSU_TMP_PREFIX "%016llx" FSU_TMP_SUFFIX, z);
 }
 
+int fsu_tmp_create(int dirfd, char *name, int flags, mode_t mode)
+{
+	int tries, fd = -1;
+
+	for (tries = 0; tries < 16; tries++) {
+		fsu_tmpname(name, FSU_TMPNAME_MAX);
+		fd = openat(dirfd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	return fd;
+}
+
+int fsu_open_dir_of(const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	const char *b = slash ? slash + 1 : path;
+	char *dir;
+	int fd;
+
+	if (!*b || strcmp(b, ".") == 0 || strcmp(b, "..") == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!slash)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd >= 0)
+		*base = b;
+	return fd;
+}
+
 static _Atomic int openat2_state; /* 0 unknown, 1 works, -1 ENOSYS */
 
 /* Fallback: one component at a time, refusing symlinks and "..". */
@@ -375,17 +416,11 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 		  const void *data, size_t len, const char *journal, struct stat *newst,
 		  struct err *e)
 {
-	char tmp[64];
+	char tmp[FSU_TMPNAME_MAX];
 	struct stat now, tst;
 	struct timespec ts[2];
-	int fd = -1, tries;
+	int fd = fsu_tmp_create(dirfd, tmp, O_WRONLY, 0600);
 
-	for (tries = 0; tries < 8; tries++) {
-		fsu_tmpname(tmp, sizeof(tmp));
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 || errno != EEXIST)
-			break;
-	}
 	if (fd < 0) {
 		err_errno(e, errno, "cannot create temporary file");
 		return -1;

@@ -1,5 +1,6 @@
 /* main.c - command line: parse, run, report, return. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -317,34 +318,53 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	return optind;
 }
 
-/* Write the audit page to path, through a temporary name renamed at the end. */
+/* Write the audit page to path: a new temporary file beside it (random
+ * name, O_EXCL | O_NOFOLLOW: never a planted file or symlink), renamed over
+ * it at the end; on failure nothing is left. */
 static int write_html(const char *path, const struct report *rep)
 {
-	struct buf tmp = BUF_INIT;
+	char tmp[FSU_TMPNAME_MAX];
+	const char *base;
 	FILE *f = NULL;
-	int ret = -1, err;
+	int dirfd, fd = -1, ret = -1, err = 0;
+	bool created = false;
 
-	buf_addf(&tmp, "%s.slim-tmp", path);
-	f = fopen(tmp.p, "w");
-	if (!f)
+	dirfd = fsu_open_dir_of(path, &base);
+	if (dirfd < 0) {
+		err = errno;
 		goto out;
+	}
+	fd = fsu_tmp_create(dirfd, tmp, O_WRONLY, 0644);
+	created = fd >= 0;
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		err = errno;
+		goto out;
+	}
+	fd = -1;
 	audit_print_html(rep, f);
 	if (ferror(f) | fclose(f)) {
+		err = errno ? errno : EIO;
 		f = NULL;
 		goto out;
 	}
 	f = NULL;
-	if (rename(tmp.p, path) == 0)
-		ret = 0;
-out:
-	if (ret < 0) {
+	if (renameat(dirfd, tmp, dirfd, base) != 0) {
 		err = errno;
-		if (f)
-			fclose(f);
-		unlink(tmp.p);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0) {
+		if (created)
+			unlinkat(dirfd, tmp, 0);
 		fprintf(stderr, "slim: cannot write '%s': %s\n", path, strerror(err));
 	}
-	buf_release(&tmp);
+	if (dirfd >= 0)
+		close(dirfd);
 	return ret;
 }
 

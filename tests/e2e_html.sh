@@ -209,6 +209,37 @@ PY
     ok $name
 }
 
+# --html writes through a new temporary file beside FILE, never through a planted one:
+# a symlink at the old fixed name FILE.slim-tmp and a symlink at FILE itself (slim runs
+# as root) leave their targets alone; FILE becomes a regular file; nothing is left over
+t_html_plant() {
+    local name=html_plant d=$T/plant
+    mkdir -p "$d/tree/pkg" && echo 'print(1)' > "$d/tree/pkg/m.py"
+    echo precious > "$d/victim" && echo precious2 > "$d/victim2"
+    ln -s "$d/victim" "$d/out.html.slim-tmp"
+    ln -s "$d/victim2" "$d/out.html"
+    if ! "$SLIM" -q --dry-run --html "$d/out.html" "$d/tree" 2> "$d/err"; then
+        bad $name "slim failed: $(head -3 "$d/err")"; return 1
+    fi
+    [ "$(cat "$d/victim")" = precious ] || { bad $name "a planted FILE.slim-tmp symlink was written through"; return 1; }
+    [ "$(cat "$d/victim2")" = precious2 ] || { bad $name "the symlink at FILE was written through"; return 1; }
+    [ -f "$d/out.html" ] && [ ! -L "$d/out.html" ] || { bad $name "FILE is not a new regular file"; return 1; }
+    grep -q 'slim-data' "$d/out.html" || { bad $name "FILE holds no page"; return 1; }
+    [ -z "$(ls -A "$d" | grep '^\.slim-')" ] || { bad $name "temporary file left"; return 1; }
+    # a directory that cannot be written: a clear error naming FILE, nothing left
+    mkdir -p "$d/ro" && chmod 555 "$d/ro"
+    if [ "$(id -u)" != 0 ]; then
+        "$SLIM" -q --dry-run --html "$d/ro/out.html" "$d/tree" 2> "$d/err2"
+        [ $? -eq 3 ] && grep -q "cannot write '$d/ro/out.html'" "$d/err2" ||
+            { bad $name "unwritable directory: $(head -2 "$d/err2")"; return 1; }
+    fi
+    "$SLIM" -q --dry-run --html "$d/nodir/out.html" "$d/tree" 2> "$d/err3"
+    [ $? -eq 3 ] && grep -q "cannot write '$d/nodir/out.html'" "$d/err3" ||
+        { bad $name "missing directory: exit or message wrong: $(head -2 "$d/err3")"; return 1; }
+    ok $name
+}
+t_html_plant
+
 if t_page; then
     if CHROME=$(find_chromium); then
         t_render

@@ -148,6 +148,48 @@ START_TEST(tmpname_pattern)
 }
 END_TEST
 
+START_TEST(tmp_create_is_new_and_beside)
+{
+	char name[FSU_TMPNAME_MAX], name2[FSU_TMPNAME_MAX];
+	const char *base = NULL;
+	struct stat st;
+	int fd, fd2, d;
+
+	fd = fsu_tmp_create(dfd, name, O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(fsu_is_tmpname(name));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_size, 0);
+	fd2 = fsu_tmp_create(dfd, name2, O_RDWR, 0600);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_str_ne(name, name2);
+	close(fd);
+	close(fd2);
+	ck_assert_int_eq(unlinkat(dfd, name, 0), 0);
+	ck_assert_int_eq(unlinkat(dfd, name2, 0), 0);
+
+	/* the directory of an output path, and its last component */
+	d = fsu_open_dir_of("a/b/f", &base);
+	ck_assert_int_lt(d, 0); /* relative to the cwd, not dir: no a/ there */
+	ck_assert_int_eq(chdir(dir), 0);
+	d = fsu_open_dir_of("a/b/f", &base);
+	ck_assert_int_ge(d, 0);
+	ck_assert_str_eq(base, "f");
+	ck_assert_int_eq(fstatat(d, base, &st, 0), 0);
+	close(d);
+	d = fsu_open_dir_of("top", &base);
+	ck_assert_int_ge(d, 0);
+	ck_assert_str_eq(base, "top");
+	close(d);
+	ck_assert_int_lt(fsu_open_dir_of("", &base), 0);
+	ck_assert_int_lt(fsu_open_dir_of("a/b/", &base), 0);
+	ck_assert_int_lt(fsu_open_dir_of("a/..", &base), 0);
+	ck_assert_int_lt(fsu_open_dir_of("/", &base), 0);
+	ck_assert_int_eq(chdir("/"), 0);
+}
+END_TEST
+
 Suite *fsutil_suite(void)
 {
 	Suite *s = suite_create("fsutil");
@@ -160,6 +202,7 @@ Suite *fsutil_suite(void)
 	tcase_add_test(t, replace_refuses_changed_file);
 	tcase_add_test(t, relink_makes_hard_link);
 	tcase_add_test(t, tmpname_pattern);
+	tcase_add_test(t, tmp_create_is_new_and_beside);
 	suite_add_tcase(s, t);
 	return s;
 }

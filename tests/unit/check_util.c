@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bound.h"
 #include "pool.h"
 #include "testutil.h"
 #include "util.h"
@@ -170,6 +171,40 @@ START_TEST(closer_closes_every_fd)
 }
 END_TEST
 
+
+START_TEST(bound_floor_then_ratio)
+{
+	struct bound b;
+	struct err e = ERR_INIT;
+
+	/* 1 MiB in, ratio 10: the floor (1 GiB) applies */
+	bound_init(&b, 1 << 20, 10);
+	ck_assert_uint_eq(bound_limit(&b), BOUND_FLOOR);
+	ck_assert_int_eq(bound_charge(&b, BOUND_FLOOR - 1, &e), 0);
+	ck_assert_int_eq(bound_charge(&b, 1, &e), 0);
+	ck_assert(bound_over(&b, 1));
+	ck_assert_int_eq(bound_charge(&b, 1, &e), -1);
+	ck_assert_ptr_nonnull(e.msg);
+	ck_assert_ptr_nonnull(strstr(e.msg, "more than 10 times"));
+	ck_assert_uint_eq(b.out, BOUND_FLOOR); /* a refused charge is not counted */
+	err_release(&e);
+	/* 1 GiB in, ratio 2: 2 GiB */
+	bound_init(&b, 1ULL << 30, 2);
+	ck_assert_uint_eq(bound_limit(&b), 2ULL << 30);
+	/* a huge claim does not wrap around */
+	ck_assert_int_eq(bound_charge(&b, UINT64_MAX, &e), -1);
+	ck_assert_uint_eq(b.out, 0);
+	err_release(&e);
+	/* ratio 0: no limit, and no overflow in the check */
+	bound_init(&b, 5, 0);
+	ck_assert_int_eq(bound_charge(&b, UINT64_MAX - 1, &e), 0);
+	ck_assert_int_eq(bound_charge(&b, 1, &e), 0);
+	/* a huge input and ratio: the product saturates */
+	bound_init(&b, UINT64_MAX / 2, 1000);
+	ck_assert_uint_eq(bound_limit(&b), UINT64_MAX);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -182,6 +217,7 @@ Suite *util_suite(void)
 	tcase_add_test(t, align_and_bytes);
 	tcase_add_test(t, paths_normalize);
 	tcase_add_test(t, closer_closes_every_fd);
+	tcase_add_test(t, bound_floor_then_ratio);
 	suite_add_tcase(s, t);
 	return s;
 }
