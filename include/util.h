@@ -15,6 +15,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allocate or die with "slim: out of memory" and exit status 3. */
+void xoom(void) __attribute__((noreturn)); /* that death, for other allocators */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

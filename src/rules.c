@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "pool.h"
@@ -222,7 +224,7 @@ static char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-/* ---- string set (imported module names, distribution keys) --------------- */
+/* ---- string set (distribution keys) ------------------------------------------- */
 
 struct sset {
 	char **slot;
@@ -1373,16 +1375,155 @@ static void dist_key(const struct dctx *d, uint32_t i, struct buf *b)
 	}
 }
 
-/* Add name and every dotted prefix of it. */
-static void add_module(struct sset *names, const char *s, size_t len)
+/* ---- the test packages in question ----------------------------------------- */
+
+/*
+ * The module names whose import is in question (the test packages, such as
+ * "pkg.tests") are known before any source is read.  So an imported name is
+ * not stored with all its dotted prefixes (L^2/4 bytes for a name of L
+ * bytes, and a hash of each prefix): one streaming hash runs along it and
+ * is read at every dot, and each prefix is looked up among these names.  A
+ * name of L bytes costs O(L), however many dots it has.  The hash is seeded
+ * at random, so that crafted names cannot make every prefix collide.
+ */
+struct wanted {
+	char **name;
+	XXH64_hash_t *hash;
+	size_t n, cap;
+	uint32_t *slot; /* name index + 1; 0: empty */
+	size_t mask;
+	XXH64_hash_t seed;
+};
+
+/* Is name k the string a[0..alen) followed by b, n bytes in all? */
+static bool wanted_is(const struct wanted *w, size_t k, const char *a, size_t alen, const char *b,
+		      size_t n)
+{
+	const char *x = w->name[k];
+	size_t head = n < alen ? n : alen;
+
+	return strlen(x) == n && !memcmp(x, a, head) && !memcmp(x + head, b, n - head);
+}
+
+/* The index of the name (a, then b; n bytes) of hash h, or -1. */
+static long wanted_find(const struct wanted *w, XXH64_hash_t h, const char *a, size_t alen,
+			const char *b, size_t n)
+{
+	size_t i;
+
+	if (!w->n)
+		return -1;
+	for (i = h & w->mask; w->slot[i]; i = (i + 1) & w->mask) {
+		size_t k = w->slot[i] - 1;
+		if (w->hash[k] == h && wanted_is(w, k, a, alen, b, n))
+			return (long)k;
+	}
+	return -1;
+}
+
+static void wanted_add(struct wanted *w, const char *name)
+{
+	size_t len = strlen(name), i;
+	XXH64_hash_t h = XXH3_64bits_withSeed(name, len, w->seed);
+
+	if (wanted_find(w, h, name, len, "", len) >= 0)
+		return;
+	xgrow(&w->name, &w->cap, w->n + 1, sizeof(*w->name));
+	w->hash = xrealloc(w->hash, w->cap * sizeof(*w->hash));
+	w->name[w->n] = xstrdup(name);
+	w->hash[w->n] = h;
+	w->n++;
+	if (2 * w->n > w->mask + 1 || !w->slot) { /* rebuild, twice the size */
+		size_t cap = w->slot ? 2 * (w->mask + 1) : 64, k;
+		free(w->slot);
+		w->slot = xcalloc(cap, sizeof(*w->slot));
+		w->mask = cap - 1;
+		for (k = 0; k < w->n; k++) {
+			for (i = w->hash[k] & w->mask; w->slot[i]; i = (i + 1) & w->mask)
+				;
+			w->slot[i] = (uint32_t)k + 1;
+		}
+		return;
+	}
+	for (i = h & w->mask; w->slot[i]; i = (i + 1) & w->mask)
+		;
+	w->slot[i] = (uint32_t)w->n;
+}
+
+static void wanted_release(struct wanted *w)
 {
 	size_t k;
 
-	while (len && s[len - 1] == '.')
-		len--;
-	for (k = 1; k <= len; k++)
-		if (k == len || s[k] == '.')
-			sset_add(names, s, k);
+	for (k = 0; k < w->n; k++)
+		free(w->name[k]);
+	free(w->name);
+	free(w->hash);
+	free(w->slot);
+	memset(w, 0, sizeof(*w));
+}
+
+/* What one scan found: a byte per wanted name, set when it is imported. */
+struct hits {
+	const struct wanted *w;
+	unsigned char *hit;
+	XXH3_state_t *st, *base;
+};
+
+static void hits_init(struct hits *hs, const struct wanted *w)
+{
+	hs->w = w;
+	hs->hit = xcalloc(w->n ? w->n : 1, 1);
+	hs->st = XXH3_createState();
+	hs->base = XXH3_createState();
+	if (!hs->st || !hs->base)
+		xoom();
+}
+
+static void hits_release(struct hits *hs)
+{
+	free(hs->hit);
+	XXH3_freeState(hs->st);
+	XXH3_freeState(hs->base);
+}
+
+/* Look up a.b[0..n) (a: alen bytes), whose hash is in hs->st now. */
+static void hit_at(struct hits *hs, const char *a, size_t alen, const char *b, size_t n)
+{
+	long k = wanted_find(hs->w, XXH3_64bits_digest(hs->st), a, alen, b, n);
+
+	if (k >= 0)
+		hs->hit[k] = 1;
+}
+
+/*
+ * hs->st holds the hash of a[0..alen).  Feed b[0..blen) into it and look up
+ * the name a.b up to every dot in b, and whole unless it ends with a dot:
+ * the module and every package it is in.
+ */
+static void feed(struct hits *hs, const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t k, run = 0;
+
+	for (k = 0; k < blen; k++) {
+		if (b[k] != '.')
+			continue;
+		XXH3_64bits_update(hs->st, b + run, k - run);
+		run = k;
+		if (alen + k)
+			hit_at(hs, a, alen, b, alen + k);
+	}
+	XXH3_64bits_update(hs->st, b + run, blen - run);
+	if (blen && b[blen - 1] != '.')
+		hit_at(hs, a, alen, b, alen + blen);
+}
+
+/* An import of name (and so of every package it is in). */
+static void add_module(struct hits *hs, const char *s, size_t len)
+{
+	if (!hs->w->n)
+		return;
+	XXH3_64bits_reset_withSeed(hs->st, hs->w->seed);
+	feed(hs, "", 0, s, len);
 }
 
 /* Resolve a possibly relative module name against the package of the
@@ -1485,7 +1626,7 @@ static size_t py_tokens(const char *s, struct tok **t, size_t *cap)
 }
 
 struct pyscan {
-	struct sset *names;
+	struct hits *hits;
 	const char *pkg;   /* package of the module being scanned */
 	struct tok *t;
 	size_t tcap;
@@ -1504,19 +1645,23 @@ static void py_imports(struct pyscan *ps, const char *line)
 		    tok_is(t, nt, k + 2, "import")) {
 			bool ok = resolve(ps->pkg, t[k + 1].s, t[k + 1].len, &ps->mod);
 
-			if (ok)
-				add_module(ps->names, ps->mod.p, ps->mod.len);
+			if (ok) {
+				/* the module, then each name from it: mod's hash once */
+				add_module(ps->hits, ps->mod.p, ps->mod.len);
+				XXH3_copyState(ps->hits->base, ps->hits->st);
+			}
 			for (k += 3; k < nt;) {
 				if (tok_punct(t, nt, k, '(') || tok_punct(t, nt, k, ')') ||
 				    tok_punct(t, nt, k, ',')) {
 					k++;
 				} else if (t[k].kind == TK_WORD && !tok_is(t, nt, k, "as")) {
-					if (ok) {
+					if (ok && ps->hits->w->n) {
 						buf_setlen(&ps->full, 0);
-						buf_add(&ps->full, ps->mod.p, ps->mod.len);
 						buf_addch(&ps->full, '.');
 						buf_add(&ps->full, t[k].s, t[k].len);
-						add_module(ps->names, ps->full.p, ps->full.len);
+						XXH3_copyState(ps->hits->st, ps->hits->base);
+						feed(ps->hits, ps->mod.p, ps->mod.len, ps->full.p,
+						     ps->full.len);
 					}
 					k++;
 					if (tok_is(t, nt, k, "as"))
@@ -1530,7 +1675,7 @@ static void py_imports(struct pyscan *ps, const char *line)
 		if (tok_is(t, nt, k, "import")) {
 			for (k++; k < nt && t[k].kind == TK_WORD;) {
 				if (t[k].s[0] != '.')
-					add_module(ps->names, t[k].s, t[k].len);
+					add_module(ps->hits, t[k].s, t[k].len);
 				k++;
 				if (tok_is(t, nt, k, "as"))
 					k += 2;
@@ -1546,7 +1691,7 @@ static void py_imports(struct pyscan *ps, const char *line)
 		    ((t[k].len >= 13 && !memcmp(t[k].s + t[k].len - 13, "import_module", 13)) ||
 		     tok_is(t, nt, k, "__import__"))) {
 			if (resolve(ps->pkg, t[k + 2].s, t[k + 2].len, &ps->mod))
-				add_module(ps->names, ps->mod.p, ps->mod.len);
+				add_module(ps->hits, ps->mod.p, ps->mod.len);
 			k += 3;
 			continue;
 		}
@@ -1600,15 +1745,15 @@ static size_t plain_run(const char *s, size_t n)
 }
 
 /*
- * Collect the modules that src[0..n) imports at import time into names.
+ * Mark in hits the wanted modules that src[0..n) imports at import time.
  * A line-based lexer: logical lines join brackets and backslashes;
  * strings are kept whole (their newlines turn to spaces) so that neither
  * a docstring nor a '#' in a string confuses the indentation tracking;
  * comments are dropped.
  */
-static void py_scan(struct sset *names, const char *pkg, const char *src, size_t n)
+static void py_scan(struct hits *hits, const char *pkg, const char *src, size_t n)
 {
-	struct pyscan ps = { names, pkg, NULL, 0, BUF_INIT, BUF_INIT, -1 };
+	struct pyscan ps = { hits, pkg, NULL, 0, BUF_INIT, BUF_INIT, -1 };
 	struct buf line = BUF_INIT;
 	size_t i = 0;
 	int depth = 0, indent = 0;
@@ -1718,7 +1863,8 @@ struct scan_part {
 	struct dctx *d;
 	const uint32_t *idx;
 	size_t from, to;
-	struct sset names, unknown;
+	struct hits hits;
+	struct sset unknown;
 };
 
 #define SCAN_PART 64 /* sources a job */
@@ -1741,7 +1887,7 @@ static void scan_part(void *ctx, size_t k)
 		}
 		buf_setlen(&pkg, 0);
 		module_name(p->d, p->d->nodes[i].parent, &pkg);
-		py_scan(&p->names, pkg.p, (const char *)src, (size_t)got);
+		py_scan(&p->hits, pkg.p, (const char *)src, (size_t)got);
 		free(src);
 	}
 	buf_release(&key);
@@ -1768,16 +1914,23 @@ static void sset_merge(struct sset *into, struct sset *from)
  */
 static void scan_imports(struct dctx *d)
 {
-	struct sset dists = { NULL, 0, 0 }, unknown = { NULL, 0, 0 }, names = { NULL, 0, 0 };
+	struct sset dists = { NULL, 0, 0 }, unknown = { NULL, 0, 0 };
+	struct wanted w = { 0 };
 	struct buf key = BUF_INIT, pkg = BUF_INIT;
 	struct scan_part *parts = NULL;
 	uint32_t *idx = NULL;
-	size_t i, nidx = 0, nparts;
+	unsigned char *hit = NULL;
+	size_t i, k, nidx = 0, nparts;
 
+	if (getrandom(&w.seed, sizeof(w.seed), 0) != sizeof(w.seed))
+		w.seed = (XXH64_hash_t)(uintptr_t)&w ^ (XXH64_hash_t)getpid();
 	for (i = 1; i < d->nnodes; i++) {
 		if (d->nodes[i].flags & F_TESTDIR) {
 			dist_key(d, (uint32_t)i, &key);
 			sset_add(&dists, key.p, key.len);
+			buf_setlen(&pkg, 0);
+			module_name(d, (uint32_t)i, &pkg);
+			wanted_add(&w, pkg.p);
 		}
 	}
 	if (!dists.n)
@@ -1806,25 +1959,32 @@ static void scan_imports(struct dctx *d)
 		parts[i].idx = idx;
 		parts[i].from = i * SCAN_PART;
 		parts[i].to = i + 1 < nparts ? (i + 1) * SCAN_PART : nidx;
+		hits_init(&parts[i].hits, &w);
 	}
 	if (d->jobs > 1)
 		pool_run(d->jobs, nparts, scan_part, parts, NULL);
 	else
 		for (i = 0; i < nparts; i++)
 			scan_part(parts, i);
+	hit = xcalloc(w.n ? w.n : 1, 1);
 	for (i = 0; i < nparts; i++) {
-		sset_merge(&names, &parts[i].names);
+		for (k = 0; k < w.n; k++)
+			hit[k] |= parts[i].hits.hit[k];
+		hits_release(&parts[i].hits);
 		sset_merge(&unknown, &parts[i].unknown);
 	}
 	for (i = 1; i < d->nnodes; i++) {
 		struct node *nd = &d->nodes[i];
+		long at;
 
 		if (!(nd->flags & F_TESTDIR))
 			continue;
 		buf_setlen(&pkg, 0);
 		module_name(d, (uint32_t)i, &pkg);
 		dist_key(d, (uint32_t)i, &key);
-		if (sset_has(&names, pkg.p))
+		at = wanted_find(&w, XXH3_64bits_withSeed(pkg.p, pkg.len, w.seed), pkg.p, pkg.len, "",
+				 pkg.len);
+		if (at >= 0 && hit[at])
 			nd->flags |= F_IMPORTED;
 		else if (sset_has(&unknown, key.p))
 			nd->flags |= F_UNSCANNED;
@@ -1832,11 +1992,12 @@ static void scan_imports(struct dctx *d)
 out:
 	free(idx);
 	free(parts);
+	free(hit);
 	buf_release(&key);
 	buf_release(&pkg);
 	sset_release(&dists);
 	sset_release(&unknown);
-	sset_release(&names);
+	wanted_release(&w);
 }
 
 static void static_magic(struct dctx *d)

@@ -7,17 +7,18 @@
 
 char buf_empty[1];
 
-static void oom(void)
+void xoom(void)
 {
 	fputs("slim: out of memory\n", stderr);
 	exit(3);
 }
 
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		oom();
+		xoom();
 	return p;
 }
 
@@ -25,7 +26,7 @@ void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
-		oom();
+		xoom();
 	return p;
 }
 
@@ -33,7 +34,7 @@ void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
-		oom();
+		xoom();
 	return q;
 }
 
@@ -41,7 +42,7 @@ char *xstrdup(const char *s)
 {
 	char *p = strdup(s);
 	if (!p)
-		oom();
+		xoom();
 	return p;
 }
 
@@ -55,7 +56,7 @@ void xgrow(void *pp, size_t *cap, size_t need, size_t size)
 	n = *cap ? *cap : 16;
 	while (n < need) {
 		if (n > SIZE_MAX / 2 / size)
-			oom();
+			xoom();
 		n *= 2;
 	}
 	*p = xrealloc(*p, n * size);
@@ -116,7 +117,7 @@ void buf_grow(struct buf *b, size_t extra)
 	size_t need;
 
 	if (extra > SIZE_MAX - b->len - 1)
-		oom();
+		xoom();
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return;

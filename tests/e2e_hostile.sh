@@ -414,4 +414,46 @@ t_dedup_after_removal() {
 }
 t_dedup_after_removal
 
+# ---- source scans --------------------------------------------------------------------------
+# The python preset reads .py sources to see whether a test package is imported.  One
+# "import a.a.a..." line of 80 KB used to cost 3.3 GB (every dotted prefix stored), a
+# 616-byte wheel of it the same under -n, and "from <long> import (n0, ...)" names x
+# length^2.  Each must finish in bounded memory and time, as a tree and as a wheel.
+t_import_scan() {
+    local name=import_scan d=$T/imp r rc peak killed secs what
+    mkdir -p "$d"
+    "$PY" - "$d" <<'PY' || { bad $name "cannot make the inputs"; return; }
+import os, sys, zipfile
+d = sys.argv[1]
+site = os.path.join(d, 'tree/usr/lib/python3.11/site-packages')
+files = {
+    'evil/__init__.py': 'import ' + 'a.' * 40000 + 'a\n',
+    'evil/more.py': 'from ' + 'b.' * 20000 + 'b import (' + ', '.join('n%d' % i for i in range(8000)) + ')\n',
+    'evil/tests/__init__.py': '',
+    'evil/tests/test_e.py': 'import pytest\n',
+    'evil-1.0.dist-info/METADATA': 'Name: evil\n',
+}
+for rel, text in files.items():
+    p = os.path.join(site, rel); os.makedirs(os.path.dirname(p), exist_ok=True)
+    open(p, 'w').write(text)
+rec = ''.join(f'{rel},,\n' for rel in files) + 'evil-1.0.dist-info/RECORD,,\n'
+open(os.path.join(site, 'evil-1.0.dist-info/RECORD'), 'w').write(rec)
+with zipfile.ZipFile(os.path.join(d, 'evil-1.0-py3-none-any.whl'), 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    for rel, text in files.items():
+        z.writestr(rel, text)
+    z.writestr('evil-1.0.dist-info/RECORD', rec)
+PY
+    for what in tree evil-1.0-py3-none-any.whl; do
+        r=$(WD_ERR=$T/err "$PY" "$T/wd.py" "$RSS_LIMIT_MB" 60 "$SLIM" -q -n --json "$d/$what")
+        set -- $r; rc=$1 peak=$2 killed=$3 secs=$4
+        if [ "$killed" != - ]; then
+            bad "$name" "$what: killed ($killed) at peak RSS $peak MiB after ${secs}s"; return
+        elif [ "$rc" != 0 ]; then
+            bad "$name" "$what: exit $rc: $(head -c 300 "$T/err")"; return
+        fi
+    done
+    ok "$name (tree and wheel: last peak RSS $peak MiB, ${secs}s)"
+}
+t_import_scan
+
 finish

@@ -377,6 +377,58 @@ START_TEST(test_imports_scanned_in_parts)
 }
 END_TEST
 
+/*
+ * An import line of L bytes with L/2 dots cost L^2/4 bytes when every dotted
+ * prefix was stored (80 KB of source: 3.3 GB); "from <long> import (n0, ...)"
+ * cost names x length^2.  Now both are linear: a 1 MB line of each finishes
+ * well inside the test's timeout and memory, and a long dotted import that
+ * does name a test package still counts.
+ */
+START_TEST(test_imports_linear)
+{
+	enum { L = 1 << 20 };
+	struct buf dots = BUF_INIT, from = BUF_INIT, deep = BUF_INIT;
+	size_t i;
+
+	buf_adds(&dots, "import ");
+	for (i = 0; i < L / 2; i++)
+		buf_adds(&dots, "a.");
+	buf_adds(&dots, "a\n");
+	buf_adds(&from, "from ");
+	for (i = 0; i < L / 4; i++)
+		buf_adds(&from, "b.");
+	buf_adds(&from, "b import (");
+	for (i = 0; i < L / 16; i++)
+		buf_addf(&from, "n%zu, ", i);
+	buf_adds(&from, "z)\n");
+	buf_adds(&deep, "import deep.tests");
+	for (i = 0; i < L / 2; i++)
+		buf_adds(&deep, ".x");
+	buf_adds(&deep, "\n");
+	{
+		const struct tent t[] = {
+			{ SP "/evil", 'd', 0, 0 },
+			{ SP "/evil/__init__.py", 'f', dots.p, 0 },
+			{ SP "/evil/more.py", 'f', from.p, 0 },
+			{ SP "/evil/tests", 'd', 0, 0 },
+			{ SP "/evil/tests/test_e.py", 'f', "import pytest\n", 0 },
+			{ SP "/deep", 'd', 0, 0 },
+			{ SP "/deep/__init__.py", 'f', deep.p, 0 },
+			{ SP "/deep/tests", 'd', 0, 0 },
+			{ SP "/deep/tests/test_d.py", 'f', "import pytest\n", 0 },
+		};
+
+		preset("python");
+		DECIDE(t);
+		DROPPED(SP "/evil/tests");
+		KEPT_WHY(SP "/deep/tests", "imported by a non-test module");
+	}
+	buf_release(&dots);
+	buf_release(&from);
+	buf_release(&deep);
+}
+END_TEST
+
 START_TEST(test_imported_tests)
 {
 	static const struct tent t[] = {
@@ -1288,6 +1340,7 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_sourceless_pyc);
 	tcase_add_test(tc, test_imported_tests);
 	tcase_add_test(tc, test_imports_scanned_in_parts);
+	tcase_add_test(tc, test_imports_linear);
 	tcase_add_test(tc, test_stdlib);
 	tcase_add_test(tc, test_symlinked_tests);
 	tcase_add_test(tc, test_keep_beats_preset);
