@@ -318,6 +318,50 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 	return optind;
 }
 
+/*
+ * -o OUT, checked before any work: a name; not the input itself (it would
+ * be replaced by its slimmed copy); a file output not an existing directory
+ * and in a directory that exists; a layout output (an image layout in) a
+ * new or empty directory.  Exits with EXIT_USAGE on a bad one.
+ */
+static void check_output(const char *out, const char *input, bool dir_out)
+{
+	struct stat in, st;
+	const char *base;
+	int dfd;
+
+	if (!*out)
+		bad_usage("-o needs a file name", NULL);
+	if (stat(input, &in) == 0 && stat(out, &st) == 0 && in.st_dev == st.st_dev &&
+	    in.st_ino == st.st_ino) {
+		fprintf(stderr, "slim: -o '%s' is the input itself: give a new name\n", out);
+		bad_usage(NULL, NULL);
+	}
+	if (dir_out) {
+		if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "slim: -o '%s' exists and is not a directory (an image layout "
+					"makes a directory)\n", out);
+			bad_usage(NULL, NULL);
+		}
+		return; /* that it is new or empty: image_run, as it may change */
+	}
+	if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "slim: -o '%s' is a directory: give a file name (a layer, a wheel or "
+				"an image tar is written to a file)\n", out);
+		bad_usage(NULL, NULL);
+	}
+	dfd = fsu_open_dir_of(out, &base);
+	if (dfd < 0) {
+		if (errno == EINVAL)
+			fprintf(stderr, "slim: -o '%s': not a file name\n", out);
+		else
+			fprintf(stderr, "slim: -o '%s': cannot open its directory: %s\n", out,
+				strerror(errno));
+		bad_usage(NULL, NULL);
+	}
+	close(dfd);
+}
+
 /* Write the audit page to path: a new temporary file beside it (random
  * name, O_EXCL | O_NOFOLLOW: never a planted file or symlink), renamed over
  * it at the end; on failure nothing is left. */
@@ -387,6 +431,11 @@ int main(int argc, char **argv)
 	report_init(&rep, o.dry_run);
 	rep.dedup_on = o.dedup != DEDUP_OFF;
 	rep.rules_on = o.rules != NULL;
+	if (o.output) {
+		struct stat st;
+		check_output(o.output, argv[first], image_detect(argv[first]) &&
+				 stat(argv[first], &st) == 0 && S_ISDIR(st.st_mode));
+	}
 	if (o.output && image_detect(argv[first])) {
 		image_run(&o, argv[first], &rep);
 	} else if (o.output) {

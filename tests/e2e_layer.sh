@@ -208,7 +208,30 @@ t_zero_runs() {
     ok $name
 }
 
+# -o is checked before any work: '' / an existing directory / the input itself / a missing
+# directory are refused with exit 2 and a message naming OUT; no report, no temporary file,
+# the input unchanged (it used to be replaced by its slimmed copy when -o named it)
+t_output_checked() {
+    local name=output_checked d=$T/oc o rc before
+    mkdir -p "$d/src/sub" && mktree "$d/src/sub"
+    tar -C "$d/src" -cf "$d/in.tar" . || { bad $name "tar failed"; return; }
+    before=$(sha256sum < "$d/in.tar")$(stat -c %i "$d/in.tar")
+    ln -s in.tar "$d/link-to-in.tar"
+    for o in "" / "$d" "$d/src" "$d/in.tar" "$d/link-to-in.tar" "$d/nodir/out.tar" "$d/src/."; do
+        (cd "$d" && "$SLIM" "$d/in.tar" -o "$o" > "$d/out" 2> "$d/err"); rc=$?
+        if [ $rc != 2 ]; then bad $name "-o '$o': exit $rc (want 2)"; return; fi
+        if [ -s "$d/out" ]; then bad $name "-o '$o': a report was printed: work was done"; return; fi
+        grep -q "^slim: -o " "$d/err" || { bad $name "-o '$o': no message about -o: $(head -c 200 "$d/err")"; return; }
+    done
+    [ "$(sha256sum < "$d/in.tar")$(stat -c %i "$d/in.tar")" = "$before" ] || { bad $name "the input changed"; return; }
+    [ -z "$(find "$d" -name '.slim-*')" ] || { bad $name "temporary file left"; return; }
+    # a tree as input, -o inside it under a new name: allowed
+    "$SLIM" -q "$d/src" -o "$d/src/out.tar" 2> "$d/err" || { bad $name "a new name inside the input tree refused: $(head -c 200 "$d/err")"; return; }
+    ok $name
+}
+
 t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
 t_zero_runs
+t_output_checked
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
