@@ -400,6 +400,26 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+static unsigned utf8_cp(const unsigned char *s, size_t n)
+{
+	unsigned cp = s[0] & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Characters a terminal acts on or that reorder what is shown: C1 controls
+ * (U+009B is a CSI in some terminals) and the bidirectional overrides. */
+static bool hidden_control(const unsigned char *s, size_t n)
+{
+	unsigned cp = utf8_cp(s, n);
+
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x61c;
+}
+
 void report_escape_text(struct buf *out, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -414,8 +434,12 @@ void report_escape_text(struct buf *out, const char *str)
 			buf_adds(out, "\\n");
 		} else if (*s == '\t') {
 			buf_adds(out, "\\t");
-		} else if (n > 1) {
+		} else if (n > 1 && !hidden_control(s, n)) {
 			buf_add(out, s, n);
+			s += n;
+			continue;
+		} else if (n > 1) { /* as its code point */
+			buf_addf(out, "\\u%04x", utf8_cp(s, n));
 			s += n;
 			continue;
 		} else {
@@ -495,6 +519,7 @@ static void print_image_table(const struct report *r, FILE *f)
 {
 	struct report_image_layer t;
 	char a[32], b[32], c[32], d[32], w[32], s1[32], s2[32], s3[32];
+	struct buf label = BUF_INIT, dig = BUF_INIT;
 	size_t i;
 
 	fprintf(f, "\nimage layers%s\n", r->dry_run ? " (would become)" : "");
@@ -510,8 +535,13 @@ static void print_image_table(const struct report *r, FILE *f)
 		fmt_bytes(s1, sizeof(s1), l->strip_saved);
 		fmt_bytes(s2, sizeof(s2), l->rules_saved);
 		fmt_bytes(s3, sizeof(s3), l->dedup_saved);
+		/* a tag or an archive path, from the input */
+		buf_setlen(&label, 0);
+		buf_setlen(&dig, 0);
+		report_escape_text(&label, l->image ? l->image : "");
+		report_escape_text(&dig, l->digest_before ? l->digest_before : "");
 		fprintf(f, "  %-14.14s %3u %9s -> %9s %9s -> %9s %10s %10s %10s %10s  %.19s%s%s\n",
-			l->image, l->index, a, b, c, d, w, s1, s2, s3, l->digest_before,
+			label.p, l->index, a, b, c, d, w, s1, s2, s3, dig.p,
 			l->kept ? " (kept)" : l->shared ? " (shared)" : "",
 			l->kept || l->shared ? "" : " -> new");
 	}
@@ -526,6 +556,8 @@ static void print_image_table(const struct report *r, FILE *f)
 	fmt_bytes(s3, sizeof(s3), t.dedup_saved);
 	fprintf(f, "  %-14s %3s %9s -> %9s %9s -> %9s %10s %10s %10s %10s\n", "total", "", a, b, c, d,
 		w, s1, s2, s3);
+	buf_release(&label);
+	buf_release(&dig);
 }
 
 void report_print_table(const struct report *r, FILE *f, int verbose)
@@ -565,7 +597,9 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 			(unsigned long long)files, a);
 		for (i = 0; i < r->nrules; i++) {
 			fmt_bytes(a, sizeof(a), r->rules[i].bytes);
-			fprintf(f, "    %-44s %6llu  %10s\n", r->rules[i].name,
+			buf_setlen(&path, 0);
+			report_escape_text(&path, r->rules[i].name);
+			fprintf(f, "    %-44s %6llu  %10s\n", path.p,
 				(unsigned long long)r->rules[i].files, a);
 		}
 		if (r->nkept)
@@ -692,12 +726,18 @@ void report_print_errors(const struct report *r, FILE *f)
 	struct buf path = BUF_INIT;
 	size_t i;
 
+	struct buf msg = BUF_INIT;
+
+	/* the message quotes names from the input too: escaped as well */
 	for (i = 0; i < r->nerrors; i++) {
 		buf_setlen(&path, 0);
+		buf_setlen(&msg, 0);
 		report_escape_text(&path, r->errors[i].path);
-		fprintf(f, "slim: cannot process '%s': %s\n", path.p, r->errors[i].msg);
+		report_escape_text(&msg, r->errors[i].msg);
+		fprintf(f, "slim: cannot process '%s': %s\n", path.p, msg.p);
 	}
 	buf_release(&path);
+	buf_release(&msg);
 }
 
 static void json_change(struct buf *j, const struct report_change *c)

@@ -456,4 +456,45 @@ PY
 }
 t_import_scan
 
+# ---- names on the terminal -------------------------------------------------------------------
+# Entry names reach the table and the diagnostics: control bytes in them (terminal escape
+# sequences that set the title, colours, or move the cursor) are shown escaped, never raw:
+# an error message quoting a hostile entry name, the table of a layer, -v
+t_escapes() {
+    local name=escapes d=$T/esc rc
+    mkdir -p "$d"
+    "$PY" - "$d" <<'PY' || { bad $name "cannot make the inputs"; return; }
+import io, sys, tarfile
+d = sys.argv[1]
+evil = '\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b1m'
+def add(t, name, data=b'', sym=None):
+    i = tarfile.TarInfo(name)
+    if sym is not None:
+        i.type, i.linkname = tarfile.SYMTYPE, sym
+    else:
+        i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+with tarfile.open(d + '/err.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+    add(t, 'l', sym='/etc')
+    add(t, 'l/' + evil, b'x')
+with tarfile.open(d + '/ok.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+    add(t, 'site/pkg/tests/' + evil + '.py', b'x' * 100)
+    add(t, 'site/pkg/__init__.py', b'')
+    add(t, 'site/pkg-1.0.dist-info/RECORD', b'')
+    add(t, 'dup/' + evil + '1', b'y' * 5000)
+    add(t, 'dup/' + evil + '2', b'y' * 5000)
+PY
+    "$SLIM" "$d/err.tar" -o "$d/o1.tar" > "$d/out1" 2> "$d/err1"; rc=$?
+    [ $rc = 1 ] || { bad $name "exit $rc for a layer through a symlink: $(head -c 200 "$d/err1")"; return; }
+    "$SLIM" -v --drop 'site/pkg/tests/' "$d/ok.tar" -o "$d/o2.tar" > "$d/out2" 2> "$d/err2" ||
+        { bad $name "exit $? for a good layer: $(head -c 200 "$d/err2")"; return; }
+    grep -q 'x1b' "$d/err1" || { bad $name "the error does not show the escaped name: $(head -c 200 "$d/err1")"; return; }
+    # C0 controls but tab and newline, DEL, and C1 controls as UTF-8 (U+0080-U+009F)
+    if LC_ALL=C grep -qP '[\x01-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$d/out1" "$d/err1" "$d/out2" "$d/err2"; then
+        bad $name "a control character reached the terminal: $(LC_ALL=C grep -lP '[\x01-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$d/out1" "$d/err1" "$d/out2" "$d/err2" | tr '\n' ' ')"; return
+    fi
+    ok $name
+}
+t_escapes
+
 finish

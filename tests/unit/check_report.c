@@ -43,6 +43,11 @@ START_TEST(text_escapes)
 
 	ck_assert_str_eq(s, "a\\nb\\\\c\\xff\xc3\xa9");
 	free(s);
+	/* terminal controls: ESC, BEL, DEL; C1 CSI (U+009B) and a bidi override
+	 * (U+202E) as code points; other text as it is */
+	s = esc_text("\x1b]0;t\x07\x1b[31m\x7f|\xc2\x9b" "1m|\xe2\x80\xae" "ab|\xe2\x82\xac");
+	ck_assert_str_eq(s, "\\x1b]0;t\\x07\\x1b[31m\\x7f|\\u009b" "1m|\\u202eab|\xe2\x82\xac");
+	free(s);
 }
 END_TEST
 
