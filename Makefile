@@ -127,6 +127,7 @@ e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e_crash.sh build/san/slim
 	@tests/e2e_fs.sh build/san/slim
 	@tests/e2e_hostile.sh build/san/slim
+	@tests/e2e_sweep.sh build/san/slim
 
 check: deps
 	@$(MAKE) --no-print-directory unit
