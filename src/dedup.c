@@ -576,9 +576,9 @@ static int same_content(int a, int b, uint64_t size, unsigned char *buf, struct 
 	return 0;
 }
 
-/* Replace every name of f by a link to the kept copy. */
+/* Replace every name of f (stat st, as verified) by a link to the kept copy. */
 static bool relink_names(const struct dedup_ctx *c, const struct group_io *io, struct dfile *f,
-			 ino_t ino)
+			 const struct stat *st)
 {
 	size_t k;
 
@@ -592,7 +592,7 @@ static bool relink_names(const struct dedup_ctx *c, const struct group_io *io, s
 			err_errno(&f->err, errno, "cannot open the directory");
 			return false;
 		}
-		rc = fsu_relink(io->keptdir, io->keptbase, dir, base, ino, &f->err);
+		rc = fsu_relink(io->keptdir, io->keptbase, dir, base, st, &f->err);
 		close(dir);
 		if (rc != 0)
 			return false;
@@ -628,7 +628,7 @@ static bool verify_copy(const struct dedup_ctx *c, const struct group_io *io, st
 	f->role = ROLE_COPY;
 	f->linked = io->would_link;
 	if (io->link)
-		f->linked = relink_names(c, io, f, st.st_ino);
+		f->linked = relink_names(c, io, f, &st);
 	if (io->link && !f->linked && f->err.code == EMLINK && f->err_item == f->names[0]) {
 		/* nothing moved yet: f stays whole and takes over */
 		err_release(&f->err);

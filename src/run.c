@@ -319,9 +319,10 @@ static void set_error(struct rec *x, const char *fmt, ...)
 	x->msg = buf_detach(&b, NULL);
 }
 
-/* Point every other name of x's inode at the new file. */
+/* Point every other name of x's inode (old: its stat, as stripped) at the
+ * new file. */
 static void relink_followers(struct run *r, struct rec *x, int dirfd, const char *base,
-			     ino_t newino)
+			     const struct stat *old, ino_t newino)
 {
 	size_t k;
 
@@ -339,7 +340,7 @@ static void relink_followers(struct run *r, struct rec *x, int dirfd, const char
 			set_error(f, "cannot open directory to relink: %s", strerror(errno));
 			continue;
 		}
-		if (fsu_relink(dirfd, base, fdir, fbase, f->ino, &e) != 0)
+		if (fsu_relink(dirfd, base, fdir, fbase, old, &e) != 0)
 			set_error(f, "%s", e.msg);
 		else
 			f->ino = newino;
@@ -477,7 +478,7 @@ static void process(void *ctx, size_t wi)
 		}
 		replaced = true;
 		x->ino = nst.st_ino;
-		relink_followers(r, x, dirfd, base, nst.st_ino);
+		relink_followers(r, x, dirfd, base, &st, nst.st_ino);
 		/* every name moved (or reported): the journal has done its job */
 		if (linked)
 			unlinkat(dirfd, journal, 0);
@@ -1064,12 +1065,14 @@ static void finish_journals(struct run *r)
 		for (i = 0; i < r->nrecs; i++) {
 			struct rec *x = &r->recs[i];
 			struct err e = ERR_INIT;
+			struct stat xst;
 			const char *base;
 			int dir;
 			if (x->type != RT_FILE || x->ino != (ino_t)old || x->dev != jst.st_dev)
 				continue;
 			dir = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
-			if (dir >= 0 && fsu_relink(jdir, jbase, dir, base, x->ino, &e) == 0) {
+			if (dir >= 0 && fstatat(dir, base, &xst, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    xst.st_ino == x->ino && fsu_relink(jdir, jbase, dir, base, &xst, &e) == 0) {
 				x->ino = jst.st_ino;
 				x->size = (uint64_t)jst.st_size;
 			} else {
