@@ -134,8 +134,9 @@ extern void (*fsu_test_hook)(int dirfd, const char *name);
 /*
  * Remove dirfd/name and, if it is a directory, everything below it, with
  * unlinkat on directory descriptors: never following a symlink, never
- * crossing into another file system (such a mount point is left and
- * reported).  Returns 0, or -1 with e saying what could not be removed.
+ * crossing into a file system other than dirfd's (a mount point, name
+ * itself included, is left with its content and reported).  Returns 0, or
+ * -1 with e saying what could not be removed.
  */
 int fsu_remove_tree(int dirfd, const char *name, struct err *e);
 

@@ -580,12 +580,20 @@ int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
 	return -1;
 }
 
+/* Remove what dfd holds; dfd must be on dev (it may have become a mount
+ * point since its parent looked at it). */
 static int remove_below(int dfd, dev_t dev, struct err *e)
 {
 	int fd = dup(dfd), rc = 0;
 	struct dirent *d;
+	struct stat dst;
 	DIR *dir;
 
+	if (fd >= 0 && fstat(fd, &dst) == 0 && dst.st_dev != dev) {
+		close(fd);
+		err_set(e, "a directory became another file system: left in place");
+		return -1;
+	}
 	if (fd < 0 || !(dir = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
@@ -645,7 +653,7 @@ static int remove_below(int dfd, dev_t dev, struct err *e)
 
 int fsu_remove_tree(int dirfd, const char *name, struct err *e)
 {
-	struct stat st;
+	struct stat st, dst;
 	int fd, rc;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -661,12 +669,22 @@ int fsu_remove_tree(int dirfd, const char *name, struct err *e)
 		}
 		return 0;
 	}
+	/* The removal happens on dirfd's file system: a directory that is a
+	 * mount point has another device than its parent, not than itself. */
+	if (fstat(dirfd, &dst) != 0) {
+		err_errno(e, errno, "cannot stat");
+		return -1;
+	}
+	if (st.st_dev != dst.st_dev) {
+		err_set(e, "'%s' is another file system: left in place", name);
+		return -1;
+	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		err_errno(e, errno, "cannot open");
 		return -1;
 	}
-	rc = remove_below(fd, st.st_dev, e);
+	rc = remove_below(fd, dst.st_dev, e);
 	close(fd);
 	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0) {
 		err_errno(e, errno, "cannot remove the directory");

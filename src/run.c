@@ -63,6 +63,7 @@ struct run {
 	const struct slim_opts *o;
 	struct report *rep;
 	int rootfd;
+	dev_t root_dev;
 	const char *display_root; /* "" when paths are shown as they are */
 	struct rec *recs;
 	size_t nrecs, caprecs;
@@ -628,7 +629,7 @@ static void report_entry_removed(struct run *r, size_t i, const char *rule)
 #define REMOVE_BATCH 32
 
 struct removal {
-	struct run *r;
+	const struct run *r;
 	size_t *tops, ntops; /* the top of each dropped subtree, in walk order */
 	size_t *top;         /* per record: the top of its dropped subtree */
 	size_t *depth;       /* per record: its depth below that top */
@@ -649,10 +650,15 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* Is i on another file system than the one its removal happens on, that
+ * of the directory holding its dropped subtree's top?  (Not the top's own:
+ * a dropped directory that is a mount point has the mount's device.) */
 static bool other_fs(const struct removal *m, size_t i)
 {
-	const struct rec *x = &m->r->recs[i];
-	return x->dev != m->r->recs[m->top[i]].dev;
+	const struct run *r = m->r;
+	uint32_t p = r->recs[m->top[i]].parent;
+
+	return r->recs[i].dev != (p == NONE ? r->root_dev : r->recs[p].dev);
 }
 
 static void other_fs_error(struct removal *m, size_t i)
@@ -1142,6 +1148,11 @@ static int run_single(struct run *r, const char *path)
 	if (dfd < 0)
 		return -1;
 	r->rootfd = dfd;
+	if (fstat(dfd, &st) != 0) {
+		close(dfd);
+		return -1;
+	}
+	r->root_dev = st.st_dev;
 	if (fstatat(dfd, slash ? slash + 1 : path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISREG(st.st_mode)) {
 		close(dfd);
@@ -1185,10 +1196,13 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 		}
 	} else if (S_ISDIR(st.st_mode)) {
 		r.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (r.rootfd < 0) {
+		if (r.rootfd < 0 || fstat(r.rootfd, &st) != 0) {
 			report_error(rep, root, strerror(errno));
+			if (r.rootfd >= 0)
+				close(r.rootfd);
 			return -1;
 		}
+		r.root_dev = st.st_dev;
 		walk_tree(r.rootfd, &wo);
 	} else {
 		report_error(rep, root, "not a directory or regular file");

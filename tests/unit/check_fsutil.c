@@ -216,6 +216,36 @@ START_TEST(replace_leaves_a_file_renamed_in)
 }
 END_TEST
 
+/* A directory that is a mount point is on another file system than the one
+ * its removal happens on (its parent's), whatever its own device says. */
+START_TEST(remove_tree_stays_on_its_file_system)
+{
+	struct err e1 = ERR_INIT, e2 = ERR_INIT;
+	int rc1, rc2, kept, d;
+
+	if (geteuid() != 0 || tu_sh("mkdir -p '%s/d/m' && mount -t tmpfs -o size=1m tmpfs '%s/d/m' "
+				    "2>/dev/null", dir, dir) != 0) {
+		fprintf(stderr, "skip remove_tree_stays_on_its_file_system: cannot mount tmpfs\n");
+		return;
+	}
+	ck_assert_int_eq(tu_sh("mkdir '%s/d/m/sub' && echo x > '%s/d/m/sub/f' && echo y > '%s/d/m/g'",
+			       dir, dir, dir), 0);
+	d = openat(dfd, "d", O_RDONLY | O_DIRECTORY);
+	rc1 = fsu_remove_tree(d, "m", &e1);
+	rc2 = fsu_remove_tree(dfd, "d", &e2);
+	close(d);
+	kept = tu_sh("test -f '%s/d/m/sub/f' && test -f '%s/d/m/g'", dir, dir);
+	ck_assert_int_eq(tu_sh("umount '%s/d/m'", dir), 0);
+	ck_assert_int_eq(kept, 0);
+	ck_assert_int_eq(rc1, -1);
+	ck_assert_ptr_nonnull(strstr(e1.msg, "another file system"));
+	ck_assert_int_eq(rc2, -1);
+	ck_assert_ptr_nonnull(strstr(e2.msg, "another file system"));
+	err_release(&e1);
+	err_release(&e2);
+}
+END_TEST
+
 START_TEST(tmpname_pattern)
 {
 	ck_assert(fsu_is_tmpname(".slim-0123456789abcdef.tmp"));
@@ -281,6 +311,7 @@ Suite *fsutil_suite(void)
 	tcase_add_test(t, relink_makes_hard_link);
 	tcase_add_test(t, relink_leaves_a_file_renamed_in);
 	tcase_add_test(t, replace_leaves_a_file_renamed_in);
+	tcase_add_test(t, remove_tree_stays_on_its_file_system);
 	tcase_add_test(t, tmpname_pattern);
 	tcase_add_test(t, tmp_create_is_new_and_beside);
 	suite_add_tcase(s, t);
