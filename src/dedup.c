@@ -612,7 +612,8 @@ static bool verify_copy(const struct dedup_ctx *c, const struct group_io *io, st
 
 	if (fd < 0)
 		return false;
-	/* Names outside the items keep the inode alive: linking frees nothing. */
+	/* Names outside the items keep the inode alive: linking frees nothing
+	 * (and the kept copy, chosen the same way, has none). */
 	if (st.st_nlink > f->nnames)
 		goto out;
 	/* linking needs the content on disk to be the content hashed */
@@ -654,6 +655,12 @@ static void verify_group(void *ctx, size_t g)
 	for (k = 0; k < s->len && io.keptfd < 0; k++) {
 		kept = &c->files[c->work[s->start + k]];
 		io.keptfd = open_file(c, kept, true, &st);
+		/* Names outside the items: the copies linked to it would change
+		 * with it when it is edited there.  It takes no part. */
+		if (io.keptfd >= 0 && st.st_nlink > kept->nnames) {
+			close(io.keptfd);
+			io.keptfd = -1;
+		}
 	}
 	if (io.keptfd < 0)
 		return;
