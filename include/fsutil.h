@@ -132,6 +132,13 @@ int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
 extern void (*fsu_test_hook)(int dirfd, const char *name);
 
 /*
+ * Every extended attribute of fd in a canonical form, appended to out
+ * (empty): two files' attributes are equal exactly when the forms are.
+ * Nothing where xattrs are unsupported.  Returns 0, or -1 with e set.
+ */
+int fsu_read_xattrs(int fd, struct buf *out, struct err *e);
+
+/*
  * Remove dirfd/name and, if it is a directory, everything below it, with
  * unlinkat on directory descriptors: never following a symlink, never
  * crossing into a file system other than dirfd's (a mount point, name

@@ -400,6 +400,93 @@ out:
 	return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the xattr names of fd into *names (NUL-separated, caller frees);
+ * returns the list's length, 0 where xattrs are unsupported, or -1. */
+static ssize_t list_xattrs(int fd, char **names, struct err *e)
+{
+	ssize_t n;
+
+	*names = NULL;
+	for (;;) {
+		n = flistxattr(fd, NULL, 0);
+		if (n <= 0)
+			break;
+		*names = xrealloc(*names, (size_t)n);
+		n = flistxattr(fd, *names, (size_t)n);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
+	if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
+		return 0;
+	if (n < 0)
+		err_errno(e, errno, "cannot list extended attributes");
+	return n;
+}
+
+/* Append the value of xattr name to out. */
+static int add_xattr_value(int fd, const char *name, struct buf *out, struct err *e)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = fgetxattr(fd, name, NULL, 0);
+		if (n < 0)
+			break;
+		buf_grow(out, (size_t)n);
+		n = fgetxattr(fd, name, out->p + out->len, (size_t)n);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
+	if (n < 0) {
+		err_errno(e, errno, "cannot read extended attribute %s", name);
+		return -1;
+	}
+	out->len += (size_t)n;
+	out->p[out->len] = '\0';
+	return 0;
+}
+
+/* The canonical form: names in byte order, each followed by its NUL, the
+ * value's length (8 bytes) and the value. */
+int fsu_read_xattrs(int fd, struct buf *out, struct err *e)
+{
+	char *names = NULL, **v = NULL, *p;
+	size_t nv = 0, cap = 0, i;
+	ssize_t len = list_xattrs(fd, &names, e);
+	int rc = -1;
+
+	if (len < 0)
+		goto out;
+	for (p = names; p < names + len; p += strlen(p) + 1) {
+		xgrow(&v, &cap, nv + 1, sizeof(*v));
+		v[nv++] = p;
+	}
+	if (nv)
+		qsort(v, nv, sizeof(*v), cmp_str);
+	for (i = 0; i < nv; i++) {
+		uint64_t vlen;
+		size_t at;
+
+		buf_add(out, v[i], strlen(v[i]) + 1);
+		at = out->len;
+		buf_add(out, "\0\0\0\0\0\0\0\0", 8);
+		if (add_xattr_value(fd, v[i], out, e) != 0)
+			goto out;
+		vlen = out->len - at - 8;
+		memcpy(out->p + at, &vlen, 8);
+	}
+	rc = 0;
+out:
+	free(v);
+	free(names);
+	return rc;
+}
+
 static bool same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
