@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@ struct run {
 	struct report *rep;
 	int rootfd;
 	dev_t root_dev;
+	int lockfd; /* holds the root's lock: rootfd, or a one-file root */
 	const char *display_root; /* "" when paths are shown as they are */
 	struct rec *recs;
 	size_t nrecs, caprecs;
@@ -1298,10 +1300,28 @@ static void run_records(struct run *r)
 	removal_finish(r);
 }
 
-/* Open the directory of a one-file root and record the file. */
+/*
+ * One run at a time on a root: two would each replace what the other just
+ * wrote ("file changed") and leave temp files.  A second run waits; a dry
+ * run shares the lock with other dry runs.  Where flock() fails otherwise
+ * (some NFS setups) the run goes on without.
+ */
+static void lock_root(const struct run *r, int fd, const char *root)
+{
+	int op = r->o->dry_run ? LOCK_SH : LOCK_EX;
+
+	if (flock(fd, op | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+		return;
+	if (!r->o->quiet)
+		fprintf(stderr, "slim: waiting for another slim run on '%s'\n", root);
+	while (flock(fd, op) != 0 && errno == EINTR)
+		;
+}
+
+/* Open the directory of a one-file root, lock the file and record it. */
 static int run_single(struct run *r, const char *path)
 {
-	const char *slash = strrchr(path, '/');
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	struct stat st;
 	char *dir;
 	int dfd;
@@ -1319,30 +1339,57 @@ static int run_single(struct run *r, const char *path)
 	if (dfd < 0)
 		return -1;
 	r->rootfd = dfd;
-	if (fstat(dfd, &st) != 0) {
-		close(dfd);
+	/* the lock is the file's: a run over its directory does not wait */
+	r->lockfd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (r->lockfd >= 0)
+		lock_root(r, r->lockfd, path);
+	if (fstat(dfd, &st) != 0)
 		return -1;
-	}
 	r->root_dev = st.st_dev;
-	if (fstatat(dfd, slash ? slash + 1 : path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    !S_ISREG(st.st_mode)) {
-		close(dfd);
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
 		errno = ENOENT;
 		return -1;
 	}
 	r->single = true;
 	r->rep->seen++;
 	r->rep->regular++;
-	add_rec(r, slash ? slash + 1 : path, &st, 1);
+	add_rec(r, base, &st, 1);
 	return 0;
+}
+
+/* Open a directory root, lock it and walk it. */
+static int run_tree(struct run *r, const char *root, const struct walk_opts *wo)
+{
+	struct stat st;
+
+	r->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->rootfd < 0)
+		return -1;
+	r->lockfd = r->rootfd;
+	lock_root(r, r->rootfd, root);
+	if (fstat(r->rootfd, &st) != 0)
+		return -1;
+	r->root_dev = st.st_dev;
+	walk_tree(r->rootfd, wo);
+	return 0;
+}
+
+static void run_close(struct run *r)
+{
+	if (r->lockfd >= 0 && r->lockfd != r->rootfd)
+		close(r->lockfd);
+	if (r->rootfd >= 0)
+		close(r->rootfd);
+	run_release(r);
 }
 
 int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 {
-	struct run r = { .o = o, .rep = rep, .rootfd = -1, .disp = BUF_INIT };
+	struct run r = { .o = o, .rep = rep, .rootfd = -1, .lockfd = -1, .disp = BUF_INIT };
 	struct walk_opts wo = { .xdev = o->xdev, .jobs = o->jobs > 0 ? o->jobs : 1,
 				.peek = o->strip_on, .visit = visit, .error = walk_error, .ctx = &r };
 	struct stat st;
+	int rc = -1;
 
 	if (o->dedup != DEDUP_OFF) { /* dedup's first look, while the walk has the file open */
 		wo.probe = probe;
@@ -1358,26 +1405,15 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 	r.display_root = strcmp(root, ".") == 0 ? "" : root;
 	if (stat(root, &st) != 0) {
 		report_error(rep, root, strerror(errno));
-		return -1;
+		goto out;
 	}
-	if (S_ISREG(st.st_mode)) {
-		if (run_single(&r, root) != 0) {
-			report_error(rep, root, strerror(errno));
-			return -1;
-		}
-	} else if (S_ISDIR(st.st_mode)) {
-		r.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (r.rootfd < 0 || fstat(r.rootfd, &st) != 0) {
-			report_error(rep, root, strerror(errno));
-			if (r.rootfd >= 0)
-				close(r.rootfd);
-			return -1;
-		}
-		r.root_dev = st.st_dev;
-		walk_tree(r.rootfd, &wo);
-	} else {
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		report_error(rep, root, "not a directory or regular file");
-		return -1;
+		goto out;
+	}
+	if ((S_ISREG(st.st_mode) ? run_single(&r, root) : run_tree(&r, root, &wo)) != 0) {
+		report_error(rep, root, strerror(errno));
+		goto out;
 	}
 	r.in_container = !o->dry_run && container_detect(&r.ci);
 	run_records(&r);
@@ -1389,7 +1425,8 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 				"one you ship (see README, 'Use in a Dockerfile')\n",
 			(unsigned long long)atomic_load(&r.lower_files), b);
 	}
-	close(r.rootfd);
-	run_release(&r);
-	return 0;
+	rc = 0;
+out:
+	run_close(&r);
+	return rc;
 }
