@@ -545,7 +545,10 @@ static int put_in_place(int dirfd, const char *tmp, const char *name, const stru
 	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) != 0) {
 		if (errno == EINVAL || errno == ENOSYS)
 			return check_and_rename(dirfd, tmp, name, want, e);
-		err_errno(e, errno, "cannot rename over the original");
+		if (errno == ENOENT)
+			err_set(e, "file changed while being processed; left as it was");
+		else
+			err_errno(e, errno, "cannot rename over the original");
 		return -1;
 	}
 	if (fstatat(dirfd, tmp, &out, AT_SYMLINK_NOFOLLOW) == 0 && same_file(&out, want)) {

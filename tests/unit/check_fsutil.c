@@ -216,6 +216,30 @@ START_TEST(replace_leaves_a_file_renamed_in)
 }
 END_TEST
 
+static void remove_name(int dirfd, const char *name)
+{
+	ck_assert_int_eq(unlinkat(dirfd, name, 0), 0);
+}
+
+START_TEST(replace_of_a_removed_name_fails_clean)
+{
+	struct stat st;
+	struct err e = ERR_INIT;
+	int fd = openat(dfd, "top", O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	fsu_test_hook = remove_name;
+	ck_assert_int_eq(fsu_replace(dfd, "top", fd, &st, "new\n", 4, NULL, &e), -1);
+	fsu_test_hook = NULL;
+	close(fd);
+	ck_assert_ptr_nonnull(strstr(e.msg, "changed"));
+	err_release(&e);
+	ck_assert_int_ne(faccessat(dfd, "top", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_int_eq(tu_sh("test -z \"$(ls -A '%s' | grep '^\\.slim-')\"", dir), 0);
+}
+END_TEST
+
 /* A directory that is a mount point is on another file system than the one
  * its removal happens on (its parent's), whatever its own device says. */
 START_TEST(remove_tree_stays_on_its_file_system)
@@ -311,6 +335,7 @@ Suite *fsutil_suite(void)
 	tcase_add_test(t, relink_makes_hard_link);
 	tcase_add_test(t, relink_leaves_a_file_renamed_in);
 	tcase_add_test(t, replace_leaves_a_file_renamed_in);
+	tcase_add_test(t, replace_of_a_removed_name_fails_clean);
 	tcase_add_test(t, remove_tree_stays_on_its_file_system);
 	tcase_add_test(t, tmpname_pattern);
 	tcase_add_test(t, tmp_create_is_new_and_beside);
