@@ -118,7 +118,8 @@ struct dedup_opts {
 /*
  * Files with identical content, mode, owner and xattrs.  "Files" are
  * inodes; items lists every name of every member, in item order, and its
- * first entry is the kept copy (the member whose first name comes first).
+ * first entry is the kept copy (the member whose first name comes first;
+ * files with links outside the items are no members).
  */
 struct dedup_group {
 	size_t *items;     /* indices into the caller's item array; owned */
@@ -156,16 +157,20 @@ struct dedup_result {
  * Find duplicates among items[0..n) below rootfd and, when o->mode is
  * DEDUP_LINK and !o->dry_run, replace every name of every copy by a hard
  * link to the kept copy (link to a temporary name in the same directory,
- * rename over; fsu_relink).  items must be in a stable sorted path order
- * (the walk's order): that order picks the kept copy, so two runs agree.
+ * exchanged with the name; fsu_relink).  items must be in a stable sorted
+ * path order (the walk's order): that order picks the kept copy, so two
+ * runs agree.
  * The result never depends on o->jobs.
  *
  * A copy is linked only if it is on the kept copy's device, its content
  * is byte-for-byte equal, its mode, uid, gid and every xattr match, it is
  * unchanged (size, mtime) since it was hashed, and it has no links outside
- * the items (linking it would free nothing).  Problems with single files
- * (unreadable, changed since listed, link failed) go to res->errors and
- * the run goes on.
+ * the items (linking it would free nothing).  A file with links outside
+ * the items is never the kept copy either (the copies would change with it
+ * when it is edited there): the next in order is kept.  Each name is
+ * replaced only if it still holds the copy verified (see fsutil.h).
+ * Problems with single files (unreadable, changed since listed, link
+ * failed) go to res->errors and the run goes on.
  *
  * Fills *res (which it first sets to DEDUP_RESULT_INIT); the caller
  * releases it, also after a failure.  Returns 0, or -1 with errno EINVAL

@@ -91,35 +91,59 @@ int fsu_guard(void (*fn)(void *ctx), void *ctx);
 int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e);
 
 /*
+ * Every replacement of a name below (fsu_replace, fsu_replace_j,
+ * fsu_relink) replaces only the file the caller checked: the new file is
+ * exchanged with the name (renameat2 RENAME_EXCHANGE) and what comes out
+ * must be that file (dev, ino) and unchanged (size, mtime), else it is put
+ * back and the call fails with "file changed while being processed".  A
+ * file another process renamed to the name meanwhile is never replaced.
+ * (Where the file system has no RENAME_EXCHANGE: a check, then a rename.)
+ */
+
+/*
  * Replace dirfd/name with data[0..len) atomically: write a temp file in
  * the same directory, give it the mode (setuid too), owner, xattrs
  * (security.capability last) and times of the original (open as origfd,
- * stat as *st), check the original did not change meanwhile, rename it over
- * the original.  On success *newst (if not NULL) gets the new file's stat.
- * On failure nothing is left behind and the original is intact; returns -1
- * and fills e.
+ * stat as *st), and put it in the original's place, which must still hold
+ * *st's file, unchanged.  On success *newst (if not NULL) gets the new
+ * file's stat.  On failure nothing is left behind and the original is
+ * intact; returns -1 and fills e.
  */
 int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
 		const void *data, size_t len, struct stat *newst, struct err *e);
 /* fsu_replace that, when journal is not NULL, also links the finished
- * temp file as dirfd/journal before the rename (see FSU_JOURNAL_PREFIX). */
+ * temp file as dirfd/journal before the exchange (see FSU_JOURNAL_PREFIX);
+ * removed again when the call fails. */
 int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st,
 		  const void *data, size_t len, const char *journal, struct stat *newst,
 		  struct err *e);
 
 /*
  * Make dirfd/name a hard link to srcdir/srcname, atomically (link to a temp
- * name, rename over).  expect_ino: the inode name must still have, else it
- * fails.  Returns 0 or -1 with e filled.
+ * name, exchange).  expect: the file name must still be (dev, ino) and
+ * unchanged since (size, mtime), else it is left and the call fails.
+ * Returns 0 or -1 with e filled.
  */
 int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
-	       ino_t expect_ino, struct err *e);
+	       const struct stat *expect, struct err *e);
+
+/* Tests only (NULL in slim): called with the directory and name right
+ * before a name is replaced, after the caller's last look at it. */
+extern void (*fsu_test_hook)(int dirfd, const char *name);
+
+/*
+ * Every extended attribute of fd in a canonical form, appended to out
+ * (empty): two files' attributes are equal exactly when the forms are.
+ * Nothing where xattrs are unsupported.  Returns 0, or -1 with e set.
+ */
+int fsu_read_xattrs(int fd, struct buf *out, struct err *e);
 
 /*
  * Remove dirfd/name and, if it is a directory, everything below it, with
  * unlinkat on directory descriptors: never following a symlink, never
- * crossing into another file system (such a mount point is left and
- * reported).  Returns 0, or -1 with e saying what could not be removed.
+ * crossing into a file system other than dirfd's (a mount point, name
+ * itself included, is left with its content and reported).  Returns 0, or
+ * -1 with e saying what could not be removed.
  */
 int fsu_remove_tree(int dirfd, const char *name, struct err *e);
 

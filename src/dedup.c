@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -29,7 +28,7 @@ struct dfile {
 	XXH128_hash_t head;    /* digest of the first DEDUP_BLOCK bytes */
 	XXH128_hash_t full;    /* digest of everything */
 	struct timespec mtime; /* when hashed */
-	struct buf xattrs;     /* canonical form: see read_xattrs() */
+	struct buf xattrs;     /* canonical form: see fsu_read_xattrs() */
 	bool xattrs_known;     /* xattrs read (a probe has none) */
 	bool elf_so;
 	bool rest;             /* the rest is to be hashed (state or from 0) */
@@ -252,97 +251,6 @@ static int read_at(int fd, void *buf, size_t len, uint64_t off, struct err *e)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* List the xattr names of fd into *names (NUL-separated, caller frees);
- * returns the list's length, 0 where xattrs are unsupported, or -1. */
-static ssize_t list_xattrs(int fd, char **names, struct err *e)
-{
-	ssize_t n;
-
-	*names = NULL;
-	for (;;) {
-		n = flistxattr(fd, NULL, 0);
-		if (n <= 0)
-			break;
-		*names = xrealloc(*names, (size_t)n);
-		n = flistxattr(fd, *names, (size_t)n);
-		if (n >= 0 || errno != ERANGE)
-			break;
-	}
-	if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
-		return 0;
-	if (n < 0)
-		err_errno(e, errno, "cannot list extended attributes");
-	return n;
-}
-
-/* Append the value of xattr name to out. */
-static int add_xattr_value(int fd, const char *name, struct buf *out, struct err *e)
-{
-	ssize_t n;
-
-	for (;;) {
-		n = fgetxattr(fd, name, NULL, 0);
-		if (n < 0)
-			break;
-		buf_grow(out, (size_t)n);
-		n = fgetxattr(fd, name, out->p + out->len, (size_t)n);
-		if (n >= 0 || errno != ERANGE)
-			break;
-	}
-	if (n < 0) {
-		err_errno(e, errno, "cannot read extended attribute %s", name);
-		return -1;
-	}
-	out->len += (size_t)n;
-	out->p[out->len] = '\0';
-	return 0;
-}
-
-/*
- * Append every xattr of fd to out (empty) in a canonical form, so that two
- * files' attributes are equal exactly when the forms are: names in byte
- * order, each followed by its NUL, the value's length (8 bytes) and the
- * value.
- */
-static int read_xattrs(int fd, struct buf *out, struct err *e)
-{
-	char *names = NULL, **v = NULL, *p;
-	size_t nv = 0, cap = 0, i;
-	ssize_t len = list_xattrs(fd, &names, e);
-	int rc = -1;
-
-	if (len < 0)
-		goto out;
-	for (p = names; p < names + len; p += strlen(p) + 1) {
-		xgrow(&v, &cap, nv + 1, sizeof(*v));
-		v[nv++] = p;
-	}
-	if (nv)
-		qsort(v, nv, sizeof(*v), cmp_str);
-	for (i = 0; i < nv; i++) {
-		uint64_t vlen;
-		size_t at;
-
-		buf_add(out, v[i], strlen(v[i]) + 1);
-		at = out->len;
-		buf_add(out, "\0\0\0\0\0\0\0\0", 8);
-		if (add_xattr_value(fd, v[i], out, e) != 0)
-			goto out;
-		vlen = out->len - at - 8;
-		memcpy(out->p + at, &vlen, 8);
-	}
-	rc = 0;
-out:
-	free(v);
-	free(names);
-	return rc;
-}
-
 bool dedup_is_elf_so(const unsigned char *h, size_t n)
 {
 	unsigned type;
@@ -391,12 +299,12 @@ static int open_file(const struct dedup_ctx *c, struct dfile *f, bool hashed, st
 	if (!hashed)
 		return fd;
 	if (!f->xattrs_known) {
-		if (read_xattrs(fd, &f->xattrs, &f->err) != 0)
+		if (fsu_read_xattrs(fd, &f->xattrs, &f->err) != 0)
 			goto fail;
 		f->xattrs_known = true;
 		return fd;
 	}
-	if (read_xattrs(fd, &xa, &f->err) != 0)
+	if (fsu_read_xattrs(fd, &xa, &f->err) != 0)
 		goto fail;
 	if (xa.len != f->xattrs.len || memcmp(xa.p, f->xattrs.p, xa.len) != 0) {
 		err_set(&f->err, "extended attributes changed while being processed; left as it was");
@@ -460,10 +368,10 @@ static void hash_head(void *ctx, size_t k)
 		f->head = pre->head;
 		f->full = pre->full;
 		f->elf_so = pre->elf_so;
-		f->xattrs_known = read_xattrs(fd, &f->xattrs, &f->err) == 0;
+		f->xattrs_known = fsu_read_xattrs(fd, &f->xattrs, &f->err) == 0;
 		goto out;
 	}
-	if (read_xattrs(fd, &f->xattrs, &f->err) != 0)
+	if (fsu_read_xattrs(fd, &f->xattrs, &f->err) != 0)
 		goto out;
 	f->xattrs_known = true;
 	if (read_at(fd, head, len, 0, &f->err) != 0)
@@ -576,9 +484,9 @@ static int same_content(int a, int b, uint64_t size, unsigned char *buf, struct 
 	return 0;
 }
 
-/* Replace every name of f by a link to the kept copy. */
+/* Replace every name of f (stat st, as verified) by a link to the kept copy. */
 static bool relink_names(const struct dedup_ctx *c, const struct group_io *io, struct dfile *f,
-			 ino_t ino)
+			 const struct stat *st)
 {
 	size_t k;
 
@@ -592,7 +500,7 @@ static bool relink_names(const struct dedup_ctx *c, const struct group_io *io, s
 			err_errno(&f->err, errno, "cannot open the directory");
 			return false;
 		}
-		rc = fsu_relink(io->keptdir, io->keptbase, dir, base, ino, &f->err);
+		rc = fsu_relink(io->keptdir, io->keptbase, dir, base, st, &f->err);
 		close(dir);
 		if (rc != 0)
 			return false;
@@ -612,7 +520,8 @@ static bool verify_copy(const struct dedup_ctx *c, const struct group_io *io, st
 
 	if (fd < 0)
 		return false;
-	/* Names outside the items keep the inode alive: linking frees nothing. */
+	/* Names outside the items keep the inode alive: linking frees nothing
+	 * (and the kept copy, chosen the same way, has none). */
 	if (st.st_nlink > f->nnames)
 		goto out;
 	/* linking needs the content on disk to be the content hashed */
@@ -628,7 +537,7 @@ static bool verify_copy(const struct dedup_ctx *c, const struct group_io *io, st
 	f->role = ROLE_COPY;
 	f->linked = io->would_link;
 	if (io->link)
-		f->linked = relink_names(c, io, f, st.st_ino);
+		f->linked = relink_names(c, io, f, &st);
 	if (io->link && !f->linked && f->err.code == EMLINK && f->err_item == f->names[0]) {
 		/* nothing moved yet: f stays whole and takes over */
 		err_release(&f->err);
@@ -654,6 +563,12 @@ static void verify_group(void *ctx, size_t g)
 	for (k = 0; k < s->len && io.keptfd < 0; k++) {
 		kept = &c->files[c->work[s->start + k]];
 		io.keptfd = open_file(c, kept, true, &st);
+		/* Names outside the items: the copies linked to it would change
+		 * with it when it is edited there.  It takes no part. */
+		if (io.keptfd >= 0 && st.st_nlink > kept->nnames) {
+			close(io.keptfd);
+			io.keptfd = -1;
+		}
 	}
 	if (io.keptfd < 0)
 		return;

@@ -400,10 +400,170 @@ out:
 	return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the xattr names of fd into *names (NUL-separated, caller frees);
+ * returns the list's length, 0 where xattrs are unsupported, or -1. */
+static ssize_t list_xattrs(int fd, char **names, struct err *e)
+{
+	ssize_t n;
+
+	*names = NULL;
+	for (;;) {
+		n = flistxattr(fd, NULL, 0);
+		if (n <= 0)
+			break;
+		*names = xrealloc(*names, (size_t)n);
+		n = flistxattr(fd, *names, (size_t)n);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
+	if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
+		return 0;
+	if (n < 0)
+		err_errno(e, errno, "cannot list extended attributes");
+	return n;
+}
+
+/* Append the value of xattr name to out. */
+static int add_xattr_value(int fd, const char *name, struct buf *out, struct err *e)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = fgetxattr(fd, name, NULL, 0);
+		if (n < 0)
+			break;
+		buf_grow(out, (size_t)n);
+		n = fgetxattr(fd, name, out->p + out->len, (size_t)n);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
+	if (n < 0) {
+		err_errno(e, errno, "cannot read extended attribute %s", name);
+		return -1;
+	}
+	out->len += (size_t)n;
+	out->p[out->len] = '\0';
+	return 0;
+}
+
+/* The canonical form: names in byte order, each followed by its NUL, the
+ * value's length (8 bytes) and the value. */
+int fsu_read_xattrs(int fd, struct buf *out, struct err *e)
+{
+	char *names = NULL, **v = NULL, *p;
+	size_t nv = 0, cap = 0, i;
+	ssize_t len = list_xattrs(fd, &names, e);
+	int rc = -1;
+
+	if (len < 0)
+		goto out;
+	for (p = names; p < names + len; p += strlen(p) + 1) {
+		xgrow(&v, &cap, nv + 1, sizeof(*v));
+		v[nv++] = p;
+	}
+	if (nv)
+		qsort(v, nv, sizeof(*v), cmp_str);
+	for (i = 0; i < nv; i++) {
+		uint64_t vlen;
+		size_t at;
+
+		buf_add(out, v[i], strlen(v[i]) + 1);
+		at = out->len;
+		buf_add(out, "\0\0\0\0\0\0\0\0", 8);
+		if (add_xattr_value(fd, v[i], out, e) != 0)
+			goto out;
+		vlen = out->len - at - 8;
+		memcpy(out->p + at, &vlen, 8);
+	}
+	rc = 0;
+out:
+	free(v);
+	free(names);
+	return rc;
+}
+
 static bool same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+void (*fsu_test_hook)(int dirfd, const char *name);
+
+/* Remove dirfd/tmp if it still is our file (dev, ino): never a name that
+ * came to hold something else. */
+static void drop_ours(int dirfd, const char *tmp, dev_t dev, ino_t ours)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev &&
+	    st.st_ino == ours)
+		unlinkat(dirfd, tmp, 0);
+}
+
+/* Without RENAME_EXCHANGE (NFS, some FUSE file systems) the best there is:
+ * check, then rename.  A file renamed to name between the two is lost. */
+static int check_and_rename(int dirfd, const char *tmp, const char *name,
+			    const struct stat *want, struct err *e)
+{
+	struct stat now;
+
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || !same_file(&now, want)) {
+		err_set(e, "file changed while being processed; left as it was");
+		return -1;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		err_errno(e, errno, "cannot rename over the original");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Put dirfd/tmp (a file of ours) in the place of dirfd/name, which must
+ * still be the file *want describes (dev, ino, size, mtime).  The names
+ * are exchanged first and what came out is looked at after: a check before
+ * a rename could not stop a file renamed to name in between from being
+ * replaced, unseen.  What came out is not the file checked: it goes back.
+ * Returns 0 (tmp gone), or -1 with e set and name holding what it held;
+ * *tmp_ours then says that tmp should hold ours still, for the caller to
+ * remove (drop_ours).
+ */
+static int put_in_place(int dirfd, const char *tmp, const char *name, const struct stat *want,
+			bool *tmp_ours, struct err *e)
+{
+	struct stat out;
+
+	*tmp_ours = true;
+	if (fsu_test_hook)
+		fsu_test_hook(dirfd, name);
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) != 0) {
+		if (errno == EINVAL || errno == ENOSYS)
+			return check_and_rename(dirfd, tmp, name, want, e);
+		if (errno == ENOENT)
+			err_set(e, "file changed while being processed; left as it was");
+		else
+			err_errno(e, errno, "cannot rename over the original");
+		return -1;
+	}
+	if (fstatat(dirfd, tmp, &out, AT_SYMLINK_NOFOLLOW) == 0 && same_file(&out, want)) {
+		/* a failure leaves a temp name, which the next run removes */
+		unlinkat(dirfd, tmp, 0);
+		return 0;
+	}
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) != 0) {
+		*tmp_ours = false;
+		err_errno(e, errno, "file changed while being processed, and what was there "
+			  "could not be put back: it is now '%s'", tmp);
+		return -1;
+	}
+	err_set(e, "file changed while being processed; left as it was");
+	return -1;
 }
 
 int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
@@ -417,8 +577,9 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 		  struct err *e)
 {
 	char tmp[FSU_TMPNAME_MAX];
-	struct stat now, tst;
+	struct stat tst;
 	struct timespec ts[2];
+	bool ours;
 	int fd = fsu_tmp_create(dirfd, tmp, O_WRONLY, 0600);
 
 	if (fd < 0) {
@@ -452,13 +613,6 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 		err_errno(e, errno, "cannot keep modification time");
 		goto fail;
 	}
-	/* Last look before the rename: same file, unchanged, still at name. */
-	if (fstat(origfd, &now) != 0 || !same_file(&now, st) ||
-	    fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st->st_ino ||
-	    now.st_dev != st->st_dev) {
-		err_set(e, "file changed while being processed; left as it was");
-		goto fail;
-	}
 	if (newst && fstat(fd, newst) != 0) {
 		err_errno(e, errno, "cannot stat temporary file");
 		goto fail;
@@ -473,11 +627,14 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 		err_errno(e, errno, "cannot create the journal link");
 		goto fail;
 	}
-	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		err_errno(e, errno, "cannot rename temporary file over the original");
+	/* st is origfd's file: put_in_place checks it is still at name and
+	 * unchanged (size, mtime) as it takes it out */
+	if (put_in_place(dirfd, tmp, name, st, &ours, e) != 0) {
+		if (ours)
+			drop_ours(dirfd, tmp, tst.st_dev, tst.st_ino);
 		if (journal)
-			unlinkat(dirfd, journal, 0);
-		goto fail;
+			drop_ours(dirfd, journal, tst.st_dev, tst.st_ino);
+		return -1;
 	}
 	return 0;
 fail:
@@ -488,16 +645,13 @@ fail:
 }
 
 int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
-	       ino_t expect_ino, struct err *e)
+	       const struct stat *expect, struct err *e)
 {
-	char tmp[64];
-	struct stat st;
+	char tmp[FSU_TMPNAME_MAX];
+	struct stat src;
+	bool ours;
 	int tries, rc = -1;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != expect_ino) {
-		err_set(e, "file changed while being processed; left as it was");
-		return -1;
-	}
 	for (tries = 0; tries < 8; tries++) {
 		fsu_tmpname(tmp, sizeof(tmp));
 		rc = linkat(srcdir, srcname, dirfd, tmp, 0);
@@ -508,20 +662,28 @@ int fsu_relink(int srcdir, const char *srcname, int dirfd, const char *name,
 		err_errno(e, errno, "cannot create hard link");
 		return -1;
 	}
-	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		err_errno(e, errno, "cannot rename hard link over the original");
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	return 0;
+	if (put_in_place(dirfd, tmp, name, expect, &ours, e) == 0)
+		return 0;
+	/* ours is what srcname is (only failures pay for the look) */
+	if (ours && fstatat(srcdir, srcname, &src, AT_SYMLINK_NOFOLLOW) == 0)
+		drop_ours(dirfd, tmp, src.st_dev, src.st_ino);
+	return -1;
 }
 
+/* Remove what dfd holds; dfd must be on dev (it may have become a mount
+ * point since its parent looked at it). */
 static int remove_below(int dfd, dev_t dev, struct err *e)
 {
 	int fd = dup(dfd), rc = 0;
 	struct dirent *d;
+	struct stat dst;
 	DIR *dir;
 
+	if (fd >= 0 && fstat(fd, &dst) == 0 && dst.st_dev != dev) {
+		close(fd);
+		err_set(e, "a directory became another file system: left in place");
+		return -1;
+	}
 	if (fd < 0 || !(dir = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
@@ -581,7 +743,7 @@ static int remove_below(int dfd, dev_t dev, struct err *e)
 
 int fsu_remove_tree(int dirfd, const char *name, struct err *e)
 {
-	struct stat st;
+	struct stat st, dst;
 	int fd, rc;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -597,12 +759,22 @@ int fsu_remove_tree(int dirfd, const char *name, struct err *e)
 		}
 		return 0;
 	}
+	/* The removal happens on dirfd's file system: a directory that is a
+	 * mount point has another device than its parent, not than itself. */
+	if (fstat(dirfd, &dst) != 0) {
+		err_errno(e, errno, "cannot stat");
+		return -1;
+	}
+	if (st.st_dev != dst.st_dev) {
+		err_set(e, "'%s' is another file system: left in place", name);
+		return -1;
+	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		err_errno(e, errno, "cannot open");
 		return -1;
 	}
-	rc = remove_below(fd, st.st_dev, e);
+	rc = remove_below(fd, dst.st_dev, e);
 	close(fd);
 	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0) {
 		err_errno(e, errno, "cannot remove the directory");

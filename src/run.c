@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +64,8 @@ struct run {
 	const struct slim_opts *o;
 	struct report *rep;
 	int rootfd;
+	dev_t root_dev;
+	int lockfd; /* holds the root's lock: rootfd, or a one-file root */
 	const char *display_root; /* "" when paths are shown as they are */
 	struct rec *recs;
 	size_t nrecs, caprecs;
@@ -79,6 +82,8 @@ struct run {
 	struct closer *closer; /* closes the originals the strip pass replaced */
 	char **journals; /* ".slim-link-*.tmp" left by a killed run */
 	size_t njournals, capjournals;
+	struct { dev_t dev; ino_t ino; } *tmps_left; /* temp names not removed (dry run) */
+	size_t ntmps_left, captmps_left;
 	struct container_info ci; /* in a container build: files from lower layers */
 	bool in_container;
 	atomic_ullong lower_files, lower_bytes;
@@ -189,8 +194,14 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 		/* left by a run that was killed: never a user's file */
 		free(pr);
 		r->rep->tmp_removed++;
-		if (!r->o->dry_run && remove_tmp(r, e) != 0)
+		if (!r->o->dry_run && remove_tmp(r, e) == 0)
+			return WALK_CONTINUE;
+		if (!r->o->dry_run)
 			walk_error(r, e->relpath, "cannot remove temporary file", errno);
+		/* still a name of its file: a journal's proof counts it */
+		xgrow(&r->tmps_left, &r->captmps_left, r->ntmps_left + 1, sizeof(*r->tmps_left));
+		r->tmps_left[r->ntmps_left].dev = e->st->st_dev;
+		r->tmps_left[r->ntmps_left++].ino = e->st->st_ino;
 		return WALK_CONTINUE;
 	}
 	r->rep->seen++;
@@ -319,9 +330,10 @@ static void set_error(struct rec *x, const char *fmt, ...)
 	x->msg = buf_detach(&b, NULL);
 }
 
-/* Point every other name of x's inode at the new file. */
+/* Point every other name of x's inode (old: its stat, as stripped) at the
+ * new file. */
 static void relink_followers(struct run *r, struct rec *x, int dirfd, const char *base,
-			     ino_t newino)
+			     const struct stat *old, ino_t newino)
 {
 	size_t k;
 
@@ -339,7 +351,7 @@ static void relink_followers(struct run *r, struct rec *x, int dirfd, const char
 			set_error(f, "cannot open directory to relink: %s", strerror(errno));
 			continue;
 		}
-		if (fsu_relink(dirfd, base, fdir, fbase, f->ino, &e) != 0)
+		if (fsu_relink(dirfd, base, fdir, fbase, old, &e) != 0)
 			set_error(f, "%s", e.msg);
 		else
 			f->ino = newino;
@@ -477,7 +489,7 @@ static void process(void *ctx, size_t wi)
 		}
 		replaced = true;
 		x->ino = nst.st_ino;
-		relink_followers(r, x, dirfd, base, nst.st_ino);
+		relink_followers(r, x, dirfd, base, &st, nst.st_ino);
 		/* every name moved (or reported): the journal has done its job */
 		if (linked)
 			unlinkat(dirfd, journal, 0);
@@ -563,6 +575,7 @@ static void run_release(struct run *r)
 	for (i = 0; i < r->njournals; i++)
 		free(r->journals[i]);
 	free(r->journals);
+	free(r->tmps_left);
 	buf_release(&r->disp);
 }
 
@@ -627,7 +640,7 @@ static void report_entry_removed(struct run *r, size_t i, const char *rule)
 #define REMOVE_BATCH 32
 
 struct removal {
-	struct run *r;
+	const struct run *r;
 	size_t *tops, ntops; /* the top of each dropped subtree, in walk order */
 	size_t *top;         /* per record: the top of its dropped subtree */
 	size_t *depth;       /* per record: its depth below that top */
@@ -648,10 +661,15 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* Is i on another file system than the one its removal happens on, that
+ * of the directory holding its dropped subtree's top?  (Not the top's own:
+ * a dropped directory that is a mount point has the mount's device.) */
 static bool other_fs(const struct removal *m, size_t i)
 {
-	const struct rec *x = &m->r->recs[i];
-	return x->dev != m->r->recs[m->top[i]].dev;
+	const struct run *r = m->r;
+	uint32_t p = r->recs[m->top[i]].parent;
+
+	return r->recs[i].dev != (p == NONE ? r->root_dev : r->recs[p].dev);
 }
 
 static void other_fs_error(struct removal *m, size_t i)
@@ -1036,59 +1054,223 @@ static void find_owners(struct run *r)
 	}
 }
 
+/* ---- journals left by a killed run ----------------------------------- */
+
+/* Names of (dev, ino) in the tree: records, and temp names still there. */
+static size_t names_of(const struct run *r, dev_t dev, ino_t ino, size_t *first)
+{
+	size_t i, n = 0;
+
+	*first = NONE;
+	for (i = 0; i < r->nrecs; i++)
+		if (r->recs[i].type == RT_FILE && r->recs[i].ino == ino && r->recs[i].dev == dev) {
+			if (!n++)
+				*first = i;
+		}
+	for (i = 0; i < r->ntmps_left; i++)
+		n += r->tmps_left[i].dev == dev && r->tmps_left[i].ino == ino;
+	return n;
+}
+
+/* Mode, owner, mtime and every xattr the same? */
+static bool same_meta(int a, const struct stat *as, int b, const struct stat *bs)
+{
+	struct buf xa = BUF_INIT, xb = BUF_INIT;
+	struct err e = ERR_INIT;
+	bool same = as->st_mode == bs->st_mode && as->st_uid == bs->st_uid &&
+		    as->st_gid == bs->st_gid && as->st_mtim.tv_sec == bs->st_mtim.tv_sec &&
+		    as->st_mtim.tv_nsec == bs->st_mtim.tv_nsec;
+
+	if (same)
+		same = fsu_read_xattrs(a, &xa, &e) == 0 && fsu_read_xattrs(b, &xb, &e) == 0 &&
+		       xa.len == xb.len && memcmp(xa.p, xb.p, xa.len) == 0;
+	buf_release(&xa);
+	buf_release(&xb);
+	err_release(&e);
+	return same;
+}
+
+struct proof_call {
+	const unsigned char *in, *journal; /* journal NULL: in must be stripped already */
+	size_t inlen, jlen;
+	const struct strip_opts *o;
+	bool proven;
+};
+
+static void do_proof(void *ctx)
+{
+	struct proof_call *c = ctx;
+	struct strip_result sr = STRIP_RESULT_INIT;
+
+	strip_buffer(c->in, c->inlen, c->o, &sr);
+	if (!c->journal)
+		c->proven = sr.verdict == STRIP_SKIPPED && sr.reason == SKIP_STRIPPED;
+	else
+		c->proven = sr.verdict == STRIP_CHANGED && sr.outlen == c->jlen &&
+			    memcmp(sr.out, c->journal, c->jlen) == 0;
+	strip_result_release(&sr);
+}
+
+/* Strip in (fd, st) with this run's options for path, in memory: is the
+ * result the journal's content (jfd, jst), or, with jfd < 0, nothing to
+ * strip? */
+static bool strips_to(const struct run *r, int fd, const struct stat *st, const char *path,
+		      int jfd, const struct stat *jst)
+{
+	struct fsu_view in = { NULL, 0, false }, jv = { NULL, 0, false };
+	struct proof_call c = { .o = object_opts(r, path) };
+	struct err e = ERR_INIT;
+
+	if (fsu_view_open(fd, (size_t)st->st_size, &in, &e) != 0 ||
+	    (jfd >= 0 && fsu_view_open(jfd, (size_t)jst->st_size, &jv, &e) != 0))
+		goto out;
+	c.in = in.p;
+	c.inlen = in.n;
+	c.journal = jfd >= 0 ? jv.p : NULL;
+	c.jlen = jv.n;
+	if (fsu_guard(do_proof, &c) != 0)
+		c.proven = false;
+out:
+	if (in.p)
+		fsu_view_close(&in);
+	if (jv.p)
+		fsu_view_close(&jv);
+	err_release(&e);
+	return c.proven;
+}
+
+/*
+ * Does the journal (jfd, jst; its old inode number old) prove it is what a
+ * killed run of slim, with this run's options, made?  Either names are on
+ * the old inode (*first: the first), all of them in the tree, and the
+ * journal is exactly what stripping that file makes, with its mode, owner,
+ * mtime and xattrs: moving the names to it is then what this run would do
+ * anyway.  Or none is left and the journal is one more name of a stripped
+ * file whose other names are all in the tree: removing it loses nothing.
+ * Otherwise *why says why not.  *old_st gets the old file's stat.
+ */
+static bool journal_proven(const struct run *r, int jfd, const struct stat *jst,
+			   unsigned long long old, size_t *first, struct stat *old_st,
+			   const char **why)
+{
+	size_t n = names_of(r, jst->st_dev, (ino_t)old, first), first_new;
+	bool proven = false;
+	int fd = -1;
+
+	if (!n) {
+		*why = "no file is left on the inode it names, and it is not one more name "
+		       "of a stripped file linked only in the tree";
+		return jst->st_nlink > 1 &&
+		       names_of(r, jst->st_dev, jst->st_ino, &first_new) == jst->st_nlink - 1 &&
+		       first_new != NONE &&
+		       strips_to(r, jfd, jst, r->recs[first_new].path, -1, NULL);
+	}
+	*why = "its content is not what stripping the file on the inode it names makes";
+	fd = fsu_open_beneath(r->rootfd, r->recs[*first].path, O_RDONLY | O_NONBLOCK, r->o->xdev);
+	if (fd < 0 || fstat(fd, old_st) != 0 || old_st->st_dev != jst->st_dev ||
+	    old_st->st_ino != (ino_t)old || !S_ISREG(old_st->st_mode))
+		goto out;
+	if (old_st->st_nlink > n) {
+		*why = "the file on the inode it names has links outside the tree";
+		goto out;
+	}
+	proven = same_meta(fd, old_st, jfd, jst) &&
+		 strips_to(r, fd, old_st, r->recs[*first].path, jfd, jst);
+out:
+	if (fd >= 0)
+		close(fd);
+	return proven;
+}
+
+/* Move every name of the old file (from first on) to the journal; false
+ * if one could not be moved (reported). */
+static bool journal_move(struct run *r, int jdir, const char *jbase, const struct stat *jst,
+			 size_t first, const struct stat *old_st)
+{
+	bool all = true;
+	size_t i;
+
+	for (i = first; i < r->nrecs; i++) {
+		struct rec *x = &r->recs[i];
+		struct err e = ERR_INIT;
+		const char *base;
+		int dir;
+		if (x->type != RT_FILE || x->ino != old_st->st_ino || x->dev != old_st->st_dev)
+			continue;
+		dir = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
+		if (dir >= 0 && fsu_relink(jdir, jbase, dir, base, old_st, &e) == 0) {
+			x->ino = jst->st_ino;
+			x->size = (uint64_t)jst->st_size;
+		} else {
+			all = false;
+			display_path(r, &r->disp, x->path);
+			report_error(r->rep, r->disp.p, e.msg ? e.msg : "cannot finish a hard link");
+		}
+		err_release(&e);
+		if (dir >= 0)
+			close(dir);
+	}
+	return all;
+}
+
 /*
  * A journal names the new version of a hard-linked file whose names a
- * killed run was moving: move every name still on the old inode to it,
- * then remove it (a dry run only counts it).
+ * killed run was moving (FSU_JOURNAL_PREFIX).  Its name says only an inode
+ * number, which after a copy of the tree (cp -a, COPY, tar) or in a planted
+ * file names any file: it is trusted only as far as journal_proven() goes.
+ * Proven, the names still on the old inode move to it and it is removed
+ * (a dry run only counts it); not, it is reported and left as it is.
  */
+static void finish_journal(struct run *r, const char *jp)
+{
+	const char *jbase, *why = "cannot be read";
+	unsigned long long old;
+	struct stat jst, old_st;
+	size_t first = NONE, i;
+	int jdir, jfd = -1;
+
+	fsu_is_journal(base_name(jp), &old);
+	jdir = fsu_open_parent(r->rootfd, jp, &jbase, r->o->xdev);
+	if (jdir >= 0)
+		jfd = openat(jdir, jbase, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (jfd < 0 || fstat(jfd, &jst) != 0 || !S_ISREG(jst.st_mode) ||
+	    !journal_proven(r, jfd, &jst, old, &first, &old_st, &why)) {
+		struct buf msg = BUF_INIT;
+		buf_addf(&msg, "not proven to be a journal of slim's (%s); left as it was", why);
+		display_path(r, &r->disp, jp);
+		report_error(r->rep, r->disp.p, msg.p);
+		buf_release(&msg);
+		goto out;
+	}
+	if (r->o->dry_run) {
+		r->rep->tmp_removed++;
+		goto out;
+	}
+	if (first != NONE && !journal_move(r, jdir, jbase, &jst, first, &old_st))
+		goto out; /* a name left on the old inode: the journal stays for it */
+	if (unlinkat(jdir, jbase, 0) != 0)
+		goto out;
+	r->rep->tmp_removed++;
+	/* the names on the new inode, without the journal */
+	if (fstat(jfd, &jst) != 0)
+		goto out;
+	for (i = 0; i < r->nrecs; i++)
+		if (r->recs[i].type == RT_FILE && r->recs[i].ino == jst.st_ino &&
+		    r->recs[i].dev == jst.st_dev)
+			r->recs[i].nlink = jst.st_nlink < NONE ? (uint32_t)jst.st_nlink : NONE;
+out:
+	if (jfd >= 0)
+		close(jfd);
+	if (jdir >= 0)
+		close(jdir);
+}
+
 static void finish_journals(struct run *r)
 {
-	size_t j, i;
+	size_t j;
 
-	for (j = 0; j < r->njournals; j++) {
-		const char *jp = r->journals[j], *jbase, *slash = strrchr(jp, '/');
-		unsigned long long old;
-		struct stat jst;
-		int jdir;
-
-		r->rep->tmp_removed++;
-		fsu_is_journal(slash ? slash + 1 : jp, &old);
-		if (r->o->dry_run)
-			continue;
-		jdir = fsu_open_parent(r->rootfd, jp, &jbase, r->o->xdev);
-		if (jdir < 0 || fstatat(jdir, jbase, &jst, AT_SYMLINK_NOFOLLOW) != 0) {
-			if (jdir >= 0)
-				close(jdir);
-			continue;
-		}
-		for (i = 0; i < r->nrecs; i++) {
-			struct rec *x = &r->recs[i];
-			struct err e = ERR_INIT;
-			const char *base;
-			int dir;
-			if (x->type != RT_FILE || x->ino != (ino_t)old || x->dev != jst.st_dev)
-				continue;
-			dir = fsu_open_parent(r->rootfd, x->path, &base, r->o->xdev);
-			if (dir >= 0 && fsu_relink(jdir, jbase, dir, base, x->ino, &e) == 0) {
-				x->ino = jst.st_ino;
-				x->size = (uint64_t)jst.st_size;
-			} else {
-				display_path(r, &r->disp, x->path);
-				report_error(r->rep, r->disp.p, e.msg ? e.msg : "cannot finish a hard link");
-			}
-			err_release(&e);
-			if (dir >= 0)
-				close(dir);
-		}
-		/* the names on the new inode, without the journal */
-		if (fstatat(jdir, jbase, &jst, AT_SYMLINK_NOFOLLOW) == 0)
-			for (i = 0; i < r->nrecs; i++)
-				if (r->recs[i].type == RT_FILE && r->recs[i].ino == jst.st_ino &&
-				    r->recs[i].dev == jst.st_dev)
-					r->recs[i].nlink = jst.st_nlink - 1;
-		unlinkat(jdir, jbase, 0);
-		close(jdir);
-	}
+	for (j = 0; j < r->njournals; j++)
+		finish_journal(r, r->journals[j]);
 }
 
 static void run_records(struct run *r)
@@ -1118,10 +1300,28 @@ static void run_records(struct run *r)
 	removal_finish(r);
 }
 
-/* Open the directory of a one-file root and record the file. */
+/*
+ * One run at a time on a root: two would each replace what the other just
+ * wrote ("file changed") and leave temp files.  A second run waits; a dry
+ * run shares the lock with other dry runs.  Where flock() fails otherwise
+ * (some NFS setups) the run goes on without.
+ */
+static void lock_root(const struct run *r, int fd, const char *root)
+{
+	int op = r->o->dry_run ? LOCK_SH : LOCK_EX;
+
+	if (flock(fd, op | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+		return;
+	if (!r->o->quiet)
+		fprintf(stderr, "slim: waiting for another slim run on '%s'\n", root);
+	while (flock(fd, op) != 0 && errno == EINTR)
+		;
+}
+
+/* Open the directory of a one-file root, lock the file and record it. */
 static int run_single(struct run *r, const char *path)
 {
-	const char *slash = strrchr(path, '/');
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	struct stat st;
 	char *dir;
 	int dfd;
@@ -1139,25 +1339,57 @@ static int run_single(struct run *r, const char *path)
 	if (dfd < 0)
 		return -1;
 	r->rootfd = dfd;
-	if (fstatat(dfd, slash ? slash + 1 : path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    !S_ISREG(st.st_mode)) {
-		close(dfd);
+	/* the lock is the file's: a run over its directory does not wait */
+	r->lockfd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (r->lockfd >= 0)
+		lock_root(r, r->lockfd, path);
+	if (fstat(dfd, &st) != 0)
+		return -1;
+	r->root_dev = st.st_dev;
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
 		errno = ENOENT;
 		return -1;
 	}
 	r->single = true;
 	r->rep->seen++;
 	r->rep->regular++;
-	add_rec(r, slash ? slash + 1 : path, &st, 1);
+	add_rec(r, base, &st, 1);
 	return 0;
+}
+
+/* Open a directory root, lock it and walk it. */
+static int run_tree(struct run *r, const char *root, const struct walk_opts *wo)
+{
+	struct stat st;
+
+	r->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->rootfd < 0)
+		return -1;
+	r->lockfd = r->rootfd;
+	lock_root(r, r->rootfd, root);
+	if (fstat(r->rootfd, &st) != 0)
+		return -1;
+	r->root_dev = st.st_dev;
+	walk_tree(r->rootfd, wo);
+	return 0;
+}
+
+static void run_close(struct run *r)
+{
+	if (r->lockfd >= 0 && r->lockfd != r->rootfd)
+		close(r->lockfd);
+	if (r->rootfd >= 0)
+		close(r->rootfd);
+	run_release(r);
 }
 
 int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 {
-	struct run r = { .o = o, .rep = rep, .rootfd = -1, .disp = BUF_INIT };
+	struct run r = { .o = o, .rep = rep, .rootfd = -1, .lockfd = -1, .disp = BUF_INIT };
 	struct walk_opts wo = { .xdev = o->xdev, .jobs = o->jobs > 0 ? o->jobs : 1,
 				.peek = o->strip_on, .visit = visit, .error = walk_error, .ctx = &r };
 	struct stat st;
+	int rc = -1;
 
 	if (o->dedup != DEDUP_OFF) { /* dedup's first look, while the walk has the file open */
 		wo.probe = probe;
@@ -1173,23 +1405,15 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 	r.display_root = strcmp(root, ".") == 0 ? "" : root;
 	if (stat(root, &st) != 0) {
 		report_error(rep, root, strerror(errno));
-		return -1;
+		goto out;
 	}
-	if (S_ISREG(st.st_mode)) {
-		if (run_single(&r, root) != 0) {
-			report_error(rep, root, strerror(errno));
-			return -1;
-		}
-	} else if (S_ISDIR(st.st_mode)) {
-		r.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (r.rootfd < 0) {
-			report_error(rep, root, strerror(errno));
-			return -1;
-		}
-		walk_tree(r.rootfd, &wo);
-	} else {
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		report_error(rep, root, "not a directory or regular file");
-		return -1;
+		goto out;
+	}
+	if ((S_ISREG(st.st_mode) ? run_single(&r, root) : run_tree(&r, root, &wo)) != 0) {
+		report_error(rep, root, strerror(errno));
+		goto out;
 	}
 	r.in_container = !o->dry_run && container_detect(&r.ci);
 	run_records(&r);
@@ -1201,7 +1425,8 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 				"one you ship (see README, 'Use in a Dockerfile')\n",
 			(unsigned long long)atomic_load(&r.lower_files), b);
 	}
-	close(r.rootfd);
-	run_release(&r);
-	return 0;
+	rc = 0;
+out:
+	run_close(&r);
+	return rc;
 }

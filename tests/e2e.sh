@@ -1059,6 +1059,69 @@ c_usage() {
 	smaller orig.so t/libt.so
 }
 
+# two runs over one tree at once (issue #19 item 16): the second waits for the first
+# (a lock on the root), so neither reports an error, no temp file is left and the tree
+# is what one run makes of it; a run waits for a holder of the lock and says so once
+# (not with -q); dry runs share the lock with each other
+c_concurrent_runs() {
+	need_fix big.so libt.so || return 0
+	need_tool flock || return 0
+	local d i k t0 ms
+	mkdir src
+	for d in 0 1 2 3; do
+		mkdir src/d$d
+		for i in 0 1 2 3 4 5 6 7 8 9; do cp "$FIX/big.so" src/d$d/lib$i.so && cp "$FIX/libt.so" src/d$d/t$i.so; done
+		ln src/d$d/lib0.so src/d$d/hard.so
+		printf 'same data %.0s' $(seq 300) >src/d$d/data.txt
+	done
+	cp -a src one
+	"$SLIM" -q one 2>>"$D/.slim-stderr" || { fail "one run over the tree failed"; return 1; }
+	snapshot one noino >one.snap
+	for k in 1 2 3; do
+		rm -rf tree && cp -a src tree
+		"$SLIM" tree >a.out 2>a.err &
+		"$SLIM" tree >b.out 2>b.err
+		wait $! || { fail "round $k: the first run failed: $(head -c 300 a.err)"; return 1; }
+		cat a.err b.err >>"$D/.slim-stderr"
+		! grep -q "cannot process" a.err b.err ||
+			{ fail "round $k: errors: $(grep -h -c 'cannot process' a.err b.err | tr '\n' ' ')e.g. $(grep -h -m1 'cannot process' a.err b.err | head -n1)"; return 1; }
+		[ -z "$(find tree -name '.slim-*')" ] || { fail "round $k: temp files left: $(find tree -name '.slim-*' | head -n 3)"; return 1; }
+		snapshot tree noino >tree.snap
+		cmp -s one.snap tree.snap || { fail "round $k: not the tree one run makes: $(diff one.snap tree.snap | head -n 4 | tr '\n' ' ')"; return 1; }
+	done
+	# a run waits while another holds the lock, and says so once; -q says nothing
+	rm -rf tree && cp -a src tree
+	flock tree sleep 1.5 &
+	sleep 0.3
+	t0=$(date +%s%N)
+	"$SLIM" tree >/dev/null 2>w.err || { fail "the waiting run failed: $(head -c 300 w.err)"; return 1; }
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	wait
+	[ "$ms" -ge 900 ] || { fail "the run did not wait for the lock's holder (${ms} ms)"; return 1; }
+	[ "$(cat w.err)" = "slim: waiting for another slim run on 'tree'" ] || { fail "waiting run's stderr: $(head -c 300 w.err)"; return 1; }
+	flock tree sleep 1 &
+	sleep 0.3
+	"$SLIM" -q tree >/dev/null 2>q.err
+	wait
+	[ ! -s q.err ] || { fail "-q: stderr: $(head -c 300 q.err)"; return 1; }
+	# a dry run does not wait for another reader, but waits for a writer
+	flock -s tree sleep 1.5 &
+	sleep 0.3
+	t0=$(date +%s%N)
+	"$SLIM" -q --dry-run tree >/dev/null 2>>"$D/.slim-stderr"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	wait
+	[ "$ms" -lt 900 ] || { fail "a dry run waited for a shared lock (${ms} ms)"; return 1; }
+	flock -x tree sleep 1.5 &
+	sleep 0.3
+	t0=$(date +%s%N)
+	"$SLIM" --dry-run tree >/dev/null 2>dw.err
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	wait
+	[ "$ms" -ge 900 ] && grep -q "waiting for another slim run" dw.err ||
+		fail "a dry run did not wait for a writer (${ms} ms): $(head -c 200 dw.err)"
+}
+
 # ---- run --------------------------------------------------------------------------------
 run_case 01-shared-object c01_shared_object
 run_case 02-executables c02_executables
@@ -1089,6 +1152,7 @@ run_case jobs-deterministic c_jobs
 run_case R2-linked-sections c_r2_linked
 run_case json-paths c_json_paths
 run_case usage-and-exit-status c_usage
+run_case concurrent-runs c_concurrent_runs
 
 echo "$npass passed, $nfail failed, $nskip skipped"
 [ "$nfail" = 0 ]

@@ -11,6 +11,8 @@
 #                   and what the links point to are intact; a mount point inside a dropped
 #                   directory is left with its content and one error naming that
 #                   directory (exit 1); the same with -j 1
+#   remove_mount_top: a dropped directory that is itself a mount point is left with all
+#                   its content and one error naming it (exit 1), with and without -x
 #   growing_file:   a big unstripped .so appended to (one open fd) while slim reads it:
 #                   exit 0/1, an error names it or it was processed; the file at the path
 #                   is the original bytes (+ what was appended) or exactly the stripped
@@ -42,7 +44,7 @@ finish() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; 
 state() { stat -c '%n %i %s %Y %a' "$@"; sha256sum "$@"; }   # identity + content
 
 if [ "$(id -u)" != 0 ]; then
-    for n in disk_full readonly_tmpfs readonly_bind remove growing_file; do skp $n "needs root (mount)"; done
+    for n in disk_full readonly_tmpfs readonly_bind remove remove_mount_top growing_file; do skp $n "needs root (mount)"; done
     finish
 fi
 mnt() { # TYPE/ARGS... DIR
@@ -52,7 +54,7 @@ mnt() { # TYPE/ARGS... DIR
     MOUNTS=("$dir" "${MOUNTS[@]}")
 }
 if ! mnt -t tmpfs -o size=1m tmpfs "$T/probe" 2>/dev/null; then
-    for n in disk_full readonly_tmpfs readonly_bind remove growing_file; do skp $n "cannot mount tmpfs here"; done
+    for n in disk_full readonly_tmpfs readonly_bind remove remove_mount_top growing_file; do skp $n "cannot mount tmpfs here"; done
     finish
 fi
 
@@ -162,6 +164,34 @@ t_remove() {
     ok "$name (dropped subtrees removed, a mount point inside one left with one error, -j1 and default)"
 }
 
+# a dropped directory that is itself a mount point (issue #19 item 2): removal happens on
+# its parent's file system, so the mount is left with everything in it, one error names
+# it; without -x (the walk enters the mount) and with -x (it does not)
+t_remove_mount_top() {
+    local name=remove_mount_top d=$T/rmt xopt rc
+    for xopt in "" -x; do
+        rm -rf "$d"
+        mkdir -p "$d/tree/pkg/tests" "$d/tree/other/tests/sub"
+        echo keep > "$d/tree/pkg/keep.txt"
+        echo t > "$d/tree/other/tests/t.py"; echo s > "$d/tree/other/tests/sub/s.py"
+        mnt -t tmpfs -o size=1m tmpfs "$d/tree/pkg/tests" || { skp $name "cannot mount"; return; }
+        mkdir -p "$d/tree/pkg/tests/deep"
+        echo mounted > "$d/tree/pkg/tests/file"; echo deep > "$d/tree/pkg/tests/deep/file"
+        "$SLIM" $xopt --preset none --no-strip --dedup off --drop '**/tests/' "$d/tree" \
+            > /dev/null 2> "$d/err"; rc=$?
+        [ "$(cat "$d/tree/pkg/tests/file" 2>/dev/null)" = mounted ] &&
+            [ "$(cat "$d/tree/pkg/tests/deep/file" 2>/dev/null)" = deep ] ||
+            { bad $name "$xopt: files in the mounted file system were removed"; umount "$d/tree/pkg/tests"; return; }
+        [ "$rc" = 1 ] && [ "$(wc -l < "$d/err")" = 1 ] &&
+            grep -q "^slim: cannot process '$d/tree/pkg/tests': .*another file system" "$d/err" ||
+            { bad $name "$xopt: exit $rc, want 1 and one error naming pkg/tests: $(head -c 300 "$d/err")"; umount "$d/tree/pkg/tests"; return; }
+        [ ! -e "$d/tree/other/tests" ] && [ "$(cat "$d/tree/pkg/keep.txt")" = keep ] ||
+            { bad $name "$xopt: the other dropped directory is left or a kept file changed"; umount "$d/tree/pkg/tests"; return; }
+        umount "$d/tree/pkg/tests"
+    done
+    ok "$name (a dropped mount point left with its content and one error, with and without -x)"
+}
+
 t_growing() {
     local name=growing_file d=$T/grow rc i changed=0 processed=0 runs=6 src=$T/big.so
     # a bigger file makes a longer read
@@ -202,5 +232,6 @@ t_disk_full
 t_readonly readonly_tmpfs tmpfs
 t_readonly readonly_bind bind
 t_remove
+t_remove_mount_top
 t_growing
 finish

@@ -13,7 +13,10 @@
 #           limit), symlink loops and symlinks out, a directory swapped for a symlink
 #           to the outside while slim runs (renameat2 RENAME_EXCHANGE and rm/ln loops),
 #           a duplicate whose other hard link is removed last of 20,000 dropped names
-#           (dedup must link it: it waits for the removal before counting names)
+#           (dedup must link it: it waits for the removal before counting names),
+#           journals (.slim-link-<inode>.tmp) planted or copied with the tree, whose inode
+#           number names an unrelated file (reported and left, no file changed; also a
+#           dry run), and real ones a killed run left (the links are finished)
 # Environment: BOMB_SIZE (bytes, default 10 GiB), MANY (default 100000),
 #              RSS_LIMIT_MB (default 512), RACE_RUNS (default 12).
 # Prints ok/FAIL/skip lines and "N passed, N failed, N skipped"; exits 1 on failure.
@@ -414,6 +417,66 @@ t_dedup_after_removal() {
 }
 t_dedup_after_removal
 
+# journals (.slim-link-<old inode>.tmp, issue #19 item 1): a planted one, or one in a
+# copied tree whose inode number now names another file, changes no file and is reported
+# and left (never removed); a real one (left by a killed run while it moved the names of
+# a hard-linked file) still finishes the links and is removed
+t_journals() {
+    local name=journals d=$T/jn rc j v so=$DECOY/lib/libdecoy.so
+    rm -rf "$d"; mkdir -p "$d"
+    cp -p "$so" "$d/ref.so" && "$SLIM" -q "$d/ref.so" && ! cmp -s "$so" "$d/ref.so" ||
+        { bad $name "cannot strip the reference"; return; }
+    jname() { printf '.slim-link-%016x.tmp' "$1"; }
+    # 1. planted, on the inode of an unrelated text file (also: a dry run)
+    mkdir -p "$d/p"; echo 'victim data' > "$d/p/victim.txt"
+    j=$d/p/$(jname "$(stat -c %i "$d/p/victim.txt")")
+    echo 'planted content' > "$j"
+    for opt in "" --dry-run; do
+        "$SLIM" $opt "$d/p" > /dev/null 2> "$d/p.err"; rc=$?
+        [ "$(cat "$d/p/victim.txt")" = 'victim data' ] ||
+            { bad $name "planted $opt: victim.txt now holds '$(head -c 60 "$d/p/victim.txt")'"; return; }
+        [ "$(cat "$j" 2>/dev/null)" = 'planted content' ] || { bad $name "planted $opt: the journal was removed"; return; }
+        [ $rc = 1 ] && grep -q "^slim: cannot process '$j': not proven" "$d/p.err" ||
+            { bad $name "planted $opt: exit $rc, no error naming the journal: $(head -c 300 "$d/p.err")"; return; }
+    done
+    # 2. a copied tree: a.so was moved to the new file, b.so not yet; the journal's inode
+    #    number is now that of victim.txt
+    mkdir -p "$d/c"; echo 'victim data' > "$d/c/victim.txt"
+    cp -p "$d/ref.so" "$d/c/a.so"; cp -p "$so" "$d/c/b.so"
+    j=$d/c/$(jname "$(stat -c %i "$d/c/victim.txt")")
+    ln "$d/c/a.so" "$j"
+    "$SLIM" "$d/c" > /dev/null 2> "$d/c.err"; rc=$?
+    [ "$(cat "$d/c/victim.txt")" = 'victim data' ] ||
+        { bad $name "copied: victim.txt now holds $(stat -c %s "$d/c/victim.txt") bytes of something else"; return; }
+    [ -e "$j" ] && [ $rc = 1 ] && grep -q "^slim: cannot process '$j': not proven" "$d/c.err" ||
+        { bad $name "copied: exit $rc, journal left: $([ -e "$j" ] && echo yes || echo no): $(head -c 300 "$d/c.err")"; return; }
+    cmp -s "$d/c/a.so" "$d/ref.so" && cmp -s "$d/c/b.so" "$d/ref.so" ||
+        { bad $name "copied: a.so or b.so is not stripped"; return; }
+    # 3. a planted hard link of a text file, on an inode no file has
+    mkdir -p "$d/h"; echo 'victim data' > "$d/h/victim.txt"
+    j=$d/h/$(jname $((0x7ffffffffffffff0)))
+    ln "$d/h/victim.txt" "$j"
+    "$SLIM" "$d/h" > /dev/null 2> "$d/h.err"; rc=$?
+    [ -e "$j" ] && [ $rc = 1 ] && grep -q "^slim: cannot process '$j': not proven" "$d/h.err" ||
+        { bad $name "planted link: exit $rc, journal left: $([ -e "$j" ] && echo yes || echo no): $(head -c 300 "$d/h.err")"; return; }
+    # 4. real, killed while moving the names: b.so still on the old inode
+    mkdir -p "$d/r"; cp -p "$so" "$d/r/b.so"; cp -p "$d/ref.so" "$d/r/a.so"
+    ln "$d/r/a.so" "$d/r/$(jname "$(stat -c %i "$d/r/b.so")")"
+    "$SLIM" --json "$d/r" > "$d/r.json" 2> "$d/r.err"; rc=$?
+    [ $rc = 0 ] || { bad $name "real: exit $rc: $(head -c 300 "$d/r.err")"; return; }
+    [ "$(stat -c %i "$d/r/a.so")" = "$(stat -c %i "$d/r/b.so")" ] && [ "$(stat -c %h "$d/r/a.so")" = 2 ] &&
+        cmp -s "$d/r/a.so" "$d/ref.so" || { bad $name "real: a.so and b.so are not one stripped file again"; return; }
+    ! ls -A "$d/r" | grep -q '^\.slim-' || { bad $name "real: journal left"; return; }
+    "$PY" -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["totals"]["temp_files_removed"] == 1 else 1)' "$d/r.json" ||
+        { bad $name "real: temp_files_removed is not 1"; return; }
+    # 5. real, killed after the last name moved: one more name of the stripped file
+    ln "$d/r/a.so" "$d/r/$(jname 12345)"
+    "$SLIM" "$d/r" > /dev/null 2> "$d/r.err"; rc=$?
+    [ $rc = 0 ] && ! ls -A "$d/r" | grep -q '^\.slim-' && [ "$(stat -c %h "$d/r/a.so")" = 2 ] ||
+        { bad $name "real, all names moved: exit $rc, $(ls -A "$d/r" | tr '\n' ' '): $(head -c 300 "$d/r.err")"; return; }
+    decoy_ok $name && ok "$name (planted and copied: reported and left, files untouched; real: links finished)"
+}
+t_journals
 # ---- source scans --------------------------------------------------------------------------
 # The python preset reads .py sources to see whether a test package is imported.  One
 # "import a.a.a..." line of 80 KB used to cost 3.3 GB (every dotted prefix stored), a

@@ -278,6 +278,40 @@ START_TEST(copy_linked_outside_is_left)
 }
 END_TEST
 
+/* The kept copy with a name outside the tree: the copies linked to it would
+ * change when it is edited there (#19 item 3).  The next copy is kept. */
+START_TEST(kept_copy_linked_outside_is_left)
+{
+	struct dedup_result r, dry;
+	char *out = tu_tmpdir();
+
+	write_pattern("a", 3000, 9);
+	write_pattern("b", 3000, 9);
+	write_pattern("c", 3000, 9);
+	write_pattern("x", 700, 10);
+	write_pattern("y", 700, 10);
+	ck_assert_int_eq(tu_sh("ln '%s/a' '%s/a2' && ln '%s/x' '%s/x2'", t.dir, out, t.dir, out), 0);
+	/* a dry run counts what the real one does */
+	run(DEDUP_LINK, true, 1, &dry);
+	run(DEDUP_LINK, false, 2, &r);
+	assert_same_result(&dry, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "b");
+	ck_assert_uint_eq(r.groups[0].nfiles, 2);
+	ck_assert_uint_eq(r.files_linked, 1);
+	ck_assert(same_inode("b", "c"));
+	ck_assert(!same_inode("a", "b"));
+	ck_assert(!same_inode("x", "y"));
+	ck_assert_uint_eq(lst("a").st_nlink, 2);
+	ck_assert_uint_eq(lst("y").st_nlink, 1);
+	dedup_result_release(&dry);
+	dedup_result_release(&r);
+	tu_rmrf(out);
+	free(out);
+}
+END_TEST
+
 START_TEST(dry_run_reports_what_link_does)
 {
 	struct dedup_result dry, rep, real;
@@ -875,6 +909,7 @@ Suite *dedup_suite(void)
 	tcase_add_test(tc, probes_free_when_done);
 	tcase_add_test(tc, hard_linked_names_are_one_file);
 	tcase_add_test(tc, copy_linked_outside_is_left);
+	tcase_add_test(tc, kept_copy_linked_outside_is_left);
 	tcase_add_test(tc, dry_run_reports_what_link_does);
 	tcase_add_test(tc, off_does_nothing);
 	tcase_add_test(tc, differs_in_last_byte);

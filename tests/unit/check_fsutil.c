@@ -24,6 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	fsu_test_hook = NULL;
 	close(dfd);
 	tu_rmrf(dir);
 	free(dir);
@@ -123,18 +124,149 @@ END_TEST
 
 START_TEST(relink_makes_hard_link)
 {
-	struct stat a, b;
+	struct stat a, b, stale;
 	struct err e = ERR_INIT;
 
 	ck_assert_int_eq(fstatat(dfd, "top", &b, 0), 0);
-	ck_assert_int_eq(fsu_relink(dfd, "a/b/f", dfd, "top", b.st_ino, &e), 0);
+	ck_assert_int_eq(fsu_relink(dfd, "a/b/f", dfd, "top", &b, &e), 0);
 	ck_assert_int_eq(fstatat(dfd, "a/b/f", &a, 0), 0);
 	ck_assert_int_eq(fstatat(dfd, "top", &b, 0), 0);
 	ck_assert_uint_eq(a.st_ino, b.st_ino);
 	ck_assert_uint_eq(a.st_nlink, 2);
 	/* a stale inode number is refused */
-	ck_assert_int_eq(fsu_relink(dfd, "a/b/f", dfd, "top", a.st_ino + 12345, &e), -1);
+	stale = a;
+	stale.st_ino += 12345;
+	ck_assert_int_eq(fsu_relink(dfd, "a/b/f", dfd, "top", &stale, &e), -1);
 	err_release(&e);
+	ck_assert_int_eq(tu_sh("test -z \"$(ls -A '%s' | grep '^\\.slim-')\"", dir), 0);
+}
+END_TEST
+
+/* The race of issue #19 item 4: another process renames a file to the name
+ * after slim's last look at it and before the replacement. */
+static const char *intruder;
+
+static void rename_intruder_in(int dirfd, const char *name)
+{
+	if (intruder)
+		ck_assert_int_eq(renameat(dfd, intruder, dirfd, name), 0);
+	intruder = NULL;
+}
+
+/* What a name holds, as a string (small files). */
+static char *content(const char *name)
+{
+	char path[4096];
+	size_t n;
+	unsigned char *p;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	p = tu_read(path, &n);
+	ck_assert_ptr_nonnull(p);
+	p[n] = '\0';
+	return (char *)p;
+}
+
+START_TEST(relink_leaves_a_file_renamed_in)
+{
+	struct stat top, f;
+	struct err e = ERR_INIT;
+	char *got;
+
+	tu_write(dir, "precious", "not slim's to replace\n", (size_t)-1);
+	ck_assert_int_eq(fstatat(dfd, "top", &top, AT_SYMLINK_NOFOLLOW), 0);
+	intruder = "precious";
+	fsu_test_hook = rename_intruder_in;
+	ck_assert_int_eq(fsu_relink(dfd, "a/b/f", dfd, "top", &top, &e), -1);
+	fsu_test_hook = NULL;
+	ck_assert_ptr_nonnull(strstr(e.msg, "changed"));
+	err_release(&e);
+	got = content("top");
+	ck_assert_str_eq(got, "not slim's to replace\n");
+	free(got);
+	ck_assert_int_eq(fstatat(dfd, "a/b/f", &f, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_uint_eq(f.st_nlink, 1);
+	ck_assert_int_eq(tu_sh("test -z \"$(ls -A '%s' | grep '^\\.slim-')\"", dir), 0);
+}
+END_TEST
+
+START_TEST(replace_leaves_a_file_renamed_in)
+{
+	struct stat st;
+	struct err e = ERR_INIT;
+	char *got;
+	int fd = openat(dfd, "top", O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	tu_write(dir, "precious", "not slim's to replace\n", (size_t)-1);
+	intruder = "precious";
+	fsu_test_hook = rename_intruder_in;
+	ck_assert_int_eq(fsu_replace_j(dfd, "top", fd, &st, "new\n", 4, ".slim-link-0000000000000001.tmp",
+				       NULL, &e), -1);
+	fsu_test_hook = NULL;
+	close(fd);
+	ck_assert_ptr_nonnull(strstr(e.msg, "changed"));
+	err_release(&e);
+	got = content("top");
+	ck_assert_str_eq(got, "not slim's to replace\n");
+	free(got);
+	/* neither the temp file nor the journal is left */
+	ck_assert_int_eq(tu_sh("test -z \"$(ls -A '%s' | grep '^\\.slim-')\"", dir), 0);
+}
+END_TEST
+
+static void remove_name(int dirfd, const char *name)
+{
+	ck_assert_int_eq(unlinkat(dirfd, name, 0), 0);
+}
+
+START_TEST(replace_of_a_removed_name_fails_clean)
+{
+	struct stat st;
+	struct err e = ERR_INIT;
+	int fd = openat(dfd, "top", O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	fsu_test_hook = remove_name;
+	ck_assert_int_eq(fsu_replace(dfd, "top", fd, &st, "new\n", 4, NULL, &e), -1);
+	fsu_test_hook = NULL;
+	close(fd);
+	ck_assert_ptr_nonnull(strstr(e.msg, "changed"));
+	err_release(&e);
+	ck_assert_int_ne(faccessat(dfd, "top", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_int_eq(tu_sh("test -z \"$(ls -A '%s' | grep '^\\.slim-')\"", dir), 0);
+}
+END_TEST
+
+/* A directory that is a mount point is on another file system than the one
+ * its removal happens on (its parent's), whatever its own device says. */
+START_TEST(remove_tree_stays_on_its_file_system)
+{
+	struct err e1 = ERR_INIT, e2 = ERR_INIT;
+	int rc1, rc2, kept, d;
+
+	if (geteuid() != 0 || tu_sh("mkdir -p '%s/d/m' && mount -t tmpfs -o size=1m tmpfs '%s/d/m' "
+				    "2>/dev/null", dir, dir) != 0) {
+		fprintf(stderr, "skip remove_tree_stays_on_its_file_system: cannot mount tmpfs\n");
+		return;
+	}
+	ck_assert_int_eq(tu_sh("mkdir '%s/d/m/sub' && echo x > '%s/d/m/sub/f' && echo y > '%s/d/m/g'",
+			       dir, dir, dir), 0);
+	d = openat(dfd, "d", O_RDONLY | O_DIRECTORY);
+	rc1 = fsu_remove_tree(d, "m", &e1);
+	rc2 = fsu_remove_tree(dfd, "d", &e2);
+	close(d);
+	kept = tu_sh("test -f '%s/d/m/sub/f' && test -f '%s/d/m/g'", dir, dir);
+	ck_assert_int_eq(tu_sh("umount '%s/d/m'", dir), 0);
+	ck_assert_int_eq(kept, 0);
+	ck_assert_int_eq(rc1, -1);
+	ck_assert_ptr_nonnull(strstr(e1.msg, "another file system"));
+	ck_assert_int_eq(rc2, -1);
+	ck_assert_ptr_nonnull(strstr(e2.msg, "another file system"));
+	err_release(&e1);
+	err_release(&e2);
 }
 END_TEST
 
@@ -201,6 +333,10 @@ Suite *fsutil_suite(void)
 	tcase_add_test(t, replace_keeps_metadata);
 	tcase_add_test(t, replace_refuses_changed_file);
 	tcase_add_test(t, relink_makes_hard_link);
+	tcase_add_test(t, relink_leaves_a_file_renamed_in);
+	tcase_add_test(t, replace_leaves_a_file_renamed_in);
+	tcase_add_test(t, replace_of_a_removed_name_fails_clean);
+	tcase_add_test(t, remove_tree_stays_on_its_file_system);
 	tcase_add_test(t, tmpname_pattern);
 	tcase_add_test(t, tmp_create_is_new_and_beside);
 	suite_add_tcase(s, t);
