@@ -38,4 +38,11 @@ bool bound_over(const struct bound *b, uint64_t n);
  */
 int bound_charge(struct bound *b, uint64_t n, struct err *e);
 
+/*
+ * A file on disk is an input too: reading it makes size bytes out of the
+ * blocks it holds (allocated).  Is it sparse past the bound (a 64 GiB file
+ * of holes, say)?  Then slim neither reads it whole nor hashes it.
+ */
+bool bound_sparse(uint64_t allocated, uint64_t size, unsigned ratio);
+
 #endif

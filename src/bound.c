@@ -37,3 +37,11 @@ int bound_charge(struct bound *b, uint64_t n, struct err *e)
 	b->out += n;
 	return 0;
 }
+
+bool bound_sparse(uint64_t allocated, uint64_t size, unsigned ratio)
+{
+	struct bound b;
+
+	bound_init(&b, allocated, ratio);
+	return bound_over(&b, size);
+}

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bound.h"
 #include "container.h"
 #include "fsutil.h"
 #include "pool.h"
@@ -58,6 +59,7 @@ struct rec {
 	bool dropped;     /* by a removal rule */
 	bool candidate;   /* ELF or archive */
 	bool not_candidate; /* the walk's peek says neither */
+	bool sparse;      /* far larger than its blocks (bound_sparse): never read */
 };
 
 struct run {
@@ -219,6 +221,13 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 		return WALK_STOP;
 	}
 	r->recs[r->nrecs - 1].probe = pr;
+	if (S_ISREG(m) && bound_sparse((uint64_t)e->st->st_blocks * 512, (uint64_t)e->st->st_size,
+				       r->o->max_ratio)) {
+		/* its probe read a head of holes; dedup and the rules read none */
+		free(pr);
+		r->recs[r->nrecs - 1].probe = NULL;
+		r->recs[r->nrecs - 1].sparse = true;
+	}
 	if (S_ISREG(m) && e->headlen >= 0 && !strip_candidate(e->head, (size_t)e->headlen))
 		r->recs[r->nrecs - 1].not_candidate = true;
 	return WALK_CONTINUE;
@@ -292,6 +301,11 @@ static void make_work(struct run *r)
 				r->recs[i].state = R_SKIPPED;
 				r->recs[i].reason = SKIP_NOT_ELF;
 			}
+			continue;
+		}
+		if (x->sparse) { /* an ELF head, and then holes */
+			r->recs[i].state = R_SKIPPED;
+			r->recs[i].reason = SKIP_SPARSE;
 			continue;
 		}
 		r->work[r->nwork++] = i;
@@ -584,9 +598,12 @@ static void run_release(struct run *r)
 static ssize_t read_entry(void *ctx, size_t i, size_t max, unsigned char **buf)
 {
 	struct run *r = ctx;
-	int fd = fsu_open_beneath(r->rootfd, r->recs[i].path, O_RDONLY | O_NONBLOCK, r->o->xdev);
+	int fd;
 	ssize_t n;
 
+	if (r->recs[i].sparse) /* unreadable, for the rules and the owners */
+		return -1;
+	fd = fsu_open_beneath(r->rootfd, r->recs[i].path, O_RDONLY | O_NONBLOCK, r->o->xdev);
 	if (fd < 0)
 		return -1;
 	n = fsu_read_head(fd, max, buf);
@@ -970,7 +987,7 @@ static void run_dedup(struct run *r)
 	it = xcalloc(r->nrecs, sizeof(*it));
 	for (i = 0; i < r->nrecs; i++) {
 		const struct rec *x = &r->recs[i];
-		if (x->type != RT_FILE || x->dropped)
+		if (x->type != RT_FILE || x->dropped || x->sparse)
 			continue; /* mode 0: dedup leaves the item alone */
 		it[i].path = x->path;
 		it[i].dev = x->dev;
