@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <nettle/sha2.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "bound.h"
@@ -735,42 +736,43 @@ enum { W_EXACT = 1,   /* an entry of the same path */
        W_SUBTREE = 2, /* a whiteout or a non-directory: the path and all below */
        W_BELOW = 4 }; /* an opaque directory: everything below, not itself */
 
+/*
+ * The paths of the layers above, by a seeded 128-bit hash of each (a path
+ * is never compared byte by byte): the prefixes of a path are then looked
+ * up in one pass over it, so that a path of a megabyte and half a million
+ * components costs a pass, not a pass per component.
+ */
 struct wset {
-	char **key;
-	unsigned char *flag;
+	XXH128_hash_t *key;
+	unsigned char *flag; /* 0: a free slot */
 	size_t n, cap;
 };
 
-static size_t ws_slot(const struct wset *s, const char *k, size_t len)
+static size_t ws_slot(const struct wset *s, XXH128_hash_t h)
 {
-	size_t mask = s->cap - 1, i = XXH3_64bits_withSeed(k, len, hash_seed()) & mask;
+	size_t mask = s->cap - 1, i = (size_t)h.low64 & mask;
 
-	while (s->key[i] && (strlen(s->key[i]) != len || memcmp(s->key[i], k, len) != 0))
+	while (s->flag[i] && !XXH128_isEqual(s->key[i], h))
 		i = (i + 1) & mask;
 	return i;
 }
 
-static unsigned ws_get(const struct wset *s, const char *k, size_t len)
+static unsigned ws_get(const struct wset *s, XXH128_hash_t h)
 {
-	size_t i;
-
-	if (!s->cap)
-		return 0;
-	i = ws_slot(s, k, len);
-	return s->key[i] ? s->flag[i] : 0;
+	return s->cap ? s->flag[ws_slot(s, h)] : 0;
 }
 
 static void ws_put(struct wset *s, const char *k, unsigned f)
 {
-	size_t i, len = strlen(k);
+	XXH128_hash_t h = XXH3_128bits_withSeed(k, strlen(k), hash_seed());
+	size_t i;
 
 	if ((s->n + 1) * 2 > s->cap) {
-		struct wset big = { xcalloc(s->cap ? s->cap * 2 : 256, sizeof(char *)),
-				    xcalloc(s->cap ? s->cap * 2 : 256, 1), s->n,
-				    s->cap ? s->cap * 2 : 256 };
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct wset big = { xcalloc(cap, sizeof(*big.key)), xcalloc(cap, 1), s->n, cap };
 		for (i = 0; i < s->cap; i++)
-			if (s->key[i]) {
-				size_t j = ws_slot(&big, s->key[i], strlen(s->key[i]));
+			if (s->flag[i]) {
+				size_t j = ws_slot(&big, s->key[i]);
 				big.key[j] = s->key[i];
 				big.flag[j] = s->flag[i];
 			}
@@ -778,36 +780,42 @@ static void ws_put(struct wset *s, const char *k, unsigned f)
 		free(s->flag);
 		*s = big;
 	}
-	i = ws_slot(s, k, len);
-	if (!s->key[i]) {
-		s->key[i] = xstrdup(k);
+	i = ws_slot(s, h);
+	if (!s->flag[i]) {
+		s->key[i] = h;
 		s->n++;
 	}
 	s->flag[i] |= (unsigned char)f;
 }
 
-static bool ws_hidden(const struct wset *s, const char *path)
+/* Is path hidden by the layers above: itself, or a directory above it?
+ * st: a hash state to use. */
+static bool ws_hidden(const struct wset *s, const char *path, XXH3_state_t *st)
 {
-	const char *p;
+	const char *p, *from = path;
 
-	if (ws_get(s, path, strlen(path)) & (W_EXACT | W_SUBTREE))
-		return true;
-	for (p = strchr(path, '/'); p; p = strchr(p + 1, '/'))
-		if (ws_get(s, path, (size_t)(p - path)) & (W_SUBTREE | W_BELOW))
+	XXH3_128bits_reset_withSeed(st, hash_seed());
+	for (p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+		XXH3_128bits_update(st, from, (size_t)(p - from));
+		from = p;
+		if (ws_get(s, XXH3_128bits_digest(st)) & (W_SUBTREE | W_BELOW))
 			return true;
-	return false;
+	}
+	XXH3_128bits_update(st, from, strlen(from));
+	return ws_get(s, XXH3_128bits_digest(st)) & (W_EXACT | W_SUBTREE);
 }
 
 void image_waste(const struct image_entries *const *layers, size_t n, uint64_t *waste)
 {
 	struct wset s = { NULL, NULL, 0, 0 };
+	XXH3_state_t st;
 	size_t i, k;
 
 	for (i = n; i-- > 0;) {
 		const struct image_entries *l = layers[i];
 		waste[i] = 0;
 		for (k = 0; k < l->n; k++)
-			if (l->e[k].kind == IMAGE_E_FILE && ws_hidden(&s, l->e[k].path))
+			if (l->e[k].kind == IMAGE_E_FILE && ws_hidden(&s, l->e[k].path, &st))
 				waste[i] += l->e[k].size;
 		for (k = 0; k < l->n; k++) {
 			const struct image_entry *x = &l->e[k];
@@ -819,8 +827,6 @@ void image_waste(const struct image_entries *const *layers, size_t n, uint64_t *
 			}
 		}
 	}
-	for (i = 0; i < s.cap; i++)
-		free(s.key[i]);
 	free(s.key);
 	free(s.flag);
 }
@@ -1084,6 +1090,8 @@ struct blobres {
 #define MAX_ENTRIES 65536
 /* Links followed to reach one file of the input. */
 #define MAX_HOPS 16
+/* Components of a path in the input (see in_path_ok). */
+#define MAX_PATH_DEPTH 64
 
 struct image {
 	const struct slim_opts *o;
@@ -1417,7 +1425,7 @@ static char *resolve_target(const char *link, const char *target)
 	const char *slash = strrchr(link, '/'), *s;
 	char *p;
 
-	if (*target == '/')
+	if (*target == '/' || strlen(target) >= PATH_MAX)
 		return NULL;
 	if (slash)
 		buf_addf(&all, "%.*s/", (int)(slash - link), link);
@@ -1683,6 +1691,18 @@ static char *follow_link(struct image *img, const char *p, bool *out)
 	return buf_detach(&res, NULL);
 }
 
+/* Is p a path in the input slim will look for?  Saved images name their
+ * files with two or three components; a path much longer or deeper would
+ * only cost time (links are looked up a component at a time). */
+static bool in_path_ok(const char *p)
+{
+	size_t n = 0, depth = 0;
+
+	for (; p[n] && n < PATH_MAX; n++)
+		depth += p[n] == '/';
+	return n < PATH_MAX && depth < MAX_PATH_DEPTH;
+}
+
 /* An O_PATH descriptor of p beneath the input, or -1 (errno ELOOP when p
  * itself or a directory on the way is a symlink). */
 static int open_path(struct image *img, const char *p)
@@ -1721,6 +1741,11 @@ static int in_open(struct image *img, const char *rel, char **where, struct err 
 	for (hops = 0; fd < 0; hops++) {
 		if (hops > MAX_HOPS) {
 			err_errno(e, ELOOP, "more than %d links", MAX_HOPS);
+			goto out;
+		}
+		if (!in_path_ok(p)) {
+			err_set(e, "path longer than %d bytes or %d components", PATH_MAX - 1,
+				MAX_PATH_DEPTH);
 			goto out;
 		}
 		/* in a tar, a link and a file may share a name: the alias is the later */

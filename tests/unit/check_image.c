@@ -319,6 +319,35 @@ START_TEST(waste_of_layers)
 }
 END_TEST
 
+/* Paths of half a million components: one pass each, not one per component
+ * (was some 15 s a path). */
+START_TEST(waste_of_deep_paths)
+{
+	struct image_entries l[2] = { { 0 } };
+	const struct image_entries *lp[2] = { &l[0], &l[1] };
+	size_t n = 450000, i;
+	char *deep = xmalloc(2 * n + 16);
+	uint64_t w[2];
+
+	for (i = 0; i < n; i++)
+		memcpy(deep + 2 * i, "a/", 2);
+	for (i = 0; i < 3; i++) {
+		snprintf(deep + 2 * n, 16, "f%zu", i);
+		image_entries_add(&l[0], deep, 10, false, true);
+	}
+	image_entries_add(&l[1], "x", 1, false, true);
+	image_waste(lp, 2, w);
+	ck_assert_uint_eq(w[0], 0);
+	/* a whiteout of a directory half way down hides all three */
+	image_entries_add(&l[1], "a/a/a/.wh.a", 0, false, true);
+	image_waste(lp, 2, w);
+	ck_assert_uint_eq(w[0], 30);
+	image_entries_release(&l[0]);
+	image_entries_release(&l[1]);
+	free(deep);
+}
+END_TEST
+
 /* Tar the files "name=content" given (a content "" is an empty file) under
  * dir/name.d into dir/name (compressed by tar's -a when name says so). */
 static char *mktar(const char *dir, const char *name, const char *const *files)
@@ -498,6 +527,7 @@ Suite *image_suite(void)
 	tcase_add_test(t, index_drops_and_replaces);
 	tcase_add_test(t, docker_manifest_json);
 	tcase_add_test(t, waste_of_layers);
+	tcase_add_test(t, waste_of_deep_paths);
 	tcase_add_test(t, detect_by_content);
 	tcase_add_test(t, report_merge_of_a_layer);
 	suite_add_tcase(s, t);
