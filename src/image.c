@@ -1524,24 +1524,24 @@ static int unpack_data(struct image *img, struct archive *a, struct archive_entr
  * img->in, a link remembered as an alias, anything else ignored. */
 static int unpack_entry(struct image *img, struct archive *a, struct archive_entry *ae)
 {
-	char *name = path_normalize(archive_entry_pathname(ae), false, NULL);
+	const char *raw = archive_entry_pathname(ae), *hl = archive_entry_hardlink(ae);
+	const char *sl = archive_entry_symlink(ae);
 	mode_t type = archive_entry_filetype(ae);
-	const char *hl = archive_entry_hardlink(ae);
+	char *name = raw ? path_normalize(raw, false, NULL) : NULL, *to;
 	struct buf path = BUF_INIT;
 	la_int64_t size;
 	int fd = -1, rc = -1;
 
-	if (!*name) { /* "./" */
-		rc = 0;
-		goto out;
-	}
-	if (!image_path_valid(name)) {
-		fail(img, "entry '%s': unsafe path", esc(img, archive_entry_pathname(ae)));
+	if (!name || !image_path_valid(name)) {
+		if (name && !*name) /* "./" */
+			rc = 0;
+		else
+			fail(img, "entry '%s': unsafe path", esc(img, raw ? raw : ""));
 		goto out;
 	}
 	buf_addf(&path, "%s/%s", img->in, name);
 	if (hl || type == AE_IFLNK) {
-		char *to = hl ? path_normalize(hl, false, NULL) : resolve_target(name, archive_entry_symlink(ae));
+		to = hl ? path_normalize(hl, false, NULL) : sl ? resolve_target(name, sl) : NULL;
 		if (to && image_path_valid(to)) {
 			unlink(path.p); /* the later entry wins */
 			alias_set(img, name, to);
@@ -1551,44 +1551,39 @@ static int unpack_entry(struct image *img, struct archive *a, struct archive_ent
 		rc = 0;
 		goto out;
 	}
-	if (type == AE_IFDIR) {
-		if (mkparents(img->in, name) != 0 || (mkdir(path.p, 0755) != 0 && errno != EEXIST))
-			fail(img, "cannot create '%s': %s", path.p, strerror(errno));
-		else
-			rc = 0;
+	if (type != AE_IFREG && type != AE_IFDIR) {
+		rc = 0;
 		goto out;
 	}
-	if (type != AE_IFREG) {
+	if (mkparents(img->in, name) != 0 ||
+	    (type == AE_IFDIR && mkdir(path.p, 0755) != 0 && errno != EEXIST)) {
+		fail(img, "entry '%s': cannot create it: %s", esc(img, raw), strerror(errno));
+		goto out;
+	}
+	if (type == AE_IFDIR) {
 		rc = 0;
 		goto out;
 	}
 	alias_set(img, name, NULL);
-	if (mkparents(img->in, name) != 0) {
-		fail(img, "cannot create the directories of '%s': %s", path.p, strerror(errno));
-		goto out;
-	}
 	/* every byte of it (holes read as zeros) counts, before anything is written */
 	size = archive_entry_size(ae);
-	if (size < 0 || charge(img, (uint64_t)size, archive_entry_pathname(ae)) != 0) {
-		fail(img, "entry '%s': bad size", esc(img, archive_entry_pathname(ae)));
+	if (size < 0 || charge(img, (uint64_t)size, raw) != 0) {
+		fail(img, "entry '%s': bad size", esc(img, raw));
 		goto out;
 	}
 	img->streamed += (uint64_t)size; /* its data in the stream, charged */
 	unlink(path.p); /* the later of two entries wins, as in tar */
 	fd = open(path.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		fail(img, "cannot create '%s': %s", path.p, strerror(errno));
+		fail(img, "entry '%s': cannot create it: %s", esc(img, raw), strerror(errno));
 		goto out;
 	}
 	if (unpack_data(img, a, ae, fd, (uint64_t)size) != 0)
 		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		fail(img, "cannot write '%s': %s", path.p, strerror(errno));
-		goto out;
-	}
+	rc = close(fd);
 	fd = -1;
-	rc = 0;
+	if (rc != 0)
+		fail(img, "entry '%s': cannot write it: %s", esc(img, raw), strerror(errno));
 out:
 	if (fd >= 0)
 		close(fd);
