@@ -12,9 +12,21 @@
  * links across layers.  Then what depends on a layer is rewritten, in
  * order: its descriptor (digest, size, media type), the config's
  * rootfs.diff_ids, the config descriptor, the manifest, the index (or
- * manifest.json).  A layer slim gains nothing on keeps its original blob,
- * and an image none of whose layers changed keeps its config and manifest
- * bytes, so their digests do not move.  history is never touched.
+ * manifest.json).  A layer whose content slim does not change (and whose
+ * compression stays) keeps its original blob, and an image none of whose
+ * layers changed keeps its config and manifest bytes, so their digests do
+ * not move; a layer whose content changed is rewritten even if its blob
+ * grows, so that the report describes the output.  history is never
+ * touched.
+ *
+ * The input is untrusted.  Every file slim reads of it must be a regular
+ * file inside it (symlinks are followed only by slim, only to files inside
+ * it), and match what names it: a descriptor's digest and size, a config's
+ * diff_id for each layer's tar stream, a docker-archive's blobs/sha256/<hex>
+ * or <hex>.json name.  Unpacking a tar and decompressing layers count
+ * toward one bound (bound.h) of the input's size; a tar of more than 65536
+ * entries is no image.  Any mismatch refuses the image, with an error that
+ * names the image and the layer, before anything is written.
  *
  * All output goes to temporary names beside the output and is renamed at
  * the end; on any error nothing is left at the output path.  A dry run
@@ -33,10 +45,14 @@
 #include "util.h"
 
 /* Is path a saved image: a directory holding oci-layout and index.json, or
- * a tar (any compression) with manifest.json or oci-layout at its top?  An
- * uncompressed tar is scanned to its end (headers only, with seeks); a
- * compressed one only through its first 16 entries, where blob and layer
- * files named by digests also count. */
+ * a tar (any compression) with, at its top, a manifest.json that parses as
+ * a docker-archive's (an array of objects with Config and Layers), or an
+ * oci-layout with an index.json?  A layer whose manifest.json is something
+ * else is no image.  An uncompressed tar is read to its end (headers, and
+ * those three files); a compressed one only through its first 16 entries,
+ * and no further than a name no image has: there, entries all named as an
+ * image's are, some by digests (blobs/sha256/<hex>, <hex>.tar, <hex>/...),
+ * also make an image (its manifest.json often comes last). */
 bool image_detect(const char *path);
 
 /* Slim the image at input into o->output (see above).  Fills rep (one root:

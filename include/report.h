@@ -165,6 +165,17 @@ void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t file
 /* Add one image layer row (the report copies its strings). */
 void report_image_layer(struct report *r, const struct report_image_layer *l);
 
+/*
+ * Add what src (the report of one layer of an image) says to dst, copying
+ * its strings.  kept: the layer's original blob went into the output, not
+ * what the passes made of it; then only what stays true of the output is
+ * added (what was seen, skipped and kept, owners, errors, duplicates left
+ * unlinked, and the layer's sizes with "after" equal to "before"), never a
+ * change, a removal, a stripped file or archive, or a link.  src's roots
+ * are not added.
+ */
+void report_merge(struct report *dst, const struct report *src, bool kept);
+
 /* Sort records into path order; call once before printing. */
 void report_finish(struct report *r);
 

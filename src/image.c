@@ -3,13 +3,22 @@
  * The input is read from a directory: an OCI layout as it is, or the tar of
  * an image unpacked into a scratch directory first (regular files only;
  * the symlinks and hard links a docker-archive uses between its files are
- * remembered as aliases, never created).  The output is built in a staging
- * directory, which becomes the output by one rename (a layout) or is tarred
- * to a temporary name that is renamed over the output (a tar).
+ * remembered as aliases, never created; every byte and hole unpacked counts
+ * toward the input's bound).  Every file of the input is opened by in_open():
+ * beneath the input's directory, never through a link the kernel follows
+ * (slim resolves links itself, and only to files inside the input), and only
+ * once it is known to be a regular file.  Manifests, configs and indexes are
+ * checked against their descriptors as they are read; a layer is read once
+ * before anything is made of it (list_layer: its entries, the digest of its
+ * bytes and of its tar stream), checked against its descriptor and the
+ * config's diff_id, then handed to layer_process() as that same open file.
+ * The output is built in a staging directory, which becomes the output by
+ * one rename (a layout) or is tarred to a temporary name that is renamed
+ * over the output (a tar).
  *
  * Each blob is handled once, whatever number of manifests name it: the
- * memo maps an input blob (by digest, or by path for a docker-archive's
- * layer files) to what it became.
+ * memo maps an input blob (by digest, or by where a docker-archive's path
+ * leads) to what it became.
  */
 #include "image.h"
 
@@ -27,10 +36,13 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <nettle/sha2.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
+#include "bound.h"
 #include "fsutil.h"
 #include "layer.h"
 
@@ -89,6 +101,21 @@ static void hex32(const unsigned char d[32], char out[65])
 		out[2 * i + 1] = x[d[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+/* The seed of the hash tables: names come from the image, and a fixed
+ * hash would let it choose a long run of collisions. */
+static uint64_t hash_seed(void)
+{
+	static uint64_t seed;
+	static bool have;
+
+	if (!have) {
+		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+			seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&seed;
+		have = true;
+	}
+	return seed;
 }
 
 static char *xdigest(const unsigned char d[32])
@@ -709,42 +736,43 @@ enum { W_EXACT = 1,   /* an entry of the same path */
        W_SUBTREE = 2, /* a whiteout or a non-directory: the path and all below */
        W_BELOW = 4 }; /* an opaque directory: everything below, not itself */
 
+/*
+ * The paths of the layers above, by a seeded 128-bit hash of each (a path
+ * is never compared byte by byte): the prefixes of a path are then looked
+ * up in one pass over it, so that a path of a megabyte and half a million
+ * components costs a pass, not a pass per component.
+ */
 struct wset {
-	char **key;
-	unsigned char *flag;
+	XXH128_hash_t *key;
+	unsigned char *flag; /* 0: a free slot */
 	size_t n, cap;
 };
 
-static size_t ws_slot(const struct wset *s, const char *k, size_t len)
+static size_t ws_slot(const struct wset *s, XXH128_hash_t h)
 {
-	size_t mask = s->cap - 1, i = XXH3_64bits(k, len) & mask;
+	size_t mask = s->cap - 1, i = (size_t)h.low64 & mask;
 
-	while (s->key[i] && (strlen(s->key[i]) != len || memcmp(s->key[i], k, len) != 0))
+	while (s->flag[i] && !XXH128_isEqual(s->key[i], h))
 		i = (i + 1) & mask;
 	return i;
 }
 
-static unsigned ws_get(const struct wset *s, const char *k, size_t len)
+static unsigned ws_get(const struct wset *s, XXH128_hash_t h)
 {
-	size_t i;
-
-	if (!s->cap)
-		return 0;
-	i = ws_slot(s, k, len);
-	return s->key[i] ? s->flag[i] : 0;
+	return s->cap ? s->flag[ws_slot(s, h)] : 0;
 }
 
 static void ws_put(struct wset *s, const char *k, unsigned f)
 {
-	size_t i, len = strlen(k);
+	XXH128_hash_t h = XXH3_128bits_withSeed(k, strlen(k), hash_seed());
+	size_t i;
 
 	if ((s->n + 1) * 2 > s->cap) {
-		struct wset big = { xcalloc(s->cap ? s->cap * 2 : 256, sizeof(char *)),
-				    xcalloc(s->cap ? s->cap * 2 : 256, 1), s->n,
-				    s->cap ? s->cap * 2 : 256 };
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct wset big = { xcalloc(cap, sizeof(*big.key)), xcalloc(cap, 1), s->n, cap };
 		for (i = 0; i < s->cap; i++)
-			if (s->key[i]) {
-				size_t j = ws_slot(&big, s->key[i], strlen(s->key[i]));
+			if (s->flag[i]) {
+				size_t j = ws_slot(&big, s->key[i]);
 				big.key[j] = s->key[i];
 				big.flag[j] = s->flag[i];
 			}
@@ -752,36 +780,42 @@ static void ws_put(struct wset *s, const char *k, unsigned f)
 		free(s->flag);
 		*s = big;
 	}
-	i = ws_slot(s, k, len);
-	if (!s->key[i]) {
-		s->key[i] = xstrdup(k);
+	i = ws_slot(s, h);
+	if (!s->flag[i]) {
+		s->key[i] = h;
 		s->n++;
 	}
 	s->flag[i] |= (unsigned char)f;
 }
 
-static bool ws_hidden(const struct wset *s, const char *path)
+/* Is path hidden by the layers above: itself, or a directory above it?
+ * st: a hash state to use. */
+static bool ws_hidden(const struct wset *s, const char *path, XXH3_state_t *st)
 {
-	const char *p;
+	const char *p, *from = path;
 
-	if (ws_get(s, path, strlen(path)) & (W_EXACT | W_SUBTREE))
-		return true;
-	for (p = strchr(path, '/'); p; p = strchr(p + 1, '/'))
-		if (ws_get(s, path, (size_t)(p - path)) & (W_SUBTREE | W_BELOW))
+	XXH3_128bits_reset_withSeed(st, hash_seed());
+	for (p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+		XXH3_128bits_update(st, from, (size_t)(p - from));
+		from = p;
+		if (ws_get(s, XXH3_128bits_digest(st)) & (W_SUBTREE | W_BELOW))
 			return true;
-	return false;
+	}
+	XXH3_128bits_update(st, from, strlen(from));
+	return ws_get(s, XXH3_128bits_digest(st)) & (W_EXACT | W_SUBTREE);
 }
 
 void image_waste(const struct image_entries *const *layers, size_t n, uint64_t *waste)
 {
 	struct wset s = { NULL, NULL, 0, 0 };
+	XXH3_state_t st;
 	size_t i, k;
 
 	for (i = n; i-- > 0;) {
 		const struct image_entries *l = layers[i];
 		waste[i] = 0;
 		for (k = 0; k < l->n; k++)
-			if (l->e[k].kind == IMAGE_E_FILE && ws_hidden(&s, l->e[k].path))
+			if (l->e[k].kind == IMAGE_E_FILE && ws_hidden(&s, l->e[k].path, &st))
 				waste[i] += l->e[k].size;
 		for (k = 0; k < l->n; k++) {
 			const struct image_entry *x = &l->e[k];
@@ -793,55 +827,149 @@ void image_waste(const struct image_entries *const *layers, size_t n, uint64_t *
 			}
 		}
 	}
-	for (i = 0; i < s.cap; i++)
-		free(s.key[i]);
 	free(s.key);
 	free(s.flag);
 }
 
 /* ---- detection ------------------------------------------------------------------ */
 
-static bool is_image_member(const char *name, bool compressed)
+/* How far detection reads a compressed tar: entries, and bytes of its
+ * decompressed stream.  An uncompressed one is read to its end (headers
+ * only: data is skipped with seeks). */
+#define DETECT_ENTRIES 16
+#define DETECT_BYTES BOUND_FLOOR
+
+/* Is p a blob, or a file or directory named by a digest (the layers and
+ * configs of a docker-archive)? */
+static bool digest_named(const char *p)
 {
-	char *p = path_normalize(name, false, NULL);
-	bool yes = strcmp(p, "manifest.json") == 0 || strcmp(p, "oci-layout") == 0;
 	size_t i;
 
-	/* a compressed tar is only looked at through its first entries, where an
-	 * image has its blobs and layer files, named by digests */
-	if (!yes && compressed) {
-		yes = strncmp(p, "blobs/sha256/", 13) == 0 || strcmp(p, "blobs") == 0;
-		if (!yes && strlen(p) >= 64) {
-			for (i = 0; i < 64 && ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'));
-			     i++)
-				;
-			yes = i == 64 && (!p[64] || p[64] == '/' || strcmp(p + 64, ".tar") == 0 ||
-					  strcmp(p + 64, ".json") == 0);
+	if (strncmp(p, "blobs/sha256/", 13) == 0 && p[13])
+		return true;
+	for (i = 0; i < 64 && ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')); i++)
+		;
+	return i == 64 && (!p[64] || p[64] == '/' || strcmp(p + 64, ".tar") == 0 ||
+			   strcmp(p + 64, ".json") == 0);
+}
+
+/* Could p be the name of an entry of a saved image? */
+static bool image_shaped(const char *p)
+{
+	return !*p || strcmp(p, "manifest.json") == 0 || strcmp(p, "index.json") == 0 ||
+	       strcmp(p, "oci-layout") == 0 || strcmp(p, "repositories") == 0 ||
+	       strcmp(p, "blobs") == 0 || strcmp(p, "blobs/sha256") == 0 || digest_named(p);
+}
+
+/* The content of the current entry (at most MAX_JSON bytes); NULL if larger
+ * or unreadable.  Caller frees. */
+static char *entry_data(struct archive *a, struct archive_entry *ae, size_t *len)
+{
+	la_int64_t size = archive_entry_size(ae);
+	char *p;
+
+	if (archive_entry_filetype(ae) != AE_IFREG || size < 0 || (uint64_t)size > MAX_JSON)
+		return NULL;
+	p = xmalloc((size_t)size + 1);
+	for (*len = 0; *len < (size_t)size;) {
+		la_ssize_t k = archive_read_data(a, p + *len, (size_t)size - *len);
+		if (k <= 0) {
+			free(p);
+			return NULL;
+		}
+		*len += (size_t)k;
+	}
+	return p;
+}
+
+/* What detection found so far. */
+struct sniff {
+	bool docker, layout, index; /* valid manifest.json, oci-layout, index.json */
+	bool blobs;                 /* an entry named by a digest */
+	bool foreign;               /* a name no image has */
+};
+
+/* Look at one entry of a tar (name normalized). */
+static void sniff_entry(struct sniff *s, struct archive *a, struct archive_entry *ae, const char *p)
+{
+	struct err e = ERR_INIT;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (!image_shaped(p)) {
+		s->foreign = true;
+		return;
+	}
+	if (strcmp(p, "manifest.json") == 0) {
+		struct image_docker d = { 0 };
+		if ((data = entry_data(a, ae, &len)))
+			s->docker = image_docker_parse(data, len, &d, &e) == 0;
+		image_docker_release(&d);
+	} else if (strcmp(p, "index.json") == 0) {
+		struct image_index x = { 0 };
+		if ((data = entry_data(a, ae, &len)))
+			s->index = image_index_parse(data, len, &x, &e) == 0;
+		image_index_release(&x);
+	} else if (strcmp(p, "oci-layout") == 0) {
+		json_t *j = (data = entry_data(a, ae, &len)) ? json_loadb(data, len, 0, NULL) : NULL;
+		s->layout = json_is_string(json_object_get(j, "imageLayoutVersion"));
+		json_decref(j);
+	} else {
+		s->blobs |= digest_named(p);
+	}
+	free(data);
+	err_release(&e);
+}
+
+/* A tar: is it a saved image?  By content: a manifest.json that parses as
+ * a docker-archive's, or an oci-layout with an index.json.  A compressed
+ * tar is read only through its first entries (its manifest.json may come
+ * last): there, entries that all have names an image's entries have, some
+ * named by digests, also make an image. */
+static bool detect_tar(int fd)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	struct sniff s = { 0 };
+	bool compressed = false;
+	int n = 0;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	if (archive_read_open_fd(a, fd, CHUNK) == ARCHIVE_OK) {
+		compressed = archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+		while (!s.docker && !(s.layout && s.index) && !(compressed && s.foreign)) {
+			int r = archive_read_next_header(a, &ae);
+			char *p;
+			if ((r != ARCHIVE_OK && r != ARCHIVE_WARN) ||
+			    (compressed && (n++ >= DETECT_ENTRIES ||
+					    (uint64_t)archive_filter_bytes(a, 0) > DETECT_BYTES)))
+				break;
+			p = path_normalize(archive_entry_pathname(ae), false, NULL);
+			sniff_entry(&s, a, ae, p);
+			free(p);
 		}
 	}
-	free(p);
-	return yes;
+	archive_read_free(a);
+	return s.docker || (s.layout && s.index) || (compressed && !s.foreign && s.blobs);
 }
 
 bool image_detect(const char *path)
 {
-	struct archive *a;
-	struct archive_entry *ae;
 	struct stat st;
-	bool found = false, compressed;
-	int n = 0, fd;
+	bool yes = false;
+	int fd;
 
 	if (stat(path, &st) != 0)
 		return false;
 	if (S_ISDIR(st.st_mode)) {
-		struct buf b = BUF_INIT;
-		bool yes;
-		buf_addf(&b, "%s/oci-layout", path);
-		yes = access(b.p, F_OK) == 0;
-		buf_setlen(&b, 0);
-		buf_addf(&b, "%s/index.json", path);
-		yes = yes && access(b.p, F_OK) == 0;
-		buf_release(&b);
+		struct stat x;
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		yes = fd >= 0 && fstatat(fd, "oci-layout", &x, AT_SYMLINK_NOFOLLOW) == 0 &&
+		      fstatat(fd, "index.json", &x, AT_SYMLINK_NOFOLLOW) == 0;
+		if (fd >= 0)
+			close(fd);
 		return yes;
 	}
 	if (!S_ISREG(st.st_mode) || !layer_detect(path))
@@ -849,30 +977,103 @@ bool image_detect(const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open_fd(a, fd, CHUNK) == ARCHIVE_OK) {
-		compressed = archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
-		while (!found && !(compressed && n >= 16)) {
-			int r = archive_read_next_header(a, &ae);
-			if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-				break;
-			found = is_image_member(archive_entry_pathname(ae), compressed);
-			n++;
-		}
-	}
-	archive_read_free(a);
+	yes = detect_tar(fd);
 	close(fd);
-	return found;
+	return yes;
 }
 
 /* ---- the run: state ------------------------------------------------------------- */
 
-/* What an input blob (a layer, config, manifest or index) became. */
+/* A map of strings (open addressing, seeded hash: names come from the
+ * image, so no crafted run of collisions).  Keys are copied; values are the
+ * caller's. */
+struct smap {
+	char **key;
+	void **val;
+	size_t n, cap;
+};
+
+static size_t smap_slot(const struct smap *m, const char *k)
+{
+	size_t mask = m->cap - 1, i = XXH3_64bits_withSeed(k, strlen(k), hash_seed()) & mask;
+
+	while (m->key[i] && strcmp(m->key[i], k) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void *smap_get(const struct smap *m, const char *k)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	i = smap_slot(m, k);
+	return m->key[i] ? m->val[i] : NULL;
+}
+
+/* Set k to v; returns the value k had (NULL: none). */
+static void *smap_put(struct smap *m, const char *k, void *v)
+{
+	size_t i;
+	void *old;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct smap big = { xcalloc(cap, sizeof(char *)), xcalloc(cap, sizeof(void *)), m->n,
+				    cap };
+		for (i = 0; i < m->cap; i++)
+			if (m->key[i]) {
+				size_t j = smap_slot(&big, m->key[i]);
+				big.key[j] = m->key[i];
+				big.val[j] = m->val[i];
+			}
+		free(m->key);
+		free(m->val);
+		*m = big;
+	}
+	i = smap_slot(m, k);
+	if (!m->key[i]) {
+		m->key[i] = xstrdup(k);
+		m->n++;
+	}
+	old = m->val[i];
+	m->val[i] = v;
+	return old;
+}
+
+/* Free the keys, and each value with free_val (NULL: not the map's). */
+static void smap_release(struct smap *m, void (*free_val)(void *))
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++) {
+		if (m->key[i] && free_val)
+			free_val(m->val[i]);
+		free(m->key[i]);
+	}
+	free(m->key);
+	free(m->val);
+	memset(m, 0, sizeof(*m));
+}
+
+/* An input blob (a layer, config, manifest or index): what it is, once
+ * checked, and what it became. */
 struct blobres {
-	char *key;          /* the input digest, or a docker-archive's path */
+	char *key;          /* the input digest, or where a docker-archive's path leads */
+	char *name;         /* how messages name it: its digest, or its path */
+	/* the input (layers), once checked */
+	bool checked;
+	bool absent;        /* a foreign layer that is not in the input */
+	int fd;             /* the checked file, open until the layer is done; or -1 */
+	char *in_rel;       /* where it is in the input */
+	char *in_digest;    /* sha256 of its bytes */
+	uint64_t in_size;
+	char *in_diff_id;   /* sha256 of its tar stream */
+	uint64_t in_tar;    /* bytes of its tar stream */
+	int comp;           /* its compression (LC_*) */
+	/* what it became */
+	bool done;
 	char *path;         /* in the output tree */
 	char *digest;       /* of the output blob */
 	uint64_t size;
@@ -885,9 +1086,12 @@ struct blobres {
 	bool reported;      /* a row for this blob was already added */
 };
 
-struct alias {
-	char *from, *to;
-};
+/* Saved images hold a few hundred entries; far more is no image. */
+#define MAX_ENTRIES 65536
+/* Links followed to reach one file of the input. */
+#define MAX_HOPS 16
+/* Components of a path in the input (see in_path_ok). */
+#define MAX_PATH_DEPTH 64
 
 struct image {
 	const struct slim_opts *o;
@@ -899,14 +1103,16 @@ struct image {
 	int target;               /* o->compress, or COMPRESS_AUTO: keep each layer's */
 	char *scratch;            /* removed at the end */
 	char *in;                 /* the input tree */
+	int infd;                 /* and open: every read of the input goes beneath it */
 	char *out;                /* the output tree being built */
 	bool tar_in;
-	struct alias *alias;
-	size_t nalias, capalias;
-	struct blobres **memo;
-	size_t nmemo, capmemo;
+	struct bound bound;       /* what the input may expand to (unpacked, decompressed) */
+	uint64_t streamed;        /* bytes of the input tar's stream charged to it */
+	size_t nentries;          /* entries of the input tar */
+	struct smap alias;        /* tar input: a link's name -> what it names (char *) */
+	struct smap memo;         /* key -> struct blobres * */
+	struct strpool names;     /* escaped names for warnings (esc) */
 	struct err err;           /* the first fatal error */
-	bool layer_failed;        /* layer_process already reported it */
 	unsigned dropped_platforms, dropped_attest, dropped_other;
 };
 
@@ -916,7 +1122,7 @@ static int fail(struct image *img, const char *fmt, ...)
 	va_list ap;
 	struct buf b = BUF_INIT;
 
-	if (img->err.msg || img->layer_failed)
+	if (img->err.msg)
 		return -1;
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
@@ -926,14 +1132,29 @@ static int fail(struct image *img, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * s (a name from the image: a path, a tag, a media type) as the warnings
+ * printed here show it: control bytes, backslashes and invalid UTF-8
+ * escaped, so that no terminal sequence goes through.  (Error messages go
+ * to the report, whose presenters escape them each its own way: not here.)
+ * The string lives as long as the run.
+ */
+static const char *esc(struct image *img, const char *s)
+{
+	struct buf b = BUF_INIT;
+	char *p;
+
+	report_escape_text(&b, s ? s : "");
+	p = strpool_dup(&img->names, b.p);
+	buf_release(&b);
+	return p;
+}
+
+static void blobres_free(void *p);
+
 static struct blobres *memo_get(struct image *img, const char *key)
 {
-	size_t i;
-
-	for (i = 0; i < img->nmemo; i++)
-		if (strcmp(img->memo[i]->key, key) == 0)
-			return img->memo[i];
-	return NULL;
+	return smap_get(&img->memo, key);
 }
 
 static struct blobres *memo_add(struct image *img, const char *key)
@@ -941,26 +1162,30 @@ static struct blobres *memo_add(struct image *img, const char *key)
 	struct blobres *r = xcalloc(1, sizeof(*r));
 
 	r->key = xstrdup(key);
-	xgrow(&img->memo, &img->capmemo, img->nmemo + 1, sizeof(*img->memo));
-	img->memo[img->nmemo++] = r;
+	r->fd = -1;
+	blobres_free(smap_put(&img->memo, key, r)); /* callers look first: none */
 	return r;
 }
 
-static void memo_free(struct image *img)
+static void blobres_free(void *p)
 {
-	size_t i;
+	struct blobres *r = p;
 
-	for (i = 0; i < img->nmemo; i++) {
-		struct blobres *r = img->memo[i];
-		free(r->key);
-		free(r->path);
-		free(r->digest);
-		free(r->diff_id);
-		free(r->media_type);
-		image_entries_release(&r->ents);
-		free(r);
-	}
-	free(img->memo);
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->key);
+	free(r->name);
+	free(r->in_rel);
+	free(r->in_digest);
+	free(r->in_diff_id);
+	free(r->path);
+	free(r->digest);
+	free(r->diff_id);
+	free(r->media_type);
+	image_entries_release(&r->ents);
+	free(r);
 }
 
 /* ---- files ---------------------------------------------------------------------- */
@@ -1080,13 +1305,48 @@ static int put_blob(struct image *img, const void *data, size_t len, char **dige
 	*digest = rc ? NULL : xdigest(d);
 	return rc;
 }
+/* Copy the file fd (from its start) to the new file out. */
+static int copy_fd(int fd, int out)
+{
+	char *b = NULL;
+	loff_t off = 0;
+	ssize_t k;
+	int rc = -1;
 
-/* Copy (or hard-link) the input file src to out/rel. */
-static int copy_in(struct image *img, const char *src, const char *rel)
+	/* in the kernel (a reflink where the file system can) */
+	while ((k = copy_file_range(fd, &off, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (k == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+		goto out;
+	b = xmalloc(CHUNK);
+	while ((k = pread(fd, b, CHUNK, off)) != 0) {
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 || write_all(out, b, (size_t)k) != 0)
+			goto out;
+		off += k;
+	}
+	rc = 0;
+out:
+	free(b);
+	return rc;
+}
+
+/*
+ * Put the checked input file fd at out/rel.  The input unpacked from a tar
+ * is slim's own: hard-linked.  A file of an input directory is hard-linked
+ * only when it is the caller's own and nobody else may write it, else
+ * copied: the output must not change after slim checked it.
+ */
+static int copy_in(struct image *img, int fd, const char *rel)
 {
 	struct buf dst = BUF_INIT;
-	char *tmp = NULL, *dir;
-	int in = -1, fd = -1, rc = -1;
+	char *tmp = NULL, *dir, proc[64];
+	int out = -1, rc = -1;
 	struct stat st;
 
 	buf_addf(&dst, "%s/%s", img->out, rel);
@@ -1094,7 +1354,7 @@ static int copy_in(struct image *img, const char *src, const char *rel)
 		rc = 0;
 		goto out;
 	}
-	if (mkparents(img->out, rel) != 0) {
+	if (mkparents(img->out, rel) != 0 || fstat(fd, &st) != 0) {
 		fail(img, "cannot create the directories of '%s': %s", dst.p, strerror(errno));
 		goto out;
 	}
@@ -1102,44 +1362,26 @@ static int copy_in(struct image *img, const char *src, const char *rel)
 	*strrchr(dir, '/') = '\0';
 	tmp = tmp_name(dir);
 	free(dir);
-	if (link(src, tmp) != 0) {
-		in = open(src, O_RDONLY | O_CLOEXEC);
-		if (in < 0 || fstat(in, &st) != 0) {
-			fail(img, "cannot open '%s': %s", src, strerror(errno));
-			goto out;
-		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			fail(img, "cannot create '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
-		for (;;) {
-			char b[1 << 16];
-			ssize_t k = read(in, b, sizeof(b));
-			if (k == 0)
-				break;
-			if ((k < 0 && errno != EINTR) || (k > 0 && write_all(fd, b, (size_t)k) != 0)) {
-				fail(img, "cannot copy '%s': %s", src, strerror(errno));
-				goto out;
-			}
-		}
-		if (close(fd) != 0) {
-			fd = -1;
-			fail(img, "cannot write '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
-		fd = -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((img->tar_in || (st.st_uid == geteuid() && !(st.st_mode & 022))) &&
+	    linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+		goto put;
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (out < 0 || copy_fd(fd, out) != 0 || close(out) != 0) {
+		fail(img, "cannot write '%s': %s", dst.p, strerror(errno));
+		out = -1;
+		goto out;
 	}
+	out = -1;
+put:
 	if (rename(tmp, dst.p) != 0) {
 		fail(img, "cannot rename to '%s': %s", dst.p, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
-	if (in >= 0)
-		close(in);
-	if (fd >= 0)
-		close(fd);
+	if (out >= 0)
+		close(out);
 	if (rc && tmp)
 		unlink(tmp);
 	free(tmp);
@@ -1147,7 +1389,7 @@ out:
 	return rc;
 }
 
-/* sha256 and size of a file. */
+/* sha256 and size of a file (of the output). */
 static int file_sha256(const char *path, unsigned char d[32], uint64_t *size)
 {
 	struct sha256_ctx c;
@@ -1174,9 +1416,10 @@ static int file_sha256(const char *path, unsigned char d[32], uint64_t *size)
 	return 0;
 }
 
+
 /* ---- the input tree ----------------------------------------------------------------- */
 
-/* Resolve target (of a symlink at link) to a path in the archive; NULL if it
+/* Resolve target (of a symlink at link) to a path in the input; NULL if it
  * leaves it. */
 static char *resolve_target(const char *link, const char *target)
 {
@@ -1184,7 +1427,7 @@ static char *resolve_target(const char *link, const char *target)
 	const char *slash = strrchr(link, '/'), *s;
 	char *p;
 
-	if (*target == '/')
+	if (*target == '/' || strlen(target) >= PATH_MAX)
 		return NULL;
 	if (slash)
 		buf_addf(&all, "%.*s/", (int)(slash - link), link);
@@ -1218,99 +1461,173 @@ static char *resolve_target(const char *link, const char *target)
 	return p;
 }
 
-static void alias_add(struct image *img, char *from, char *to)
+/* A tar's symlink or hard link entry from -> to (to: owned; NULL: from is
+ * a file again, the later entry winning as in tar). */
+static void alias_set(struct image *img, const char *from, char *to)
 {
-	xgrow(&img->alias, &img->capalias, img->nalias + 1, sizeof(*img->alias));
-	img->alias[img->nalias].from = from;
-	img->alias[img->nalias++].to = to;
+	if (to || smap_get(&img->alias, from))
+		free(smap_put(&img->alias, from, to));
 }
 
-/* Unpack the image tar into img->in: directories and regular files only. */
+/* Charge n bytes made of the input tar's entry (NULL: none) to the bound. */
+static int charge(struct image *img, uint64_t n, const char *entry)
+{
+	struct err e = ERR_INIT;
+
+	if (bound_charge(&img->bound, n, &e) == 0)
+		return 0;
+	if (entry)
+		fail(img, "entry '%s': %s", (entry), e.msg);
+	else
+		fail(img, "%s", e.msg);
+	err_release(&e);
+	return -1;
+}
+
+/* Charge what the input tar's decompressed stream has grown by since it
+ * was last charged (headers, data of entries not unpacked). */
+static int charge_stream(struct image *img, struct archive *a, const char *entry)
+{
+	uint64_t now = (uint64_t)archive_filter_bytes(a, 0);
+
+	if (now <= img->streamed)
+		return 0;
+	now -= img->streamed;
+	img->streamed += now;
+	return charge(img, now, entry);
+}
+
+/* Write the data of the current entry (size bytes, charged already) to fd.
+ * Holes stay holes on disk. */
+static int unpack_data(struct image *img, struct archive *a, struct archive_entry *ae, int fd,
+		       uint64_t size)
+{
+	const char *name = archive_entry_pathname(ae);
+	la_int64_t off;
+	const void *p;
+	size_t n;
+	int r;
+
+	while ((r = archive_read_data_block(a, &p, &n, &off)) != ARCHIVE_EOF) {
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			return fail(img, "entry '%s': %s", (name),
+				    archive_error_string(a) ? archive_error_string(a) : "bad data");
+		if (off < 0 || (uint64_t)off > size || n > size - (uint64_t)off)
+			return fail(img, "entry '%s': data past its size", (name));
+		if (n && pwrite(fd, p, n, off) != (ssize_t)n)
+			return fail(img, "cannot write '%s': %s", (name), strerror(errno));
+	}
+	if (ftruncate(fd, (off_t)size) != 0) /* a hole at the end */
+		return fail(img, "cannot write '%s': %s", (name), strerror(errno));
+	return 0;
+}
+
+/* One entry of the input tar: a directory or regular file is made under
+ * img->in, a link remembered as an alias, anything else ignored. */
+static int unpack_entry(struct image *img, struct archive *a, struct archive_entry *ae)
+{
+	const char *raw = archive_entry_pathname(ae), *hl = archive_entry_hardlink(ae);
+	const char *sl = archive_entry_symlink(ae);
+	mode_t type = archive_entry_filetype(ae);
+	char *name = raw ? path_normalize(raw, false, NULL) : NULL, *to;
+	struct buf path = BUF_INIT;
+	la_int64_t size;
+	int fd = -1, rc = -1;
+
+	if (!name || !image_path_valid(name)) {
+		if (name && !*name) /* "./" */
+			rc = 0;
+		else
+			fail(img, "entry '%s': unsafe path", (raw ? raw : ""));
+		goto out;
+	}
+	buf_addf(&path, "%s/%s", img->in, name);
+	if (hl || type == AE_IFLNK) {
+		to = hl ? path_normalize(hl, false, NULL) : sl ? resolve_target(name, sl) : NULL;
+		if (to && image_path_valid(to)) {
+			unlink(path.p); /* the later entry wins */
+			alias_set(img, name, to);
+		} else {
+			free(to);
+		}
+		rc = 0;
+		goto out;
+	}
+	if (type != AE_IFREG && type != AE_IFDIR) {
+		rc = 0;
+		goto out;
+	}
+	if (mkparents(img->in, name) != 0 ||
+	    (type == AE_IFDIR && mkdir(path.p, 0755) != 0 && errno != EEXIST)) {
+		fail(img, "entry '%s': cannot create it: %s", (raw), strerror(errno));
+		goto out;
+	}
+	if (type == AE_IFDIR) {
+		rc = 0;
+		goto out;
+	}
+	alias_set(img, name, NULL);
+	/* every byte of it (holes read as zeros) counts, before anything is written */
+	size = archive_entry_size(ae);
+	if (size < 0 || charge(img, (uint64_t)size, raw) != 0) {
+		fail(img, "entry '%s': bad size", (raw));
+		goto out;
+	}
+	img->streamed += (uint64_t)size; /* its data in the stream, charged */
+	unlink(path.p); /* the later of two entries wins, as in tar */
+	fd = open(path.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		fail(img, "entry '%s': cannot create it: %s", (raw), strerror(errno));
+		goto out;
+	}
+	if (unpack_data(img, a, ae, fd, (uint64_t)size) != 0)
+		goto out;
+	rc = close(fd);
+	fd = -1;
+	if (rc != 0)
+		fail(img, "entry '%s': cannot write it: %s", (raw), strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(name);
+	buf_release(&path);
+	return rc;
+}
+
+/*
+ * Unpack the image tar into img->in: directories and regular files only
+ * (links are remembered as aliases, never created).  Every byte this makes
+ * of the input (its decompressed stream, and the holes of sparse entries)
+ * counts toward img->bound, and the entries are counted: a bomb is refused
+ * before it fills the disk.
+ */
 static int unpack(struct image *img)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
-	struct buf path = BUF_INIT;
-	char *buf = xmalloc(CHUNK);
-	int r, rc = -1, fd = -1;
+	struct stat st;
+	int r, rc = -1, fd = open(img->input, O_RDONLY | O_CLOEXEC);
 
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fail(img, "%s", strerror(errno));
+		goto out;
+	}
+	bound_init(&img->bound, (uint64_t)st.st_size, img->o->max_ratio);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, img->input, CHUNK) != ARCHIVE_OK) {
+	if (archive_read_open_fd(a, fd, CHUNK) != ARCHIVE_OK) {
 		fail(img, "%s", archive_error_string(a));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		char *name = path_normalize(archive_entry_pathname(ae), false, NULL);
-		mode_t type = archive_entry_filetype(ae);
-		const char *hl = archive_entry_hardlink(ae);
-
-		if (!*name) { /* "./" */
-			free(name);
-			continue;
-		}
-		if (!image_path_valid(name)) {
-			fail(img, "entry '%s': unsafe path", archive_entry_pathname(ae));
-			free(name);
+		if (++img->nentries > MAX_ENTRIES) {
+			fail(img, "more than %u entries: not a saved image", MAX_ENTRIES);
 			goto out;
 		}
-		buf_setlen(&path, 0);
-		buf_addf(&path, "%s/%s", img->in, name);
-		if (hl || type == AE_IFLNK) {
-			char *to = hl ? path_normalize(hl, false, NULL) : resolve_target(name, archive_entry_symlink(ae));
-			if (to && image_path_valid(to))
-				alias_add(img, name, to);
-			else {
-				free(to);
-				free(name);
-			}
-			continue;
-		}
-		if (type == AE_IFDIR) {
-			if (mkparents(img->in, name) != 0 || (mkdir(path.p, 0755) != 0 && errno != EEXIST)) {
-				fail(img, "cannot create '%s': %s", path.p, strerror(errno));
-				free(name);
-				goto out;
-			}
-			free(name);
-			continue;
-		}
-		if (type != AE_IFREG) {
-			free(name);
-			continue;
-		}
-		if (mkparents(img->in, name) != 0) {
-			fail(img, "cannot create the directories of '%s': %s", path.p, strerror(errno));
-			free(name);
+		if (charge_stream(img, a, archive_entry_pathname(ae)) != 0 ||
+		    unpack_entry(img, a, ae) != 0)
 			goto out;
-		}
-		free(name);
-		unlink(path.p); /* the later of two entries wins, as in tar */
-		fd = open(path.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0) {
-			fail(img, "cannot create '%s': %s", path.p, strerror(errno));
-			goto out;
-		}
-		for (;;) {
-			la_ssize_t k = archive_read_data(a, buf, CHUNK);
-			if (k == 0)
-				break;
-			if (k < 0) {
-				fail(img, "entry '%s': %s", archive_entry_pathname(ae), archive_error_string(a));
-				goto out;
-			}
-			if (write_all(fd, buf, (size_t)k) != 0) {
-				fail(img, "cannot write '%s': %s", path.p, strerror(errno));
-				goto out;
-			}
-		}
-		if (close(fd) != 0) {
-			fd = -1;
-			fail(img, "cannot write '%s': %s", path.p, strerror(errno));
-			goto out;
-		}
-		fd = -1;
 	}
 	if (r != ARCHIVE_EOF) {
 		fail(img, "%s", archive_error_string(a) ? archive_error_string(a) : "cannot read the image");
@@ -1318,89 +1635,218 @@ static int unpack(struct image *img)
 	}
 	rc = 0;
 out:
+	archive_read_free(a);
 	if (fd >= 0)
 		close(fd);
-	free(buf);
-	buf_release(&path);
-	archive_read_free(a);
 	return rc;
 }
 
-/* The input file for rel (aliases followed); caller frees.  NULL: unsafe. */
-static char *in_path(struct image *img, const char *rel)
+/* p with its first prefix that is a link replaced by what the link names
+ * (NULL: none).  A tar input's links are its aliases; a directory's are
+ * read with readlinkat and resolved here, never by the kernel.  *out: the
+ * link leaves the input. */
+static char *follow_link(struct image *img, const char *p, bool *out)
 {
-	struct buf b = BUF_INIT;
-	int hops;
-	size_t i;
+	struct buf pre = BUF_INIT, res = BUF_INIT;
+	const char *s, *end;
+	char target[PATH_MAX], *to = NULL;
+	struct stat st;
+	ssize_t k;
 
-	if (!image_path_valid(rel))
-		return NULL;
-	for (hops = 0; hops < 16; hops++) {
-		for (i = 0; i < img->nalias; i++)
-			if (strcmp(img->alias[i].from, rel) == 0)
+	*out = false;
+	for (s = p;; s = end + 1) {
+		end = strchr(s, '/');
+		buf_setlen(&pre, 0);
+		buf_add(&pre, p, end ? (size_t)(end - p) : strlen(p));
+		if (img->tar_in) {
+			const char *a = smap_get(&img->alias, pre.p);
+			if (a) {
+				to = xstrdup(a);
 				break;
-		if (i == img->nalias)
+			}
+		} else if (fstatat(img->infd, pre.p, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			break;
-		rel = img->alias[i].to;
+		} else if (S_ISLNK(st.st_mode)) {
+			k = readlinkat(img->infd, pre.p, target, sizeof(target) - 1);
+			if (k < 0)
+				break;
+			target[k] = '\0';
+			to = resolve_target(pre.p, target);
+			*out = !to;
+			break;
+		}
+		if (!end)
+			break;
 	}
-	buf_addf(&b, "%s/%s", img->in, rel);
-	return buf_detach(&b, NULL);
+	buf_release(&pre);
+	if (!to)
+		return NULL;
+	buf_adds(&res, to);
+	if (end)
+		buf_adds(&res, end); /* "/" and the rest */
+	free(to);
+	return buf_detach(&res, NULL);
 }
 
+/* Is p a path in the input slim will look for?  Saved images name their
+ * files with two or three components; a path much longer or deeper would
+ * only cost time (links are looked up a component at a time). */
+static bool in_path_ok(const char *p)
+{
+	size_t n = 0, depth = 0;
+
+	for (; p[n] && n < PATH_MAX; n++)
+		depth += p[n] == '/';
+	return n < PATH_MAX && depth < MAX_PATH_DEPTH;
+}
+
+/* An O_PATH descriptor of p beneath the input, or -1 (errno ELOOP when p
+ * itself or a directory on the way is a symlink). */
+static int open_path(struct image *img, const char *p)
+{
+	struct stat st;
+	int fd = fsu_open_beneath(img->infd, p, O_PATH, false);
+
+	/* O_PATH | O_NOFOLLOW opens a trailing symlink itself */
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+		close(fd);
+		fd = -1;
+		errno = ELOOP;
+	}
+	return fd;
+}
+
+/*
+ * Open the input file rel for reading: a regular file inside the input,
+ * reached without the kernel ever following a link (links are followed by
+ * name, above) and opened for reading only once it is known to be a
+ * regular file (a device is never opened).  *where (if not NULL) gets the
+ * path reached; caller frees.  Returns the fd, or -1 with e set (e->code
+ * ENOENT: no such file).
+ */
+static int in_open(struct image *img, const char *rel, char **where, struct err *e)
+{
+	char *p = xstrdup(rel), *next, proc[64];
+	bool out = false;
+	struct stat st;
+	int fd = -1, rfd = -1, hops, saved;
+
+	if (!image_path_valid(rel)) {
+		err_set(e, "unsafe path");
+		goto out;
+	}
+	for (hops = 0; fd < 0; hops++) {
+		if (hops > MAX_HOPS) {
+			err_errno(e, ELOOP, "more than %d links", MAX_HOPS);
+			goto out;
+		}
+		if (!in_path_ok(p)) {
+			err_set(e, "path longer than %d bytes or %d components", PATH_MAX - 1,
+				MAX_PATH_DEPTH);
+			goto out;
+		}
+		/* in a tar, a link and a file may share a name: the alias is the later */
+		next = img->tar_in ? follow_link(img, p, &out) : NULL;
+		if (!next) {
+			fd = open_path(img, p);
+			saved = errno;
+			if (fd < 0 && (img->tar_in || !(next = follow_link(img, p, &out)))) {
+				if (out) {
+					err_set(e, "a symlink leads out of the input");
+					e->code = ELOOP;
+				} else {
+					err_errno(e, saved, "cannot open");
+				}
+				goto out;
+			}
+		}
+		if (next) {
+			free(p);
+			p = next;
+		}
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err_set(e, "not a regular file");
+		goto out;
+	}
+	rfd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0) {
+		err_errno(e, errno, "cannot open");
+		goto out;
+	}
+	if (where) {
+		*where = p;
+		p = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	return rfd;
+}
+
+/* Is there something at rel?  (Whether it can be read is read_small's to
+ * say, with the reason.) */
 static bool in_exists(struct image *img, const char *rel)
 {
-	char *p = in_path(img, rel);
-	struct stat st;
-	bool yes = p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	struct err e = ERR_INIT;
+	int fd = in_open(img, rel, NULL, &e);
+	bool yes = fd >= 0 || e.code != ENOENT;
 
-	free(p);
+	err_release(&e);
+	if (fd >= 0)
+		close(fd);
 	return yes;
 }
 
-/* Read a small input file (a manifest, config, index) in full; when digest
- * is given, check it (and size, unless it is 0). */
-static int read_small(struct image *img, const char *rel, const char *digest, uint64_t size,
+/* "sha256:<hex>" of d. */
+static void sha256_of(const void *p, size_t n, unsigned char d[32])
+{
+	struct sha256_ctx c;
+
+	sha256_init(&c);
+	sha256_update(&c, n, p);
+	sha256_digest(&c, 32, d);
+}
+
+/*
+ * Read the small input file rel (a manifest, config, index) in full.  It
+ * must match digest (unless NULL) and size (unless negative).  Messages
+ * name it by rel.
+ */
+static int read_small(struct image *img, const char *rel, const char *digest, int64_t size,
 		      char **data, size_t *len)
 {
-	char *p = in_path(img, rel);
 	struct err e = ERR_INIT;
 	struct stat st;
-	int fd = -1, rc = -1;
+	unsigned char d[32];
+	char *got = NULL;
+	int fd, rc = -1;
 
 	*data = NULL;
 	*len = 0;
-	if (!p) {
-		fail(img, "'%s': unsafe path", rel);
+	fd = in_open(img, rel, NULL, &e);
+	if (fd < 0) {
+		fail(img, "'%s': %s", (rel), e.msg);
 		goto out;
 	}
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		fail(img, "cannot open '%s': %s", rel, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_JSON) {
-		fail(img, "'%s': not a regular file of at most %u bytes", rel, MAX_JSON);
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size > MAX_JSON) {
+		fail(img, "'%s': larger than %u bytes", (rel), MAX_JSON);
 		goto out;
 	}
 	if (fsu_read_all(fd, (size_t)st.st_size, (unsigned char **)data, &e) != 0) {
-		fail(img, "cannot read '%s': %s", rel, e.msg);
+		fail(img, "cannot read '%s': %s", (rel), e.msg);
 		goto out;
 	}
 	*len = (size_t)st.st_size;
-	if (digest) {
-		struct sha256_ctx c;
-		unsigned char d[32];
-		char *got;
-		sha256_init(&c);
-		sha256_update(&c, *len, (const uint8_t *)*data);
-		sha256_digest(&c, 32, d);
-		got = xdigest(d);
-		if (strcmp(got, digest) != 0 || (size && size != *len)) {
-			fail(img, "blob '%s' does not match its descriptor (digest or size)", rel);
-			free(got);
-			goto out;
-		}
-		free(got);
+	sha256_of(*data, *len, d);
+	got = xdigest(d);
+	if ((digest && strcmp(got, digest) != 0) || (size >= 0 && (uint64_t)size != *len)) {
+		fail(img, "'%s' does not match its descriptor: it is %s, %zu bytes; expected %s, %lld "
+			  "bytes", (rel), got, *len, digest ? digest : got,
+		     size >= 0 ? (long long)size : (long long)*len);
+		goto out;
 	}
 	rc = 0;
 out:
@@ -1408,10 +1854,10 @@ out:
 		free(*data);
 		*data = NULL;
 	}
+	free(got);
 	err_release(&e);
 	if (fd >= 0)
 		close(fd);
-	free(p);
 	return rc;
 }
 
@@ -1423,98 +1869,29 @@ static char *blob_rel(const char *digest)
 	return buf_detach(&b, NULL);
 }
 
+/* The digest a docker-archive path names, if any: blobs/sha256/<hex> (the
+ * layout newer Docker writes) and <hex>.json (a config, named by its
+ * digest).  Caller frees. */
+static char *named_digest(const char *p)
+{
+	struct buf b = BUF_INIT;
+	size_t n = strlen(p);
+
+	if (strncmp(p, "blobs/sha256/", 13) == 0)
+		buf_addf(&b, "sha256:%s", p + 13);
+	else if (n == 64 + 5 && strcmp(p + 64, ".json") == 0)
+		buf_addf(&b, "sha256:%.64s", p);
+	if (!image_digest_valid(b.p)) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
 /* ---- layers --------------------------------------------------------------------------- */
 
-/* Reading a blob through libarchive while hashing its raw bytes. */
-struct hashread {
-	int fd;
-	struct sha256_ctx sha;
-	uint64_t bytes;
-	char buf[CHUNK];
-};
-
-static la_ssize_t hr_read(struct archive *a, void *ctx, const void **out)
-{
-	struct hashread *h = ctx;
-	ssize_t k;
-
-	(void)a;
-	do
-		k = read(h->fd, h->buf, sizeof(h->buf));
-	while (k < 0 && errno == EINTR);
-	if (k > 0) {
-		sha256_update(&h->sha, (size_t)k, (const uint8_t *)h->buf);
-		h->bytes += (uint64_t)k;
-	}
-	*out = h->buf;
-	return k;
-}
-
-/* List the entries of the layer blob at path into ents; d gets the blob's
- * sha256 and *size its length. */
-static int list_layer(struct image *img, const char *path, struct image_entries *ents,
-		      unsigned char d[32], uint64_t *size)
-{
-	struct hashread *h = xmalloc(sizeof(*h));
-	struct archive *a = archive_read_new();
-	struct archive_entry *ae;
-	int r, rc = -1;
-	ssize_t k;
-
-	h->fd = open(path, O_RDONLY | O_CLOEXEC);
-	h->bytes = 0;
-	sha256_init(&h->sha);
-	if (h->fd < 0) {
-		fail(img, "cannot open '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open(a, h, NULL, hr_read, NULL) != ARCHIVE_OK) {
-		fail(img, "layer '%s': %s", path, archive_error_string(a));
-		goto out;
-	}
-	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		mode_t t = archive_entry_filetype(ae);
-		bool reg = t == AE_IFREG && !archive_entry_hardlink(ae);
-		la_int64_t sz = archive_entry_size(ae);
-		image_entries_add(ents, archive_entry_pathname(ae), reg && sz > 0 ? (uint64_t)sz : 0,
-				  t == AE_IFDIR, reg);
-		if (archive_read_data_skip(a) != ARCHIVE_OK) {
-			r = ARCHIVE_FATAL;
-			break;
-		}
-	}
-	if (r != ARCHIVE_EOF) {
-		fail(img, "layer '%s': %s", path,
-		     archive_error_string(a) ? archive_error_string(a) : "cannot read the layer");
-		goto out;
-	}
-	/* the bytes after the end of the tar stream count for the digest too */
-	while ((k = read(h->fd, h->buf, sizeof(h->buf))) != 0) {
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			fail(img, "cannot read '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		sha256_update(&h->sha, (size_t)k, (const uint8_t *)h->buf);
-		h->bytes += (uint64_t)k;
-	}
-	sha256_digest(&h->sha, 32, d);
-	*size = h->bytes;
-	rc = 0;
-out:
-	archive_read_free(a);
-	if (h->fd >= 0)
-		close(h->fd);
-	free(h);
-	return rc;
-}
-
 enum { LC_NONE = COMPRESS_NONE, LC_GZIP = COMPRESS_GZIP, LC_ZSTD = COMPRESS_ZSTD, LC_FOREIGN = -1,
-       LC_UNKNOWN = -2 };
+       LC_UNKNOWN = -2, LC_SNIFF = -3 };
 
 static bool starts(const char *s, const char *prefix)
 {
@@ -1544,16 +1921,11 @@ static int layer_compression(const char *mt)
 }
 
 /* The compression of a file, from its first bytes. */
-static int sniff_compression(const char *path)
+static int sniff_compression(int fd)
 {
 	unsigned char h[4] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t k;
+	ssize_t k = pread(fd, h, sizeof(h), 0);
 
-	if (fd < 0)
-		return LC_NONE;
-	k = pread(fd, h, sizeof(h), 0);
-	close(fd);
 	if (k >= 2 && h[0] == 0x1f && h[1] == 0x8b)
 		return LC_GZIP;
 	if (k == 4 && h[0] == 0x28 && h[1] == 0xb5 && h[2] == 0x2f && h[3] == 0xfd)
@@ -1571,153 +1943,382 @@ static const char *layer_media_type(bool docker, int c)
 			      : "application/vnd.oci.image.layer.v1.tar";
 }
 
-/* What the passes saved so far. */
-struct saved {
-	uint64_t strip, rules, dedup, superseded;
+/*
+ * Reading a layer blob once: its bytes are hashed as they are stored
+ * (lr_blob), decompressed by a raw reader, and hashed again as the tar
+ * stream that a tar reader lists (lr_tar).
+ */
+struct lread {
+	struct image *img;
+	int fd;
+	struct archive *raw;
+	struct sha256_ctx blob, tar;
+	uint64_t blob_bytes, tar_bytes;
+	char buf[CHUNK];
 };
 
-static void saved_now(const struct report *r, struct saved *s)
+static la_ssize_t lr_blob(struct archive *a, void *ctx, const void **out)
 {
-	s->strip = r->strip.before - r->strip.after;
-	s->rules = report_rules_bytes(r);
-	s->dedup = r->dup_bytes_saved;
-	s->superseded = r->superseded;
+	struct lread *l = ctx;
+	ssize_t k;
+
+	do
+		k = read(l->fd, l->buf, sizeof(l->buf));
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	sha256_update(&l->blob, (size_t)k, (const uint8_t *)l->buf);
+	l->blob_bytes += (uint64_t)k;
+	*out = l->buf;
+	return k;
+}
+
+/* The tar reader's input: the decompressed stream, each byte charged to
+ * the image's bound. */
+static la_ssize_t lr_tar(struct archive *a, void *ctx, const void **out)
+{
+	struct lread *l = ctx;
+	struct err e = ERR_INIT;
+	const void *p = NULL;
+	size_t n = 0;
+	la_int64_t off;
+	int r;
+
+	do
+		r = archive_read_data_block(l->raw, &p, &n, &off);
+	while (r == ARCHIVE_OK && n == 0);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+		archive_set_error(a, -1, "%s",
+				  archive_error_string(l->raw) ? archive_error_string(l->raw)
+							       : "cannot decompress it");
+		return -1;
+	}
+	if (bound_charge(&l->img->bound, n, &e) != 0) {
+		archive_set_error(a, -1, "%s", e.msg);
+		err_release(&e);
+		return -1;
+	}
+	sha256_update(&l->tar, n, p);
+	l->tar_bytes += n;
+	*out = p;
+	return (la_ssize_t)n;
+}
+
+static const char *aerr(struct archive *a, const char *dflt)
+{
+	return archive_error_string(a) ? archive_error_string(a) : dflt;
 }
 
 /*
- * One layer: key names it in the memo; rel is its input file; mt its media
- * type (NULL in a docker-archive: sniffed); digest/size its descriptor's
- * (NULL/0: not checked); diff_id the config's.  layout: the output goes to
- * blobs/sha256/, else to "<hex>.tar" at the top (a docker-archive).
+ * Read the layer r->fd once, from its start: r->ents gets its entries;
+ * r->in_digest, in_size, in_diff_id and in_tar what it is.  Every byte
+ * decompressed counts toward img->bound.
  */
-static struct blobres *do_layer(struct image *img, const char *key, const char *rel, const char *mt,
-				bool docker, const char *digest, uint64_t size, const char *diff_id,
-				bool layout)
+static int list_layer(struct image *img, struct blobres *r)
 {
-	struct blobres *r = memo_get(img, key);
-	struct report *rep = img->rep;
-	struct layer_result res;
-	struct saved s0, s1;
+	struct lread *l = xcalloc(1, sizeof(*l));
+	struct archive *tar = archive_read_new();
+	struct archive_entry *ae;
 	unsigned char d[32];
-	uint64_t got_size;
-	char *in = NULL, *tmp = NULL, *got = NULL, hex[65];
-	struct buf dst = BUF_INIT;
-	int comp, target;
-	bool keep;
+	const void *p;
+	la_ssize_t k;
+	int x, rc = -1;
 
-	if (r)
-		return r;
-	r = memo_add(img, key);
-	in = in_path(img, rel);
-	comp = mt ? layer_compression(mt) : in ? sniff_compression(in) : LC_NONE;
-	if (!in) {
-		fail(img, "layer '%s': unsafe path", rel);
-		goto bad;
+	l->img = img;
+	l->fd = r->fd;
+	l->raw = archive_read_new();
+	sha256_init(&l->blob);
+	sha256_init(&l->tar);
+	archive_read_support_filter_all(l->raw);
+	archive_read_support_format_raw(l->raw);
+	archive_read_support_format_tar(tar);
+	archive_read_support_format_gnutar(tar);
+	if (lseek(r->fd, 0, SEEK_SET) != 0 ||
+	    archive_read_open(l->raw, l, NULL, lr_blob, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(l->raw, &ae) != ARCHIVE_OK) {
+		fail(img, "layer '%s': %s", (r->name), aerr(l->raw, "cannot read it"));
+		goto out;
 	}
-	if (comp == LC_FOREIGN || comp == LC_UNKNOWN) {
-		/* not ours to change: kept as it is, when it is here at all */
-		if (comp == LC_UNKNOWN) {
-			fail(img, "layer %s: unknown media type '%s'", key, mt);
-			goto bad;
+	if (archive_read_open(tar, l, NULL, lr_tar, NULL) != ARCHIVE_OK) {
+		fail(img, "layer '%s': %s", (r->name), aerr(tar, "not a tar"));
+		goto out;
+	}
+	while ((x = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || x == ARCHIVE_WARN) {
+		mode_t t = archive_entry_filetype(ae);
+		bool reg = t == AE_IFREG && !archive_entry_hardlink(ae);
+		la_int64_t sz = archive_entry_size(ae);
+		const char *nm = archive_entry_pathname(ae);
+		image_entries_add(&r->ents, nm ? nm : "", reg && sz > 0 ? (uint64_t)sz : 0,
+				  t == AE_IFDIR, reg);
+		if (archive_read_data_skip(tar) != ARCHIVE_OK) {
+			x = ARCHIVE_FATAL;
+			break;
 		}
-		r->path = xstrdup(rel);
-		r->digest = xstrdup(digest ? digest : key);
-		r->size = size;
-		r->diff_id = xstrdup(diff_id);
-		r->row.kept = true;
-		if (in_exists(img, rel) && copy_in(img, in, rel) != 0)
-			goto bad;
-		goto done;
 	}
-	target = img->target == COMPRESS_AUTO ? comp : img->target;
-	if (docker && target == LC_ZSTD) {
-		fail(img, "zstd compression is not supported for docker images: use --compress gzip, "
-			  "or an OCI layout");
-		goto bad;
+	/* what follows the tar's end, decompressed and not, counts for the digests too */
+	if (x == ARCHIVE_EOF)
+		while ((k = lr_tar(tar, l, &p)) > 0)
+			;
+	if (x == ARCHIVE_EOF && k == 0)
+		while ((k = lr_blob(l->raw, l, &p)) > 0)
+			;
+	if (x != ARCHIVE_EOF || k < 0) {
+		fail(img, "layer '%s': %s", (r->name),
+		     x == ARCHIVE_EOF && archive_error_string(l->raw) ? archive_error_string(l->raw)
+								      : aerr(tar, "cannot read it"));
+		goto out;
 	}
-	if (list_layer(img, in, &r->ents, d, &got_size) != 0)
-		goto bad;
-	got = xdigest(d);
-	if ((digest && strcmp(got, digest) != 0) || (size && got_size != size)) {
-		fail(img, "layer blob %s does not match its descriptor (digest or size)", key);
-		goto bad;
+	sha256_digest(&l->blob, 32, d);
+	r->in_digest = xdigest(d);
+	sha256_digest(&l->tar, 32, d);
+	r->in_diff_id = xdigest(d);
+	r->in_size = l->blob_bytes;
+	r->in_tar = l->tar_bytes;
+	rc = 0;
+out:
+	archive_read_free(tar);
+	archive_read_free(l->raw);
+	free(l);
+	return rc;
+}
+
+/* The memo key of a layer: "layer:" and its digest, or where its path leads. */
+static char *layer_key(const char *k)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "layer:%s", k);
+	return buf_detach(&b, NULL);
+}
+
+/* Does the checked layer r match digest and size (NULL, -1: anything)? */
+static int match_desc(struct image *img, struct blobres *r, const char *digest, int64_t size)
+{
+	if ((!digest || strcmp(r->in_digest, digest) == 0) &&
+	    (size < 0 || r->in_size == (uint64_t)size))
+		return 0;
+	return fail(img, "layer '%s' does not match its descriptor: it is %s, %llu bytes; expected "
+			 "%s, %lld bytes", (r->name), r->in_digest,
+		    (unsigned long long)r->in_size, digest ? digest : r->in_digest,
+		    size >= 0 ? (long long)size : (long long)r->in_size);
+}
+
+/* The checked layer r: a new memo entry with the file fd (or none: absent). */
+static struct blobres *new_layer(struct image *img, const char *key, int fd, char *where,
+				 const char *name, const char *digest, int64_t size, int comp)
+{
+	struct blobres *r = memo_add(img, key);
+	struct stat st;
+
+	r->name = xstrdup(name);
+	r->fd = fd;
+	r->in_rel = where;
+	r->checked = true;
+	r->comp = comp == LC_SNIFF && fd >= 0 ? sniff_compression(fd) : comp;
+	if (fd < 0) { /* a foreign layer that is not here: nothing to check */
+		r->absent = true;
+		r->in_digest = xstrdup(digest);
+		r->in_size = (uint64_t)size;
+		return r;
 	}
-	buf_addf(&dst, "%s%s", img->out, layout ? "/blobs/sha256" : "");
-	if (mkparents(img->out, layout ? "blobs/sha256/x" : "x") != 0) {
-		fail(img, "cannot create '%s': %s", dst.p, strerror(errno));
-		goto bad;
+	/* a directory's size, for the bound: the blobs slim reads */
+	if (!img->tar_in && fstat(fd, &st) == 0)
+		img->bound.in += (uint64_t)st.st_size;
+	if (list_layer(img, r) != 0 || match_desc(img, r, digest, size) != 0)
+		return NULL;
+	return r;
+}
+
+/*
+ * Check one layer before anything is made of it: open the input file rel,
+ * read it once (list_layer) and compare its bytes with digest and size (a
+ * descriptor's; NULL, -1: none).  key (NULL: where rel leads) names it in
+ * the memo, name in messages.  A docker-archive's path blobs/sha256/<hex>
+ * names its digest.  A foreign layer may be absent.  Returns the memo
+ * entry, or NULL (failed).
+ */
+static struct blobres *check_layer(struct image *img, const char *key, const char *rel,
+				   const char *name, const char *digest, int64_t size, int comp)
+{
+	struct blobres *r = NULL;
+	struct err e = ERR_INIT;
+	char *where = NULL, *k = key ? layer_key(key) : NULL, *named = NULL;
+	int fd = -1;
+
+	if (!(k && (r = memo_get(img, k)))) {
+		fd = in_open(img, rel, &where, &e);
+		if (fd < 0 && !(comp == LC_FOREIGN && e.code == ENOENT)) {
+			fail(img, "layer '%s': %s", (name), e.msg);
+			goto out;
+		}
+		if (!k) {
+			named = where ? named_digest(where) : NULL;
+			digest = named ? named : digest;
+			k = layer_key(named ? named : where ? where : rel);
+			r = memo_get(img, k);
+		}
 	}
-	tmp = tmp_name(dst.p);
-	saved_now(rep, &s0);
-	if (layer_process(&img->lo, in, tmp, target, rep, &res) != 0) {
-		img->layer_failed = true;
-		goto bad;
+	if (r) {
+		if (fd >= 0)
+			close(fd);
+		free(where);
+		if (!r->absent && match_desc(img, r, digest, size) != 0)
+			r = NULL;
+		goto out;
 	}
-	saved_now(rep, &s1);
-	r->row.tar_before = res.tar_in;
-	r->row.blob_before = res.file_in;
-	r->row.strip_saved = s1.strip - s0.strip;
-	r->row.rules_saved = s1.rules - s0.rules;
-	r->row.dedup_saved = s1.dedup - s0.dedup;
-	/* nothing gained, or a blob no smaller in the same compression: keep the original */
-	keep = target == comp &&
-	       ((r->row.strip_saved + r->row.rules_saved + r->row.dedup_saved == 0 &&
-		 s1.superseded == s0.superseded) ||
-		res.file_out >= res.file_in);
-	if (keep) {
-		unlink(tmp);
-		rep->tar_after = rep->tar_after - res.tar_out + res.tar_in;
-		rep->comp_after = rep->comp_after - res.file_out + res.file_in;
-		r->row.kept = true;
-		r->row.tar_after = res.tar_in;
-		r->row.blob_after = res.file_in;
-		r->path = layout ? blob_rel(got) : xstrdup(rel);
-		r->digest = xstrdup(got);
-		r->size = got_size;
-		r->diff_id = xstrdup(diff_id);
-		if (copy_in(img, in, r->path) != 0)
-			goto bad;
-		goto done;
-	}
+	r = new_layer(img, k, fd, where, name, digest, size, comp);
+out:
+	free(k);
+	free(named);
+	err_release(&e);
+	return r;
+}
+
+/* The message of the error layer_process reported on input. */
+static const char *layer_error(const struct report *lrep, const char *input)
+{
+	size_t i;
+
+	for (i = lrep->nerrors; i-- > 0;)
+		if (strcmp(lrep->errors[i].path, input) == 0)
+			return lrep->errors[i].msg;
+	return lrep->nerrors ? lrep->errors[lrep->nerrors - 1].msg : "cannot process it";
+}
+
+/* A layer whose original blob goes into the output as it is. */
+static int keep_layer(struct image *img, struct blobres *r, bool layout)
+{
+	r->row.kept = true;
+	r->row.tar_before = r->row.tar_after = r->in_tar;
+	r->row.blob_before = r->row.blob_after = r->in_size;
+	r->path = layout || !r->in_rel ? blob_rel(r->in_digest) : xstrdup(r->in_rel);
+	r->digest = xstrdup(r->in_digest);
+	r->size = r->in_size;
+	r->diff_id = r->in_diff_id ? xstrdup(r->in_diff_id) : NULL;
+	return r->absent ? 0 : copy_in(img, r->fd, r->path);
+}
+
+/* Put the new blob tmp in place; r gets what it is. */
+static int put_layer(struct image *img, struct blobres *r, const char *tmp, bool docker,
+		     bool layout, int target)
+{
+	struct buf dst = BUF_INIT;
+	unsigned char d[32];
+	char hex[65];
+	int rc = -1;
+
 	if (file_sha256(tmp, d, &r->size) != 0) {
 		fail(img, "cannot read '%s': %s", tmp, strerror(errno));
-		goto bad;
+		goto out;
 	}
 	hex32(d, hex);
 	r->digest = xdigest(d);
-	r->diff_id = xdigest(res.diff_id);
 	r->changed = true;
-	if (target != comp)
+	if (target != r->comp)
 		r->media_type = xstrdup(layer_media_type(docker, target));
-	buf_setlen(&dst, 0);
 	if (layout) {
 		r->path = blob_rel(r->digest);
 	} else {
 		buf_addf(&dst, "%s.tar", hex);
 		r->path = buf_detach(&dst, NULL);
 	}
-	buf_setlen(&dst, 0);
 	buf_addf(&dst, "%s/%s", img->out, r->path);
 	if (rename(tmp, dst.p) != 0) {
 		fail(img, "cannot rename to '%s': %s", dst.p, strerror(errno));
-		goto bad;
+		goto out;
 	}
-	r->row.tar_after = res.tar_out;
 	r->row.blob_after = r->size;
-done:
-	free(in);
-	free(tmp);
-	free(got);
+	rc = 0;
+out:
 	buf_release(&dst);
-	return r;
-bad:
-	if (tmp)
+	return rc;
+}
+
+/*
+ * Make the output of the checked layer r, once whatever the number of
+ * images that name it.  layout: it goes to blobs/sha256/, else to
+ * "<hex>.tar" at the top (a docker-archive).  A layer whose content did
+ * not change and that keeps its compression keeps its original blob; any
+ * other is rewritten, even when its blob grows, so that the output holds
+ * what the report says.  The layer's own report is merged into the
+ * image's: all of it for a rewritten layer, what stays true for a kept one.
+ */
+static int do_layer(struct image *img, struct blobres *r, bool docker, bool layout)
+{
+	struct report lrep;
+	struct layer_result res;
+	struct buf dir = BUF_INIT;
+	char proc[64], *tmp = NULL;
+	int target, rc = -1;
+	bool keep;
+
+	if (r->done)
+		return 0;
+	r->done = true;
+	report_init(&lrep, img->o->dry_run);
+	if (r->comp == LC_FOREIGN) { /* not ours to change */
+		rc = keep_layer(img, r, layout);
+		goto out;
+	}
+	target = img->target == COMPRESS_AUTO ? r->comp : img->target;
+	if (docker && target == LC_ZSTD) {
+		fail(img, "zstd compression is not supported for docker images: use --compress gzip, "
+			  "or an OCI layout");
+		goto out;
+	}
+	buf_addf(&dir, "%s%s", img->out, layout ? "/blobs/sha256" : "");
+	if (mkparents(img->out, layout ? "blobs/sha256/x" : "x") != 0) {
+		fail(img, "cannot create '%s': %s", dir.p, strerror(errno));
+		goto out;
+	}
+	tmp = tmp_name(dir.p);
+	/* the checked file itself, not a name that could lead elsewhere by now */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->fd);
+	if (layer_process(&img->lo, proc, tmp, target, &lrep, &res) != 0) {
+		fail(img, "layer '%s': %s", (r->name), layer_error(&lrep, proc));
+		goto out;
+	}
+	keep = target == r->comp && lrep.nchanges == 0 && lrep.superseded == 0;
+	report_merge(img->rep, &lrep, keep);
+	if (keep) {
 		unlink(tmp);
-	free(in);
+		rc = keep_layer(img, r, layout);
+		goto out;
+	}
+	r->row.tar_before = res.tar_in;
+	r->row.blob_before = r->in_size;
+	r->row.tar_after = res.tar_out;
+	r->row.strip_saved = lrep.strip.before - lrep.strip.after;
+	r->row.rules_saved = report_rules_bytes(&lrep);
+	r->row.dedup_saved = lrep.dup_bytes_saved;
+	r->diff_id = xdigest(res.diff_id);
+	rc = put_layer(img, r, tmp, docker, layout, target);
+out:
+	if (rc && tmp)
+		unlink(tmp);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
 	free(tmp);
-	free(got);
-	buf_release(&dst);
-	return NULL;
+	buf_release(&dir);
+	report_release(&lrep);
+	return rc;
+}
+
+/* Is the checked layer r (the i-th of image label) the one its config's
+ * rootfs.diff_ids names?  A layer changed after the image was built is not. */
+static int diff_check(struct image *img, const char *label, size_t i, const struct blobres *r,
+		      const char *want)
+{
+	if (r->absent || strcmp(r->in_diff_id, want) == 0)
+		return 0;
+	return fail(img, "image '%s': layer %zu ('%s') is not the layer its config names: its tar is "
+			 "%s, rootfs.diff_ids[%zu] is %s (changed after the image was built?)",
+		    (label), i, (r->name), r->in_diff_id, i, want);
 }
 
 /* Add the report rows of one image's layers (waste needs them all). */
@@ -1760,24 +2361,26 @@ static struct blobres *dropped(struct image *img, const char *key)
 	return r;
 }
 
-/* Keep or write a manifest-like blob: the original when nothing changed. */
-static int settle(struct image *img, struct blobres *r, const struct image_desc *d, char *data,
-		  size_t len, char *newdata, size_t newlen)
+/* The memo key of a config: "config:" and its digest. */
+static char *config_key(const char *digest)
 {
-	char *in;
-	int rc;
+	struct buf b = BUF_INIT;
 
+	buf_addf(&b, "config:%s", digest);
+	return buf_detach(&b, NULL);
+}
+
+/* Write a manifest-like blob: the original bytes (data, checked against
+ * d) when nothing changed (newdata NULL), else newdata. */
+static int settle(struct image *img, struct blobres *r, const struct image_desc *d,
+		  const char *data, size_t len, const char *newdata, size_t newlen)
+{
 	if (!newdata) {
 		r->digest = xstrdup(d->digest);
 		r->size = d->size;
 		r->path = blob_rel(d->digest);
-		in = in_path(img, r->path);
-		rc = copy_in(img, in, r->path);
-		free(in);
-		return rc;
+		return put_file(img, r->path, data, len);
 	}
-	(void)data;
-	(void)len;
 	if (put_blob(img, newdata, newlen, &r->digest) != 0)
 		return -1;
 	r->size = newlen;
@@ -1786,126 +2389,179 @@ static int settle(struct image *img, struct blobres *r, const struct image_desc 
 	return 0;
 }
 
-/* An image manifest d (its bytes: data, len). */
-static struct blobres *do_image(struct image *img, const struct image_desc *d, char *data, size_t len)
-{
+/* One image of an index: its manifest, config and layers. */
+struct oimage {
+	const struct image_desc *d; /* its descriptor */
+	const char *data;           /* the manifest's bytes */
+	size_t len;
 	struct image_manifest m;
-	struct image_config c = { 0 };
-	struct err e = ERR_INIT;
-	struct blobres *r = NULL, **ls = NULL, *cr;
-	struct image_desc *nl = NULL, ncfg = { 0 };
-	const char **before = NULL;
-	char *cdata = NULL, *crel = NULL, *ndata = NULL, *label = NULL, **ids = NULL;
-	size_t clen, nlen, i;
-	bool changed = false;
-	const struct image_platform *have;
+	struct image_config c;
+	char *cdata;                /* the config's bytes */
+	size_t clen;
+	char *label;                /* its platform */
+	struct blobres **ls;        /* its layers */
+	bool changed;               /* a layer changed */
+};
 
-	if (image_manifest_parse(data, len, &m, &e) != 0) {
-		fail(img, "manifest %s: %s", d->digest, e.msg);
-		err_release(&e);
-		return NULL;
-	}
-	if (m.artifact) {
-		img->dropped_other++;
-		r = dropped(img, d->digest);
-		goto out;
-	}
-	crel = blob_rel(m.config.digest);
-	if (read_small(img, crel, m.config.digest, m.config.size, &cdata, &clen) != 0)
-		goto out;
-	if (image_config_parse(cdata, clen, &c, &e) != 0) {
-		fail(img, "config %s: %s", m.config.digest, e.msg);
-		goto out;
-	}
-	have = d->platform.os ? &d->platform : &c.platform;
-	label = platform_str(have);
-	if (img->have_want && !image_platform_match(&img->want, have)) {
-		img->dropped_platforms++;
-		r = dropped(img, d->digest);
-		dropped(img, m.config.digest);
-		goto out;
-	}
-	if (m.nlayers != c.ndiff_ids) {
-		fail(img, "manifest %s: %zu layers but %zu diff_ids in its config", d->digest,
-		     m.nlayers, c.ndiff_ids);
-		goto out;
-	}
-	if (m.docker && img->target == COMPRESS_ZSTD) {
-		fail(img, "manifest %s is a Docker v2 manifest (%s): zstd compression is not "
-			  "supported for docker images; use --compress gzip, or convert to OCI first",
-		     d->digest, m.media_type);
-		goto out;
-	}
-	ls = xcalloc(m.nlayers + 1, sizeof(*ls));
-	nl = xcalloc(m.nlayers + 1, sizeof(*nl));
-	ids = xcalloc(m.nlayers + 1, sizeof(*ids));
-	before = xcalloc(m.nlayers + 1, sizeof(*before));
-	for (i = 0; i < m.nlayers; i++) {
-		const struct image_desc *l = &m.layers[i];
+/* Check every layer of the image before any is processed: its blob against
+ * its descriptor, its tar stream against the config's diff_id.  Then make
+ * each one's output. */
+static int image_layers(struct image *img, struct oimage *x)
+{
+	size_t i, n = x->m.nlayers;
+
+	x->ls = xcalloc(n + 1, sizeof(*x->ls));
+	for (i = 0; i < n; i++) {
+		const struct image_desc *l = &x->m.layers[i];
+		int comp = layer_compression(l->media_type);
 		char *rel = blob_rel(l->digest);
-		ls[i] = do_layer(img, l->digest, rel, l->media_type, m.docker, l->digest, l->size,
-				 c.diff_ids[i], true);
+		if (comp == LC_UNKNOWN)
+			fail(img, "image '%s': layer %zu (%s): unknown media type '%s'",
+			     (x->label), i, l->digest, (l->media_type));
+		else
+			x->ls[i] = check_layer(img, l->digest, rel, l->digest, l->digest,
+					       (int64_t)l->size, comp);
 		free(rel);
-		if (!ls[i])
-			goto out;
-		nl[i].digest = ls[i]->digest;
-		nl[i].size = ls[i]->size;
-		nl[i].media_type = ls[i]->media_type;
-		ids[i] = ls[i]->diff_id;
-		before[i] = l->digest;
-		changed |= ls[i]->changed;
+		if (!x->ls[i] || diff_check(img, x->label, i, x->ls[i], x->c.diff_ids[i]) != 0)
+			return -1;
 	}
-	report_layers(img, label, ls, before, m.nlayers);
-	r = memo_get(img, d->digest);
-	if (!r)
-		r = memo_add(img, d->digest);
-	cr = memo_get(img, m.config.digest);
-	if (!cr)
-		cr = memo_add(img, m.config.digest);
-	if (!changed) {
-		if (!cr->digest && settle(img, cr, &m.config, cdata, clen, NULL, 0) != 0)
-			r = NULL;
-		else if (settle(img, r, d, data, len, NULL, 0) != 0)
-			r = NULL;
-		goto out;
+	for (i = 0; i < n; i++) {
+		if (do_layer(img, x->ls[i], x->m.docker, true) != 0)
+			return -1;
+		x->changed |= x->ls[i]->changed;
+	}
+	return 0;
+}
+
+/* The new config and manifest of an image whose layers changed. */
+static int image_rewrite(struct image *img, struct oimage *x, struct blobres *r,
+			 struct blobres *cr)
+{
+	size_t n = x->m.nlayers, i, len;
+	struct image_desc *nl = xcalloc(n + 1, sizeof(*nl)), ncfg = { 0 };
+	char **ids = xcalloc(n + 1, sizeof(*ids)), *nc = NULL, *nm = NULL;
+	struct err e = ERR_INIT;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		nl[i].digest = x->ls[i]->digest;
+		nl[i].size = x->ls[i]->size;
+		nl[i].media_type = x->ls[i]->media_type;
+		/* an absent foreign layer keeps the diff_id it had */
+		ids[i] = x->ls[i]->diff_id ? x->ls[i]->diff_id : x->c.diff_ids[i];
 	}
 	if (!cr->digest) {
-		size_t nclen;
-		char *nc = image_config_rewrite(cdata, clen, ids, m.nlayers, &nclen, &e);
-		int rc;
-		if (!nc) {
-			fail(img, "config %s: %s", m.config.digest, e.msg);
-			r = NULL;
-			goto out;
-		}
-		rc = settle(img, cr, &m.config, cdata, clen, nc, nclen);
-		free(nc);
-		if (rc) {
-			r = NULL;
+		nc = image_config_rewrite(x->cdata, x->clen, ids, n, &len, &e);
+		if (!nc || settle(img, cr, &x->m.config, x->cdata, x->clen, nc, len) != 0) {
+			fail(img, "config %s: %s", x->m.config.digest, e.msg ? e.msg : "cannot write it");
 			goto out;
 		}
 	}
 	ncfg.digest = cr->digest;
 	ncfg.size = cr->size;
-	ndata = image_manifest_rewrite(data, len, &ncfg, nl, m.nlayers, &nlen, &e);
-	if (!ndata) {
-		fail(img, "manifest %s: %s", d->digest, e.msg);
-		r = NULL;
+	nm = image_manifest_rewrite(x->data, x->len, &ncfg, nl, n, &len, &e);
+	if (!nm) {
+		fail(img, "manifest %s: %s", x->d->digest, e.msg);
 		goto out;
 	}
-	if (settle(img, r, d, data, len, ndata, nlen) != 0)
-		r = NULL;
+	rc = settle(img, r, x->d, x->data, x->len, nm, len);
 out:
-	image_manifest_release(&m);
-	image_config_release(&c);
-	free(ls);
 	free(nl);
 	free(ids);
-	free(before);
-	free(cdata);
+	free(nc);
+	free(nm);
+	err_release(&e);
+	return rc;
+}
+
+/* Read and check an image's config; is it for the platform asked for? */
+static int image_config(struct image *img, struct oimage *x, bool *wanted)
+{
+	struct err e = ERR_INIT;
+	char *crel = blob_rel(x->m.config.digest);
+	int rc = -1;
+
+	if (read_small(img, crel, x->m.config.digest, (int64_t)x->m.config.size, &x->cdata,
+		       &x->clen) != 0)
+		goto out;
+	if (image_config_parse(x->cdata, x->clen, &x->c, &e) != 0) {
+		fail(img, "config %s: %s", x->m.config.digest, e.msg);
+		goto out;
+	}
+	x->label = platform_str(x->d->platform.os ? &x->d->platform : &x->c.platform);
+	*wanted = !img->have_want ||
+		  image_platform_match(&img->want, x->d->platform.os ? &x->d->platform : &x->c.platform);
+	if (*wanted && x->m.nlayers != x->c.ndiff_ids)
+		fail(img, "manifest %s: %zu layers but %zu diff_ids in its config", x->d->digest,
+		     x->m.nlayers, x->c.ndiff_ids);
+	else if (*wanted && x->m.docker && img->target == COMPRESS_ZSTD)
+		fail(img, "manifest %s is a Docker v2 manifest (%s): zstd compression is not "
+			  "supported for docker images; use --compress gzip, or convert to OCI first",
+		     x->d->digest, (x->m.media_type));
+	else
+		rc = 0;
+out:
 	free(crel);
-	free(ndata);
-	free(label);
+	err_release(&e);
+	return rc;
+}
+
+/* An image manifest d (its bytes: data, len). */
+static struct blobres *do_image(struct image *img, const struct image_desc *d, char *data, size_t len)
+{
+	struct oimage x = { .d = d, .data = data, .len = len };
+	struct err e = ERR_INIT;
+	struct blobres *r = NULL, *cr;
+	const char **before = NULL;
+	char *ck = NULL;
+	bool wanted;
+	size_t i;
+
+	if (image_manifest_parse(data, len, &x.m, &e) != 0) {
+		fail(img, "manifest %s: %s", d->digest, e.msg);
+		goto out;
+	}
+	if (x.m.artifact) {
+		img->dropped_other++;
+		r = dropped(img, d->digest);
+		goto out;
+	}
+	if (image_config(img, &x, &wanted) != 0)
+		goto out;
+	ck = config_key(x.m.config.digest);
+	if (!wanted) {
+		img->dropped_platforms++;
+		r = dropped(img, d->digest);
+		dropped(img, ck);
+		goto out;
+	}
+	if (image_layers(img, &x) != 0)
+		goto out;
+	before = xcalloc(x.m.nlayers + 1, sizeof(*before));
+	for (i = 0; i < x.m.nlayers; i++)
+		before[i] = x.m.layers[i].digest;
+	report_layers(img, x.label, x.ls, before, x.m.nlayers);
+	r = memo_get(img, d->digest);
+	if (!r)
+		r = memo_add(img, d->digest);
+	cr = memo_get(img, ck);
+	if (!cr)
+		cr = memo_add(img, ck);
+	if (!x.changed) {
+		if ((!cr->digest && settle(img, cr, &x.m.config, x.cdata, x.clen, NULL, 0) != 0) ||
+		    settle(img, r, d, data, len, NULL, 0) != 0)
+			r = NULL;
+	} else if (image_rewrite(img, &x, r, cr) != 0) {
+		r = NULL;
+	}
+out:
+	image_manifest_release(&x.m);
+	image_config_release(&x.c);
+	free(x.ls);
+	free(x.cdata);
+	free(x.label);
+	free(before);
+	free(ck);
 	err_release(&e);
 	return r;
 }
@@ -1989,7 +2645,7 @@ static struct blobres *do_manifest(struct image *img, const struct image_desc *d
 		return dropped(img, d->digest);
 	}
 	rel = blob_rel(d->digest);
-	if (read_small(img, rel, d->digest, d->size, &data, &len) != 0)
+	if (read_small(img, rel, d->digest, (int64_t)d->size, &data, &len) != 0)
 		goto out;
 	if (!mt) { /* no media type in the descriptor: the blob's own, or its shape */
 		j = json_loadb(data, len, 0, NULL);
@@ -2031,7 +2687,7 @@ static int do_layout(struct image *img)
 	size_t len, nlen = 0, kept;
 	int rc = -1;
 
-	if (read_small(img, "index.json", NULL, 0, &data, &len) != 0)
+	if (read_small(img, "index.json", NULL, -1, &data, &len) != 0)
 		return -1;
 	if (do_index(img, "index.json", data, len, 0, &ndata, &nlen, &kept) != 0)
 		goto out;
@@ -2043,7 +2699,7 @@ static int do_layout(struct image *img)
 		goto out;
 	free(data);
 	data = NULL;
-	if (read_small(img, "oci-layout", NULL, 0, &data, &len) != 0 ||
+	if (read_small(img, "oci-layout", NULL, -1, &data, &len) != 0 ||
 	    put_file(img, "oci-layout", data, len) != 0)
 		goto out;
 	rc = 0;
@@ -2055,19 +2711,82 @@ out:
 
 /* ---- docker-archive -------------------------------------------------------------------- */
 
-/* The memo entry of a docker-archive path that names a layout blob, if any. */
-static struct blobres *memo_of_path(struct image *img, const char *rel)
-{
-	struct buf b = BUF_INIT;
-	struct blobres *r = NULL;
+/* One image of manifest.json. */
+struct dimage {
+	const struct image_docker_entry *x;
+	struct image_config c;
+	char *cdata;        /* the config's bytes */
+	size_t clen;
+	char *named;        /* the digest the config's path names, if any */
+	char *label;        /* its tag, or its platform */
+	struct blobres **ls;
+	bool changed;       /* a layer changed */
+};
 
-	if (strncmp(rel, "blobs/sha256/", 13) == 0) {
-		buf_addf(&b, "sha256:%s", rel + 13);
-		if (image_digest_valid(b.p))
-			r = memo_get(img, b.p);
+/* Check every layer of the image (its tar stream against the config's
+ * diff_id) before any is processed; then make each one's output. */
+static int docker_layers(struct image *img, struct dimage *y)
+{
+	size_t i, n = y->x->nlayers;
+
+	y->ls = xcalloc(n + 1, sizeof(*y->ls));
+	for (i = 0; i < n; i++) {
+		const char *p = y->x->layers[i];
+		y->ls[i] = check_layer(img, NULL, p, p, NULL, -1, LC_SNIFF);
+		if (!y->ls[i] || diff_check(img, y->label, i, y->ls[i], y->c.diff_ids[i]) != 0)
+			return -1;
 	}
-	buf_release(&b);
-	return r;
+	for (i = 0; i < n; i++) {
+		if (do_layer(img, y->ls[i], true, false) != 0)
+			return -1;
+		y->changed |= y->ls[i]->changed;
+	}
+	return 0;
+}
+
+/* The new config of an image whose layers changed, written as <hex>.json
+ * unless the OCI layout beside it (newer Docker) holds the same already.
+ * *cfg gets its path. */
+static int docker_config(struct image *img, struct dimage *y, char **cfg)
+{
+	size_t n = y->x->nlayers, i, len;
+	char **ids = xcalloc(n + 1, sizeof(*ids)), *nc, *got = NULL, *ck = NULL, h[65];
+	struct err e = ERR_INIT;
+	struct buf name = BUF_INIT;
+	struct blobres *cr;
+	unsigned char d[32];
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		ids[i] = y->ls[i]->diff_id;
+	nc = image_config_rewrite(y->cdata, y->clen, ids, n, &len, &e);
+	if (!nc) {
+		fail(img, "'%s': %s", (y->x->config), e.msg);
+		goto out;
+	}
+	sha256_of(nc, len, d);
+	got = xdigest(d);
+	ck = y->named ? config_key(y->named) : NULL;
+	cr = ck ? memo_get(img, ck) : NULL;
+	if (cr && cr->path && cr->digest && strcmp(cr->digest, got) == 0) {
+		*cfg = xstrdup(cr->path);
+		rc = 0;
+		goto out;
+	}
+	hex32(d, h);
+	buf_addf(&name, "%s.json", h);
+	if (put_file(img, name.p, nc, len) == 0) {
+		*cfg = buf_detach(&name, NULL);
+		rc = 0;
+	}
+out:
+	free(ids);
+	free(nc);
+	free(got);
+	free(ck);
+	buf_release(&name);
+	err_release(&e);
+	return rc;
 }
 
 /* One manifest.json entry: *cfg and lay[] get its new paths (caller frees
@@ -2075,97 +2794,48 @@ static struct blobres *memo_of_path(struct image *img, const char *rel)
 static int do_docker_entry(struct image *img, const struct image_docker_entry *x, char **cfg,
 			   char **lay)
 {
-	struct image_config c = { 0 };
+	struct dimage y = { .x = x };
 	struct err e = ERR_INIT;
-	struct blobres *cr = memo_of_path(img, x->config), **ls = NULL;
-	const char **before = NULL;
-	char *cdata = NULL, *nc = NULL, **ids = NULL, *label = NULL;
-	size_t clen, nclen, i;
-	bool changed = false, all = cr != NULL;
+	size_t i;
 	int rc = -1;
 
 	*cfg = NULL;
-	/* the OCI layout beside it (newer Docker) did the work already */
-	for (i = 0; i < x->nlayers && all; i++) {
-		struct blobres *lr = memo_of_path(img, x->layers[i]);
-		all = lr && lr->path;
-		if (all)
-			lay[i] = lr->path;
-	}
-	if (all) {
-		if (!cr->dropped)
-			*cfg = xstrdup(cr->path);
-		return 0;
-	}
-	if (read_small(img, x->config, NULL, 0, &cdata, &clen) != 0)
-		return -1;
-	if (image_config_parse(cdata, clen, &c, &e) != 0) {
-		fail(img, "%s: %s", x->config, e.msg);
+	y.named = named_digest(x->config);
+	if (read_small(img, x->config, y.named, -1, &y.cdata, &y.clen) != 0)
+		goto out;
+	if (image_config_parse(y.cdata, y.clen, &y.c, &e) != 0) {
+		fail(img, "'%s': %s", (x->config), e.msg);
 		goto out;
 	}
-	if (img->have_want && !image_platform_match(&img->want, &c.platform)) {
+	if (img->have_want && !image_platform_match(&img->want, &y.c.platform)) {
 		img->dropped_platforms++;
 		rc = 0;
 		goto out;
 	}
-	if (x->nlayers != c.ndiff_ids) {
-		fail(img, "%s: %zu layers but %zu diff_ids", x->config, x->nlayers, c.ndiff_ids);
+	if (x->nlayers != y.c.ndiff_ids) {
+		fail(img, "'%s': %zu layers but %zu diff_ids", (x->config), x->nlayers,
+		     y.c.ndiff_ids);
 		goto out;
 	}
-	label = x->tag ? xstrdup(x->tag) : platform_str(&c.platform);
-	ls = xcalloc(x->nlayers + 1, sizeof(*ls));
-	ids = xcalloc(x->nlayers + 1, sizeof(*ids));
-	before = xcalloc(x->nlayers + 1, sizeof(*before));
-	for (i = 0; i < x->nlayers; i++) {
-		ls[i] = do_layer(img, x->layers[i], x->layers[i], NULL, true, NULL, 0, c.diff_ids[i],
-				 false);
-		if (!ls[i])
-			goto out;
-		lay[i] = ls[i]->path;
-		ids[i] = ls[i]->diff_id;
-		before[i] = x->layers[i];
-		changed |= ls[i]->changed;
-	}
-	report_layers(img, label, ls, before, x->nlayers);
-	if (!changed) {
-		char *in = in_path(img, x->config);
-		if (copy_in(img, in, x->config) == 0) {
-			*cfg = xstrdup(x->config);
-			rc = 0;
-		}
-		free(in);
+	y.label = x->tag ? xstrdup(x->tag) : platform_str(&y.c.platform);
+	if (docker_layers(img, &y) != 0)
 		goto out;
-	}
-	nc = image_config_rewrite(cdata, clen, ids, x->nlayers, &nclen, &e);
-	if (!nc) {
-		fail(img, "%s: %s", x->config, e.msg);
-		goto out;
-	}
-	{
-		struct sha256_ctx sc;
-		unsigned char d[32];
-		char h[65];
-		struct buf name = BUF_INIT;
-		sha256_init(&sc);
-		sha256_update(&sc, nclen, (const uint8_t *)nc);
-		sha256_digest(&sc, 32, d);
-		hex32(d, h);
-		buf_addf(&name, "%s.json", h);
-		if (put_file(img, name.p, nc, nclen) == 0) {
-			*cfg = buf_detach(&name, NULL);
-			rc = 0;
-		}
-		buf_release(&name);
+	for (i = 0; i < x->nlayers; i++)
+		lay[i] = y.ls[i]->path;
+	report_layers(img, y.label, y.ls, (const char *const *)x->layers, x->nlayers);
+	if (y.changed) {
+		rc = docker_config(img, &y, cfg);
+	} else if (put_file(img, x->config, y.cdata, y.clen) == 0) {
+		*cfg = xstrdup(x->config);
+		rc = 0;
 	}
 out:
-	image_config_release(&c);
+	image_config_release(&y.c);
 	err_release(&e);
-	free(cdata);
-	free(nc);
-	free(ids);
-	free(ls);
-	free(before);
-	free(label);
+	free(y.cdata);
+	free(y.named);
+	free(y.label);
+	free(y.ls);
 	return rc;
 }
 
@@ -2182,7 +2852,7 @@ static int do_docker(struct image *img)
 				 "supported for docker images): use --compress gzip or none, or an "
 				 "OCI layout");
 	}
-	if (read_small(img, "manifest.json", NULL, 0, &data, &len) != 0)
+	if (read_small(img, "manifest.json", NULL, -1, &data, &len) != 0)
 		return -1;
 	if (image_docker_parse(data, len, &dk, &e) != 0) {
 		fail(img, "%s", e.msg);
@@ -2422,12 +3092,50 @@ static bool dir_empty(const char *path)
 
 static bool warned;
 
+/* Check the command line against the input; make the scratch; unpack a tar
+ * (within the bound) and open the input tree. */
+static int image_open(struct image *img)
+{
+	const struct slim_opts *o = img->o;
+	struct stat st;
+
+	if (o->platform) {
+		if (image_platform_parse(o->platform, &img->want, &img->err) != 0)
+			return -1;
+		img->have_want = true;
+	}
+	if (stat(img->input, &st) != 0)
+		return fail(img, "%s", strerror(errno));
+	img->tar_in = !S_ISDIR(st.st_mode);
+	if (!o->output && !o->dry_run)
+		return fail(img, "an image: give -o OUT for a slimmed copy");
+	if (o->output && !o->dry_run && stat(o->output, &st) == 0 &&
+	    S_ISDIR(st.st_mode) == img->tar_in)
+		return fail(img, "'%s' exists and is %s", (o->output),
+			    img->tar_in ? "a directory (a tar image makes a tar)"
+					: "not a directory (an image layout makes a directory)");
+	if (o->output && !o->dry_run && !img->tar_in && !dir_empty(o->output))
+		return fail(img, "'%s' exists and is not empty (an image layout goes to a new "
+				 "directory)", (o->output));
+	/* layers are read by layer_process through the checked file's descriptor */
+	if (access("/proc/self/fd", X_OK) != 0)
+		return fail(img, "/proc is not mounted: slim reads image layers through "
+				 "/proc/self/fd");
+	if (make_scratch(img) != 0)
+		return -1;
+	bound_init(&img->bound, 0, o->max_ratio);
+	if (img->tar_in && unpack(img) != 0)
+		return -1;
+	img->infd = open(img->in, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (img->infd < 0)
+		return fail(img, "%s", strerror(errno));
+	return 0;
+}
+
 int image_run(const struct slim_opts *o, const char *input, struct report *rep)
 {
-	struct image img = { .o = o, .rep = rep, .input = input, .err = ERR_INIT };
-	struct stat st;
+	struct image img = { .o = o, .rep = rep, .input = input, .infd = -1, .err = ERR_INIT };
 	bool layout, docker;
-	size_t i;
 	int rc = -1;
 
 	report_add_root(rep, input);
@@ -2437,37 +3145,10 @@ int image_run(const struct slim_opts *o, const char *input, struct report *rep)
 	img.target = o->compress;
 	if (!warned && !o->quiet) {
 		fprintf(stderr, "slim: warning: signatures and attestations of '%s' do not apply to "
-				"the slimmed image\n", input);
+				"the slimmed image\n", esc(&img, input));
 		warned = true;
 	}
-	if (o->platform) {
-		if (image_platform_parse(o->platform, &img.want, &img.err) != 0)
-			goto out;
-		img.have_want = true;
-	}
-	if (stat(input, &st) != 0) {
-		fail(&img, "%s", strerror(errno));
-		goto out;
-	}
-	img.tar_in = !S_ISDIR(st.st_mode);
-	if (!o->output && !o->dry_run) {
-		fail(&img, "an image: give -o OUT for a slimmed copy");
-		goto out;
-	}
-	if (o->output && !o->dry_run && stat(o->output, &st) == 0 && S_ISDIR(st.st_mode) == img.tar_in) {
-		fail(&img, "'%s' exists and is %s", o->output,
-		     img.tar_in ? "a directory (a tar image makes a tar)"
-				: "not a directory (an image layout makes a directory)");
-		goto out;
-	}
-	if (o->output && !o->dry_run && !img.tar_in && !dir_empty(o->output)) {
-		fail(&img, "'%s' exists and is not empty (an image layout goes to a new directory)",
-		     o->output);
-		goto out;
-	}
-	if (make_scratch(&img) != 0)
-		goto out;
-	if (img.tar_in && unpack(&img) != 0)
+	if (image_open(&img) != 0)
 		goto out;
 	layout = in_exists(&img, "oci-layout") && in_exists(&img, "index.json");
 	docker = in_exists(&img, "manifest.json");
@@ -2479,13 +3160,11 @@ int image_run(const struct slim_opts *o, const char *input, struct report *rep)
 		do_docker(&img);
 		goto out;
 	}
-	if (layout && do_layout(&img) != 0)
-		goto out;
-	if (docker && do_docker(&img) != 0)
+	if ((layout && do_layout(&img) != 0) || (docker && do_docker(&img) != 0))
 		goto out;
 	if (img.dropped_platforms && !o->quiet)
 		fprintf(stderr, "slim: --platform %s: dropped %u manifest(s) of other platforms from "
-				"the output\n", o->platform, img.dropped_platforms);
+				"the output\n", esc(&img, o->platform), img.dropped_platforms);
 	if ((img.dropped_attest || img.dropped_other) && !o->quiet)
 		fprintf(stderr, "slim: dropped %u attestation and %u other non-image manifest(s) "
 				"(signatures, SBOMs) that name the original image\n",
@@ -2494,19 +3173,18 @@ int image_run(const struct slim_opts *o, const char *input, struct report *rep)
 		goto out;
 	rc = 0;
 out:
-	if (rc && !img.layer_failed)
+	if (rc)
 		report_error(rep, input, img.err.msg ? img.err.msg : "cannot process the image");
+	if (img.infd >= 0)
+		close(img.infd);
+	smap_release(&img.memo, blobres_free);
+	smap_release(&img.alias, free);
 	rm_tree(img.scratch);
 	free(img.scratch);
 	free(img.in);
 	free(img.out);
-	for (i = 0; i < img.nalias; i++) {
-		free(img.alias[i].from);
-		free(img.alias[i].to);
-	}
-	free(img.alias);
-	memo_free(&img);
 	image_platform_release(&img.want);
+	strpool_release(&img.names);
 	err_release(&img.err);
 	return rc;
 }

@@ -22,7 +22,7 @@
 
 enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
        OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH,
-       OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO };
+       OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO, OPT_INPUT };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -49,6 +49,8 @@ static const struct opt {
 	{ "dedup", OPT_DEDUP, required_argument, "MODE",
 	  "link identical files (link, default), only report them, or off" },
 	{ "dedup-elf", OPT_DEDUP_ELF, no_argument, NULL, "also link identical ELF shared objects" },
+	{ "input", OPT_INPUT, required_argument, "KIND",
+	  "read PATH as a layer, image, dir or wheel (default: from its content)" },
 	{ "output", 'o', required_argument, "OUT",
 	  "write a slimmed layer (tar[.gz|.zst]) instead of changing PATH" },
 	{ "compress", OPT_COMPRESS, required_argument, "ALGO",
@@ -182,6 +184,22 @@ static void parse_limit(const char *s)
 }
 static bool no_default_preset, list_rules;
 
+/* --input: what PATH is, when its content should not decide. */
+static enum { IN_AUTO, IN_LAYER, IN_IMAGE, IN_DIR, IN_WHEEL } input_kind;
+
+static void parse_input(const char *s)
+{
+	static const char *const names[] = { "auto", "layer", "image", "dir", "wheel" };
+	size_t i;
+
+	for (i = 1; i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			input_kind = (int)i;
+			return;
+		}
+	bad_usage("invalid --input (layer, image, dir or wheel)", s);
+}
+
 static void rules_or_die(int rc, struct err *e)
 {
 	if (rc != 0) {
@@ -274,6 +292,7 @@ static int parse(int argc, char **argv, struct slim_opts *o)
 		case OPT_FAIL_OVER: parse_limit(optarg); break;
 		case OPT_MAX_ENTRY: o->max_entry = parse_size(optarg, "invalid --max-entry-size"); break;
 		case OPT_HTML: o->html = optarg; break;
+		case OPT_INPUT: parse_input(optarg); break;
 		case OPT_MAX_RATIO:
 			o->max_ratio = (unsigned)parse_num(optarg, 0, 1000000000, "invalid --max-ratio");
 			break;
@@ -412,6 +431,60 @@ out:
 	return ret;
 }
 
+/* What path is: --input, or its content.  NULL, or why it is not what
+ * --input says. */
+static const char *kind_of(const char *path, int *kind)
+{
+	unsigned char h[4] = { 0 };
+	struct stat st;
+	bool file, zip;
+	int fd;
+
+	*kind = input_kind;
+	if (input_kind == IN_AUTO) {
+		*kind = image_detect(path) ? IN_IMAGE : layer_detect(path) ? IN_LAYER : IN_DIR;
+		return NULL;
+	}
+	if (stat(path, &st) != 0)
+		return strerror(errno);
+	file = S_ISREG(st.st_mode);
+	fd = file ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	zip = fd >= 0 && read(fd, h, 4) == 4 && memcmp(h, "PK\3\4", 4) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (input_kind == IN_DIR && !S_ISDIR(st.st_mode))
+		return "not a directory (--input dir)";
+	if (input_kind == IN_IMAGE && !file && !S_ISDIR(st.st_mode))
+		return "not a file or directory (--input image)";
+	if (input_kind == IN_WHEEL && !zip)
+		return "not a zip file (--input wheel)";
+	if (input_kind == IN_LAYER && (!file || zip))
+		return "not a tar file (--input layer)";
+	return NULL;
+}
+
+/* Slim one PATH into the report. */
+static void run_one(const struct slim_opts *o, const char *path, struct report *rep)
+{
+	struct stat st;
+	int kind;
+	const char *why = kind_of(path, &kind);
+	if (why)
+		report_error(rep, path, why);
+	else if (kind == IN_IMAGE && (o->output || o->dry_run))
+		image_run(o, path, rep);
+	else if (kind == IN_IMAGE)
+		report_error(rep, path, "an image: give -o OUT for a slimmed copy");
+	else if (o->output && kind == IN_DIR && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+		report_error(rep, path, "not a directory, a layer, a wheel or an image");
+	else if (o->output || (kind != IN_DIR && o->dry_run)) /* a dry run: an audit */
+		layer_run(o, path, rep);
+	else if (kind != IN_DIR)
+		report_error(rep, path, "a layer or archive: give -o OUT for a slimmed copy");
+	else
+		run_dir(o, path, rep);
+}
+
 int main(int argc, char **argv)
 {
 	struct slim_opts o;
@@ -433,32 +506,13 @@ int main(int argc, char **argv)
 	rep.rules_on = o.rules != NULL;
 	if (o.output) {
 		struct stat st;
-		check_output(o.output, argv[first], image_detect(argv[first]) &&
-				 stat(argv[first], &st) == 0 && S_ISDIR(st.st_mode));
+		int kind;
+		check_output(o.output, argv[first], kind_of(argv[first], &kind) == NULL &&
+				 kind == IN_IMAGE && stat(argv[first], &st) == 0 &&
+				 S_ISDIR(st.st_mode));
 	}
-	if (o.output && image_detect(argv[first])) {
-		image_run(&o, argv[first], &rep);
-	} else if (o.output) {
-		struct stat st;
-		if (stat(argv[first], &st) == 0 && !S_ISDIR(st.st_mode) && !layer_detect(argv[first]))
-			report_error(&rep, argv[first], "not a directory, a layer, a wheel or an image");
-		else
-			layer_run(&o, argv[first], &rep);
-	} else {
-		for (i = first; i < argc; i++) {
-			if (image_detect(argv[i]) && o.dry_run)
-				image_run(&o, argv[i], &rep);
-			else if (image_detect(argv[i]))
-				report_error(&rep, argv[i], "an image: give -o OUT for a slimmed copy");
-			else if (layer_detect(argv[i]) && o.dry_run) /* an audit */
-				layer_run(&o, argv[i], &rep);
-			else if (layer_detect(argv[i]))
-				report_error(&rep, argv[i],
-					     "a layer or archive: give -o OUT for a slimmed copy");
-			else
-				run_dir(&o, argv[i], &rep);
-		}
-	}
+	for (i = first; i < argc; i++)
+		run_one(&o, argv[i], &rep);
 	report_finish(&rep);
 	{
 		struct rusage ru;

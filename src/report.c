@@ -254,6 +254,106 @@ void report_image_layer(struct report *r, const struct report_image_layer *l)
 	r->image = true;
 }
 
+/* The counters of report_merge. */
+static void merge_counts(struct report *d, const struct report *s, bool kept)
+{
+	int k;
+
+	d->seen += s->seen;
+	d->regular += s->regular;
+	d->dirs += s->dirs;
+	d->symlinks += s->symlinks;
+	d->other += s->other;
+	d->elf += s->elf;
+	d->bytes_before += s->bytes_before;
+	d->tmp_removed += s->tmp_removed;
+	for (k = 0; k < SKIP__COUNT; k++) {
+		d->skip[k].files += s->skip[k].files;
+		d->skip[k].bytes += s->skip[k].bytes;
+		d->members.skip[k].files += s->members.skip[k].files;
+		d->members.skip[k].bytes += s->members.skip[k].bytes;
+	}
+	d->archives += s->archives;
+	d->members.members += s->members.members;
+	d->dup_elf_groups += s->dup_elf_groups;
+	d->dup_elf_bytes += s->dup_elf_bytes;
+	d->layer |= s->layer;
+	d->tar_before += s->tar_before;
+	d->comp_before += s->comp_before;
+	/* a kept layer is in the output as it was */
+	d->tar_after += kept ? s->tar_before : s->tar_after;
+	d->comp_after += kept ? s->comp_before : s->comp_after;
+	if (kept)
+		return;
+	d->strip.files += s->strip.files;
+	d->strip.before += s->strip.before;
+	d->strip.after += s->strip.after;
+	d->archives_stripped += s->archives_stripped;
+	d->members.stripped += s->members.stripped;
+	d->members.before += s->members.before;
+	d->members.after += s->members.after;
+	d->superseded += s->superseded;
+	d->dup_files_linked += s->dup_files_linked;
+	d->dup_bytes_saved += s->dup_bytes_saved;
+}
+
+/* The changes and removal rules of report_merge (not for a kept layer). */
+static void merge_changes(struct report *d, const struct report *s)
+{
+	struct report_rule *x;
+	size_t i, k;
+
+	for (i = 0; i < s->nchanges; i++) {
+		const struct report_change *c = &s->changes[i];
+		xgrow(&d->changes, &d->capchanges, d->nchanges + 1, sizeof(*d->changes));
+		d->changes[d->nchanges] = *c;
+		d->changes[d->nchanges].path = xstrdup(c->path);
+		d->changes[d->nchanges++].rule = c->rule ? xstrdup(c->rule) : NULL;
+	}
+	for (i = 0; i < s->nrules; i++) {
+		for (k = 0; k < d->nrules && strcmp(d->rules[k].name, s->rules[i].name) != 0; k++)
+			;
+		if (k == d->nrules) {
+			xgrow(&d->rules, &d->caprules, d->nrules + 1, sizeof(*d->rules));
+			d->rules[d->nrules].name = xstrdup(s->rules[i].name);
+			d->rules[d->nrules].files = d->rules[d->nrules].bytes = 0;
+			d->nrules++;
+		}
+		x = &d->rules[k];
+		x->files += s->rules[i].files;
+		x->bytes += s->rules[i].bytes;
+	}
+}
+
+void report_merge(struct report *dst, const struct report *src, bool kept)
+{
+	size_t i;
+
+	merge_counts(dst, src, kept);
+	if (!kept)
+		merge_changes(dst, src);
+	for (i = 0; i < src->nskips; i++) {
+		xgrow(&dst->skips, &dst->capskips, dst->nskips + 1, sizeof(*dst->skips));
+		dst->skips[dst->nskips] = src->skips[i];
+		dst->skips[dst->nskips++].path = xstrdup(src->skips[i].path);
+	}
+	for (i = 0; i < src->nerrors; i++)
+		report_error(dst, src->errors[i].path, src->errors[i].msg);
+	for (i = 0; i < src->nowners; i++)
+		report_add_owner(dst, src->owners[i].path, src->owners[i].name, src->owners[i].kind);
+	for (i = 0; i < src->nkept; i++)
+		report_kept(dst, src->kept[i].path, src->kept[i].why);
+	for (i = 0; i < src->ndups; i++) {
+		const struct report_dup *g = &src->dups[i];
+		if (kept && g->linked)
+			continue; /* the output has no such link */
+		report_dup(dst, g->kept, g->size, g->files, g->linked, g->elf);
+		dst->dup_groups++;
+	}
+	for (i = 0; i < src->nilayers; i++)
+		report_image_layer(dst, &src->ilayers[i]);
+}
+
 /* Image totals over the rows not shared with an earlier one. */
 static void image_totals(const struct report *r, struct report_image_layer *t)
 {

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# End-to-end tests of image mode: a real image, built offline with buildah,
-# saved as docker-archive, OCI layout (gzip) and OCI layout (zstd), slimmed,
-# then checked by the tools that consume images.
-#   tests/e2e_image.sh SLIM
-# Needs buildah, podman, skopeo, umoci, runc, gcc, python3, zstd, and a Debian
-# rootfs with python3: ${SLIM_CORPUS_CACHE:-$HOME/.cache/slim-corpus}/rootfs
-# (made with debootstrap from apt's own mirror when missing).
+# End-to-end tests of image mode.  First hostile images, made here by python3
+# (blobs that are symlinks out of the input, tampered layers, unpacking bombs,
+# layers that look like images, names with terminal escapes): each is refused
+# with one clear error or slimmed correctly.  Then a real image, built offline
+# with buildah, saved as docker-archive, OCI layout (gzip) and OCI layout
+# (zstd), slimmed, then checked by the tools that consume images.
+#   tests/e2e_image.sh SLIM          (IMAGE_HOSTILE_ONLY=1: the hostile ones only)
+# Needs python3, zstd and tar for the hostile images; buildah, podman, skopeo,
+# umoci, runc, gcc and a Debian rootfs with python3 for the real one:
+# ${SLIM_CORPUS_CACHE:-$HOME/.cache/slim-corpus}/rootfs (made with debootstrap
+# from apt's own mirror when missing).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-image.XXXXXX")
@@ -26,6 +30,410 @@ finish() {
     [ "$fail" = 0 ]
     exit $?
 }
+# ---- hostile images: made here by python3, no container tool needed ----------------------
+# Each is refused with one error that names the input and the layer, or slimmed correctly;
+# nothing of $H/outside (an id_rsa beside the inputs) ever reaches an output, and nothing is
+# left behind (no scratch, no temporary output).  IMAGE_HOSTILE_ONLY=1 stops after them.
+H=$T/hostile
+mkdir -p "$H/out" "$T/tmp"
+cat > "$T/mkhostile.py" <<'PY'
+import hashlib, io, json, os, random, shutil, subprocess, sys, tarfile, zlib
+
+H = os.path.abspath(sys.argv[1])
+os.makedirs(H, exist_ok=True)
+OUT = os.path.join(H, 'outside')        # beside every input: nothing of it may reach an output
+os.makedirs(OUT, exist_ok=True)
+
+def sha(b): return 'sha256:' + hashlib.sha256(b).hexdigest()
+
+def tar(files, fmt=tarfile.PAX_FORMAT):
+    """files: [(name, bytes | None for a directory, mode)] -> an uncompressed tar"""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=fmt) as t:
+        for name, data, mode in files:
+            i = tarfile.TarInfo(name); i.mode = mode; i.mtime = 1700000000
+            if data is None:
+                i.type = tarfile.DIRTYPE; t.addfile(i)
+            else:
+                i.size = len(data); t.addfile(i, io.BytesIO(data))
+    return buf.getvalue()
+
+def gz(b, level=6):
+    c = zlib.compressobj(level, zlib.DEFLATED, 31)
+    return c.compress(b) + c.flush()
+
+def put(d, data):
+    os.makedirs(os.path.join(d, 'blobs', 'sha256'), exist_ok=True)
+    dg = sha(data)
+    with open(os.path.join(d, 'blobs', 'sha256', dg[7:]), 'wb') as f:
+        f.write(data)
+    return dg
+
+def config(diff_ids):
+    return json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {'Cmd': ['/bin/sh']},
+                       'rootfs': {'type': 'layers', 'diff_ids': diff_ids},
+                       'history': [{'created_by': f'step {i}'} for i in range(len(diff_ids))]}).encode()
+
+GZ = 'application/vnd.oci.image.layer.v1.tar+gzip'
+ZST = 'application/vnd.oci.image.layer.v1.tar+zstd'
+FOREIGN = 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip'
+
+def layout(d, layers, extra=None):
+    """layers: [(blob bytes, media type, diff_id)]; returns the manifest dict"""
+    os.makedirs(d, exist_ok=True)
+    cfg = config([l[2] for l in layers])
+    cd = put(d, cfg)
+    m = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+         'config': {'mediaType': 'application/vnd.oci.image.config.v1+json', 'digest': cd, 'size': len(cfg)},
+         'layers': [{'mediaType': mt, 'digest': sha(b), 'size': len(b)} for b, mt, _ in layers]}
+    for b, _, _ in layers:
+        put(d, b)
+    mb = json.dumps(m).encode()
+    md = put(d, mb)
+    idx = {'schemaVersion': 2, 'manifests': [{'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+           'digest': md, 'size': len(mb), 'annotations': {'org.opencontainers.image.ref.name': 'app'}}]}
+    with open(os.path.join(d, 'index.json'), 'w') as f:
+        json.dump(idx, f)
+    with open(os.path.join(d, 'oci-layout'), 'w') as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    return m, cd
+
+def docker_archive(path, layers, tag='localhost/app:1', diff_ids=None, names=None, extra=()):
+    """layers: [uncompressed tar bytes]; extra: [(TarInfo, bytes|None)] appended"""
+    ids = diff_ids or [sha(b) for b in layers]
+    cfg = config(ids)
+    names = names or [sha(b)[7:] + '.tar' for b in layers]
+    mj = [{'Config': sha(cfg)[7:] + '.json', 'RepoTags': [tag], 'Layers': names}]
+    with tarfile.open(path, 'w', format=tarfile.PAX_FORMAT) as t:
+        def add(name, data):
+            i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644
+            t.addfile(i, io.BytesIO(data))
+        for n, b in zip(names, layers):
+            add(n, b)
+        add(sha(cfg)[7:] + '.json', cfg)
+        add('manifest.json', json.dumps(mj).encode())
+        for i, data in extra:
+            t.addfile(i, io.BytesIO(data) if data is not None else None)
+
+rnd = random.Random(19)
+WORDS = [''.join(rnd.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(rnd.randint(3, 9))) for _ in range(400)]
+text = ' '.join(rnd.choice(WORDS) for _ in range(120000)).encode()   # about 700 KB, compressible
+key = bytes(rnd.getrandbits(8) for _ in range(200))
+
+base = tar([('app', None, 0o755), ('app/hello.txt', b'hello\n', 0o644),
+            ('app/words.txt', text, 0o644), ('app/server.key', key, 0o600)])
+secret = tar([('root', None, 0o700), ('root/.ssh', None, 0o700),
+              ('root/.ssh/id_rsa', b'-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-OUTSIDE\n', 0o600)])
+with open(os.path.join(OUT, 'secret.tar'), 'wb') as f:
+    f.write(secret)
+with open(os.path.join(OUT, 'secret.tar.gz'), 'wb') as f:
+    f.write(gz(secret))
+sgz = gz(secret)
+
+# valid inputs
+layout(os.path.join(H, 'ok-oci'), [(gz(base), GZ, sha(base))])
+docker_archive(os.path.join(H, 'ok-da.tar'), [base])
+
+# item 5: a layer blob that is a symlink to a file outside the input
+d = os.path.join(H, 'oci-blob-symlink-out')
+layout(d, [(gz(base), GZ, sha(base)), (sgz, GZ, sha(secret))])
+p = os.path.join(d, 'blobs', 'sha256', sha(sgz)[7:])
+os.unlink(p); os.symlink(os.path.join(OUT, 'secret.tar.gz'), p)
+# item 5: a foreign layer whose blob does not match its descriptor
+d = os.path.join(H, 'oci-foreign-mismatch')
+fake = gz(tar([('vendor.txt', b'vendor\n', 0o644)]))
+m, _ = layout(d, [(gz(base), GZ, sha(base)), (fake, FOREIGN, sha(tar([('vendor.txt', b'vendor\n', 0o644)])))])
+with open(os.path.join(d, 'blobs', 'sha256', sha(fake)[7:]), 'wb') as f:
+    f.write(sgz)
+# item 5: a foreign layer whose blob is a symlink out (its digest matches the outside file)
+d = os.path.join(H, 'oci-foreign-symlink')
+layout(d, [(gz(base), GZ, sha(base)), (sgz, FOREIGN, sha(secret))])
+p = os.path.join(d, 'blobs', 'sha256', sha(sgz)[7:])
+os.unlink(p); os.symlink(os.path.join(OUT, 'secret.tar.gz'), p)
+# item 5: an OCI directory with a docker-style manifest.json naming a symlink out
+d = os.path.join(H, 'oci-manifest-json-symlink')
+m, cd = layout(d, [(gz(base), GZ, sha(base))])
+cfg2 = config([sha(base), sha(secret)])
+c2 = put(d, cfg2)
+os.symlink(os.path.join(OUT, 'secret.tar'), os.path.join(d, 'evil.tar'))
+with open(os.path.join(d, 'base.tar'), 'wb') as f:
+    f.write(base)
+with open(os.path.join(d, 'manifest.json'), 'w') as f:
+    json.dump([{'Config': 'blobs/sha256/' + c2[7:], 'RepoTags': ['localhost/evil:1'],
+                'Layers': ['base.tar', 'evil.tar']}], f)
+# a blob that is a symlink to a file inside the input: followed by slim itself
+d = os.path.join(H, 'oci-blob-symlink-inside')
+layout(d, [(gz(base), GZ, sha(base))])
+p = os.path.join(d, 'blobs', 'sha256', sha(gz(base))[7:])
+os.makedirs(os.path.join(d, 'store'))
+os.rename(p, os.path.join(d, 'store', 'layer.bin'))
+os.symlink('../../store/layer.bin', p)
+
+# item 7: a docker-archive layer with an added setuid file; diff_ids still name the original
+evil = tar([('app', None, 0o755), ('app/hello.txt', b'hello\n', 0o644), ('app/words.txt', text, 0o644),
+            ('app/server.key', key, 0o600), ('usr/bin/rootshell', b'#!/bin/sh\nexec /bin/sh -p\n', 0o4755)])
+docker_archive(os.path.join(H, 'da-tampered.tar'), [evil], tag='localhost/tampered:1', diff_ids=[sha(base)])
+# item 7: an OCI layout whose layer descriptor is right but whose diff_id is stale
+layout(os.path.join(H, 'oci-stale-diffid'), [(gz(evil), GZ, sha(base))])
+
+# item 8: a zstd -19 layer: dropping server.key does not make the blob smaller at level 3
+try:
+    z19 = subprocess.run(['zstd', '-q', '-19', '-c'], input=base, capture_output=True, check=True).stdout
+    layout(os.path.join(H, 'oci-grow'), [(z19, ZST, sha(base))])
+except (OSError, subprocess.CalledProcessError):
+    pass
+
+# item 14: layers with a top-level manifest.json or oci-layout that are not images
+lj = tar([('manifest.json', b'{"name": "pkg", "version": "1.0"}\n', 0o644),
+          ('usr', None, 0o755), ('usr/share', None, 0o755), ('usr/share/pkg.txt', b'data\n', 0o644)])
+open(os.path.join(H, 'layer-manifest-json.tar'), 'wb').write(lj)
+open(os.path.join(H, 'layer-manifest-json.tar.gz'), 'wb').write(gz(lj))
+lo = tar([('oci-layout', b'{"imageLayoutVersion":"1.0.0"}', 0o644), ('etc', None, 0o755),
+          ('etc/motd', b'hi\n', 0o644)])
+open(os.path.join(H, 'layer-oci-layout.tar'), 'wb').write(lo)
+
+# item 12: a zstd-compressed docker-archive holding, besides the image, an unreferenced
+# 1.2 GiB of zeros (a few hundred KB: one zstd frame of 64 MiB of zeros, repeated)
+def raw_entries(entries):
+    out = b''
+    for name, data in entries:
+        i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644
+        out += i.tobuf(format=tarfile.PAX_FORMAT) + data + b'\0' * (-len(data) % 512)
+    return out
+cfg = config([sha(base)])
+small = raw_entries([('manifest.json', json.dumps([{'Config': sha(cfg)[7:] + '.json', 'RepoTags': ['localhost/bomb:1'],
+                                                   'Layers': [sha(base)[7:] + '.tar']}]).encode()),
+                     (sha(cfg)[7:] + '.json', cfg), (sha(base)[7:] + '.tar', base)])
+BOMB = int(os.environ.get('IMAGE_BOMB', 1200 << 20))
+chunk = 64 << 20
+hdr = tarfile.TarInfo('blobs/sha256/' + '0' * 64); hdr.size = BOMB; hdr.mode = 0o644
+def zs(b):
+    return subprocess.run(['zstd', '-q', '-19', '-c'], input=b, capture_output=True, check=True).stdout
+with open(os.path.join(H, 'bomb.tar.zst'), 'wb') as f:
+    f.write(zs(small + hdr.tobuf(format=tarfile.PAX_FORMAT)))
+    z = zs(b'\0' * chunk)
+    for _ in range(BOMB // chunk):
+        f.write(z)
+    f.write(zs(b'\0' * (BOMB % chunk) + b'\0' * (-BOMB % 512) + b'\0' * 1024))
+# item 12: the same image, uncompressed, with a sparse entry of 2 GiB of holes
+sp = os.path.join(H, 'sparse.d')
+os.makedirs(sp)
+with tarfile.open(fileobj=io.BytesIO(small + b'\0' * 1024)) as t:
+    t.extractall(sp)
+with open(os.path.join(sp, 'holes.bin'), 'wb') as f:
+    f.truncate(2 << 30)
+subprocess.run(['tar', '--sparse', '--format=pax', '-C', sp, '-cf', os.path.join(H, 'sparse.tar'),
+                'manifest.json', sha(cfg)[7:] + '.json', sha(base)[7:] + '.tar', 'holes.bin'], check=True)
+shutil.rmtree(sp)
+# item 12: many links: 20,000 layers, each a symlink entry to the same layer file (the
+# config lists 20,000 diff_ids); once quadratic in the links, and each layer was slimmed again
+N = int(os.environ.get('IMAGE_MANY', 20000))
+cfgn = config([sha(base)] * N)
+with tarfile.open(os.path.join(H, 'many-links.tar'), 'w', format=tarfile.PAX_FORMAT) as t:
+    def addf(name, data):
+        i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644
+        t.addfile(i, io.BytesIO(data))
+    addf('base.tar', base)
+    for k in range(N):
+        i = tarfile.TarInfo(f'l/{k}.tar'); i.type = tarfile.SYMTYPE; i.linkname = '../base.tar'
+        t.addfile(i)
+    addf(sha(cfgn)[7:] + '.json', cfgn)
+    addf('manifest.json', json.dumps([{'Config': sha(cfgn)[7:] + '.json', 'RepoTags': ['localhost/many:1'],
+                                        'Layers': [f'l/{k}.tar' for k in range(N)]}]).encode())
+# item 12: more entries than any saved image has (70,000 empty files), gzip'd
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w', format=tarfile.GNU_FORMAT) as t:
+    for name, data in [('manifest.json', json.dumps([{'Config': sha(cfg)[7:] + '.json', 'RepoTags': ['localhost/e:1'],
+                        'Layers': [sha(base)[7:] + '.tar']}]).encode()), (sha(cfg)[7:] + '.json', cfg),
+                       (sha(base)[7:] + '.tar', base)]:
+        i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+    for k in range(70000):
+        t.addfile(tarfile.TarInfo(f'junk/{k}'), io.BytesIO(b''))
+open(os.path.join(H, 'many-entries.tar.gz'), 'wb').write(gz(buf.getvalue()))
+
+# item 17: an oci-archive (a tar of a layout) whose layer is a truncated gzip stream (its
+# descriptor matches the truncated bytes): the error names the layer, not slim's scratch
+d = os.path.join(H, 'trunc.d')
+cut = gz(base)[:len(gz(base)) // 2]
+layout(d, [(cut, GZ, sha(base))])
+with tarfile.open(os.path.join(H, 'oci-truncated.tar'), 'w', format=tarfile.PAX_FORMAT) as t:
+    for n in sorted(os.listdir(d)):
+        t.add(os.path.join(d, n), n)
+shutil.rmtree(d)
+# item 17: terminal escapes in a tag and a layer path (the layer is missing)
+ESC_TAG = '\x1b[31mlocalhost/red:1\x1b[0m'
+ESC_LAYER = '\x1b]0;pwned\x07\x1b[2J.tar'
+docker_archive(os.path.join(H, 'escapes.tar'), [base], tag=ESC_TAG, names=[ESC_LAYER])
+with tarfile.open(os.path.join(H, 'escapes.tar')) as t:
+    mem = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+with tarfile.open(os.path.join(H, 'escapes.tar'), 'w', format=tarfile.PAX_FORMAT) as t:
+    for m, data in mem:
+        if m.name != ESC_LAYER:
+            t.addfile(m, io.BytesIO(data))
+# and a layer whose tar stream is tampered, in an image with that tag (the error names both)
+docker_archive(os.path.join(H, 'escapes-tampered.tar'), [evil], tag=ESC_TAG, diff_ids=[sha(base)],
+               names=['\x1b[2Jlayer.tar'])
+
+# a docker-archive as Docker >= 25 writes it: <id>/layer.tar is a symlink to ../blobs/sha256/<hex>
+cfg = config([sha(base)])
+with tarfile.open(os.path.join(H, 'docker25.tar'), 'w', format=tarfile.PAX_FORMAT) as t:
+    def addf(name, data):
+        i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644
+        t.addfile(i, io.BytesIO(data))
+    addf('blobs/sha256/' + sha(base)[7:], base)
+    addf('blobs/sha256/' + sha(cfg)[7:], cfg)
+    i = tarfile.TarInfo('abc123/layer.tar'); i.type = tarfile.SYMTYPE
+    i.linkname = '../blobs/sha256/' + sha(base)[7:]; t.addfile(i)
+    addf('manifest.json', json.dumps([{'Config': 'blobs/sha256/' + sha(cfg)[7:], 'RepoTags': ['localhost/d25:1'],
+                                        'Layers': ['abc123/layer.tar']}]).encode())
+PY
+hostile() {
+    local t
+    for t in python3 zstd tar; do
+        command -v $t >/dev/null || { skp hostile-images "$t is not installed"; return 1; }
+    done
+    python3 "$T/mkhostile.py" "$H" >"$T/mkhostile.log" 2>&1 ||
+        { bad hostile-images "cannot make them: $(tail -2 "$T/mkhostile.log")"; return 1; }
+}
+# Nothing left behind: no scratch under $TMPDIR, no temporary name beside the outputs.
+clean() {
+    ! ls -A "$T/tmp" | grep -q . && ! ls -A "$H/out" | grep -q '^\.slim-'
+}
+# refused NAME INPUT WANT [ARGS...]: exit 1, no output, nothing left, one error naming
+# the input and WANT, no terminal escape on stderr, no scratch path in it
+refused() {
+    local name=$1 in=$2 want=$3 out=$H/out/$1.out rc; shift 3
+    rm -rf "$out"
+    TMPDIR=$T/tmp timeout 120 "$SLIM" -q "$@" "$in" -o "$out" >/dev/null 2>"$H/$name.err"; rc=$?
+    if [ $rc != 1 ]; then bad "$name" "exit $rc (want 1): $(head -c 300 "$H/$name.err")"
+    elif [ -e "$out" ]; then bad "$name" "an output was written"
+    elif ! clean; then bad "$name" "left behind: $(ls -A "$T/tmp" "$H/out" | tr '\n' ' ')"; rm -rf "$T/tmp"/* "$H/out"/.slim-*
+    elif ! grep -qF "slim: cannot process '$in': " "$H/$name.err"; then
+        bad "$name" "the error does not name the input: $(head -c 300 "$H/$name.err")"
+    elif ! grep -qF -- "$want" "$H/$name.err"; then bad "$name" "the error does not say '$want': $(head -c 300 "$H/$name.err")"
+    elif grep -q $'\x1b' "$H/$name.err"; then bad "$name" "a raw escape on stderr: $(head -c 300 "$H/$name.err" | cat -v)"
+    elif grep -q 'slim-image\.\|\.slim-' "$H/$name.err"; then bad "$name" "the error names slim's scratch: $(head -c 300 "$H/$name.err")"
+    else ok "$name"; fi
+}
+# secret_free OUT: no layer of the output (a layout or a tar of one) holds the outside file
+secret_free() {
+    python3 - "$1" <<'PY'
+import gzip, io, os, subprocess, sys, tarfile
+root, found = sys.argv[1], []
+def layers():
+    if os.path.isdir(root):
+        for dp, _, fns in os.walk(root):
+            for n in fns:
+                p = os.path.join(dp, n)
+                yield p, None if os.path.islink(p) else open(p, 'rb').read()
+    else:
+        with tarfile.open(root) as t:
+            for m in t.getmembers():
+                if m.isfile() or m.issym() or m.islnk():
+                    yield m.name, t.extractfile(m).read() if m.isfile() else None
+for name, data in layers():
+    if data is None:
+        found.append(name); continue
+    if data[:2] == b'\x1f\x8b': data = gzip.decompress(data)
+    elif data[:4] == b'\x28\xb5\x2f\xfd': data = subprocess.run(['zstd', '-dc'], input=data, capture_output=True).stdout
+    if b'SECRET-OUTSIDE' in data:
+        found.append(name)
+print(' '.join(found)); sys.exit(1 if found else 0)
+PY
+}
+# accepted NAME INPUT [ARGS...]: exit 0, an output free of the outside file, nothing left
+accepted() {
+    local name=$1 in=$2 out=$H/out/$1.out rc; shift 2
+    rm -rf "$out"
+    TMPDIR=$T/tmp timeout 120 "$SLIM" -q "$@" "$in" -o "$out" >/dev/null 2>"$H/$name.err"; rc=$?
+    if [ $rc != 0 ]; then bad "$name" "exit $rc: $(head -c 300 "$H/$name.err")"; return 1; fi
+    [ -e "$out" ] || { bad "$name" "no output"; return 1; }
+    clean || { bad "$name" "left behind: $(ls -A "$T/tmp" "$H/out" | tr '\n' ' ')"; return 1; }
+    local s; s=$(secret_free "$out") || { bad "$name" "the output holds a symlink or the outside file: $s"; return 1; }
+}
+
+t_hostile_images() {
+    hostile || return
+    # item 5: every blob is a regular file inside the input, opened without following links
+    refused oci-blob-symlink-out "$H/oci-blob-symlink-out" "a symlink leads out of the input"
+    refused oci-foreign-blob-mismatch "$H/oci-foreign-mismatch" "does not match its descriptor"
+    refused oci-foreign-blob-symlink "$H/oci-foreign-symlink" "a symlink leads out of the input"
+    refused oci-manifest-json-symlink "$H/oci-manifest-json-symlink" "'evil.tar'"
+    # (not failing before: links inside the input still work, followed by slim itself)
+    accepted oci-blob-symlink-inside "$H/oci-blob-symlink-inside" && ok oci-blob-symlink-inside
+    accepted docker25-symlinked-layers "$H/docker25.tar" && ok docker25-symlinked-layers
+    # item 7: a layer is checked against the config's diff_ids (and its descriptor) first
+    refused docker-archive-tampered-layer "$H/da-tampered.tar" "image 'localhost/tampered:1': layer 0 ("
+    refused oci-stale-diff-id "$H/oci-stale-diffid" "rootfs.diff_ids[0] is sha256:"
+    # item 12: unpacking counts every byte and hole, and the entries
+    refused image-bomb "$H/bomb.tar.zst" "expands more than 1000 times"
+    refused image-bomb-dry-run "$H/bomb.tar.zst" "expands more than 1000 times" -n
+    refused image-sparse-bomb "$H/sparse.tar" "entry 'holes.bin': expands more than"
+    refused image-many-entries "$H/many-entries.tar.gz" "more than 65536 entries"
+    local t0=$SECONDS
+    if accepted image-many-links "$H/many-links.tar" --preset none; then
+        local n; n=$(tar -xOf "$H/out/image-many-links.out" manifest.json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[0]["Layers"]))')
+        [ "$n" = 20000 ] && ok "image-many-links ($((SECONDS - t0)) s)" || bad image-many-links "$n layers in the output"
+    fi
+    # item 14: a layer with a top-level manifest.json or oci-layout is a layer
+    local x
+    for x in layer-manifest-json.tar layer-manifest-json.tar.gz layer-oci-layout.tar; do
+        if accepted "layer-$x" "$H/$x"; then
+            tar -tf "$H/out/layer-$x.out" | grep -q 'pkg.txt\|etc/motd' && ok "layer-$x" ||
+                bad "layer-$x" "the output is not the layer: $(tar -tf "$H/out/layer-$x.out" | head -3 | tr '\n' ' ')"
+        fi
+    done
+    if accepted input-layer "$H/ok-da.tar" --input layer; then
+        tar -tf "$H/out/input-layer.out" | grep -qx manifest.json && ok input-layer || bad input-layer "not read as a layer"
+    fi
+    refused input-image-on-a-layer "$H/layer-oci-layout.tar" "not an image" --input image
+    refused input-dir-on-a-file "$H/ok-da.tar" "not a directory (--input dir)" --input dir
+    "$SLIM" --input tarball "$H/ok-da.tar" -o "$H/out/x" 2>/dev/null; [ $? = 2 ] && ok input-invalid || bad input-invalid "not a usage error"
+    # item 17: errors name the input and the layer, never slim's scratch; names are escaped
+    refused oci-archive-truncated-layer "$H/oci-truncated.tar" "layer 'sha256:"
+    refused escaped-layer-path "$H/escapes.tar" "layer '\\x1b]0;pwned\\x07\\x1b[2J.tar'"
+    refused escaped-tag "$H/escapes-tampered.tar" "image '\\x1b[31mlocalhost/red:1\\x1b[0m': layer 0 ('\\x1b[2Jlayer.tar')"
+    cp "$H/ok-da.tar" "$H/$(printf 'ok\033[2J.tar')"
+    TMPDIR=$T/tmp "$SLIM" "$H/$(printf 'ok\033[2J.tar')" -o "$H/out/esc.tar" >/dev/null 2>"$H/esc.err"
+    grep -q $'\x1b' "$H/esc.err" && bad escaped-input-name "a raw escape on stderr: $(cat -v "$H/esc.err")" ||
+        ok escaped-input-name
+}
+
+# item 8: the report describes the output.  A zstd -19 layer with a key dropped is not
+# smaller at level 3: it is written all the same, and a dry run reports the same.
+t_report_is_output() {
+    local name=report-describes-output in=$H/oci-grow out=$H/out/grow
+    [ -d "$in" ] || { skp $name "no zstd to make the layer"; return; }
+    rm -rf "$out"
+    TMPDIR=$T/tmp "$SLIM" --json --drop '*.key' "$in" -o "$out" >"$H/grow.json" 2>"$H/grow.err" ||
+        { bad $name "exit $?: $(head -c 300 "$H/grow.err")"; return; }
+    TMPDIR=$T/tmp "$SLIM" -n --json --drop '*.key' "$in" -o "$H/out/grow-dry" >"$H/grow-dry.json" 2>/dev/null ||
+        { bad $name "the dry run failed"; return; }
+    local why=$H/grow.why
+    WHY=$why python3 - "$out" "$H/grow.json" "$H/grow-dry.json" <<'PY' || { bad $name "$(cat "$why")"; return; }
+import io, json, os, subprocess, sys, tarfile
+out, real, dry = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+blob = lambda d: open(os.path.join(out, 'blobs', *d.split(':')), 'rb').read()
+m = json.loads(blob(json.load(open(os.path.join(out, 'index.json')))['manifests'][0]['digest']))
+names = set()
+for l in m['layers']:
+    t = subprocess.run(['zstd', '-dc'], input=blob(l['digest']), capture_output=True, check=True).stdout
+    names |= {x.name for x in tarfile.open(fileobj=io.BytesIO(t))}
+why = []
+removed = [c['path'] for c in real['changes'] if c['pass'] == 'rules']
+if removed != ['app/server.key']: why.append(f'removed: {removed}')
+why += [f'{p} reported removed, still in the output' for p in removed if p in names]
+for k in ('dry_run',): real.pop(k); dry.pop(k)
+for d in (real, dry): d['totals'].pop('peak_rss_bytes')
+if real != dry: why.append('the dry run reports other numbers than the real run')
+open(os.environ['WHY'], 'w').write('; '.join(why)); sys.exit(1 if why else 0)
+PY
+    ok $name
+}
+t_hostile_images
+t_report_is_output
+[ "${IMAGE_HOSTILE_ONLY:-0}" = 1 ] && { skp real-images "IMAGE_HOSTILE_ONLY=1"; finish; }
+
 export CONTAINERS_CONF=$T/containers.conf
 cat > "$CONTAINERS_CONF" <<'EOF'
 [containers]

@@ -1,12 +1,16 @@
 /* libFuzzer target: the image JSON readers and rewriters (manifest, index,
- * config, docker-archive manifest.json) and the waste computation over
- * layer listings.  The first byte picks the reader; the rest is the JSON.
+ * config, docker-archive manifest.json), the waste computation over layer
+ * listings, and image detection over a tar (any compression) whose
+ * manifest.json, index.json and oci-layout it reads.  The first byte picks
+ * the reader; the rest is the JSON (or the file).
  * Whatever the input, nothing may crash or leak, a rewrite of what parsed
  * must parse again to the same descriptors, and an unchanged rewrite must
  * keep every value. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image.h"
 
@@ -159,17 +163,32 @@ static void waste(const char *j, size_t n)
 	free(s);
 }
 
+/* The bytes as a file: is it an image?  (Whatever the answer, no crash.) */
+static void detect(const char *j, size_t n)
+{
+	char path[] = "/tmp/fuzz-detect.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return;
+	if (write(fd, j, n) == (ssize_t)n)
+		(void)image_detect(path);
+	close(fd);
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *j = (const char *)data + 1;
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0: manifest(j, size - 1); break;
 	case 1: index_(j, size - 1); break;
 	case 2: config(j, size - 1); break;
 	case 3: docker(j, size - 1); break;
+	case 5: detect(j, size - 1); break;
 	default: waste(j, size - 1); break;
 	}
 	return 0;

@@ -1,10 +1,12 @@
 /* Unit tests of image.c's pure parts: JSON readers and rewriters, platforms,
- * waste. */
+ * waste; detection by content; how a layer's report joins the image's. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "image.h"
+#include "report.h"
 #include "testutil.h"
+#include "util.h"
 
 Suite *image_suite(void);
 
@@ -317,6 +319,201 @@ START_TEST(waste_of_layers)
 }
 END_TEST
 
+/* Paths of half a million components: one pass each, not one per component
+ * (was some 15 s a path). */
+START_TEST(waste_of_deep_paths)
+{
+	struct image_entries l[2] = { { 0 } };
+	const struct image_entries *lp[2] = { &l[0], &l[1] };
+	size_t n = 450000, i;
+	char *deep = xmalloc(2 * n + 16);
+	uint64_t w[2];
+
+	for (i = 0; i < n; i++)
+		memcpy(deep + 2 * i, "a/", 2);
+	for (i = 0; i < 3; i++) {
+		snprintf(deep + 2 * n, 16, "f%zu", i);
+		image_entries_add(&l[0], deep, 10, false, true);
+	}
+	image_entries_add(&l[1], "x", 1, false, true);
+	image_waste(lp, 2, w);
+	ck_assert_uint_eq(w[0], 0);
+	/* a whiteout of a directory half way down hides all three */
+	image_entries_add(&l[1], "a/a/a/.wh.a", 0, false, true);
+	image_waste(lp, 2, w);
+	ck_assert_uint_eq(w[0], 30);
+	image_entries_release(&l[0]);
+	image_entries_release(&l[1]);
+	free(deep);
+}
+END_TEST
+
+/* Tar the files "name=content" given (a content "" is an empty file) under
+ * dir/name.d into dir/name (compressed by tar's -a when name says so). */
+static char *mktar(const char *dir, const char *name, const char *const *files)
+{
+	struct buf d = BUF_INIT, p = BUF_INIT;
+	size_t i;
+
+	buf_addf(&d, "%s/%s.d", dir, name);
+	ck_assert_int_eq(tu_sh("mkdir -p '%s'", d.p), 0);
+	for (i = 0; files[i]; i++) {
+		const char *eq = strchr(files[i], '=');
+		char *f = strndup(files[i], (size_t)(eq - files[i]));
+		ck_assert_int_eq(tu_sh("mkdir -p \"$(dirname '%s/%s')\"", d.p, f), 0);
+		tu_write(d.p, f, eq + 1, (size_t)-1);
+		free(f);
+	}
+	buf_addf(&p, "%s/%s", dir, name);
+	ck_assert_int_eq(tu_sh("cd '%s' && tar -acf '%s' *", d.p, p.p), 0);
+	buf_release(&d);
+	return buf_detach(&p, NULL);
+}
+
+START_TEST(detect_by_content)
+{
+	static const char *const pkg[] = { "manifest.json={\"name\": \"pkg\", \"version\": \"1\"}",
+					   "usr/share/pkg.txt=data", NULL };
+#define HEX "1111111111111111111111111111111111111111111111111111111111111111"
+	/* as docker, podman and skopeo name its files */
+	static const char *const docker[] = { "manifest.json=[{\"Config\": \"" HEX ".json\", "
+					      "\"RepoTags\": [\"x:1\"], \"Layers\": [\"" HEX
+					      "/layer.tar\"]}]",
+					      HEX ".json={}", HEX "/layer.tar=", NULL };
+	/* any names, uncompressed: read to its end */
+	static const char *const named[] = { "manifest.json=[{\"Config\": \"c.json\", "
+					     "\"Layers\": [\"l.tar\"]}]", "c.json={}", "l.tar=",
+					     NULL };
+	static const char *const layout_only[] = { "oci-layout={\"imageLayoutVersion\": \"1.0.0\"}",
+						   "etc/motd=hi", NULL };
+	static const char *const layout[] = { "oci-layout={\"imageLayoutVersion\": \"1.0.0\"}",
+					      "index.json={\"schemaVersion\": 2, \"manifests\": []}",
+					      NULL };
+	char *dir = tu_tmpdir(), *p;
+	struct buf d = BUF_INIT;
+
+	/* a layer whose top-level manifest.json is not a docker-archive's is a layer */
+	p = mktar(dir, "pkg.tar", pkg);
+	ck_assert(!image_detect(p));
+	free(p);
+	p = mktar(dir, "pkg.tar.gz", pkg);
+	ck_assert(!image_detect(p));
+	free(p);
+	p = mktar(dir, "layout-only.tar", layout_only);
+	ck_assert(!image_detect(p));
+	free(p);
+	p = mktar(dir, "docker.tar", docker);
+	ck_assert(image_detect(p));
+	free(p);
+	p = mktar(dir, "docker.tar.gz", docker);
+	ck_assert(image_detect(p));
+	free(p);
+	p = mktar(dir, "named.tar", named);
+	ck_assert(image_detect(p));
+	free(p);
+	p = mktar(dir, "layout.tar", layout);
+	ck_assert(image_detect(p));
+	free(p);
+	buf_addf(&d, "%s/layout.tar.d", dir);
+	ck_assert(image_detect(d.p));
+	buf_setlen(&d, 0);
+	buf_addf(&d, "%s/layout-only.tar.d", dir);
+	ck_assert(!image_detect(d.p));
+	buf_release(&d);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+/* A layer's report: a stripped file, a removal, a linked and an unlinked
+ * group of duplicates, a skipped file. */
+static void layer_report(struct report *l)
+{
+	struct strip_members m = { 0 };
+
+	report_init(l, false);
+	l->layer = true;
+	l->seen = 5;
+	l->regular = 4;
+	l->bytes_before = 9000;
+	l->tar_before = 10240;
+	l->tar_after = 8192;
+	l->comp_before = 3000;
+	l->comp_after = 3100; /* recompressed, the blob grew */
+	l->superseded = 1;
+	report_change(l, "usr/lib/a.so", "strip", 4000, 1000);
+	report_removed(l, "app/server.key", "--drop: *.key", 1, 200);
+	report_change(l, "b.dat", "dedup", 300, 0);
+	report_dup(l, "a.dat", 300, 1, true, false);
+	report_dup(l, "x.so", 500, 1, false, true);
+	l->dup_groups = 2;
+	l->dup_files_linked = 1;
+	l->dup_bytes_saved = 300;
+	l->dup_elf_groups = 1;
+	l->dup_elf_bytes = 500;
+	report_skip(l, "usr/lib/big.so", SKIP_TOO_LARGE, 700);
+	report_kept(l, "app/keep.key", "--keep");
+	m.members = 3;
+	m.stripped = 1;
+	m.before = 100;
+	m.after = 50;
+	report_archive(l, &m, true);
+}
+
+START_TEST(report_merge_of_a_layer)
+{
+	struct report img, l;
+
+	/* rewritten: everything it says is in the output */
+	layer_report(&l);
+	report_init(&img, false);
+	report_merge(&img, &l, false);
+	ck_assert_uint_eq(img.nchanges, 3);
+	ck_assert_uint_eq(report_saved(&img), 3000 + 200 + 300);
+	ck_assert_uint_eq(report_rules_bytes(&img), 200);
+	ck_assert_uint_eq(img.strip.files, 1);
+	ck_assert_uint_eq(img.dup_groups, 2);
+	ck_assert_uint_eq(img.dup_bytes_saved, 300);
+	ck_assert_uint_eq(img.superseded, 1);
+	ck_assert_uint_eq(img.tar_after, 8192);
+	ck_assert_uint_eq(img.comp_after, 3100);
+	ck_assert_uint_eq(img.archives_stripped, 1);
+	report_release(&img);
+
+	/* kept as it was: nothing changed, nothing saved; what was seen stays */
+	report_init(&img, false);
+	report_merge(&img, &l, true);
+	report_merge(&img, &l, true);
+	ck_assert_uint_eq(img.nchanges, 0);
+	ck_assert_uint_eq(report_saved(&img), 0);
+	ck_assert_uint_eq(report_rules_bytes(&img), 0);
+	ck_assert_uint_eq(img.nrules, 0);
+	ck_assert_uint_eq(img.strip.files, 0);
+	ck_assert_uint_eq(img.strip.before - img.strip.after, 0);
+	ck_assert_uint_eq(img.dup_bytes_saved, 0);
+	ck_assert_uint_eq(img.dup_files_linked, 0);
+	ck_assert_uint_eq(img.superseded, 0);
+	ck_assert_uint_eq(img.archives_stripped, 0);
+	ck_assert_uint_eq(img.members.stripped, 0);
+	ck_assert_uint_eq(img.ndups, 2);              /* the unlinked group, twice */
+	ck_assert(!img.dups[0].linked && !img.dups[1].linked);
+	ck_assert_uint_eq(img.dup_groups, 2);
+	ck_assert_uint_eq(img.dup_elf_bytes, 1000);
+	ck_assert_uint_eq(img.seen, 10);
+	ck_assert_uint_eq(img.bytes_before, 18000);
+	ck_assert_uint_eq(img.nskips, 2);
+	ck_assert_uint_eq(img.skip[SKIP_TOO_LARGE].bytes, 1400);
+	ck_assert_uint_eq(img.nkept, 2);
+	ck_assert_uint_eq(img.archives, 2);
+	ck_assert_uint_eq(img.members.members, 6);
+	ck_assert_uint_eq(img.tar_before, img.tar_after);
+	ck_assert_uint_eq(img.comp_before, img.comp_after);
+	ck_assert(img.layer);
+	report_release(&img);
+	report_release(&l);
+}
+END_TEST
+
 Suite *image_suite(void)
 {
 	Suite *s = suite_create("image");
@@ -330,6 +527,9 @@ Suite *image_suite(void)
 	tcase_add_test(t, index_drops_and_replaces);
 	tcase_add_test(t, docker_manifest_json);
 	tcase_add_test(t, waste_of_layers);
+	tcase_add_test(t, waste_of_deep_paths);
+	tcase_add_test(t, detect_by_content);
+	tcase_add_test(t, report_merge_of_a_layer);
 	suite_add_tcase(s, t);
 	return s;
 }
