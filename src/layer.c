@@ -24,6 +24,7 @@
 #include <nettle/sha2.h>
 #include <xxhash.h>
 
+#include "bound.h"
 #include "fsutil.h"
 #include "walk.h"
 
@@ -78,6 +79,8 @@ struct layer {
 	size_t n, cap;
 	struct pathmap map;  /* path -> last entry with it */
 	struct pathmap links; /* symlink paths */
+	struct bound bound;  /* what the input may expand to (bound.h) */
+	uint64_t in_size;    /* of the input file (0: a directory) */
 	int spool;
 	uint64_t spool_end;
 	size_t chunk;        /* I/O buffer size (CHUNK) */
@@ -193,27 +196,23 @@ static int spool_open(struct layer *L)
 	return 0;
 }
 
+/* What a hole reads as, a chunk at a time. */
+static const unsigned char zeros[CHUNK_MAX];
+
 static bool all_zero(const unsigned char *p, size_t n)
 {
 	return n && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
 }
 
-static int spool_write(struct layer *L, const void *p, size_t len, uint64_t *off)
+/* Zero runs of at least this many bytes are left as holes in the spool. */
+#define HOLE_MIN 4096u
+
+static int spool_pwrite(struct layer *L, const unsigned char *c, size_t len, uint64_t at)
 {
-	const unsigned char *c = p;
 	size_t done = 0;
 
-	*off = L->spool_end;
-	if (len >= 4096 && all_zero(c, len)) {
-		/* left a hole, which reads back as zeros: a sparse entry (or a
-		 * file of zeros) is not written out to the disk */
-		if (ftruncate(L->spool, (off_t)(L->spool_end + len)) != 0)
-			return fatal(L, "cannot write the spool file: %s", strerror(errno));
-		L->spool_end += len;
-		return 0;
-	}
 	while (done < len) {
-		ssize_t k = pwrite(L->spool, c + done, len - done, (off_t)(L->spool_end + done));
+		ssize_t k = pwrite(L->spool, c + done, len - done, (off_t)(at + done));
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -221,6 +220,43 @@ static int spool_write(struct layer *L, const void *p, size_t len, uint64_t *off
 		}
 		done += (size_t)k;
 	}
+	return 0;
+}
+
+/*
+ * Append len bytes to the spool (*off: where).  Runs of zeros (whole
+ * HOLE_MIN blocks of the buffer) are left as holes, which read back as
+ * zeros: a sparse entry, stripped or not, stays sparse (and a file of
+ * zeros is not written out to the disk).  Data blocks usually start with
+ * a non-zero byte, so telling them apart costs a compare.
+ */
+static int spool_write(struct layer *L, const void *p, size_t len, uint64_t *off)
+{
+	const unsigned char *c = p;
+	size_t i = 0, j;
+
+	*off = L->spool_end;
+	while (i < len) {
+		for (j = i; j < len && !(len - j >= HOLE_MIN && all_zero(c + j, HOLE_MIN));)
+			j += len - j < HOLE_MIN ? len - j : HOLE_MIN;
+		if (j > i && spool_pwrite(L, c + i, j - i, L->spool_end + i) != 0)
+			return -1;
+		for (i = j; len - i >= HOLE_MIN && all_zero(c + i, HOLE_MIN);)
+			i += HOLE_MIN;
+	}
+	if (len && j < len) { /* ends in a hole: the file must reach past it */
+		if (ftruncate(L->spool, (off_t)(L->spool_end + len)) != 0)
+			return fatal(L, "cannot write the spool file: %s", strerror(errno));
+	}
+	L->spool_end += len;
+	return 0;
+}
+
+/* Add a hole of len bytes to the spool (a sparse entry's). */
+static int spool_skip(struct layer *L, size_t len)
+{
+	if (ftruncate(L->spool, (off_t)(L->spool_end + len)) != 0)
+		return fatal(L, "cannot write the spool file: %s", strerror(errno));
 	L->spool_end += len;
 	return 0;
 }
@@ -305,17 +341,139 @@ static int take_content(struct layer *L, struct lent *x, unsigned char *data, si
 	return rc;
 }
 
-/* A source of an entry's content that is too big (or of no interest to
- * the stripper) to hold in memory: it goes to the spool in chunks. */
+/*
+ * An entry's content as libarchive hands it out: data blocks at offsets,
+ * with holes between them (a sparse entry) and perhaps after the last.
+ * Every byte, hole or data, is charged to the layer's bound as it is
+ * handed on, so a sparse entry that claims a petabyte or a zip member that
+ * inflates a thousandfold is stopped at the limit, not at the end.
+ */
+struct src {
+	struct archive *a;
+	const char *path;         /* for messages */
+	uint64_t size;            /* declared (logical) size */
+	uint64_t pos;             /* bytes handed on so far */
+	const unsigned char *blk; /* the rest of the current block */
+	size_t blklen;
+	uint64_t blkoff;          /* its offset in the content */
+	bool sparse;              /* the entry has a sparse map */
+	bool eof;                 /* libarchive has no more blocks */
+};
+
+/* The start of an entry's content, read already, and the rest of it
+ * (src), for an entry spooled in chunks (too big for the stripper, or of
+ * no interest to it). */
 struct stream {
-	struct archive *a;           /* reading it */
-	const unsigned char *head;   /* what was read already */
+	struct src *src;
+	const unsigned char *head;
 	size_t headlen;
-	uint64_t size;
-	bool sparse;                 /* holes read as zeros */
 };
 
 static int stream_content(struct layer *L, struct lent *x, const struct stream *s);
+
+/* Charge n bytes of the input (entry name: for the message). */
+static int charge(struct layer *L, const char *name, uint64_t n)
+{
+	struct err e = ERR_INIT;
+	int rc = 0;
+
+	if (bound_charge(&L->bound, n, &e) != 0) {
+		rc = fatal(L, "entry '%s': the layer %s", name, e.msg);
+		err_release(&e);
+	}
+	return rc;
+}
+
+/* Refuse an entry whose declared size alone would pass the bound, before
+ * anything is read, skipped or allocated for it (charged as it is read). */
+static int bound_check(struct layer *L, const char *name, uint64_t n)
+{
+	struct bound b = L->bound;
+
+	return bound_over(&b, n) ? charge(L, name, n) : 0;
+}
+
+/* Fetch the next block of s if the current one is used up. */
+static int src_fill(struct layer *L, struct src *s)
+{
+	const void *b;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	while (!s->blklen && !s->eof) {
+		r = archive_read_data_block(s->a, &b, &len, &off);
+		if (r == ARCHIVE_EOF) {
+			s->eof = true;
+		} else if (r != ARCHIVE_OK) {
+			return fatal(L, "entry '%s': %s", s->path,
+				     archive_error_string(s->a) ? archive_error_string(s->a)
+								: "cannot read the data");
+		} else if (off < 0 || (uint64_t)off < s->pos) {
+			return fatal(L, "entry '%s': data blocks out of order", s->path);
+		} else {
+			s->blk = b;
+			s->blklen = len;
+			s->blkoff = (uint64_t)off;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The next piece of an entry's content, at most max bytes: data (*p) or a
+ * hole (*p NULL: *n bytes that read as zeros).  *n is 0 at the end.
+ * Returns 0, or -1 (the layer's error is set).
+ */
+static int src_next(struct layer *L, struct src *s, size_t max, const unsigned char **p, size_t *n)
+{
+	uint64_t left = s->size - s->pos;
+
+	*p = NULL;
+	*n = 0;
+	if (!left)
+		return 0;
+	if (src_fill(L, s) != 0)
+		return -1;
+	if (s->blklen && s->blkoff > s->pos) { /* a hole before the block */
+		uint64_t gap = s->blkoff - s->pos;
+		*n = (size_t)(gap < left ? (gap < max ? gap : max) : (left < max ? left : max));
+	} else if (s->blklen) {
+		*n = s->blklen < max ? s->blklen : max;
+		if (*n > left)
+			*n = (size_t)left;
+		*p = s->blk;
+		s->blk += *n;
+		s->blklen -= *n;
+		s->blkoff += *n;
+	} else if (s->sparse) { /* the rest is a hole */
+		*n = (size_t)(left < max ? left : max);
+	} else {
+		return fatal(L, "entry '%s': data ends early", s->path);
+	}
+	s->pos += *n;
+	return charge(L, s->path, *n);
+}
+
+/* Read the next n bytes of s into buf (holes as zeros). */
+static int src_read(struct layer *L, struct src *s, unsigned char *buf, size_t n)
+{
+	size_t got = 0, k;
+	const unsigned char *p;
+
+	while (got < n) {
+		if (src_next(L, s, n - got, &p, &k) != 0)
+			return -1;
+		if (!k)
+			return fatal(L, "entry '%s': data ends early", s->path);
+		if (p)
+			memcpy(buf + got, p, k);
+		else
+			memset(buf + got, 0, k);
+		got += k;
+	}
+	return 0;
+}
 
 /* Add one entry; ae is taken over.  Its content (files only) is data, or
  * comes from s when s is not NULL. */
@@ -388,128 +546,105 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	if (x->type != L_FILE)
 		return 0;
 	xattr_blob(x);
-	L->rep->bytes_before += s ? s->size : len;
+	L->rep->bytes_before += s ? s->src->size : len;
 	return s ? stream_content(L, x, s) : take_content(L, x, data, len);
 }
 
-/*
- * A decompression bomb: once a layer has grown past 1 GiB, refuse it when
- * it expands more than --max-ratio times (real layers: 2 to 20 times).
- */
-static int bomb_check(struct layer *L, struct archive *a, const char *entry)
+/* Hash one piece of a streamed entry the way dedup_digest_of() hashes a
+ * whole buffer: the first DEDUP_BLOCK bytes apart, then everything. */
+static void hash_piece(struct lent *x, XXH3_state_t *h, uint64_t *hashed, uint64_t size,
+		       const unsigned char *p, size_t k)
 {
-	uint64_t out = (uint64_t)archive_filter_bytes(a, 0), in = (uint64_t)archive_filter_bytes(a, -1);
+	size_t i = 0;
 
-	if (!L->o->max_ratio || out < (1ULL << 30) || out <= in * L->o->max_ratio)
-		return 0;
-	return fatal(L, "entry '%s': the layer expands more than %u times (%llu bytes from %llu); "
-		     "a decompression bomb? (--max-ratio raises the limit)",
-		     entry, L->o->max_ratio, (unsigned long long)out, (unsigned long long)in);
+	if (*hashed < DEDUP_BLOCK) {
+		i = k < DEDUP_BLOCK - *hashed ? k : (size_t)(DEDUP_BLOCK - *hashed);
+		XXH3_128bits_update(h, p, i);
+		*hashed += i;
+		if (*hashed == DEDUP_BLOCK || *hashed == size)
+			x->dg.head = XXH3_128bits_digest(h);
+	}
+	XXH3_128bits_update(h, p + i, k - i);
 }
 
 static int stream_content(struct layer *L, struct lent *x, const struct stream *s)
 {
-	unsigned char *buf = xmalloc(CHUNK);
 	XXH3_state_t *h = L->o->dedup != DEDUP_OFF ? XXH3_createState() : NULL;
-	uint64_t got = 0, hashed = 0;
+	uint64_t hashed = 0, size = s->src->size;
+	const unsigned char *p = s->head;
+	size_t k = s->headlen;
 	int rc = 0;
 
-	x->orig = x->len = s->size;
+	x->orig = x->len = size;
 	x->off = L->spool_end;
 	x->sv = STRIP_SKIPPED;
+	x->dg.elf_so = k && dedup_is_elf_so(p, k);
 	if (h)
 		XXH3_128bits_reset(h);
-	while (got < s->size && !rc) {
-		const unsigned char *p = buf;
-		la_ssize_t k;
-		if (got < s->headlen) {
-			p = s->head + got;
-			k = (la_ssize_t)(s->headlen - got);
-		} else {
-			if ((rc = bomb_check(L, s->a, x->path)))
-				break;
-			k = archive_read_data(s->a, buf, CHUNK);
-			if (k == 0 && s->sparse) { /* the rest is a hole */
-				memset(buf, 0, CHUNK);
-				k = (la_ssize_t)(s->size - got < CHUNK ? s->size - got : CHUNK);
-			}
-			if (k <= 0) {
-				rc = fatal(L, "entry '%s': %s", x->path,
-					   k < 0 ? archive_error_string(s->a) : "data ends early");
-				break;
-			}
-		}
-		if ((uint64_t)k > s->size - got)
-			k = (la_ssize_t)(s->size - got);
-		if (h) { /* the digests dedup_digest_of() gives, a chunk at a time */
-			size_t i = 0;
-			if (hashed < DEDUP_BLOCK) {
-				i = (size_t)k < DEDUP_BLOCK - hashed ? (size_t)k : DEDUP_BLOCK - (size_t)hashed;
-				XXH3_128bits_update(h, p, i);
-				hashed += i;
-				if (hashed == DEDUP_BLOCK || hashed == s->size)
-					x->dg.head = XXH3_128bits_digest(h);
-			}
-			XXH3_128bits_update(h, p + i, (size_t)k - i);
-		}
-		if (got == 0)
-			x->dg.elf_so = dedup_is_elf_so(p, (size_t)k);
-		rc = spool_write(L, p, (size_t)k, &(uint64_t){ 0 });
-		got += (uint64_t)k;
+	while (k && !rc) {
+		if (h) /* a hole hashes as the zeros it reads as */
+			hash_piece(x, h, &hashed, size, p ? p : zeros, k);
+		rc = p ? spool_write(L, p, k, &(uint64_t){ 0 }) : spool_skip(L, k);
+		if (!rc)
+			rc = src_next(L, s->src, CHUNK, &p, &k);
 	}
 	if (h) {
-		if (!s->size)
+		if (!size)
 			x->dg.head = XXH3_128bits_digest(h);
 		x->dg.full = XXH3_128bits_digest(h);
-		x->dg.size = s->size;
+		x->dg.size = size;
 		XXH3_freeState(h);
 	}
-	free(buf);
 	return rc;
 }
 
-/* Read up to one chunk of an entry's data (its start). */
-static int read_head(struct layer *L, struct archive *a, struct archive_entry *ae,
-		     unsigned char **head, size_t *headlen, uint64_t size)
+/*
+ * One entry of the archive.  Its declared size is checked against the
+ * bound first (a sparse entry's holes count); a regular file's content is
+ * then read whole for the stripper (an ELF file or archive up to
+ * --max-entry-size) or streamed to the spool.
+ */
+static int read_entry(struct layer *L, struct archive *a, struct archive_entry *ae,
+		      unsigned char *head, unsigned char **data, size_t *cap)
 {
-	size_t want = size < CHUNK ? (size_t)size : CHUNK;
+	const char *name = archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "?";
+	la_int64_t size = archive_entry_size(ae);
+	bool reg = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae), cand;
+	struct src s = { .a = a, .path = name, .size = (uint64_t)size,
+			 .sparse = archive_entry_sparse_count(ae) > 0 };
+	size_t headlen;
+	int rc;
 
-	*headlen = 0;
-	while (*headlen < want) {
-		la_ssize_t k = archive_read_data(a, *head + *headlen, want - *headlen);
-		if (k == 0 && archive_entry_sparse_count(ae) > 0) {
-			memset(*head + *headlen, 0, want - *headlen); /* a hole */
-			*headlen = want;
-			break;
+	if (size < 0 || (reg && !archive_entry_size_is_set(ae)))
+		return fatal(L, "entry '%s': bad size", name);
+	/* what is not read is skipped, which decompresses it as well */
+	if (bound_check(L, name, (uint64_t)size) != 0)
+		return -1;
+	if (!reg)
+		return add_entry(L, archive_entry_clone(ae), NULL, 0, NULL);
+	headlen = s.size < CHUNK ? (size_t)s.size : CHUNK;
+	if (src_read(L, &s, head, headlen) != 0)
+		return -1;
+	cand = L->o->strip_on && strip_candidate(head, headlen);
+	if (cand && s.size <= L->o->max_entry) { /* the stripper wants it whole */
+		if (s.size + 1 > *cap) {
+			*cap = (size_t)s.size + 1;
+			free(*data);
+			*data = xmalloc(*cap);
 		}
-		if (k <= 0)
-			return fatal(L, "entry '%s': %s", archive_entry_pathname(ae),
-				     k < 0 ? archive_error_string(a) : "data ends early");
-		*headlen += (size_t)k;
-	}
-	return 0;
-}
-
-/* Read the rest of an entry into data (*got bytes are there). */
-static int read_rest(struct layer *L, struct archive *a, struct archive_entry *ae,
-		     unsigned char *data, size_t *got, size_t size)
-{
-	while (*got < size) {
-		la_ssize_t k;
-		if (bomb_check(L, a, archive_entry_pathname(ae)))
+		memcpy(*data, head, headlen);
+		if (src_read(L, &s, *data + headlen, (size_t)s.size - headlen) != 0)
 			return -1;
-		k = archive_read_data(a, data + *got, size - *got > CHUNK ? CHUNK : size - *got);
-		if (k == 0 && archive_entry_sparse_count(ae) > 0) {
-			memset(data + *got, 0, size - *got);
-			*got = size;
-			break;
-		}
-		if (k <= 0)
-			return fatal(L, "entry '%s': %s", archive_entry_pathname(ae),
-				     k < 0 ? archive_error_string(a) : "data ends early");
-		*got += (size_t)k;
+		return add_entry(L, archive_entry_clone(ae), *data, (size_t)s.size, NULL);
 	}
-	return 0;
+	rc = add_entry(L, archive_entry_clone(ae), NULL, 0,
+		       &(struct stream){ &s, head, headlen });
+	if (!rc && cand) {
+		struct lent *x = &L->e[L->n - 1];
+		x->candidate = true;
+		x->sreason = SKIP_TOO_LARGE;
+	}
+	return rc;
 }
 
 static int read_archive(struct layer *L, uint64_t *tar_bytes)
@@ -517,10 +652,10 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
 	unsigned char *data = NULL, *head = xmalloc(CHUNK);
-	size_t cap = 0, headlen;
-	bool too_big = false;
+	size_t cap = 0;
 	int r, rc = 0;
 
+	bound_init(&L->bound, L->in_size, L->o->max_ratio);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
@@ -529,52 +664,25 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 		rc = fatal(L, "%s", archive_error_string(a));
 		goto out;
 	}
-	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		la_int64_t size = archive_entry_size(ae);
-		size_t got = 0;
-		bool reg = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae);
-
+	for (;;) {
+		/* headers, and what is skipped, count too: the stream moves */
+		uint64_t pos = (uint64_t)archive_filter_bytes(a, 0), now;
+		r = archive_read_next_header(a, &ae);
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			break;
+		now = (uint64_t)archive_filter_bytes(a, 0);
 		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP)
 			L->zip = true;
-		if (reg && size < 0) {
-			rc = fatal(L, "entry '%s': bad size", archive_entry_pathname(ae));
-			break;
-		}
-		if (reg && !(rc = read_head(L, a, ae, &head, &headlen, (uint64_t)size))) {
-			bool cand = L->o->strip_on && strip_candidate(head, headlen);
-			if (cand && (uint64_t)size <= L->o->max_entry) {
-				/* the stripper wants it whole */
-				if ((size_t)size + 1 > cap) {
-					cap = (size_t)size + 1;
-					free(data);
-					data = xmalloc(cap);
-				}
-				memcpy(data, head, headlen);
-				got = headlen;
-				rc = read_rest(L, a, ae, data, &got, (size_t)size);
-				if (!rc)
-					rc = add_entry(L, archive_entry_clone(ae), data, got, NULL);
-			} else {
-				struct stream st = { a, head, headlen, (uint64_t)size,
-						     archive_entry_sparse_count(ae) > 0 };
-				too_big = cand;
-				rc = add_entry(L, archive_entry_clone(ae), NULL, 0, &st);
-			}
-		} else if (!reg) {
-			rc = add_entry(L, archive_entry_clone(ae), NULL, 0, NULL);
-		}
-		if (!rc && too_big) {
-			struct lent *x = &L->e[L->n - 1];
-			x->candidate = true;
-			x->sreason = SKIP_TOO_LARGE;
-		}
-		too_big = false;
-		if (rc)
+		if ((now > pos && charge(L, archive_entry_pathname(ae) ? archive_entry_pathname(ae)
+								       : "?", now - pos) != 0) ||
+		    read_entry(L, a, ae, head, &data, &cap) != 0) {
+			rc = -1;
 			goto out;
+		}
 	}
-	if (r != ARCHIVE_EOF && !rc)
+	if (r != ARCHIVE_EOF)
 		rc = fatal(L, "%s", archive_error_string(a) ? archive_error_string(a)
-							       : "cannot read the layer");
+							     : "cannot read the layer");
 	*tar_bytes = L->zip ? 0 : (uint64_t)archive_filter_bytes(a, 0);
 out:
 	free(data);
@@ -1058,23 +1166,55 @@ static la_ssize_t tar_out(struct archive *a, void *ctx, const void *buf, size_t 
 }
 
 /* Is [off, off + len) of the spool a hole (left by spool_write)? */
-static bool spool_hole(const struct layer *L, uint64_t off, size_t len)
+static bool spool_is_hole(const struct layer *L, uint64_t off, size_t len)
 {
 	off_t d = lseek(L->spool, (off_t)off, SEEK_DATA);
 
 	return (d < 0 && errno == ENXIO) || (d >= 0 && (uint64_t)d >= off + len);
 }
 
+/*
+ * A sparse entry stays sparse: the output entry oe (whose size is set)
+ * gets the data regions of src's content as the spool holds them (its
+ * holes were left as holes there), found with SEEK_DATA and SEEK_HOLE.
+ * The tar writer then writes GNU sparse PAX 1.0, which GNU tar, Go's
+ * archive/tar and Python's tarfile extract; a file system that does not
+ * report holes gives one region, and a plain entry.
+ */
+static void spool_map(const struct layer *L, const struct lent *src, struct archive_entry *oe)
+{
+	uint64_t pos = src->off, end = src->off + src->len;
+	bool any = false;
+
+	while (pos < end) {
+		off_t d = lseek(L->spool, (off_t)pos, SEEK_DATA), h;
+		if (d < 0 && errno == ENXIO)
+			break;
+		if (d < 0)
+			d = (off_t)pos; /* holes unknown here: all data */
+		if ((uint64_t)d >= end)
+			break;
+		h = lseek(L->spool, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > end)
+			h = (off_t)end;
+		archive_entry_sparse_add_entry(oe, (la_int64_t)((uint64_t)d - src->off),
+					       (la_int64_t)((uint64_t)h - (uint64_t)d));
+		any = true;
+		pos = (uint64_t)h;
+	}
+	if (!any) /* all hole: one empty region at the end, as GNU tar writes it */
+		archive_entry_sparse_add_entry(oe, (la_int64_t)src->len, 0);
+}
+
 static int write_data(struct layer *L, struct archive *w, const struct lent *src, unsigned char *buf)
 {
-	static const unsigned char zeros[CHUNK_MAX];
 	uint64_t off;
 
 	for (off = 0; off < src->len;) {
 		size_t k = src->len - off < CHUNK ? (size_t)(src->len - off) : CHUNK;
 		const unsigned char *p = buf;
 		/* a hole is not read: the kernel would zero a page for each */
-		if (k >= 4096 && spool_hole(L, src->off + off, k))
+		if (k >= 4096 && spool_is_hole(L, src->off + off, k))
 			p = zeros;
 		else if (spool_read(L, buf, k, src->off + off) != 0)
 			return fatal(L, "cannot read the spool file: %s", strerror(errno));
@@ -1198,6 +1338,8 @@ static int write_entries(struct layer *L, struct archive *w)
 		if (gone(x))
 			continue;
 		oe = archive_entry_clone(x->ae);
+		/* the input's sparse map describes the input's bytes, not these */
+		archive_entry_sparse_clear(oe);
 		clamp(L->o, oe);
 		if (x->type == L_FILE && x->dup_of != NONE) {
 			archive_entry_set_hardlink(oe, archive_entry_pathname(L->e[x->dup_of].ae));
@@ -1226,8 +1368,11 @@ static int write_entries(struct layer *L, struct archive *w)
 			archive_entry_free(oe);
 			continue;
 		}
-		if (src)
+		if (src) {
 			archive_entry_set_size(oe, (la_int64_t)src->len);
+			if (!L->zip && archive_entry_sparse_count(src->ae) > 0)
+				spool_map(L, src, oe);
+		}
 		if (archive_write_header(w, oe) < ARCHIVE_WARN)
 			rc = fatal(L, "cannot write '%s': %s", x->path, archive_error_string(w));
 		else if (src)
@@ -1409,6 +1554,7 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 		report_error(rep, input, strerror(errno));
 		return -1;
 	}
+	L.in_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	L.chunk = CHUNK_MAX;
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < CHUNK_MAX / 4)
 		L.chunk = (uint64_t)st.st_size * 4 < CHUNK_MIN ? CHUNK_MIN : (size_t)st.st_size * 4;

@@ -208,7 +208,77 @@ t_zero_runs() {
     ok $name
 }
 
+# ---- #19 (layers and wheels) ------------------------------------------------------------
+
+# a GNU sparse PAX 1.0 entry from a file's non-zero 512-byte blocks (python, no file system
+# holes needed): sparse_tar OUT.tar NAME FILE
+sparse_tar() {
+    python3 - "$@" <<'PY'
+import io, sys, tarfile
+out, name, src = sys.argv[1:4]
+data = open(src, 'rb').read()
+regions, k = [], 0
+while k < len(data):
+    if any(data[k:k + 512]):
+        s = k
+        while k < len(data) and any(data[k:k + 512]):
+            k += 512
+        regions.append((s, data[s:min(k, len(data))]))
+    else:
+        k += 512
+mp = (f'{len(regions) + 1}\n' + ''.join(f'{o}\n{len(b)}\n' for o, b in regions) + f'{len(data)}\n0\n').encode()
+body = mp + bytes(-len(mp) % 512) + b''.join(b for _, b in regions)
+t = tarfile.open(out, 'w', format=tarfile.PAX_FORMAT)
+i = tarfile.TarInfo('GNUSparseFile.0/' + name); i.size = len(body); i.mode = 0o755
+i.pax_headers = {'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': name,
+                 'GNU.sparse.realsize': str(len(data))}
+t.addfile(i, io.BytesIO(body)); t.close()
+PY
+}
+
+# item 11: a sparse file of 100 MB with two small data regions (tar --sparse) stays sparse:
+# the output tar is small, GNU tar lists and extracts it byte for byte (and Python's tarfile),
+# and slim's output goes through slim again the same
+t_sparse_roundtrip() {
+    local name=sparse_roundtrip d=$T/spr
+    mkdir -p "$d/s" "$d/x" "$d/y" "$d/z"
+    python3 -c 'import sys
+f = open(sys.argv[1], "wb"); f.truncate(100 << 20)
+f.seek(10 << 20); f.write(b"A" * 5000); f.seek(70 << 20 | 123); f.write(b"B" * 7000)' "$d/s/big.bin"
+    tar --sparse --format=pax -C "$d/s" -cf "$d/in.tar" big.bin || { skp $name "tar --sparse failed"; return; }
+    "$SLIM" -q "$d/in.tar" -o "$d/out.tar" 2> "$d/err" || { bad $name "slim: $(head -c 300 "$d/err")"; return; }
+    [ "$(stat -c %s "$d/out.tar")" -lt 1048576 ] || { bad $name "output tar of $(stat -c %s "$d/out.tar") bytes: not sparse"; return; }
+    tar -tvf "$d/out.tar" | grep -q ' 104857600 .* big.bin$' || { bad $name "tar -tvf: $(tar -tvf "$d/out.tar")"; return; }
+    tar --sparse -C "$d/x" -xf "$d/out.tar" && cmp -s "$d/s/big.bin" "$d/x/big.bin" ||
+        { bad $name "GNU tar does not extract it byte for byte"; return; }
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$d/out.tar" "$d/y" &&
+        cmp -s "$d/s/big.bin" "$d/y/big.bin" || { bad $name "Python's tarfile does not extract it byte for byte"; return; }
+    "$SLIM" -q "$d/out.tar" -o "$d/again.tar" 2> "$d/err" || { bad $name "slim on its output: $(head -c 300 "$d/err")"; return; }
+    tar -C "$d/z" -xf "$d/again.tar" && cmp -s "$d/s/big.bin" "$d/z/big.bin" &&
+        [ "$(stat -c %s "$d/again.tar")" -lt 1048576 ] || { bad $name "second round differs or is not sparse"; return; }
+    ok "$name (output $(stat -c %s "$d/out.tar") bytes)"
+}
+
+# item 11: a sparse ELF entry is stripped; the output's sparse map is that of the stripped
+# bytes (the input's map described the unstripped ones: what lay past it was lost), and it
+# stays sparse
+t_sparse_elf() {
+    local name=sparse_elf d=$T/spe
+    mkdir -p "$d/inplace" "$d/x"
+    printf 'const char big[8 << 20] = {0};\nint f(int i) { return big[i] + i; }\n' > "$d/z.c"
+    cc -g -O1 -fPIC -shared -o "$d/libz.so" "$d/z.c" || { bad $name "cc failed"; return; }
+    sparse_tar "$d/in.tar" usr/lib/libz.so "$d/libz.so"
+    cp "$d/libz.so" "$d/inplace/" && "$SLIM" -q "$d/inplace" || { bad $name "in-place slim failed"; return; }
+    "$SLIM" -q "$d/in.tar" -o "$d/out.tar" 2> "$d/err" || { bad $name "slim: $(head -c 300 "$d/err")"; return; }
+    tar -C "$d/x" -xf "$d/out.tar" || { bad $name "the output does not extract"; return; }
+    cmp -s "$d/inplace/libz.so" "$d/x/usr/lib/libz.so" ||
+        { bad $name "extracted .so differs from an in-place strip: $(cmp "$d/inplace/libz.so" "$d/x/usr/lib/libz.so" 2>&1)"; return; }
+    [ "$(stat -c %s "$d/out.tar")" -lt 1048576 ] || { bad $name "output tar of $(stat -c %s "$d/out.tar") bytes: not sparse"; return; }
+    ok $name
+}
+
 t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
 t_zero_runs
+t_sparse_roundtrip; t_sparse_elf
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
