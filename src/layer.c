@@ -47,6 +47,8 @@ struct lent {
 	struct dedup_digest dg;
 	bool superseded;          /* a later entry has the same path */
 	bool dropped;             /* by a rule */
+	size_t nondir;            /* the latest of a path: the latest entry of that
+				   path that is not a directory, or NONE */
 	size_t target;            /* hard links: the entry they name */
 	size_t dup_of;            /* dedup: the kept copy, or NONE */
 	bool promoted;            /* hard link that takes its removed target's place */
@@ -78,7 +80,6 @@ struct layer {
 	struct lent *e;
 	size_t n, cap;
 	struct pathmap map;  /* path -> last entry with it */
-	struct pathmap links; /* symlink paths */
 	struct bound bound;  /* what the input may expand to (bound.h) */
 	uint64_t in_size;    /* of the input file (0: a directory) */
 	int spool;
@@ -158,7 +159,11 @@ static bool is_whiteout(const char *path)
 	return strncmp(base, ".wh.", 4) == 0;
 }
 
-/* Does a proper prefix of path name a symlink seen earlier? */
+/*
+ * Does a proper prefix of path name a symlink, as the layer stands at this
+ * entry: is the latest entry of that path a symlink?  One that a later
+ * directory entry replaced does not count (extraction replaces it too).
+ */
 static const char *through_symlink(struct layer *L, const char *path)
 {
 	struct buf b = BUF_INIT;
@@ -168,12 +173,34 @@ static const char *through_symlink(struct layer *L, const char *path)
 		size_t i;
 		buf_setlen(&b, 0);
 		buf_add(&b, path, (size_t)(s - path));
-		i = pm_get(&L->links, L->e, b.p);
-		if (i != NONE)
+		i = pm_get(&L->map, L->e, b.p);
+		if (i != NONE && L->e[i].type == L_SYMLINK)
 			hit = L->e[i].path;
 	}
 	buf_release(&b);
 	return hit;
+}
+
+/*
+ * Is entry t, the latest of its path, gone: did an entry after it replace
+ * one of its directories by something that is not a directory (which
+ * takes the directory's contents with it)?  This looks at the layer as
+ * read so far: at a hard link, whether its target still exists there.
+ * b: scratch.
+ */
+static bool shadowed(const struct layer *L, size_t t, struct buf *b)
+{
+	const char *path = L->e[t].path, *s;
+	bool gone = false;
+
+	for (s = strchr(path, '/'); s && !gone; s = strchr(s + 1, '/')) {
+		size_t q;
+		buf_setlen(b, 0);
+		buf_add(b, path, (size_t)(s - path));
+		q = pm_get(&L->map, L->e, b->p);
+		gone = q != NONE && L->e[q].nondir != NONE && L->e[q].nondir > t;
+	}
+	return gone;
 }
 
 /* ---- the spool --------------------------------------------------------------- */
@@ -475,6 +502,43 @@ static int src_read(struct layer *L, struct src *s, unsigned char *buf, size_t n
 	return 0;
 }
 
+/*
+ * x's type.  A hard link must name a file that exists at this point of
+ * the layer: the latest entry of that path, not since removed with a
+ * directory of its path (GNU tar and container runtimes fail on one that
+ * does not; slim refuses it rather than guess).
+ */
+static int classify(struct layer *L, struct lent *x, const char *raw)
+{
+	const char *link = archive_entry_hardlink(x->ae), *why = NULL;
+
+	if (link) {
+		char *t = path_normalize(link, true, &why);
+		size_t ti = t ? pm_get(&L->map, L->e, t) : NONE;
+		struct buf b = BUF_INIT;
+		bool gone;
+		free(t);
+		if (ti == NONE || L->e[ti].type != L_FILE)
+			return fatal(L, "entry '%s': hard link to '%s', which is not a file earlier in the layer",
+				     raw, link);
+		gone = shadowed(L, ti, &b);
+		buf_release(&b);
+		if (gone)
+			return fatal(L, "entry '%s': hard link to '%s', which an entry after it removed "
+				     "(with a directory of its path)", raw, link);
+		x->type = L_HARDLINK;
+		x->target = ti;
+		return 0;
+	}
+	switch (archive_entry_filetype(x->ae)) {
+	case AE_IFREG: x->type = L_FILE; break;
+	case AE_IFDIR: x->type = L_DIR; break;
+	case AE_IFLNK: x->type = L_SYMLINK; break;
+	default: x->type = L_OTHER; break;
+	}
+	return 0;
+}
+
 /* Add one entry; ae is taken over.  Its content (files only) is data, or
  * comes from s when s is not NULL. */
 static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *data, size_t len,
@@ -511,31 +575,15 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	x->whiteout = is_whiteout(path);
 	if ((via = through_symlink(L, path)))
 		return fatal(L, "entry '%s' goes through the symlink '%s'", raw, via);
-	if (archive_entry_hardlink(ae)) {
-		char *t = path_normalize(archive_entry_hardlink(ae), true, &why);
-		size_t ti = t ? pm_get(&L->map, L->e, t) : NONE;
-		free(t);
-		if (ti == NONE || L->e[ti].type != L_FILE)
-			return fatal(L, "entry '%s': hard link to '%s', which is not a file earlier in the layer",
-				     raw, archive_entry_hardlink(ae));
-		x->type = L_HARDLINK;
-		x->target = ti;
-	} else {
-		switch (archive_entry_filetype(ae)) {
-		case AE_IFREG: x->type = L_FILE; break;
-		case AE_IFDIR: x->type = L_DIR; break;
-		case AE_IFLNK: x->type = L_SYMLINK; break;
-		default: x->type = L_OTHER; break;
-		}
-	}
+	if (classify(L, x, raw) != 0)
+		return -1;
 	{
 		size_t prev = pm_get(&L->map, L->e, path);
+		x->nondir = x->type != L_DIR ? i : prev != NONE ? L->e[prev].nondir : NONE;
 		if (prev != NONE)
 			L->e[prev].superseded = true;
 	}
 	pm_put(&L->map, L->e, L->n, i);
-	if (x->type == L_SYMLINK)
-		pm_put(&L->links, L->e, L->n, i);
 	L->rep->seen++;
 	switch (x->type) {
 	case L_DIR: L->rep->dirs++; break;
@@ -795,6 +843,23 @@ static int read_dir(struct layer *L)
 	archive_entry_linkresolver_free(d.lr);
 	close(d.rootfd);
 	return d.rc;
+}
+
+/*
+ * Entries a later entry removed with one of their directories (replaced by
+ * a file, a symlink, ...) are not in the layer's final state: like an entry
+ * of the same path replaced later, they are superseded, not written, and
+ * nothing may link to them.
+ */
+static void mark_shadowed(struct layer *L)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < L->n; i++)
+		if (!L->e[i].superseded && shadowed(L, i, &b))
+			L->e[i].superseded = true;
+	buf_release(&b);
 }
 
 /* ---- who owns what ------------------------------------------------------- */
@@ -1532,7 +1597,6 @@ static void layer_release(struct layer *L)
 	}
 	free(L->e);
 	free(L->map.slot);
-	free(L->links.slot);
 	if (L->spool >= 0)
 		close(L->spool);
 	buf_release(&L->msg);
@@ -1562,6 +1626,7 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 	if (!rc)
 		rc = S_ISDIR(st.st_mode) ? read_dir(&L) : read_archive(&L, &res->tar_in);
 	if (!rc) {
+		mark_shadowed(&L);
 		for (i = 0; i < L.n; i++)
 			if (L.e[i].superseded)
 				rep->superseded++;

@@ -609,7 +609,7 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 		fprintf(f, "  memory peak     %10s\n", a);
 	}
 	if (r->superseded)
-		fprintf(f, "  superseded      %10llu  (entries replaced by a later one of the same path)\n",
+		fprintf(f, "  superseded      %10llu  (entries a later one replaces, itself or a directory of its path)\n",
 			(unsigned long long)r->superseded);
 	fmt_bytes(a, sizeof(a), r->bytes_before);
 	fmt_bytes(b, sizeof(b), r->bytes_before - saved);

@@ -277,8 +277,62 @@ t_sparse_elf() {
     ok $name
 }
 
+# item 13: an entry removed with its directory (d replaced by a file or a symlink) is not in
+# the layer's final state: dedup does not link e to it, and a hard link of the layer's own
+# that was written before the replacement becomes the file; GNU tar, replacing directories
+# as a runtime does (--recursive-unlink), extracts every name with its content
+t_replaced_dir() {
+    local name=replaced_dir d=$T/rd kind
+    for kind in file symlink; do
+        mkdir -p "$d/$kind"
+        python3 -c "$PY_HEAD
+X = b'the same bytes X\n' * 20
+add('d', type=tarfile.DIRTYPE, mode=0o755); add('d/f', X, mode=0o644)
+add('d/g', b'linked before d goes\n', mode=0o644); add('h', type=tarfile.LNKTYPE, linkname='d/g')
+if '$kind' == 'file': add('d', b'now a file\n', mode=0o644)
+else: add('d', type=tarfile.SYMTYPE, linkname='elsewhere')
+add('e', X, mode=0o644); t.close()" "$d/$kind/in.tar"
+        "$SLIM" -q "$d/$kind/in.tar" -o "$d/$kind/out.tar" 2> "$d/err" ||
+            { bad $name "$kind: slim: $(head -c 300 "$d/err")"; return; }
+        mkdir "$d/$kind/x"
+        tar --recursive-unlink -C "$d/$kind/x" -xf "$d/$kind/out.tar" 2> "$d/err" ||
+            { bad $name "$kind: GNU tar: $(head -c 300 "$d/err")"; return; }
+        [ "$(cat "$d/$kind/x/e" 2>/dev/null)" = "$(python3 -c 'print("the same bytes X\n" * 20, end="")')" ] ||
+            { bad $name "$kind: e is missing or differs ($(tar -tvf "$d/$kind/out.tar" | tr '\n' ' '))"; return; }
+        [ "$(cat "$d/$kind/x/h" 2>/dev/null)" = "linked before d goes" ] || { bad $name "$kind: h lost its content"; return; }
+        tar -tf "$d/$kind/out.tar" | grep -q '^d/' && { bad $name "$kind: entries under the replaced d written"; return; }
+    done
+    ok $name
+}
+
+# item 13: a hard link written after its target was removed with its directory is refused
+t_hostile_replaced() {
+    hostile hardlink_after_replace "$PY_HEAD
+add('d', type=tarfile.DIRTYPE); add('d/f'); add('d', b'a file now'); add('h', type=tarfile.LNKTYPE, linkname='d/f')
+t.close()" "'h': hard link to 'd/f'"
+}
+
+# item 17: a symlink replaced by a directory is a directory: a/f goes through no symlink;
+# one that replaces a directory still refuses what goes through it
+t_symlink_replaced() {
+    local name=symlink_replaced d=$T/sr
+    mkdir -p "$d"
+    python3 -c "$PY_HEAD
+add('a', type=tarfile.SYMTYPE, linkname='/etc'); add('a', type=tarfile.DIRTYPE, mode=0o755)
+add('a/f', b'inside\n'); t.close()" "$d/in.tar"
+    "$SLIM" -q "$d/in.tar" -o "$d/out.tar" 2> "$d/err" || { bad $name "refused: $(head -c 300 "$d/err")"; return; }
+    [ "$(tar -tvf "$d/out.tar" | cut -c1)" = "$(printf 'd\n-')" ] && [ "$(tar -xOf "$d/out.tar" a/f)" = inside ] ||
+        { bad $name "output: $(tar -tvf "$d/out.tar" | tr '\n' ' ')"; return; }
+    python3 -c "$PY_HEAD
+add('a', type=tarfile.DIRTYPE); add('a', type=tarfile.SYMTYPE, linkname='/etc'); add('a/passwd')
+t.close()" "$d/in2.tar"
+    "$SLIM" -q "$d/in2.tar" -o "$d/out2.tar" 2> "$d/err" && { bad $name "a/passwd through the symlink accepted"; return; }
+    grep -q "'a/passwd' goes through the symlink 'a'" "$d/err" || { bad $name "$(head -c 300 "$d/err")"; return; }
+    ok $name
+}
+
 t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
 t_zero_runs
-t_sparse_roundtrip; t_sparse_elf
+t_sparse_roundtrip; t_sparse_elf; t_replaced_dir; t_hostile_replaced; t_symlink_replaced
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
