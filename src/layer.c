@@ -160,6 +160,43 @@ static bool is_whiteout(const char *path)
 }
 
 /*
+ * A whiteout ".wh.NAME" makes a runtime remove NAME beside it, and
+ * ".wh..wh..opq" empties its directory.  NAME "" or "." would remove the
+ * directory itself, ".." its parent; another ".wh." name hides nothing
+ * (".wh..wh.plnk" and the like are AUFS metadata, which runtimes skip:
+ * kept at the top only, where AUFS put them).  Returns why path is such a
+ * whiteout, or NULL.
+ */
+static const char *bad_whiteout(const char *path)
+{
+	const char *base = strrchr(path, '/'), *name;
+
+	base = base ? base + 1 : path;
+	if (strncmp(base, ".wh.", 4) != 0)
+		return NULL;
+	name = base + 4;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "a whiteout of the directory itself or its parent";
+	if (strncmp(name, ".wh.", 4) == 0 && strcmp(name, ".wh..opq") != 0 && base != path)
+		return "a whiteout that names no entry";
+	return NULL;
+}
+
+/* Owners a tar can carry and a system can have: uid_t, less (uid_t)-1
+ * ("no change" to chown).  A negative one also makes libarchive's writer
+ * fail ("This can't happen") and leak. */
+static const char *bad_owner(struct archive_entry *ae)
+{
+	la_int64_t u = archive_entry_uid(ae), g = archive_entry_gid(ae);
+
+	if (u < 0 || u >= (la_int64_t)UINT32_MAX)
+		return "uid";
+	if (g < 0 || g >= (la_int64_t)UINT32_MAX)
+		return "gid";
+	return NULL;
+}
+
+/*
  * Does a proper prefix of path name a symlink, as the layer stands at this
  * entry: is the latest entry of that path a symlink?  One that a later
  * directory entry replaced does not count (extraction replaces it too).
@@ -573,6 +610,11 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	x->dup_of = NONE;
 	x->heir = NONE;
 	x->whiteout = is_whiteout(path);
+	if (x->whiteout && (why = bad_whiteout(path)))
+		return fatal(L, "entry '%s': %s", raw, why);
+	if ((why = bad_owner(ae)))
+		return fatal(L, "entry '%s': %s %lld out of range", raw, why,
+			     (long long)(*why == 'u' ? archive_entry_uid(ae) : archive_entry_gid(ae)));
 	if ((via = through_symlink(L, path)))
 		return fatal(L, "entry '%s' goes through the symlink '%s'", raw, via);
 	if (classify(L, x, raw) != 0)

@@ -130,6 +130,8 @@ hostile() {
     [ -e "$d/out.tar.gz" ] && { bad "$name" "output left behind"; return; }
     ls -A "$d" | grep -q '^\.slim-' && { bad "$name" "temporary file left behind"; return; }
     printf '%s' "$err" | grep -q -- "$want" || { bad "$name" "message lacks '$want': $err"; return; }
+    printf '%s' "$err" | grep -q 'LeakSanitizer\|runtime error\|AddressSanitizer' &&
+        { bad "$name" "sanitizer report: $(printf '%s' "$err" | grep -m1 'Sanitizer\|runtime error')"; return; }
     ok "$name"
 }
 PY_HEAD='import io, sys, tarfile
@@ -312,6 +314,28 @@ add('d', type=tarfile.DIRTYPE); add('d/f'); add('d', b'a file now'); add('h', ty
 t.close()" "'h': hard link to 'd/f'"
 }
 
+# item 17: whiteouts of the directory itself or its parent, or that name no entry, and owner
+# ids no system has (a negative gid made libarchive's writer fail and leak) are refused,
+# naming the entry
+t_hostile_names() {
+    hostile whiteout_dot "$PY_HEAD
+add('a', type=tarfile.DIRTYPE); add('a/.wh..', b''); t.close()" "'a/.wh..': a whiteout of the directory itself"
+    hostile whiteout_dotdot "$PY_HEAD
+add('a', type=tarfile.DIRTYPE); add('a/.wh...', b''); t.close()" "'a/.wh...': a whiteout of the directory itself or its parent"
+    hostile whiteout_empty "$PY_HEAD
+add('a/.wh.', b''); t.close()" "'a/.wh.': a whiteout of the directory"
+    hostile whiteout_meta "$PY_HEAD
+add('a/.wh..wh..opqx', b''); t.close()" "'a/.wh..wh..opqx': a whiteout that names no entry"
+    hostile pax_gid_negative "import io, sys, tarfile
+t = tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT)
+i = tarfile.TarInfo('neg.txt'); i.size = 3; i.pax_headers = {'gid': '-5'}
+t.addfile(i, io.BytesIO(b'abc')); t.close()" "'neg.txt': gid -5 out of range"
+    hostile pax_uid_huge "import io, sys, tarfile
+t = tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT)
+i = tarfile.TarInfo('big.txt'); i.size = 3; i.pax_headers = {'uid': str(1 << 40)}
+t.addfile(i, io.BytesIO(b'abc')); t.close()" "'big.txt': uid 1099511627776 out of range"
+}
+
 # item 17: a symlink replaced by a directory is a directory: a/f goes through no symlink;
 # one that replaces a directory still refuses what goes through it
 t_symlink_replaced() {
@@ -334,5 +358,6 @@ t.close()" "$d/in2.tar"
 t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
 t_zero_runs
 t_sparse_roundtrip; t_sparse_elf; t_replaced_dir; t_hostile_replaced; t_symlink_replaced
+t_hostile_names
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
