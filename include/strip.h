@@ -38,6 +38,7 @@ enum skip_reason {
 	SKIP_FAILED,         /* archive member that could not be stripped: kept */
 	SKIP_AR_NO_ELF,      /* ar archive without ELF members (a .deb) */
 	SKIP_TOO_LARGE,      /* layer entry over --max-entry-size: not held in memory */
+	SKIP_SOCKET,         /* a socket packed into a layer: a tar cannot hold one */
 	SKIP__COUNT
 };
 

@@ -38,6 +38,7 @@ static const struct {
 	[SKIP_FAILED] = { "member_failed", "member could not be stripped" },
 	[SKIP_AR_NO_ELF] = { "archive_without_elf", "ar archive without ELF members" },
 	[SKIP_TOO_LARGE] = { "too_large", "over --max-entry-size (kept as it is)" },
+	[SKIP_SOCKET] = { "socket", "socket ignored (a tar cannot hold one)" },
 };
 
 const char *skip_reason_str(enum skip_reason r)

@@ -821,6 +821,14 @@ static enum walk_action dir_visit(void *ctx, const struct walk_entry *w)
 	size_t len = 0;
 	int fd = -1;
 
+	if (S_ISSOCK(w->st->st_mode)) {
+		/* a tar has no type for it; GNU tar says "socket ignored" too */
+		d->L->rep->seen++;
+		d->L->rep->other++;
+		report_skip(d->L->rep, w->relpath, SKIP_SOCKET, 0);
+		archive_entry_free(ae);
+		return WALK_CONTINUE;
+	}
 	archive_entry_copy_stat(ae, w->st);
 	archive_entry_copy_pathname(ae, w->relpath);
 	if (S_ISLNK(w->st->st_mode)) {

@@ -336,6 +336,22 @@ i = tarfile.TarInfo('big.txt'); i.size = 3; i.pax_headers = {'uid': str(1 << 40)
 t.addfile(i, io.BytesIO(b'abc')); t.close()" "'big.txt': uid 1099511627776 out of range"
 }
 
+# item 17: a socket in a directory packed as a layer is left out with a reason (GNU tar:
+# "socket ignored"), counted; the rest is written
+t_socket() {
+    local name=socket d=$T/so
+    mkdir -p "$d/t/sub"
+    echo data > "$d/t/sub/f"
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$d/t/sub/app.sock" ||
+        { skp $name "cannot bind a unix socket"; return; }
+    "$SLIM" --json "$d/t" -o "$d/out.tar" > "$d/r.json" 2> "$d/err" || { bad $name "exit $?: $(head -c 300 "$d/err")"; return; }
+    [ "$(tar -xOf "$d/out.tar" sub/f)" = data ] || { bad $name "sub/f not written"; return; }
+    tar -tf "$d/out.tar" | grep -q sock && { bad $name "the socket is in the output"; return; }
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if d["skipped"]["socket"]["files"] == 1 else 1)' "$d/r.json" ||
+        { bad $name "the report does not count one socket skipped"; return; }
+    ok $name
+}
+
 # item 17: a symlink replaced by a directory is a directory: a/f goes through no symlink;
 # one that replaces a directory still refuses what goes through it
 t_symlink_replaced() {
@@ -358,6 +374,6 @@ t.close()" "$d/in2.tar"
 t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
 t_zero_runs
 t_sparse_roundtrip; t_sparse_elf; t_replaced_dir; t_hostile_replaced; t_symlink_replaced
-t_hostile_names
+t_hostile_names; t_socket
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
