@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -1707,11 +1708,55 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 	return rc;
 }
 
+static bool is_zip(const char *path)
+{
+	unsigned char h[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t k = fd >= 0 ? pread(fd, h, sizeof(h), 0) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return k == (ssize_t)sizeof(h) && memcmp(h, "PK\3\4", 4) == 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/*
+ * A zip (a wheel) is written as a zip, deflated as a wheel is: OUT must be
+ * named .whl or .zip, and --compress and --level, which choose a tar's
+ * compression, do not apply.  A layer or a directory is written as a tar,
+ * never under a zip's name.  Why o->output does not fit input, or NULL.
+ */
+static const char *output_misfit(const struct slim_opts *o, const char *input)
+{
+	bool zip_name = has_suffix(o->output, ".whl") || has_suffix(o->output, ".zip");
+
+	if (!is_zip(input))
+		return zip_name ? "a layer or directory is written as a tar: -o must not name a .whl "
+				  "or .zip file" : NULL;
+	if (!zip_name)
+		return "a wheel or zip is written as a zip: -o must name a .whl or .zip file";
+	if (o->compress != COMPRESS_AUTO || o->level)
+		return "a wheel or zip is written deflated: --compress and --level do not apply";
+	return NULL;
+}
+
 int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 {
 	struct layer_result res;
+	const char *why;
 
 	report_add_root(rep, input);
+	/* refused before any work: a mismatch is a mistake, not a conversion */
+	if (o->output && (why = output_misfit(o, input))) {
+		report_error(rep, input, why);
+		return -1;
+	}
 	/* an audit without -o measures what zstd (a zip: deflate) leaves */
 	return layer_process(o, input, o->output,
 			     o->output ? want_compress(o, o->output) : COMPRESS_ZSTD, rep, &res);

@@ -161,6 +161,34 @@ P
     ok "$name ($foreign foreign bytes)"
 }
 
+# ---- #19 (wheels and zips) ----------------------------------------------------------------
+
+# item 17: a wheel is written as a zip: -o naming a tar, --compress or --level is refused
+# before any work, with a clear message and no output; a layer is not written as a .whl
+t_zip_output() {
+    local name=zip_output w=$T/z/pkg-1.0-py3-none-any.whl args rc
+    mkdir -p "$T/z"
+    $PY -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
+z.writestr("pkg/__init__.py", "x = 1\n"); z.writestr("pkg-1.0.dist-info/RECORD", "pkg/__init__.py,,\n")
+z.close()' "$w"
+    for args in "-o $T/z/out.tar.zst" "-o $T/z/out.whl --compress gzip" "-o $T/z/out.whl --level 9" \
+                "-o $T/z/out.tar --compress none"; do
+        "$SLIM" -q $args "$w" > /dev/null 2> "$T/z/err"; rc=$?
+        [ $rc = 1 ] || { bad $name "'$args': exit $rc (want 1)"; return; }
+        ls "$T/z" | grep -q '^out\|^\.slim-' && { bad $name "'$args': output left: $(ls "$T/z")"; return; }
+        grep -q "cannot process '.*pkg-1.0-py3-none-any.whl': a wheel or zip is written" "$T/z/err" ||
+            { bad $name "'$args': $(head -c 300 "$T/z/err")"; return; }
+    done
+    mkdir -p "$T/z/dir" && echo x > "$T/z/dir/f"
+    "$SLIM" -q "$T/z/dir" -o "$T/z/out.whl" 2> "$T/z/err" && { bad $name "a directory written as out.whl"; return; }
+    grep -q 'written as a tar: -o must not name a .whl' "$T/z/err" || { bad $name "$(head -c 300 "$T/z/err")"; return; }
+    "$SLIM" -q "$w" -o "$T/z/out.whl" 2> "$T/z/err" && $PY -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).testzip()' "$T/z/out.whl" ||
+        { bad $name "-o out.whl: $(head -c 300 "$T/z/err")"; return; }
+    ok $name
+}
+
 t_wheel; t_gate; t_npm_foreign
+t_zip_output
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
