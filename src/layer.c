@@ -1396,49 +1396,84 @@ static void record_hash(const struct layer *L, const struct lent *x, struct buf 
 }
 
 /*
+ * One CSV field of RECORD at p (before end), as Python's csv module reads
+ * it: plain up to ',' or the end of the line, or quoted ("..." with ""
+ * for a quote; commas and newlines inside are the field's).  Its value
+ * goes to val; returns where it stops (a ',', a line end, or end).
+ */
+static const char *csv_field(const char *p, const char *end, struct buf *val)
+{
+	buf_setlen(val, 0);
+	if (p < end && *p == '"') {
+		for (p++; p < end; p++) {
+			if (*p == '"' && (p + 1 == end || p[1] != '"')) {
+				p++;
+				break;
+			}
+			p += *p == '"'; /* "" */
+			buf_addch(val, *p);
+		}
+	}
+	for (; p < end && *p != ',' && *p != '\n' && *p != '\r'; p++)
+		buf_addch(val, *p);
+	return p;
+}
+
+/* The entry a RECORD line names, if it is a file slim changed or removed. */
+static const struct lent *record_target(const struct layer *L, const char *name)
+{
+	const char *why;
+	char *path = path_normalize(name, true, &why);
+	size_t k = path ? pm_get(&L->map, L->e, path) : NONE;
+
+	free(path);
+	if (k == NONE || L->e[k].type != L_FILE || is_record(L->e[k].path))
+		return NULL;
+	return gone(&L->e[k]) || L->e[k].len != L->e[k].orig ? &L->e[k] : NULL;
+}
+
+/*
  * A wheel's RECORD after slim: removed files leave it, changed files get
  * their new hash and size, every other line (RECORD's own, unhashed,
- * included) stays as it was.
+ * included) stays as it was, byte for byte.  Lines are CSV records: a
+ * path may be quoted, with doubled quotes, commas or newlines in it.
+ * Returns whether anything changed.
  */
-static void rewrite_record(const struct layer *L, const struct lent *rec, struct buf *out)
+static bool rewrite_record(const struct layer *L, const struct lent *rec, struct buf *out)
 {
-	unsigned char *data = xmalloc(rec->len + 1);
-	const char *p, *end;
-	struct buf name = BUF_INIT;
+	char *data = xmalloc(rec->len + 1);
+	const char *p = data, *end = data + rec->len;
+	struct buf name = BUF_INIT, rest = BUF_INIT;
+	bool changed = false;
 
 	if (spool_read(L, data, rec->len, rec->off) != 0)
-		rec = NULL;
-	end = (char *)data + (rec ? rec->len : 0);
-	for (p = (char *)data; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *stop = nl ? nl : end, *q;
-		size_t k;
-		buf_setlen(&name, 0);
-		if (*p == '"') {
-			for (q = p + 1; q < stop && *q != '"'; q++)
-				buf_addch(&name, *q);
-		} else {
-			for (q = p; q < stop && *q != ','; q++)
-				buf_addch(&name, *q);
+		end = data;
+	while (p < end) {
+		const char *start = p, *f1, *eol;
+		const struct lent *t;
+		p = f1 = csv_field(p, end, &name);
+		while (p < end && *p == ',')
+			p = csv_field(p + 1, end, &rest);
+		eol = p;
+		p += p < end && *p == '\r';
+		p += p < end && *p == '\n';
+		if (!(t = record_target(L, name.p))) {
+			buf_add(out, start, (size_t)(p - start));
+			continue;
 		}
-		k = pm_get(&L->map, L->e, name.p);
-		if (k != NONE && L->e[k].type == L_FILE && gone(&L->e[k])) {
-			/* removed: not listed any more */
-		} else if (k != NONE && L->e[k].type == L_FILE && L->e[k].len != L->e[k].orig) {
-			const char *comma = memchr(p, ',', (size_t)(stop - p));
-			if (*p == '"')
-				comma = memchr(q, ',', (size_t)(stop - q));
-			buf_add(out, p, comma ? (size_t)(comma - p) : (size_t)(stop - p));
-			buf_addch(out, ',');
-			record_hash(L, &L->e[k], out);
-			buf_addf(out, ",%llu\n", (unsigned long long)L->e[k].len);
-		} else {
-			buf_add(out, p, (size_t)(stop - p));
-			buf_addch(out, '\n');
-		}
-		p = nl ? nl + 1 : end;
+		changed = true;
+		if (gone(t))
+			continue; /* removed: not listed any more */
+		buf_add(out, start, (size_t)(f1 - start));
+		buf_addch(out, ',');
+		record_hash(L, t, out);
+		buf_addf(out, ",%llu", (unsigned long long)t->len);
+		buf_add(out, eol, (size_t)(p - eol));
 	}
 	buf_release(&name);
+	buf_release(&rest);
 	free(data);
+	return changed;
 }
 
 static int write_entries(struct layer *L, struct archive *w)

@@ -188,7 +188,38 @@ z.close()' "$w"
     ok $name
 }
 
+# item 17: RECORD is CSV: a path with a quote is written "pkg/we""ird.so"; a stripped file so
+# named gets its new hash and size, a removed one ("pkg/tests/te,st.py") leaves RECORD
+t_record_csv() {
+    local name=record_csv d=$T/csv w=$T/csv/weird-1.0-py3-none-any.whl out
+    mkdir -p "$d"
+    printf 'int f(int x){return x*2;}\n' > "$d/f.c"
+    cc -g -O1 -fPIC -shared -o "$d/f.so" "$d/f.c" || { bad $name "cc failed"; return; }
+    $PY - "$w" "$d/f.so" <<'P'
+import base64, csv, hashlib, io, sys, zipfile
+so = open(sys.argv[2], 'rb').read()
+files = {'pkg/__init__.py': b'x = 1\n', 'pkg/we"ird.so': so, 'pkg/tests/te,st.py': b'assert True\n' * 50,
+         'weird-1.0.dist-info/METADATA': b'Metadata-Version: 2.1\nName: weird\nVersion: 1.0\n'}
+rec = io.StringIO()
+wr = csv.writer(rec, lineterminator='\n')
+for n, data in files.items():
+    wr.writerow([n, 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode(), len(data)])
+wr.writerow(['weird-1.0.dist-info/RECORD', '', ''])
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    for n, data in files.items():
+        z.writestr(n, data)
+    z.writestr('weird-1.0.dist-info/RECORD', rec.getvalue())
+P
+    grep -q . "$w" || { bad $name "cannot build the wheel"; return; }
+    "$SLIM" -q "$w" -o "$d/out.whl" 2> "$d/err" || { bad $name "slim: $(head -c 300 "$d/err")"; return; }
+    unzip -Z1 "$d/out.whl" | grep -q 'te,st' && { bad $name "tests kept"; return; }
+    out=$(check_record "$d/out.whl" 2>&1) || { bad $name "$(printf '%s' "$out" | tail -1)"; return; }
+    unzip -p "$d/out.whl" weird-1.0.dist-info/RECORD | grep -q '^"pkg/we""ird.so",sha256=' ||
+        { bad $name "the quoted path lost its quoting"; return; }
+    ok $name
+}
+
 t_wheel; t_gate; t_npm_foreign
-t_zip_output
+t_zip_output; t_record_csv
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
