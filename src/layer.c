@@ -1119,6 +1119,23 @@ static void resolve_links(struct layer *L)
 	}
 }
 
+/*
+ * The report's bytes describe the layer's final state, what extraction
+ * gives and the output holds: a file a later entry replaces is not in it
+ * (its bytes were counted as it was read), unless a hard link of it
+ * survives and carries them.
+ */
+static void count_final(struct layer *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++) {
+		const struct lent *x = &L->e[i];
+		if (x->type == L_FILE && x->superseded && x->heir == NONE)
+			L->rep->bytes_before -= x->orig;
+	}
+}
+
 /* Content of a file entry, following a promoted link to its data. */
 static const struct lent *data_of(const struct layer *L, const struct lent *x)
 {
@@ -1476,6 +1493,35 @@ static bool rewrite_record(const struct layer *L, const struct lent *rec, struct
 	return changed;
 }
 
+/*
+ * A wheel's RECORDs are rewritten (rewrite_record) once every decision is
+ * taken and before anything is reported or written: the new bytes take the
+ * old ones' place in the spool, and the change is reported, so that a dry
+ * run reports what a real run writes, byte for byte.
+ */
+static int update_records(struct layer *L)
+{
+	struct buf rec = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < L->n && !rc; i++) {
+		struct lent *x = &L->e[i];
+		if (!L->zip || x->type != L_FILE || gone(x) || !is_record(x->path))
+			continue;
+		buf_setlen(&rec, 0);
+		if (!rewrite_record(L, x, &rec))
+			continue;
+		rc = spool_write(L, rec.p, rec.len, &x->off);
+		x->len = rec.len;
+		if (L->o->dedup != DEDUP_OFF)
+			dedup_digest_of(rec.p, rec.len, &x->dg);
+		report_change(L->rep, x->path, "record", x->orig, x->len);
+	}
+	buf_release(&rec);
+	return rc;
+}
+
 static int write_entries(struct layer *L, struct archive *w)
 {
 	unsigned char *buf = xmalloc(CHUNK);
@@ -1507,17 +1553,6 @@ static int write_entries(struct layer *L, struct archive *w)
 				t = &L->e[t->dup_of];
 			archive_entry_set_hardlink(oe, archive_entry_pathname(t->ae));
 			archive_entry_set_size(oe, 0);
-		}
-		if (L->zip && src && is_record(x->path)) {
-			struct buf rec = BUF_INIT;
-			rewrite_record(L, src, &rec);
-			archive_entry_set_size(oe, (la_int64_t)rec.len);
-			if (archive_write_header(w, oe) < ARCHIVE_WARN ||
-			    archive_write_data(w, rec.p, rec.len) != (la_ssize_t)rec.len)
-				rc = fatal(L, "cannot write '%s': %s", x->path, archive_error_string(w));
-			buf_release(&rec);
-			archive_entry_free(oe);
-			continue;
 		}
 		if (src) {
 			archive_entry_set_size(oe, (la_int64_t)src->len);
@@ -1722,9 +1757,13 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 	}
 	if (!rc) {
 		resolve_links(&L);
+		count_final(&L);
 		if (o->rules)
 			report_rules(&L, rule_of);
 		report_strip(&L);
+		rc = update_records(&L);
+	}
+	if (!rc) {
 		if (o->dedup != DEDUP_OFF)
 			dedup_layer(&L);
 		rc = write_layer(&L, res);

@@ -466,6 +466,8 @@ static size_t top_changes(const struct report *r, size_t *idx, size_t max)
 
 	for (i = 0; i < r->nchanges; i++) {
 		uint64_t s = r->changes[i].before - r->changes[i].after;
+		if (r->changes[i].after > r->changes[i].before)
+			continue; /* grew (a wheel's RECORD can): no saving */
 		for (j = n; j > 0; j--) {
 			const struct report_change *c = &r->changes[idx[j - 1]];
 			if (c->before - c->after >= s)
