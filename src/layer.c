@@ -1613,29 +1613,22 @@ static int open_writers(struct layer *L, int fd, struct archive **wp, struct arc
 static int write_layer(struct layer *L, struct layer_result *res)
 {
 	bool sink = L->o->dry_run || !L->output;
-	const char *out = L->output ? L->output : "(audit)";
-	const char *slash = sink ? NULL : strrchr(out, '/'), *base = out;
+	const char *out = L->output ? L->output : "(audit)", *base = out;
 	struct archive *w = NULL, *in = NULL;
-	char tmp[64];
+	char tmp[FSU_TMPNAME_MAX];
 	int dirfd = -1, fd = -1, rc = -1;
 
 	if (sink) {
 		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	} else {
-		if (slash) {
-			char *dir = strndup(out, (size_t)(slash - out));
-			dirfd = open(dir && *dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			free(dir);
-			base = slash + 1;
-		} else {
-			dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		}
+		dirfd = fsu_open_dir_of(out, &base);
 		if (dirfd < 0)
 			return fatal(L, "cannot open the directory of '%s': %s", out, strerror(errno));
-		fsu_tmpname(tmp, sizeof(tmp));
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		/* a fresh name, O_EXCL | O_NOFOLLOW: never someone else's file */
+		fd = fsu_tmp_create(dirfd, tmp, O_WRONLY, 0666);
 	}
 	if (fd < 0) {
+		sink = true; /* nothing of ours to remove */
 		fatal(L, "cannot create '%s': %s", out, strerror(errno));
 		goto out;
 	}
