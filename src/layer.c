@@ -620,6 +620,8 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 		return fatal(L, "entry '%s' goes through the symlink '%s'", raw, via);
 	if (classify(L, x, raw) != 0)
 		return -1;
+	if (strcmp(path, ".") == 0 && x->type != L_DIR) /* no writer can name it either */
+		return fatal(L, "entry '%s': names the top of the layer, which is a directory", raw);
 	{
 		size_t prev = pm_get(&L->map, L->e, path);
 		x->nondir = x->type != L_DIR ? i : prev != NONE ? L->e[prev].nondir : NONE;

@@ -116,6 +116,8 @@ while IFS=$'\t' read -r name outcome want args; do
         elif ls -A "$T/out" | grep -q '^\.slim-\|\.tmp'; then bad "layer_$name" "temporary file left"
         elif ! grep -qF -- "$want" "$T/err" || ! grep -q "^slim: cannot process '" "$T/err"; then
             bad "layer_$name" "error does not name '$want': $(head -c 300 "$T/err")"
+        elif grep -q 'Sanitizer' "$T/err"; then
+            bad "layer_$name" "sanitizer report: $(grep -m1 Sanitizer "$T/err")"
         elif decoy_ok "layer_$name"; then ok "layer_$name"; fi
         ;;
     bomb)
