@@ -85,7 +85,12 @@ limit, secs, cmd = int(sys.argv[1]) << 10, float(sys.argv[2]), sys.argv[3:]
 t0 = time.time(); peak = 0; why = '-'
 err = open(os.environ['WD_ERR'], 'wb')
 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-while p.poll() is None:
+while True:
+    # wait4: the child's own peak once it is done (one that ends before the first look too)
+    pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+    if pid:
+        peak = max(peak, ru.ru_maxrss)
+        break
     try:
         for l in open(f'/proc/{p.pid}/status'):
             if l.startswith('VmHWM:'):
@@ -97,7 +102,7 @@ while p.poll() is None:
     elif time.time() - t0 > secs and why == '-':
         why = 'time'; p.kill()
     time.sleep(0.02)
-print(p.returncode, peak >> 10, why, f'{time.time() - t0:.1f}')
+print(os.waitstatus_to_exitcode(status), peak >> 10, why, f'{time.time() - t0:.1f}')
 PY
 
 # ---- layers ----------------------------------------------------------------------------
