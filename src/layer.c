@@ -198,22 +198,25 @@ static const char *bad_owner(struct archive_entry *ae)
 }
 
 /*
- * Does a proper prefix of path name a symlink, as the layer stands at this
- * entry: is the latest entry of that path a symlink?  One that a later
- * directory entry replaced does not count (extraction replaces it too).
+ * Does a proper prefix of path name something that is not a directory, as
+ * the layer stands at this entry (its latest entry of that path)?  A
+ * symlink would take the entry elsewhere, a file makes it fail; one that a
+ * later directory entry replaced does not count (extraction replaces it
+ * too).  Returns that entry, or NULL.
  */
-static const char *through_symlink(struct layer *L, const char *path)
+static const struct lent *through_nondir(struct layer *L, const char *path)
 {
 	struct buf b = BUF_INIT;
-	const char *s, *hit = NULL;
+	const struct lent *hit = NULL;
+	const char *s;
 
 	for (s = strchr(path, '/'); s && !hit; s = strchr(s + 1, '/')) {
 		size_t i;
 		buf_setlen(&b, 0);
 		buf_add(&b, path, (size_t)(s - path));
 		i = pm_get(&L->map, L->e, b.p);
-		if (i != NONE && L->e[i].type == L_SYMLINK)
-			hit = L->e[i].path;
+		if (i != NONE && L->e[i].type != L_DIR)
+			hit = &L->e[i];
 	}
 	buf_release(&b);
 	return hit;
@@ -582,7 +585,8 @@ static int classify(struct layer *L, struct lent *x, const char *raw)
 static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *data, size_t len,
 		     const struct stream *s)
 {
-	const char *raw = archive_entry_pathname(ae), *why = NULL, *via;
+	const char *raw = archive_entry_pathname(ae), *why = NULL;
+	const struct lent *via;
 	struct lent *x;
 	char *path;
 	size_t i;
@@ -616,8 +620,10 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	if ((why = bad_owner(ae)))
 		return fatal(L, "entry '%s': %s %lld out of range", raw, why,
 			     (long long)(*why == 'u' ? archive_entry_uid(ae) : archive_entry_gid(ae)));
-	if ((via = through_symlink(L, path)))
-		return fatal(L, "entry '%s' goes through the symlink '%s'", raw, via);
+	if ((via = through_nondir(L, path)))
+		return fatal(L, via->type == L_SYMLINK ? "entry '%s' goes through the symlink '%s'"
+						       : "entry '%s' goes through '%s', which is not a directory",
+			     raw, via->path);
 	if (classify(L, x, raw) != 0)
 		return -1;
 	if (strcmp(path, ".") == 0 && x->type != L_DIR) /* no writer can name it either */

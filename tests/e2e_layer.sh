@@ -312,6 +312,10 @@ t_hostile_replaced() {
     hostile hardlink_after_replace "$PY_HEAD
 add('d', type=tarfile.DIRTYPE); add('d/f'); add('d', b'a file now'); add('h', type=tarfile.LNKTYPE, linkname='d/f')
 t.close()" "'h': hard link to 'd/f'"
+    # item 17: what goes through a prefix whose latest entry is a file fails to extract
+    hostile through_file "$PY_HEAD
+add('a', b'a file'); add('a/f'); t.close()" \
+        "'a/f' goes through 'a', which is not a directory"
 }
 
 # item 17: whiteouts of the directory itself or its parent, or that name no entry, and owner
