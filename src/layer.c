@@ -2,10 +2,12 @@
  *
  * Pass 1 reads every entry once: its header is kept (a libarchive entry
  * clone), its content is stripped in memory when it is an ELF file or an
- * archive, hashed for dedup, and appended to an unlinked spool file.  Then
+ * archive, hashed for dedup, and appended to an unlinked spool file (zero
+ * runs as holes); every byte read is charged to the input's bound.  Then
  * the decisions that need the whole layer are taken: later duplicates of a
- * path win, hard links are resolved, identical files are found.  Pass 2
- * writes the kept entries in their original order from the spool.
+ * path win (and take what was under a directory they replace), hard links
+ * are resolved, a wheel's RECORD is rewritten, identical files are found.
+ * Pass 2 writes the kept entries in their original order from the spool.
  */
 #include "layer.h"
 
