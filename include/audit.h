@@ -35,6 +35,7 @@ enum audit_kind {
 	AUDIT_STATIC,   /* static-libs preset */
 	AUDIT_NODE,     /* node and node-caution presets, tests aside */
 	AUDIT_OTHER,    /* --drop and rules-file globs, and anything unknown */
+	AUDIT_METADATA, /* a wheel's RECORD, rewritten for what changed */
 	AUDIT__COUNT
 };
 
@@ -47,7 +48,7 @@ enum audit_action {
 	AUDIT__ACTIONS
 };
 
-/* The kind of one change: pass is "strip", "dedup" or "rules"; rule is the
+/* The kind of one change: pass is "strip", "dedup", "rules" or "record"; rule is the
  * rule's name ("python: __pycache__/", "--drop: *.log"), NULL otherwise.
  * Preset rules are told apart by their origin (the text before ": "); a
  * rule of any other origin is AUDIT_OTHER. */

@@ -5,9 +5,13 @@
  * libarchive writer (PAX).  Nothing is extracted: the processed contents
  * wait in an unlinked temporary spool file, so memory is bounded by the
  * largest entry.  Owners, modes, mtimes, xattrs, symlinks, devices, fifos,
- * hard links and OCI whiteouts are kept.  The output is written to a
+ * hard links, OCI whiteouts and sparse entries (as sparse entries) are
+ * kept.  Every byte the input yields - decompressed, a sparse entry's
+ * holes, a zip member inflated - is charged to one bound of the input's
+ * size (bound.h, o->max_ratio), and an entry's declared size is checked
+ * against it before the entry is read.  The output is written to a
  * temporary name beside o->output and renamed at the end; on any error no
- * output is left.
+ * output is left.  A zip (a wheel) is written as a zip.
  */
 #ifndef SLIM_LAYER_H
 #define SLIM_LAYER_H
@@ -21,9 +25,11 @@
  * first bytes. */
 bool layer_detect(const char *path);
 
-/* Process input (a tar layer file or a directory) into o->output, with
- * the compression o->compress asks for or OUT's name implies.  Fills rep;
- * returns 0, or -1 when no output could be written (also in rep). */
+/* Process input (a tar layer file, a zip or a directory) into o->output,
+ * with the compression o->compress asks for or OUT's name implies; a zip
+ * only into a .whl or .zip name, without --compress or --level (refused
+ * before any work otherwise).  Fills rep; returns 0, or -1 when no output
+ * could be written (also in rep). */
 int layer_run(const struct slim_opts *o, const char *input, struct report *rep);
 
 /* What one layer became (layer_process). */

@@ -19,7 +19,8 @@
 
 struct report_change {
 	char *path;
-	const char *pass; /* static string: "strip", "dedup" or "rules" */
+	const char *pass; /* static string: "strip", "dedup", "rules" or "record" (a
+			     wheel's RECORD rewritten; it may grow) */
 	uint64_t before, after;
 	char *rule;       /* rules: the rule that removed it; else NULL */
 };

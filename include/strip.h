@@ -39,6 +39,7 @@ enum skip_reason {
 	SKIP_AR_NO_ELF,      /* ar archive without ELF members (a .deb) */
 	SKIP_TOO_LARGE,      /* layer entry over --max-entry-size: not held in memory */
 	SKIP_SPARSE,         /* far larger than its blocks on disk (bound.h): not read */
+	SKIP_SOCKET,         /* a socket packed into a layer: a tar cannot hold one */
 	SKIP__COUNT
 };
 

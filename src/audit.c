@@ -30,6 +30,7 @@ static const struct {
 	[AUDIT_STATIC] = { "static_libs", "static libraries" },
 	[AUDIT_NODE] = { "node", "node package extras" },
 	[AUDIT_OTHER] = { "other_rules", "other rules" },
+	[AUDIT_METADATA] = { "metadata", "package metadata (RECORD)" },
 };
 
 const char *audit_kind_id(enum audit_kind k)
@@ -65,6 +66,8 @@ enum audit_kind audit_kind_of(const char *pass, const char *rule)
 		return AUDIT_DEBUG;
 	if (strcmp(pass, "dedup") == 0)
 		return AUDIT_DUPS;
+	if (strcmp(pass, "record") == 0)
+		return AUDIT_METADATA;
 	if (!rule)
 		return AUDIT_OTHER;
 	if (from_preset(rule, "python")) {

@@ -39,6 +39,7 @@ static const struct {
 	[SKIP_AR_NO_ELF] = { "archive_without_elf", "ar archive without ELF members" },
 	[SKIP_TOO_LARGE] = { "too_large", "over --max-entry-size (kept as it is)" },
 	[SKIP_SPARSE] = { "sparse", "sparse past --max-ratio (not read)" },
+	[SKIP_SOCKET] = { "socket", "socket ignored (a tar cannot hold one)" },
 };
 
 const char *skip_reason_str(enum skip_reason r)

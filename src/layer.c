@@ -2,10 +2,12 @@
  *
  * Pass 1 reads every entry once: its header is kept (a libarchive entry
  * clone), its content is stripped in memory when it is an ELF file or an
- * archive, hashed for dedup, and appended to an unlinked spool file.  Then
+ * archive, hashed for dedup, and appended to an unlinked spool file (zero
+ * runs as holes); every byte read is charged to the input's bound.  Then
  * the decisions that need the whole layer are taken: later duplicates of a
- * path win, hard links are resolved, identical files are found.  Pass 2
- * writes the kept entries in their original order from the spool.
+ * path win (and take what was under a directory they replace), hard links
+ * are resolved, a wheel's RECORD is rewritten, identical files are found.
+ * Pass 2 writes the kept entries in their original order from the spool.
  */
 #include "layer.h"
 
@@ -18,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <nettle/sha2.h>
 #include <xxhash.h>
 
+#include "bound.h"
 #include "fsutil.h"
 #include "walk.h"
 
@@ -46,6 +50,8 @@ struct lent {
 	struct dedup_digest dg;
 	bool superseded;          /* a later entry has the same path */
 	bool dropped;             /* by a rule */
+	size_t nondir;            /* the latest of a path: the latest entry of that
+				   path that is not a directory, or NONE */
 	size_t target;            /* hard links: the entry they name */
 	size_t dup_of;            /* dedup: the kept copy, or NONE */
 	bool promoted;            /* hard link that takes its removed target's place */
@@ -77,7 +83,8 @@ struct layer {
 	struct lent *e;
 	size_t n, cap;
 	struct pathmap map;  /* path -> last entry with it */
-	struct pathmap links; /* symlink paths */
+	struct bound bound;  /* what the input may expand to (bound.h) */
+	uint64_t in_size;    /* of the input file (0: a directory) */
 	int spool;
 	uint64_t spool_end;
 	size_t chunk;        /* I/O buffer size (CHUNK) */
@@ -155,22 +162,88 @@ static bool is_whiteout(const char *path)
 	return strncmp(base, ".wh.", 4) == 0;
 }
 
-/* Does a proper prefix of path name a symlink seen earlier? */
-static const char *through_symlink(struct layer *L, const char *path)
+/*
+ * A whiteout ".wh.NAME" makes a runtime remove NAME beside it, and
+ * ".wh..wh..opq" empties its directory.  NAME "" or "." would remove the
+ * directory itself, ".." its parent; another ".wh." name hides nothing
+ * (".wh..wh.plnk" and the like are AUFS metadata, which runtimes skip:
+ * kept at the top only, where AUFS put them).  Returns why path is such a
+ * whiteout, or NULL.
+ */
+static const char *bad_whiteout(const char *path)
+{
+	const char *base = strrchr(path, '/'), *name;
+
+	base = base ? base + 1 : path;
+	if (strncmp(base, ".wh.", 4) != 0)
+		return NULL;
+	name = base + 4;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "a whiteout of the directory itself or its parent";
+	if (strncmp(name, ".wh.", 4) == 0 && strcmp(name, ".wh..opq") != 0 && base != path)
+		return "a whiteout that names no entry";
+	return NULL;
+}
+
+/* Owners a tar can carry and a system can have: uid_t, less (uid_t)-1
+ * ("no change" to chown).  A negative one also makes libarchive's writer
+ * fail ("This can't happen") and leak. */
+static const char *bad_owner(struct archive_entry *ae)
+{
+	la_int64_t u = archive_entry_uid(ae), g = archive_entry_gid(ae);
+
+	if (u < 0 || u >= (la_int64_t)UINT32_MAX)
+		return "uid";
+	if (g < 0 || g >= (la_int64_t)UINT32_MAX)
+		return "gid";
+	return NULL;
+}
+
+/*
+ * Does a proper prefix of path name something that is not a directory, as
+ * the layer stands at this entry (its latest entry of that path)?  A
+ * symlink would take the entry elsewhere, a file makes it fail; one that a
+ * later directory entry replaced does not count (extraction replaces it
+ * too).  Returns that entry, or NULL.
+ */
+static const struct lent *through_nondir(struct layer *L, const char *path)
 {
 	struct buf b = BUF_INIT;
-	const char *s, *hit = NULL;
+	const struct lent *hit = NULL;
+	const char *s;
 
 	for (s = strchr(path, '/'); s && !hit; s = strchr(s + 1, '/')) {
 		size_t i;
 		buf_setlen(&b, 0);
 		buf_add(&b, path, (size_t)(s - path));
-		i = pm_get(&L->links, L->e, b.p);
-		if (i != NONE)
-			hit = L->e[i].path;
+		i = pm_get(&L->map, L->e, b.p);
+		if (i != NONE && L->e[i].type != L_DIR)
+			hit = &L->e[i];
 	}
 	buf_release(&b);
 	return hit;
+}
+
+/*
+ * Is entry t, the latest of its path, gone: did an entry after it replace
+ * one of its directories by something that is not a directory (which
+ * takes the directory's contents with it)?  This looks at the layer as
+ * read so far: at a hard link, whether its target still exists there.
+ * b: scratch.
+ */
+static bool shadowed(const struct layer *L, size_t t, struct buf *b)
+{
+	const char *path = L->e[t].path, *s;
+	bool gone = false;
+
+	for (s = strchr(path, '/'); s && !gone; s = strchr(s + 1, '/')) {
+		size_t q;
+		buf_setlen(b, 0);
+		buf_add(b, path, (size_t)(s - path));
+		q = pm_get(&L->map, L->e, b->p);
+		gone = q != NONE && L->e[q].nondir != NONE && L->e[q].nondir > t;
+	}
+	return gone;
 }
 
 /* ---- the spool --------------------------------------------------------------- */
@@ -193,27 +266,23 @@ static int spool_open(struct layer *L)
 	return 0;
 }
 
+/* What a hole reads as, a chunk at a time. */
+static const unsigned char zeros[CHUNK_MAX];
+
 static bool all_zero(const unsigned char *p, size_t n)
 {
 	return n && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
 }
 
-static int spool_write(struct layer *L, const void *p, size_t len, uint64_t *off)
+/* Zero runs of at least this many bytes are left as holes in the spool. */
+#define HOLE_MIN 4096u
+
+static int spool_pwrite(struct layer *L, const unsigned char *c, size_t len, uint64_t at)
 {
-	const unsigned char *c = p;
 	size_t done = 0;
 
-	*off = L->spool_end;
-	if (len >= 4096 && all_zero(c, len)) {
-		/* left a hole, which reads back as zeros: a sparse entry (or a
-		 * file of zeros) is not written out to the disk */
-		if (ftruncate(L->spool, (off_t)(L->spool_end + len)) != 0)
-			return fatal(L, "cannot write the spool file: %s", strerror(errno));
-		L->spool_end += len;
-		return 0;
-	}
 	while (done < len) {
-		ssize_t k = pwrite(L->spool, c + done, len - done, (off_t)(L->spool_end + done));
+		ssize_t k = pwrite(L->spool, c + done, len - done, (off_t)(at + done));
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -221,6 +290,43 @@ static int spool_write(struct layer *L, const void *p, size_t len, uint64_t *off
 		}
 		done += (size_t)k;
 	}
+	return 0;
+}
+
+/*
+ * Append len bytes to the spool (*off: where).  Runs of zeros (whole
+ * HOLE_MIN blocks of the buffer) are left as holes, which read back as
+ * zeros: a sparse entry, stripped or not, stays sparse (and a file of
+ * zeros is not written out to the disk).  Data blocks usually start with
+ * a non-zero byte, so telling them apart costs a compare.
+ */
+static int spool_write(struct layer *L, const void *p, size_t len, uint64_t *off)
+{
+	const unsigned char *c = p;
+	size_t i = 0, j;
+
+	*off = L->spool_end;
+	while (i < len) {
+		for (j = i; j < len && !(len - j >= HOLE_MIN && all_zero(c + j, HOLE_MIN));)
+			j += len - j < HOLE_MIN ? len - j : HOLE_MIN;
+		if (j > i && spool_pwrite(L, c + i, j - i, L->spool_end + i) != 0)
+			return -1;
+		for (i = j; len - i >= HOLE_MIN && all_zero(c + i, HOLE_MIN);)
+			i += HOLE_MIN;
+	}
+	if (len && j < len) { /* ends in a hole: the file must reach past it */
+		if (ftruncate(L->spool, (off_t)(L->spool_end + len)) != 0)
+			return fatal(L, "cannot write the spool file: %s", strerror(errno));
+	}
+	L->spool_end += len;
+	return 0;
+}
+
+/* Add a hole of len bytes to the spool (a sparse entry's). */
+static int spool_skip(struct layer *L, size_t len)
+{
+	if (ftruncate(L->spool, (off_t)(L->spool_end + len)) != 0)
+		return fatal(L, "cannot write the spool file: %s", strerror(errno));
 	L->spool_end += len;
 	return 0;
 }
@@ -305,24 +411,184 @@ static int take_content(struct layer *L, struct lent *x, unsigned char *data, si
 	return rc;
 }
 
-/* A source of an entry's content that is too big (or of no interest to
- * the stripper) to hold in memory: it goes to the spool in chunks. */
+/*
+ * An entry's content as libarchive hands it out: data blocks at offsets,
+ * with holes between them (a sparse entry) and perhaps after the last.
+ * Every byte, hole or data, is charged to the layer's bound as it is
+ * handed on, so a sparse entry that claims a petabyte or a zip member that
+ * inflates a thousandfold is stopped at the limit, not at the end.
+ */
+struct src {
+	struct archive *a;
+	const char *path;         /* for messages */
+	uint64_t size;            /* declared (logical) size */
+	uint64_t pos;             /* bytes handed on so far */
+	const unsigned char *blk; /* the rest of the current block */
+	size_t blklen;
+	uint64_t blkoff;          /* its offset in the content */
+	bool sparse;              /* the entry has a sparse map */
+	bool eof;                 /* libarchive has no more blocks */
+};
+
+/* The start of an entry's content, read already, and the rest of it
+ * (src), for an entry spooled in chunks (too big for the stripper, or of
+ * no interest to it). */
 struct stream {
-	struct archive *a;           /* reading it */
-	const unsigned char *head;   /* what was read already */
+	struct src *src;
+	const unsigned char *head;
 	size_t headlen;
-	uint64_t size;
-	bool sparse;                 /* holes read as zeros */
 };
 
 static int stream_content(struct layer *L, struct lent *x, const struct stream *s);
+
+/* Charge n bytes of the input (entry name: for the message). */
+static int charge(struct layer *L, const char *name, uint64_t n)
+{
+	struct err e = ERR_INIT;
+	int rc = 0;
+
+	if (bound_charge(&L->bound, n, &e) != 0) {
+		rc = fatal(L, "entry '%s': the layer %s", name, e.msg);
+		err_release(&e);
+	}
+	return rc;
+}
+
+/* Refuse an entry whose declared size alone would pass the bound, before
+ * anything is read, skipped or allocated for it (charged as it is read). */
+static int bound_check(struct layer *L, const char *name, uint64_t n)
+{
+	struct bound b = L->bound;
+
+	return bound_over(&b, n) ? charge(L, name, n) : 0;
+}
+
+/* Fetch the next block of s if the current one is used up. */
+static int src_fill(struct layer *L, struct src *s)
+{
+	const void *b;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	while (!s->blklen && !s->eof) {
+		r = archive_read_data_block(s->a, &b, &len, &off);
+		if (r == ARCHIVE_EOF) {
+			s->eof = true;
+		} else if (r != ARCHIVE_OK) {
+			return fatal(L, "entry '%s': %s", s->path,
+				     archive_error_string(s->a) ? archive_error_string(s->a)
+								: "cannot read the data");
+		} else if (off < 0 || (uint64_t)off < s->pos) {
+			return fatal(L, "entry '%s': data blocks out of order", s->path);
+		} else {
+			s->blk = b;
+			s->blklen = len;
+			s->blkoff = (uint64_t)off;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The next piece of an entry's content, at most max bytes: data (*p) or a
+ * hole (*p NULL: *n bytes that read as zeros).  *n is 0 at the end.
+ * Returns 0, or -1 (the layer's error is set).
+ */
+static int src_next(struct layer *L, struct src *s, size_t max, const unsigned char **p, size_t *n)
+{
+	uint64_t left = s->size - s->pos;
+
+	*p = NULL;
+	*n = 0;
+	if (!left)
+		return 0;
+	if (src_fill(L, s) != 0)
+		return -1;
+	if (s->blklen && s->blkoff > s->pos) { /* a hole before the block */
+		uint64_t gap = s->blkoff - s->pos;
+		*n = (size_t)(gap < left ? (gap < max ? gap : max) : (left < max ? left : max));
+	} else if (s->blklen) {
+		*n = s->blklen < max ? s->blklen : max;
+		if (*n > left)
+			*n = (size_t)left;
+		*p = s->blk;
+		s->blk += *n;
+		s->blklen -= *n;
+		s->blkoff += *n;
+	} else if (s->sparse) { /* the rest is a hole */
+		*n = (size_t)(left < max ? left : max);
+	} else {
+		return fatal(L, "entry '%s': data ends early", s->path);
+	}
+	s->pos += *n;
+	return charge(L, s->path, *n);
+}
+
+/* Read the next n bytes of s into buf (holes as zeros). */
+static int src_read(struct layer *L, struct src *s, unsigned char *buf, size_t n)
+{
+	size_t got = 0, k;
+	const unsigned char *p;
+
+	while (got < n) {
+		if (src_next(L, s, n - got, &p, &k) != 0)
+			return -1;
+		if (!k)
+			return fatal(L, "entry '%s': data ends early", s->path);
+		if (p)
+			memcpy(buf + got, p, k);
+		else
+			memset(buf + got, 0, k);
+		got += k;
+	}
+	return 0;
+}
+
+/*
+ * x's type.  A hard link must name a file that exists at this point of
+ * the layer: the latest entry of that path, not since removed with a
+ * directory of its path (GNU tar and container runtimes fail on one that
+ * does not; slim refuses it rather than guess).
+ */
+static int classify(struct layer *L, struct lent *x, const char *raw)
+{
+	const char *link = archive_entry_hardlink(x->ae), *why = NULL;
+
+	if (link) {
+		char *t = path_normalize(link, true, &why);
+		size_t ti = t ? pm_get(&L->map, L->e, t) : NONE;
+		struct buf b = BUF_INIT;
+		bool gone;
+		free(t);
+		if (ti == NONE || L->e[ti].type != L_FILE)
+			return fatal(L, "entry '%s': hard link to '%s', which is not a file earlier in the layer",
+				     raw, link);
+		gone = shadowed(L, ti, &b);
+		buf_release(&b);
+		if (gone)
+			return fatal(L, "entry '%s': hard link to '%s', which an entry after it removed "
+				     "(with a directory of its path)", raw, link);
+		x->type = L_HARDLINK;
+		x->target = ti;
+		return 0;
+	}
+	switch (archive_entry_filetype(x->ae)) {
+	case AE_IFREG: x->type = L_FILE; break;
+	case AE_IFDIR: x->type = L_DIR; break;
+	case AE_IFLNK: x->type = L_SYMLINK; break;
+	default: x->type = L_OTHER; break;
+	}
+	return 0;
+}
 
 /* Add one entry; ae is taken over.  Its content (files only) is data, or
  * comes from s when s is not NULL. */
 static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *data, size_t len,
 		     const struct stream *s)
 {
-	const char *raw = archive_entry_pathname(ae), *why = NULL, *via;
+	const char *raw = archive_entry_pathname(ae), *why = NULL;
+	const struct lent *via;
 	struct lent *x;
 	char *path;
 	size_t i;
@@ -351,33 +617,26 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	x->dup_of = NONE;
 	x->heir = NONE;
 	x->whiteout = is_whiteout(path);
-	if ((via = through_symlink(L, path)))
-		return fatal(L, "entry '%s' goes through the symlink '%s'", raw, via);
-	if (archive_entry_hardlink(ae)) {
-		char *t = path_normalize(archive_entry_hardlink(ae), true, &why);
-		size_t ti = t ? pm_get(&L->map, L->e, t) : NONE;
-		free(t);
-		if (ti == NONE || L->e[ti].type != L_FILE)
-			return fatal(L, "entry '%s': hard link to '%s', which is not a file earlier in the layer",
-				     raw, archive_entry_hardlink(ae));
-		x->type = L_HARDLINK;
-		x->target = ti;
-	} else {
-		switch (archive_entry_filetype(ae)) {
-		case AE_IFREG: x->type = L_FILE; break;
-		case AE_IFDIR: x->type = L_DIR; break;
-		case AE_IFLNK: x->type = L_SYMLINK; break;
-		default: x->type = L_OTHER; break;
-		}
-	}
+	if (x->whiteout && (why = bad_whiteout(path)))
+		return fatal(L, "entry '%s': %s", raw, why);
+	if ((why = bad_owner(ae)))
+		return fatal(L, "entry '%s': %s %lld out of range", raw, why,
+			     (long long)(*why == 'u' ? archive_entry_uid(ae) : archive_entry_gid(ae)));
+	if ((via = through_nondir(L, path)))
+		return fatal(L, via->type == L_SYMLINK ? "entry '%s' goes through the symlink '%s'"
+						       : "entry '%s' goes through '%s', which is not a directory",
+			     raw, via->path);
+	if (classify(L, x, raw) != 0)
+		return -1;
+	if (strcmp(path, ".") == 0 && x->type != L_DIR) /* no writer can name it either */
+		return fatal(L, "entry '%s': names the top of the layer, which is a directory", raw);
 	{
 		size_t prev = pm_get(&L->map, L->e, path);
+		x->nondir = x->type != L_DIR ? i : prev != NONE ? L->e[prev].nondir : NONE;
 		if (prev != NONE)
 			L->e[prev].superseded = true;
 	}
 	pm_put(&L->map, L->e, L->n, i);
-	if (x->type == L_SYMLINK)
-		pm_put(&L->links, L->e, L->n, i);
 	L->rep->seen++;
 	switch (x->type) {
 	case L_DIR: L->rep->dirs++; break;
@@ -388,128 +647,105 @@ static int add_entry(struct layer *L, struct archive_entry *ae, unsigned char *d
 	if (x->type != L_FILE)
 		return 0;
 	xattr_blob(x);
-	L->rep->bytes_before += s ? s->size : len;
+	L->rep->bytes_before += s ? s->src->size : len;
 	return s ? stream_content(L, x, s) : take_content(L, x, data, len);
 }
 
-/*
- * A decompression bomb: once a layer has grown past 1 GiB, refuse it when
- * it expands more than --max-ratio times (real layers: 2 to 20 times).
- */
-static int bomb_check(struct layer *L, struct archive *a, const char *entry)
+/* Hash one piece of a streamed entry the way dedup_digest_of() hashes a
+ * whole buffer: the first DEDUP_BLOCK bytes apart, then everything. */
+static void hash_piece(struct lent *x, XXH3_state_t *h, uint64_t *hashed, uint64_t size,
+		       const unsigned char *p, size_t k)
 {
-	uint64_t out = (uint64_t)archive_filter_bytes(a, 0), in = (uint64_t)archive_filter_bytes(a, -1);
+	size_t i = 0;
 
-	if (!L->o->max_ratio || out < (1ULL << 30) || out <= in * L->o->max_ratio)
-		return 0;
-	return fatal(L, "entry '%s': the layer expands more than %u times (%llu bytes from %llu); "
-		     "a decompression bomb? (--max-ratio raises the limit)",
-		     entry, L->o->max_ratio, (unsigned long long)out, (unsigned long long)in);
+	if (*hashed < DEDUP_BLOCK) {
+		i = k < DEDUP_BLOCK - *hashed ? k : (size_t)(DEDUP_BLOCK - *hashed);
+		XXH3_128bits_update(h, p, i);
+		*hashed += i;
+		if (*hashed == DEDUP_BLOCK || *hashed == size)
+			x->dg.head = XXH3_128bits_digest(h);
+	}
+	XXH3_128bits_update(h, p + i, k - i);
 }
 
 static int stream_content(struct layer *L, struct lent *x, const struct stream *s)
 {
-	unsigned char *buf = xmalloc(CHUNK);
 	XXH3_state_t *h = L->o->dedup != DEDUP_OFF ? XXH3_createState() : NULL;
-	uint64_t got = 0, hashed = 0;
+	uint64_t hashed = 0, size = s->src->size;
+	const unsigned char *p = s->head;
+	size_t k = s->headlen;
 	int rc = 0;
 
-	x->orig = x->len = s->size;
+	x->orig = x->len = size;
 	x->off = L->spool_end;
 	x->sv = STRIP_SKIPPED;
+	x->dg.elf_so = k && dedup_is_elf_so(p, k);
 	if (h)
 		XXH3_128bits_reset(h);
-	while (got < s->size && !rc) {
-		const unsigned char *p = buf;
-		la_ssize_t k;
-		if (got < s->headlen) {
-			p = s->head + got;
-			k = (la_ssize_t)(s->headlen - got);
-		} else {
-			if ((rc = bomb_check(L, s->a, x->path)))
-				break;
-			k = archive_read_data(s->a, buf, CHUNK);
-			if (k == 0 && s->sparse) { /* the rest is a hole */
-				memset(buf, 0, CHUNK);
-				k = (la_ssize_t)(s->size - got < CHUNK ? s->size - got : CHUNK);
-			}
-			if (k <= 0) {
-				rc = fatal(L, "entry '%s': %s", x->path,
-					   k < 0 ? archive_error_string(s->a) : "data ends early");
-				break;
-			}
-		}
-		if ((uint64_t)k > s->size - got)
-			k = (la_ssize_t)(s->size - got);
-		if (h) { /* the digests dedup_digest_of() gives, a chunk at a time */
-			size_t i = 0;
-			if (hashed < DEDUP_BLOCK) {
-				i = (size_t)k < DEDUP_BLOCK - hashed ? (size_t)k : DEDUP_BLOCK - (size_t)hashed;
-				XXH3_128bits_update(h, p, i);
-				hashed += i;
-				if (hashed == DEDUP_BLOCK || hashed == s->size)
-					x->dg.head = XXH3_128bits_digest(h);
-			}
-			XXH3_128bits_update(h, p + i, (size_t)k - i);
-		}
-		if (got == 0)
-			x->dg.elf_so = dedup_is_elf_so(p, (size_t)k);
-		rc = spool_write(L, p, (size_t)k, &(uint64_t){ 0 });
-		got += (uint64_t)k;
+	while (k && !rc) {
+		if (h) /* a hole hashes as the zeros it reads as */
+			hash_piece(x, h, &hashed, size, p ? p : zeros, k);
+		rc = p ? spool_write(L, p, k, &(uint64_t){ 0 }) : spool_skip(L, k);
+		if (!rc)
+			rc = src_next(L, s->src, CHUNK, &p, &k);
 	}
 	if (h) {
-		if (!s->size)
+		if (!size)
 			x->dg.head = XXH3_128bits_digest(h);
 		x->dg.full = XXH3_128bits_digest(h);
-		x->dg.size = s->size;
+		x->dg.size = size;
 		XXH3_freeState(h);
 	}
-	free(buf);
 	return rc;
 }
 
-/* Read up to one chunk of an entry's data (its start). */
-static int read_head(struct layer *L, struct archive *a, struct archive_entry *ae,
-		     unsigned char **head, size_t *headlen, uint64_t size)
+/*
+ * One entry of the archive.  Its declared size is checked against the
+ * bound first (a sparse entry's holes count); a regular file's content is
+ * then read whole for the stripper (an ELF file or archive up to
+ * --max-entry-size) or streamed to the spool.
+ */
+static int read_entry(struct layer *L, struct archive *a, struct archive_entry *ae,
+		      unsigned char *head, unsigned char **data, size_t *cap)
 {
-	size_t want = size < CHUNK ? (size_t)size : CHUNK;
+	const char *name = archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "?";
+	la_int64_t size = archive_entry_size(ae);
+	bool reg = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae), cand;
+	struct src s = { .a = a, .path = name, .size = (uint64_t)size,
+			 .sparse = archive_entry_sparse_count(ae) > 0 };
+	size_t headlen;
+	int rc;
 
-	*headlen = 0;
-	while (*headlen < want) {
-		la_ssize_t k = archive_read_data(a, *head + *headlen, want - *headlen);
-		if (k == 0 && archive_entry_sparse_count(ae) > 0) {
-			memset(*head + *headlen, 0, want - *headlen); /* a hole */
-			*headlen = want;
-			break;
+	if (size < 0 || (reg && !archive_entry_size_is_set(ae)))
+		return fatal(L, "entry '%s': bad size", name);
+	/* what is not read is skipped, which decompresses it as well */
+	if (bound_check(L, name, (uint64_t)size) != 0)
+		return -1;
+	if (!reg)
+		return add_entry(L, archive_entry_clone(ae), NULL, 0, NULL);
+	headlen = s.size < CHUNK ? (size_t)s.size : CHUNK;
+	if (src_read(L, &s, head, headlen) != 0)
+		return -1;
+	cand = L->o->strip_on && strip_candidate(head, headlen);
+	if (cand && s.size <= L->o->max_entry) { /* the stripper wants it whole */
+		if (s.size + 1 > *cap) {
+			*cap = (size_t)s.size + 1;
+			free(*data);
+			*data = xmalloc(*cap);
 		}
-		if (k <= 0)
-			return fatal(L, "entry '%s': %s", archive_entry_pathname(ae),
-				     k < 0 ? archive_error_string(a) : "data ends early");
-		*headlen += (size_t)k;
-	}
-	return 0;
-}
-
-/* Read the rest of an entry into data (*got bytes are there). */
-static int read_rest(struct layer *L, struct archive *a, struct archive_entry *ae,
-		     unsigned char *data, size_t *got, size_t size)
-{
-	while (*got < size) {
-		la_ssize_t k;
-		if (bomb_check(L, a, archive_entry_pathname(ae)))
+		memcpy(*data, head, headlen);
+		if (src_read(L, &s, *data + headlen, (size_t)s.size - headlen) != 0)
 			return -1;
-		k = archive_read_data(a, data + *got, size - *got > CHUNK ? CHUNK : size - *got);
-		if (k == 0 && archive_entry_sparse_count(ae) > 0) {
-			memset(data + *got, 0, size - *got);
-			*got = size;
-			break;
-		}
-		if (k <= 0)
-			return fatal(L, "entry '%s': %s", archive_entry_pathname(ae),
-				     k < 0 ? archive_error_string(a) : "data ends early");
-		*got += (size_t)k;
+		return add_entry(L, archive_entry_clone(ae), *data, (size_t)s.size, NULL);
 	}
-	return 0;
+	rc = add_entry(L, archive_entry_clone(ae), NULL, 0,
+		       &(struct stream){ &s, head, headlen });
+	if (!rc && cand) {
+		struct lent *x = &L->e[L->n - 1];
+		x->candidate = true;
+		x->sreason = SKIP_TOO_LARGE;
+	}
+	return rc;
 }
 
 static int read_archive(struct layer *L, uint64_t *tar_bytes)
@@ -517,10 +753,10 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
 	unsigned char *data = NULL, *head = xmalloc(CHUNK);
-	size_t cap = 0, headlen;
-	bool too_big = false;
+	size_t cap = 0;
 	int r, rc = 0;
 
+	bound_init(&L->bound, L->in_size, L->o->max_ratio);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
@@ -529,52 +765,25 @@ static int read_archive(struct layer *L, uint64_t *tar_bytes)
 		rc = fatal(L, "%s", archive_error_string(a));
 		goto out;
 	}
-	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		la_int64_t size = archive_entry_size(ae);
-		size_t got = 0;
-		bool reg = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae);
-
+	for (;;) {
+		/* headers, and what is skipped, count too: the stream moves */
+		uint64_t pos = (uint64_t)archive_filter_bytes(a, 0), now;
+		r = archive_read_next_header(a, &ae);
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			break;
+		now = (uint64_t)archive_filter_bytes(a, 0);
 		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP)
 			L->zip = true;
-		if (reg && size < 0) {
-			rc = fatal(L, "entry '%s': bad size", archive_entry_pathname(ae));
-			break;
-		}
-		if (reg && !(rc = read_head(L, a, ae, &head, &headlen, (uint64_t)size))) {
-			bool cand = L->o->strip_on && strip_candidate(head, headlen);
-			if (cand && (uint64_t)size <= L->o->max_entry) {
-				/* the stripper wants it whole */
-				if ((size_t)size + 1 > cap) {
-					cap = (size_t)size + 1;
-					free(data);
-					data = xmalloc(cap);
-				}
-				memcpy(data, head, headlen);
-				got = headlen;
-				rc = read_rest(L, a, ae, data, &got, (size_t)size);
-				if (!rc)
-					rc = add_entry(L, archive_entry_clone(ae), data, got, NULL);
-			} else {
-				struct stream st = { a, head, headlen, (uint64_t)size,
-						     archive_entry_sparse_count(ae) > 0 };
-				too_big = cand;
-				rc = add_entry(L, archive_entry_clone(ae), NULL, 0, &st);
-			}
-		} else if (!reg) {
-			rc = add_entry(L, archive_entry_clone(ae), NULL, 0, NULL);
-		}
-		if (!rc && too_big) {
-			struct lent *x = &L->e[L->n - 1];
-			x->candidate = true;
-			x->sreason = SKIP_TOO_LARGE;
-		}
-		too_big = false;
-		if (rc)
+		if ((now > pos && charge(L, archive_entry_pathname(ae) ? archive_entry_pathname(ae)
+								       : "?", now - pos) != 0) ||
+		    read_entry(L, a, ae, head, &data, &cap) != 0) {
+			rc = -1;
 			goto out;
+		}
 	}
-	if (r != ARCHIVE_EOF && !rc)
+	if (r != ARCHIVE_EOF)
 		rc = fatal(L, "%s", archive_error_string(a) ? archive_error_string(a)
-							       : "cannot read the layer");
+							     : "cannot read the layer");
 	*tar_bytes = L->zip ? 0 : (uint64_t)archive_filter_bytes(a, 0);
 out:
 	free(data);
@@ -623,6 +832,14 @@ static enum walk_action dir_visit(void *ctx, const struct walk_entry *w)
 	size_t len = 0;
 	int fd = -1;
 
+	if (S_ISSOCK(w->st->st_mode)) {
+		/* a tar has no type for it; GNU tar says "socket ignored" too */
+		d->L->rep->seen++;
+		d->L->rep->other++;
+		report_skip(d->L->rep, w->relpath, SKIP_SOCKET, 0);
+		archive_entry_free(ae);
+		return WALK_CONTINUE;
+	}
 	archive_entry_copy_stat(ae, w->st);
 	archive_entry_copy_pathname(ae, w->relpath);
 	if (S_ISLNK(w->st->st_mode)) {
@@ -687,6 +904,23 @@ static int read_dir(struct layer *L)
 	archive_entry_linkresolver_free(d.lr);
 	close(d.rootfd);
 	return d.rc;
+}
+
+/*
+ * Entries a later entry removed with one of their directories (replaced by
+ * a file, a symlink, ...) are not in the layer's final state: like an entry
+ * of the same path replaced later, they are superseded, not written, and
+ * nothing may link to them.
+ */
+static void mark_shadowed(struct layer *L)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < L->n; i++)
+		if (!L->e[i].superseded && shadowed(L, i, &b))
+			L->e[i].superseded = true;
+	buf_release(&b);
 }
 
 /* ---- who owns what ------------------------------------------------------- */
@@ -895,6 +1129,23 @@ static void resolve_links(struct layer *L)
 	}
 }
 
+/*
+ * The report's bytes describe the layer's final state, what extraction
+ * gives and the output holds: a file a later entry replaces is not in it
+ * (its bytes were counted as it was read), unless a hard link of it
+ * survives and carries them.
+ */
+static void count_final(struct layer *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++) {
+		const struct lent *x = &L->e[i];
+		if (x->type == L_FILE && x->superseded && x->heir == NONE)
+			L->rep->bytes_before -= x->orig;
+	}
+}
+
 /* Content of a file entry, following a promoted link to its data. */
 static const struct lent *data_of(const struct layer *L, const struct lent *x)
 {
@@ -1058,23 +1309,55 @@ static la_ssize_t tar_out(struct archive *a, void *ctx, const void *buf, size_t 
 }
 
 /* Is [off, off + len) of the spool a hole (left by spool_write)? */
-static bool spool_hole(const struct layer *L, uint64_t off, size_t len)
+static bool spool_is_hole(const struct layer *L, uint64_t off, size_t len)
 {
 	off_t d = lseek(L->spool, (off_t)off, SEEK_DATA);
 
 	return (d < 0 && errno == ENXIO) || (d >= 0 && (uint64_t)d >= off + len);
 }
 
+/*
+ * A sparse entry stays sparse: the output entry oe (whose size is set)
+ * gets the data regions of src's content as the spool holds them (its
+ * holes were left as holes there), found with SEEK_DATA and SEEK_HOLE.
+ * The tar writer then writes GNU sparse PAX 1.0, which GNU tar, Go's
+ * archive/tar and Python's tarfile extract; a file system that does not
+ * report holes gives one region, and a plain entry.
+ */
+static void spool_map(const struct layer *L, const struct lent *src, struct archive_entry *oe)
+{
+	uint64_t pos = src->off, end = src->off + src->len;
+	bool any = false;
+
+	while (pos < end) {
+		off_t d = lseek(L->spool, (off_t)pos, SEEK_DATA), h;
+		if (d < 0 && errno == ENXIO)
+			break;
+		if (d < 0)
+			d = (off_t)pos; /* holes unknown here: all data */
+		if ((uint64_t)d >= end)
+			break;
+		h = lseek(L->spool, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > end)
+			h = (off_t)end;
+		archive_entry_sparse_add_entry(oe, (la_int64_t)((uint64_t)d - src->off),
+					       (la_int64_t)((uint64_t)h - (uint64_t)d));
+		any = true;
+		pos = (uint64_t)h;
+	}
+	if (!any) /* all hole: one empty region at the end, as GNU tar writes it */
+		archive_entry_sparse_add_entry(oe, (la_int64_t)src->len, 0);
+}
+
 static int write_data(struct layer *L, struct archive *w, const struct lent *src, unsigned char *buf)
 {
-	static const unsigned char zeros[CHUNK_MAX];
 	uint64_t off;
 
 	for (off = 0; off < src->len;) {
 		size_t k = src->len - off < CHUNK ? (size_t)(src->len - off) : CHUNK;
 		const unsigned char *p = buf;
 		/* a hole is not read: the kernel would zero a page for each */
-		if (k >= 4096 && spool_hole(L, src->off + off, k))
+		if (k >= 4096 && spool_is_hole(L, src->off + off, k))
 			p = zeros;
 		else if (spool_read(L, buf, k, src->off + off) != 0)
 			return fatal(L, "cannot read the spool file: %s", strerror(errno));
@@ -1140,49 +1423,113 @@ static void record_hash(const struct layer *L, const struct lent *x, struct buf 
 }
 
 /*
+ * One CSV field of RECORD at p (before end), as Python's csv module reads
+ * it: plain up to ',' or the end of the line, or quoted ("..." with ""
+ * for a quote; commas and newlines inside are the field's).  Its value
+ * goes to val; returns where it stops (a ',', a line end, or end).
+ */
+static const char *csv_field(const char *p, const char *end, struct buf *val)
+{
+	buf_setlen(val, 0);
+	if (p < end && *p == '"') {
+		for (p++; p < end; p++) {
+			if (*p == '"' && (p + 1 == end || p[1] != '"')) {
+				p++;
+				break;
+			}
+			p += *p == '"'; /* "" */
+			buf_addch(val, *p);
+		}
+	}
+	for (; p < end && *p != ',' && *p != '\n' && *p != '\r'; p++)
+		buf_addch(val, *p);
+	return p;
+}
+
+/* The entry a RECORD line names, if it is a file slim changed or removed. */
+static const struct lent *record_target(const struct layer *L, const char *name)
+{
+	const char *why;
+	char *path = path_normalize(name, true, &why);
+	size_t k = path ? pm_get(&L->map, L->e, path) : NONE;
+
+	free(path);
+	if (k == NONE || L->e[k].type != L_FILE || is_record(L->e[k].path))
+		return NULL;
+	return gone(&L->e[k]) || L->e[k].len != L->e[k].orig ? &L->e[k] : NULL;
+}
+
+/*
  * A wheel's RECORD after slim: removed files leave it, changed files get
  * their new hash and size, every other line (RECORD's own, unhashed,
- * included) stays as it was.
+ * included) stays as it was, byte for byte.  Lines are CSV records: a
+ * path may be quoted, with doubled quotes, commas or newlines in it.
+ * Returns whether anything changed.
  */
-static void rewrite_record(const struct layer *L, const struct lent *rec, struct buf *out)
+static bool rewrite_record(const struct layer *L, const struct lent *rec, struct buf *out)
 {
-	unsigned char *data = xmalloc(rec->len + 1);
-	const char *p, *end;
-	struct buf name = BUF_INIT;
+	char *data = xmalloc(rec->len + 1);
+	const char *p = data, *end = data + rec->len;
+	struct buf name = BUF_INIT, rest = BUF_INIT;
+	bool changed = false;
 
 	if (spool_read(L, data, rec->len, rec->off) != 0)
-		rec = NULL;
-	end = (char *)data + (rec ? rec->len : 0);
-	for (p = (char *)data; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *stop = nl ? nl : end, *q;
-		size_t k;
-		buf_setlen(&name, 0);
-		if (*p == '"') {
-			for (q = p + 1; q < stop && *q != '"'; q++)
-				buf_addch(&name, *q);
-		} else {
-			for (q = p; q < stop && *q != ','; q++)
-				buf_addch(&name, *q);
+		end = data;
+	while (p < end) {
+		const char *start = p, *f1, *eol;
+		const struct lent *t;
+		p = f1 = csv_field(p, end, &name);
+		while (p < end && *p == ',')
+			p = csv_field(p + 1, end, &rest);
+		eol = p;
+		p += p < end && *p == '\r';
+		p += p < end && *p == '\n';
+		if (!(t = record_target(L, name.p))) {
+			buf_add(out, start, (size_t)(p - start));
+			continue;
 		}
-		k = pm_get(&L->map, L->e, name.p);
-		if (k != NONE && L->e[k].type == L_FILE && gone(&L->e[k])) {
-			/* removed: not listed any more */
-		} else if (k != NONE && L->e[k].type == L_FILE && L->e[k].len != L->e[k].orig) {
-			const char *comma = memchr(p, ',', (size_t)(stop - p));
-			if (*p == '"')
-				comma = memchr(q, ',', (size_t)(stop - q));
-			buf_add(out, p, comma ? (size_t)(comma - p) : (size_t)(stop - p));
-			buf_addch(out, ',');
-			record_hash(L, &L->e[k], out);
-			buf_addf(out, ",%llu\n", (unsigned long long)L->e[k].len);
-		} else {
-			buf_add(out, p, (size_t)(stop - p));
-			buf_addch(out, '\n');
-		}
-		p = nl ? nl + 1 : end;
+		changed = true;
+		if (gone(t))
+			continue; /* removed: not listed any more */
+		buf_add(out, start, (size_t)(f1 - start));
+		buf_addch(out, ',');
+		record_hash(L, t, out);
+		buf_addf(out, ",%llu", (unsigned long long)t->len);
+		buf_add(out, eol, (size_t)(p - eol));
 	}
 	buf_release(&name);
+	buf_release(&rest);
 	free(data);
+	return changed;
+}
+
+/*
+ * A wheel's RECORDs are rewritten (rewrite_record) once every decision is
+ * taken and before anything is reported or written: the new bytes take the
+ * old ones' place in the spool, and the change is reported, so that a dry
+ * run reports what a real run writes, byte for byte.
+ */
+static int update_records(struct layer *L)
+{
+	struct buf rec = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < L->n && !rc; i++) {
+		struct lent *x = &L->e[i];
+		if (!L->zip || x->type != L_FILE || gone(x) || !is_record(x->path))
+			continue;
+		buf_setlen(&rec, 0);
+		if (!rewrite_record(L, x, &rec))
+			continue;
+		rc = spool_write(L, rec.p, rec.len, &x->off);
+		x->len = rec.len;
+		if (L->o->dedup != DEDUP_OFF)
+			dedup_digest_of(rec.p, rec.len, &x->dg);
+		report_change(L->rep, x->path, "record", x->orig, x->len);
+	}
+	buf_release(&rec);
+	return rc;
 }
 
 static int write_entries(struct layer *L, struct archive *w)
@@ -1198,6 +1545,8 @@ static int write_entries(struct layer *L, struct archive *w)
 		if (gone(x))
 			continue;
 		oe = archive_entry_clone(x->ae);
+		/* the input's sparse map describes the input's bytes, not these */
+		archive_entry_sparse_clear(oe);
 		clamp(L->o, oe);
 		if (x->type == L_FILE && x->dup_of != NONE) {
 			archive_entry_set_hardlink(oe, archive_entry_pathname(L->e[x->dup_of].ae));
@@ -1215,19 +1564,11 @@ static int write_entries(struct layer *L, struct archive *w)
 			archive_entry_set_hardlink(oe, archive_entry_pathname(t->ae));
 			archive_entry_set_size(oe, 0);
 		}
-		if (L->zip && src && is_record(x->path)) {
-			struct buf rec = BUF_INIT;
-			rewrite_record(L, src, &rec);
-			archive_entry_set_size(oe, (la_int64_t)rec.len);
-			if (archive_write_header(w, oe) < ARCHIVE_WARN ||
-			    archive_write_data(w, rec.p, rec.len) != (la_ssize_t)rec.len)
-				rc = fatal(L, "cannot write '%s': %s", x->path, archive_error_string(w));
-			buf_release(&rec);
-			archive_entry_free(oe);
-			continue;
-		}
-		if (src)
+		if (src) {
 			archive_entry_set_size(oe, (la_int64_t)src->len);
+			if (!L->zip && archive_entry_sparse_count(src->ae) > 0)
+				spool_map(L, src, oe);
+		}
 		if (archive_write_header(w, oe) < ARCHIVE_WARN)
 			rc = fatal(L, "cannot write '%s': %s", x->path, archive_error_string(w));
 		else if (src)
@@ -1282,29 +1623,22 @@ static int open_writers(struct layer *L, int fd, struct archive **wp, struct arc
 static int write_layer(struct layer *L, struct layer_result *res)
 {
 	bool sink = L->o->dry_run || !L->output;
-	const char *out = L->output ? L->output : "(audit)";
-	const char *slash = sink ? NULL : strrchr(out, '/'), *base = out;
+	const char *out = L->output ? L->output : "(audit)", *base = out;
 	struct archive *w = NULL, *in = NULL;
-	char tmp[64];
+	char tmp[FSU_TMPNAME_MAX];
 	int dirfd = -1, fd = -1, rc = -1;
 
 	if (sink) {
 		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	} else {
-		if (slash) {
-			char *dir = strndup(out, (size_t)(slash - out));
-			dirfd = open(dir && *dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			free(dir);
-			base = slash + 1;
-		} else {
-			dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		}
+		dirfd = fsu_open_dir_of(out, &base);
 		if (dirfd < 0)
 			return fatal(L, "cannot open the directory of '%s': %s", out, strerror(errno));
-		fsu_tmpname(tmp, sizeof(tmp));
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		/* a fresh name, O_EXCL | O_NOFOLLOW: never someone else's file */
+		fd = fsu_tmp_create(dirfd, tmp, O_WRONLY, 0666);
 	}
 	if (fd < 0) {
+		sink = true; /* nothing of ours to remove */
 		fatal(L, "cannot create '%s': %s", out, strerror(errno));
 		goto out;
 	}
@@ -1387,7 +1721,6 @@ static void layer_release(struct layer *L)
 	}
 	free(L->e);
 	free(L->map.slot);
-	free(L->links.slot);
 	if (L->spool >= 0)
 		close(L->spool);
 	buf_release(&L->msg);
@@ -1409,6 +1742,7 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 		report_error(rep, input, strerror(errno));
 		return -1;
 	}
+	L.in_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	L.chunk = CHUNK_MAX;
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < CHUNK_MAX / 4)
 		L.chunk = (uint64_t)st.st_size * 4 < CHUNK_MIN ? CHUNK_MIN : (size_t)st.st_size * 4;
@@ -1416,6 +1750,7 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 	if (!rc)
 		rc = S_ISDIR(st.st_mode) ? read_dir(&L) : read_archive(&L, &res->tar_in);
 	if (!rc) {
+		mark_shadowed(&L);
 		for (i = 0; i < L.n; i++)
 			if (L.e[i].superseded)
 				rep->superseded++;
@@ -1425,9 +1760,13 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 	}
 	if (!rc) {
 		resolve_links(&L);
+		count_final(&L);
 		if (o->rules)
 			report_rules(&L, rule_of);
 		report_strip(&L);
+		rc = update_records(&L);
+	}
+	if (!rc) {
 		if (o->dedup != DEDUP_OFF)
 			dedup_layer(&L);
 		rc = write_layer(&L, res);
@@ -1446,11 +1785,55 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 	return rc;
 }
 
+static bool is_zip(const char *path)
+{
+	unsigned char h[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t k = fd >= 0 ? pread(fd, h, sizeof(h), 0) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return k == (ssize_t)sizeof(h) && memcmp(h, "PK\3\4", 4) == 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/*
+ * A zip (a wheel) is written as a zip, deflated as a wheel is: OUT must be
+ * named .whl or .zip, and --compress and --level, which choose a tar's
+ * compression, do not apply.  A layer or a directory is written as a tar,
+ * never under a zip's name.  Why o->output does not fit input, or NULL.
+ */
+static const char *output_misfit(const struct slim_opts *o, const char *input)
+{
+	bool zip_name = has_suffix(o->output, ".whl") || has_suffix(o->output, ".zip");
+
+	if (!is_zip(input))
+		return zip_name ? "a layer or directory is written as a tar: -o must not name a .whl "
+				  "or .zip file" : NULL;
+	if (!zip_name)
+		return "a wheel or zip is written as a zip: -o must name a .whl or .zip file";
+	if (o->compress != COMPRESS_AUTO || o->level)
+		return "a wheel or zip is written deflated: --compress and --level do not apply";
+	return NULL;
+}
+
 int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 {
 	struct layer_result res;
+	const char *why;
 
 	report_add_root(rep, input);
+	/* refused before any work: a mismatch is a mistake, not a conversion */
+	if (o->output && (why = output_misfit(o, input))) {
+		report_error(rep, input, why);
+		return -1;
+	}
 	/* an audit without -o measures what zstd (a zip: deflate) leaves */
 	return layer_process(o, input, o->output,
 			     o->output ? want_compress(o, o->output) : COMPRESS_ZSTD, rep, &res);

@@ -63,7 +63,7 @@ static const struct opt {
 	{ "max-entry-size", OPT_MAX_ENTRY, required_argument, "N",
 	  "layers: strip files up to N bytes (K/M/G) in memory (default 4G)" },
 	{ "max-ratio", OPT_MAX_RATIO, required_argument, "N",
-	  "layers: refuse one that expands over N times past 1G (default 1000; 0: no limit)" },
+	  "layers, zips: refuse one that grows N times past 1G (default 1000; 0: no limit)" },
 	{ "html", OPT_HTML, required_argument, "FILE",
 	  "write a self-contained HTML audit page (treemap and tables)" },
 	{ "fail-if-saving-over", OPT_FAIL_OVER, required_argument, "N[%]",

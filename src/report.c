@@ -590,6 +590,8 @@ static size_t top_changes(const struct report *r, size_t *idx, size_t max)
 
 	for (i = 0; i < r->nchanges; i++) {
 		uint64_t s = r->changes[i].before - r->changes[i].after;
+		if (r->changes[i].after > r->changes[i].before)
+			continue; /* grew (a wheel's RECORD can): no saving */
 		for (j = n; j > 0; j--) {
 			const struct report_change *c = &r->changes[idx[j - 1]];
 			if (c->before - c->after >= s)
@@ -743,7 +745,7 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 		fprintf(f, "  memory peak     %10s\n", a);
 	}
 	if (r->superseded)
-		fprintf(f, "  superseded      %10llu  (entries replaced by a later one of the same path)\n",
+		fprintf(f, "  superseded      %10llu  (entries a later one replaces, itself or a directory of its path)\n",
 			(unsigned long long)r->superseded);
 	fmt_bytes(a, sizeof(a), r->bytes_before);
 	fmt_bytes(b, sizeof(b), r->bytes_before - saved);

@@ -6,7 +6,10 @@
 #   layers: '..', absolute names, writes through planted symlinks, hard links out, sizes
 #           that lie, truncated/corrupt gzip and zstd, decompression bombs (10 GiB of
 #           zeros: a clear limit error or bounded memory, peak RSS measured), an all-hole
-#           sparse entry, a 5000-byte name, names with newline / invalid UTF-8
+#           sparse entry, a 5000-byte name, names with newline / invalid UTF-8; what an
+#           input may expand to (#19): a sparse entry claiming 1 PiB, a sparse ELF entry of
+#           3 GB, wheels of 1 MB that inflate past 1 GiB (--max-ratio 10): refused by the
+#           bound in seconds, peak RSS measured
 #   trees:  deeper than PATH_MAX (200-byte names; 3000 levels), names with newline /
 #           invalid UTF-8 (table and JSON escape them; JSON round-trips through
 #           surrogateescape), 100,000 entries (70,000 identical: beyond ext4's link
@@ -85,7 +88,12 @@ limit, secs, cmd = int(sys.argv[1]) << 10, float(sys.argv[2]), sys.argv[3:]
 t0 = time.time(); peak = 0; why = '-'
 err = open(os.environ['WD_ERR'], 'wb')
 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-while p.poll() is None:
+while True:
+    # wait4: the child's own peak once it is done (one that ends before the first look too)
+    pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+    if pid:
+        peak = max(peak, ru.ru_maxrss)
+        break
     try:
         for l in open(f'/proc/{p.pid}/status'):
             if l.startswith('VmHWM:'):
@@ -97,15 +105,16 @@ while p.poll() is None:
     elif time.time() - t0 > secs and why == '-':
         why = 'time'; p.kill()
     time.sleep(0.02)
-print(p.returncode, peak >> 10, why, f'{time.time() - t0:.1f}')
+print(os.waitstatus_to_exitcode(status), peak >> 10, why, f'{time.time() - t0:.1f}')
 PY
 
 # ---- layers ----------------------------------------------------------------------------
 L=$C/layers
 mkdir -p "$T/out"
-while IFS=$'\t' read -r name outcome want; do
+while IFS=$'\t' read -r name outcome want args; do
     [ -n "$name" ] || continue
     out=$T/out/$name.out.tar.zst
+    case $name in *.whl|*.zip) out=$T/out/out-$name ;; esac # a zip is written as a zip
     rm -f "$out"
     case $outcome in
     error)
@@ -115,6 +124,8 @@ while IFS=$'\t' read -r name outcome want; do
         elif ls -A "$T/out" | grep -q '^\.slim-\|\.tmp'; then bad "layer_$name" "temporary file left"
         elif ! grep -qF -- "$want" "$T/err" || ! grep -q "^slim: cannot process '" "$T/err"; then
             bad "layer_$name" "error does not name '$want': $(head -c 300 "$T/err")"
+        elif grep -q 'Sanitizer' "$T/err"; then
+            bad "layer_$name" "sanitizer report: $(grep -m1 Sanitizer "$T/err")"
         elif decoy_ok "layer_$name"; then ok "layer_$name"; fi
         ;;
     bomb)
@@ -133,6 +144,19 @@ while IFS=$'\t' read -r name outcome want; do
             bad "bomb_$name" "$desc: $(head -c 300 "$T/err")"
         fi
         decoy_ok "bomb_$name" || true
+        ;;
+    limit) # #19 items 11, 12: refused by the expansion bound, in seconds and bounded memory
+        r=$(WD_ERR=$T/err "$PY" "$T/wd.py" "$RSS_LIMIT_MB" 20 "$SLIM" -q $args "$L/$name" -o "$out")
+        set -- $r; rc=$1 peak=$2 killed=$3 secs=$4
+        desc="exit $rc, peak RSS $peak MiB, ${secs}s"
+        if [ "$killed" = rss ]; then bad "limit_$name" "RSS passed ${RSS_LIMIT_MB} MiB (killed; $desc)"
+        elif [ "$killed" = time ]; then bad "limit_$name" "still running after 20 s ($desc)"
+        elif [ "$rc" != 1 ] || [ -e "$out" ]; then bad "limit_$name" "$desc, output $([ -e "$out" ] && echo written || echo none)"
+        elif ls -A "$T/out" | grep -q '^\.slim-\|\.tmp'; then bad "limit_$name" "temporary file left"
+        elif ! grep -q "^slim: cannot process '.*': entry '.*$want': the layer expands more than" "$T/err"; then
+            bad "limit_$name" "not the bound's error naming '$want': $(head -c 300 "$T/err")"
+        else ok "limit_$name ($desc)"; fi
+        decoy_ok "limit_$name" || true
         ;;
     ok)
         "$SLIM" -q "$L/$name" -o "$out" 2> "$T/err"; rc=$?

@@ -1,5 +1,7 @@
-/* libFuzzer target: the layer reader (libarchive input, name checks,
- * hard-link and symlink rules, dedup) in dry-run mode. */
+/* libFuzzer target: the layer reader (libarchive input: tar, any
+ * compression, or zip; name checks, hard-link and symlink rules, the
+ * expansion bound, sparse maps, dedup, a wheel's RECORD) in dry-run mode.
+ * layer_process, not layer_run: a zip written to no file is a dry run. */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -13,8 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct slim_opts o = { .dry_run = true, .jobs = 1, .strip_on = true,
-			       .dedup = DEDUP_LINK, .output = "/dev/null", .compress = COMPRESS_NONE,
-			       .max_entry = 1 << 20 };
+			       .dedup = DEDUP_LINK, .compress = COMPRESS_NONE,
+			       .max_entry = 1 << 20, .max_ratio = 1000 };
+	struct layer_result res;
 	struct report rep;
 	char path[64];
 	int fd = memfd_create("layer", MFD_CLOEXEC);
@@ -27,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	strip_init();
 	report_init(&rep, true);
-	layer_run(&o, path, &rep);
+	layer_process(&o, path, NULL, COMPRESS_NONE, &rep, &res);
 	report_finish(&rep);
 	report_release(&rep);
 	close(fd);

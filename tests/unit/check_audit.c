@@ -212,7 +212,8 @@ START_TEST(json_and_table_groups)
 					"\"duplicates\": 300}}\n  ],\n"));
 	ck_assert_ptr_nonnull(strstr(s, "  \"by_kind\": {\"debug_info\": {\"changes\": 3, "
 					"\"bytes_saved\": 5300},"));
-	ck_assert_ptr_nonnull(strstr(s, "\"other_rules\": {\"changes\": 0, \"bytes_saved\": 0}},\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\"other_rules\": {\"changes\": 0, \"bytes_saved\": 0},\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\"metadata\": {\"changes\": 0, \"bytes_saved\": 0}},\n"));
 	free(s);
 	s = print_to_string(audit_print_table_groups, &r);
 	ck_assert_ptr_nonnull(strstr(s, "  by kind\n"));
