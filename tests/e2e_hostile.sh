@@ -82,31 +82,8 @@ decoy_ok() { # NAME: fails NAME if the decoy changed; returns 1 then
 
 # run with a peak-RSS watchdog: kills slim above RSS_LIMIT_MB or after SECS seconds;
 # prints "RC PEAK_MIB KILLED" and leaves stderr in $T/wd.err
-cat > "$T/wd.py" <<'PY'
-import os, subprocess, sys, time
-limit, secs, cmd = int(sys.argv[1]) << 10, float(sys.argv[2]), sys.argv[3:]
-t0 = time.time(); peak = 0; why = '-'
-err = open(os.environ['WD_ERR'], 'wb')
-p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-while True:
-    # wait4: the child's own peak once it is done (one that ends before the first look too)
-    pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-    if pid:
-        peak = max(peak, ru.ru_maxrss)
-        break
-    try:
-        for l in open(f'/proc/{p.pid}/status'):
-            if l.startswith('VmHWM:'):
-                peak = max(peak, int(l.split()[1]))
-    except OSError:
-        pass
-    if peak > limit and why == '-':
-        why = 'rss'; p.kill()
-    elif time.time() - t0 > secs and why == '-':
-        why = 'time'; p.kill()
-    time.sleep(0.02)
-print(os.waitstatus_to_exitcode(status), peak >> 10, why, f'{time.time() - t0:.1f}')
-PY
+# tests/tools/watchdog.py LIMIT_MB SECS CMD...: stderr to $WD_ERR; prints "RC PEAK_MIB KILLED SECS"
+WD=$REPO/tests/tools/watchdog.py
 
 # ---- layers ----------------------------------------------------------------------------
 L=$C/layers
@@ -129,7 +106,7 @@ while IFS=$'\t' read -r name outcome want args; do
         elif decoy_ok "layer_$name"; then ok "layer_$name"; fi
         ;;
     bomb)
-        r=$(WD_ERR=$T/err "$PY" "$T/wd.py" "$RSS_LIMIT_MB" 60 "$SLIM" -q "$L/$name" -o "$out")
+        r=$(WD_ERR=$T/err "$PY" "$WD" "$RSS_LIMIT_MB" 60 "$SLIM" -q "$L/$name" -o "$out")
         set -- $r; rc=$1 peak=$2 killed=$3 secs=$4
         desc="exit $rc, peak RSS $peak MiB, ${secs}s"
         if [ "$killed" = rss ]; then
@@ -146,7 +123,7 @@ while IFS=$'\t' read -r name outcome want args; do
         decoy_ok "bomb_$name" || true
         ;;
     limit) # #19 items 11, 12: refused by the expansion bound, in seconds and bounded memory
-        r=$(WD_ERR=$T/err "$PY" "$T/wd.py" "$RSS_LIMIT_MB" 20 "$SLIM" -q $args "$L/$name" -o "$out")
+        r=$(WD_ERR=$T/err "$PY" "$WD" "$RSS_LIMIT_MB" 20 "$SLIM" -q $args "$L/$name" -o "$out")
         set -- $r; rc=$1 peak=$2 killed=$3 secs=$4
         desc="exit $rc, peak RSS $peak MiB, ${secs}s"
         if [ "$killed" = rss ]; then bad "limit_$name" "RSS passed ${RSS_LIMIT_MB} MiB (killed; $desc)"
@@ -531,7 +508,7 @@ with zipfile.ZipFile(os.path.join(d, 'evil-1.0-py3-none-any.whl'), 'w', zipfile.
     z.writestr('evil-1.0.dist-info/RECORD', rec)
 PY
     for what in tree evil-1.0-py3-none-any.whl; do
-        r=$(WD_ERR=$T/err "$PY" "$T/wd.py" "$RSS_LIMIT_MB" 60 "$SLIM" -q -n --json "$d/$what")
+        r=$(WD_ERR=$T/err "$PY" "$WD" "$RSS_LIMIT_MB" 60 "$SLIM" -q -n --json "$d/$what")
         set -- $r; rc=$1 peak=$2 killed=$3 secs=$4
         if [ "$killed" != - ]; then
             bad "$name" "$what: killed ($killed) at peak RSS $peak MiB after ${secs}s"; return

@@ -12,7 +12,12 @@ t0 = time.time()
 peak, why = 0, '-'
 with open(os.environ.get('WD_ERR', '/dev/null'), 'wb') as err:
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-    while p.poll() is None:
+    while True:
+        # wait4: the child's own peak once it is done (one that ends before the first look too)
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            peak = max(peak, ru.ru_maxrss)
+            break
         try:
             with open(f'/proc/{p.pid}/status') as f:
                 for line in f:
@@ -27,4 +32,4 @@ with open(os.environ.get('WD_ERR', '/dev/null'), 'wb') as err:
             why = 'time'
             p.kill()
         time.sleep(0.02)
-print(p.returncode, peak >> 10, why, f'{time.time() - t0:.1f}')
+print(os.waitstatus_to_exitcode(status), peak >> 10, why, f'{time.time() - t0:.1f}')
