@@ -39,6 +39,27 @@ int fsu_tmp_create(int dirfd, char *name, int flags, mode_t mode);
  */
 int fsu_open_dir_of(const char *path, const char **base);
 
+/* Write all of data to fd (retrying short writes and EINTR); 0 or -1. */
+int fsu_write_all(int fd, const void *data, size_t len);
+
+/*
+ * A new file at a user's path, written beside it and put in place at the
+ * end: fsu_out_open() creates a temporary file in path's directory
+ * (fsu_tmp_create: O_EXCL | O_NOFOLLOW, open O_RDWR) and gives its fd;
+ * fsu_out_commit() closes it (fsync first when sync) and renames it to
+ * path; fsu_out_abort() removes it.  On any failure of open or commit
+ * nothing is left and e says why; abort after commit, or twice, is fine.
+ * path is borrowed until commit or abort.
+ */
+struct fsu_out {
+	int fd, dirfd;
+	const char *path, *base;
+	char tmp[FSU_TMPNAME_MAX];
+};
+int fsu_out_open(struct fsu_out *o, const char *path, mode_t mode, struct err *e);
+int fsu_out_commit(struct fsu_out *o, bool sync, struct err *e);
+void fsu_out_abort(struct fsu_out *o);
+
 /*
  * While the names of a hard-linked file are moved to its new version one
  * by one, the new version also carries a journal name

@@ -78,6 +78,9 @@ struct err {
 void err_set(struct err *e, const char *fmt, ...) SLIM_PRINTF(2, 3);
 /* Like err_set, appending ": strerror(errnum)" and keeping errnum in code. */
 void err_errno(struct err *e, int errnum, const char *fmt, ...) SLIM_PRINTF(3, 4);
+/* The two above with a va_list (errnum 0: no strerror), for a module's own
+ * wrappers that add to the message or keep the first error only. */
+void err_vset(struct err *e, int errnum, const char *fmt, va_list ap) SLIM_PRINTF(3, 0);
 void err_release(struct err *e);
 
 /* Round x up to a multiple of a (a == 0 or 1: x). */

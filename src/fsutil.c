@@ -321,7 +321,7 @@ int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fsu_write_all(int fd, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
@@ -586,7 +586,7 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 		err_errno(e, errno, "cannot create temporary file");
 		return -1;
 	}
-	if (write_all(fd, data, len) != 0) {
+	if (fsu_write_all(fd, data, len) != 0) {
 		err_errno(e, errno, "cannot write temporary file");
 		goto fail;
 	}
@@ -821,4 +821,61 @@ void fsu_raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+int fsu_out_open(struct fsu_out *o, const char *path, mode_t mode, struct err *e)
+{
+	o->fd = -1;
+	o->tmp[0] = '\0';
+	o->dirfd = fsu_open_dir_of(path, &o->base);
+	if (o->dirfd < 0) {
+		err_errno(e, errno, "cannot open the directory of '%s'", path);
+		return -1;
+	}
+	o->fd = fsu_tmp_create(o->dirfd, o->tmp, O_RDWR, mode);
+	if (o->fd < 0) {
+		err_errno(e, errno, "cannot create a file beside '%s'", path);
+		o->tmp[0] = '\0';
+		fsu_out_abort(o);
+		return -1;
+	}
+	o->path = path;
+	return 0;
+}
+
+int fsu_out_commit(struct fsu_out *o, bool sync, struct err *e)
+{
+	int rc = 0;
+
+	if (sync && fsync(o->fd) != 0)
+		rc = -1;
+	if (close(o->fd) != 0)
+		rc = -1;
+	o->fd = -1;
+	if (rc != 0) {
+		err_errno(e, errno, "cannot write '%s'", o->path);
+		fsu_out_abort(o);
+		return -1;
+	}
+	if (renameat(o->dirfd, o->tmp, o->dirfd, o->base) != 0) {
+		err_errno(e, errno, "cannot rename to '%s'", o->path);
+		fsu_out_abort(o);
+		return -1;
+	}
+	o->tmp[0] = '\0';
+	fsu_out_abort(o);
+	return 0;
+}
+
+void fsu_out_abort(struct fsu_out *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	if (o->tmp[0] && o->dirfd >= 0)
+		unlinkat(o->dirfd, o->tmp, 0);
+	o->tmp[0] = '\0';
+	if (o->dirfd >= 0)
+		close(o->dirfd);
+	o->dirfd = -1;
 }

@@ -381,54 +381,39 @@ static void check_output(const char *out, const char *input, bool dir_out)
 	close(dfd);
 }
 
-/* Write the audit page to path: a new temporary file beside it (random
- * name, O_EXCL | O_NOFOLLOW: never a planted file or symlink), renamed over
- * it at the end; on failure nothing is left. */
+/* Write the audit page to path (through fsu_out: nothing is written
+ * through a planted file or symlink, nothing is left on failure). */
 static int write_html(const char *path, const struct report *rep)
 {
-	char tmp[FSU_TMPNAME_MAX];
-	const char *base;
-	FILE *f = NULL;
-	int dirfd, fd = -1, ret = -1, err = 0;
-	bool created = false;
+	struct fsu_out out;
+	struct err e = ERR_INIT;
+	FILE *f;
+	int fd;
 
-	dirfd = fsu_open_dir_of(path, &base);
-	if (dirfd < 0) {
-		err = errno;
-		goto out;
+	if (fsu_out_open(&out, path, 0644, &e) != 0)
+		goto fail;
+	fd = dup(out.fd);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		err_errno(&e, errno, "cannot write '%s'", path);
+		if (fd >= 0)
+			close(fd);
+		fsu_out_abort(&out);
+		goto fail;
 	}
-	fd = fsu_tmp_create(dirfd, tmp, O_WRONLY, 0644);
-	created = fd >= 0;
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		err = errno;
-		goto out;
-	}
-	fd = -1;
 	audit_print_html(rep, f);
 	if (ferror(f) | fclose(f)) {
-		err = errno ? errno : EIO;
-		f = NULL;
-		goto out;
+		err_errno(&e, errno ? errno : EIO, "cannot write '%s'", path);
+		fsu_out_abort(&out);
+		goto fail;
 	}
-	f = NULL;
-	if (renameat(dirfd, tmp, dirfd, base) != 0) {
-		err = errno;
-		goto out;
-	}
-	ret = 0;
-out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0) {
-		if (created)
-			unlinkat(dirfd, tmp, 0);
-		fprintf(stderr, "slim: cannot write '%s': %s\n", path, strerror(err));
-	}
-	if (dirfd >= 0)
-		close(dirfd);
-	return ret;
+	if (fsu_out_commit(&out, false, &e) != 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "slim: %s\n", e.msg);
+	err_release(&e);
+	return -1;
 }
 
 /* What path is: --input, or its content.  NULL, or why it is not what

@@ -203,7 +203,7 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
-static void err_vset(struct err *e, int errnum, const char *fmt, va_list ap)
+void err_vset(struct err *e, int errnum, const char *fmt, va_list ap)
 {
 	struct buf b = BUF_INIT;
 
