@@ -19,6 +19,11 @@ LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larc
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 HDR  = $(wildcard include/*.h)
+# The audit page's style, body and script (report_html.c), embedded as a
+# generated C file (report_assets.h) in every build: release, sanitizer,
+# static, fuzz.
+ASSETS = $(sort $(wildcard assets/*))
+GEN_ASSETS = build/gen/report_assets.c
 TESTS_UNIT = $(wildcard tests/unit/*.c)
 
 # Debian packages: to build, and to run the tests (compilers for fixtures,
@@ -34,22 +39,36 @@ TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++
 
 all: slim
 
-# ---- release build -------------------------------------------------------
+# ---- embedded assets ------------------------------------------------------
 Q = $(if $(V),,@)
 
+# od and sed only (scripts/embed-assets); it refuses a script that could
+# close its element early ("</script", "<!--").
+$(GEN_ASSETS): $(ASSETS) scripts/embed-assets
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)scripts/embed-assets $@ $(ASSETS)
+
+# ---- release build -------------------------------------------------------
 build/rel/%.o: src/%.c $(HDR) src/elfimg.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-slim: $(SRC:src/%.c=build/rel/%.o) build/rel/main.o
+build/rel/report_assets.o: $(GEN_ASSETS) include/report_assets.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+slim: $(SRC:src/%.c=build/rel/%.o) build/rel/report_assets.o build/rel/main.o
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # ---- static binary, for images without libelf or libarchive --------------
 static: build/static/slim
 
-build/static/slim: $(wildcard src/*.c) $(HDR) src/elfimg.h scripts/build-static.sh
+build/static/slim: $(wildcard src/*.c) $(HDR) src/elfimg.h scripts/build-static.sh $(ASSETS) \
+		   scripts/embed-assets
 	@PKGS_LIB="$(PKGS_LIB)" CC="$(CC)" scripts/build-static.sh $@
 
 # ---- sanitizer build, used by every test ---------------------------------
@@ -58,14 +77,21 @@ build/san/%.o: src/%.c $(HDR) src/elfimg.h
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
-build/san/slim: $(SRC:src/%.c=build/san/%.o) build/san/main.o
+build/san/report_assets.o: $(GEN_ASSETS) include/report_assets.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
+
+SAN_OBJ = $(SRC:src/%.c=build/san/%.o) build/san/report_assets.o
+
+build/san/slim: $(SAN_OBJ) build/san/main.o
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-build/san/unit: $(TESTS_UNIT) $(SRC:src/%.c=build/san/%.o) tests/unit/testutil.h
+build/san/unit: $(TESTS_UNIT) $(SAN_OBJ) tests/unit/testutil.h
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ $(TESTS_UNIT) \
-	    $(SRC:src/%.c=build/san/%.o) $(LIBS) $$(pkg-config --libs check)
+	    $(SAN_OBJ) $(LIBS) $$(pkg-config --libs check)
 
 build/loadcmp: tests/tools/loadcmp.c
 	@mkdir -p $(@D)
@@ -76,10 +102,10 @@ FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c)
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -g -O1 -fsanitize=fuzzer,address,undefined \
              -fno-sanitize-recover=all
 
-build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDR) src/elfimg.h
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(GEN_ASSETS) $(HDR) src/elfimg.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(SRC) $(LIBS)
+	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(SRC) $(GEN_ASSETS) $(LIBS)
 
 fuzz: $(FUZZ_TARGETS)
 

@@ -4,7 +4,7 @@
 #
 #   scripts/build-static.sh [OUT]        (default build/static/slim; `make static`)
 #
-# Same sources as `make slim` (src/*.c), linked with -static against Debian's
+# Same sources as `make slim` (src/*.c and assets/), linked with -static against Debian's
 # static libraries.  Missing -dev packages are installed with apt-get.
 #
 # The link line is `pkg-config --static --libs $PKGS_LIB` (the Makefile's
@@ -126,8 +126,12 @@ rm -f "$OBJ"/*.o
 CFLAGS_STATIC="-std=gnu11 -D_GNU_SOURCE -Iinclude -pthread -O2 -DLIBARCHIVE_STATIC \
  -ffunction-sections -fdata-sections -Wall -Wextra -Wno-missing-field-initializers"
 export CC CFLAGS_STATIC OBJ
+# the audit page's files (assets/) as C, as the Makefile makes them
+GEN=build/gen/report_assets.c
+mkdir -p "$(dirname "$GEN")"
+scripts/embed-assets "$GEN" || die "cannot embed assets/"
 # shellcheck disable=SC2016
-printf '%s\0' src/*.c | xargs -0 -n 1 -P "$(nproc 2>/dev/null || echo 2)" sh -c \
+printf '%s\0' src/*.c "$GEN" | xargs -0 -n 1 -P "$(nproc 2>/dev/null || echo 2)" sh -c \
 	'$CC $CFLAGS_STATIC -c -o "$OBJ/$(basename "$1" .c).o" "$1" || exit 255' sh ||
 	die "compile failed"
 

@@ -11,7 +11,7 @@ ok()  { echo "ok $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 skp() { echo "skip $1: $2"; skip=$((skip + 1)); }
 
-# The treemap's colours (src/audit.c, page_js COL): removed, stripped, linked.
+# The treemap's colours (assets/audit.js, COL): removed, stripped, linked.
 COLOURS="e4572e:removed f2c14e:stripped 7b61d1:linked"
 
 # A C file whose debug info is large: n functions over a few structs.
