@@ -1,9 +1,12 @@
 /* report.h - what a run did: one structure filled by the passes, printed
  * at the end as a table for people or JSON for machines.
  *
- * Passes add records in any order; report_finish() sorts them so that the
- * output is the same whatever the number of worker threads.  The report
- * owns every string added to it (it copies them).
+ * Passes add to it only through the functions below, in any order;
+ * report_finish() sorts the records so that the output is the same
+ * whatever the number of worker threads.  The report owns every string
+ * added to it (it copies them).  No function here locks: a report is
+ * filled by one thread at a time (each worker of an image fills its own,
+ * merged with report_merge).
  */
 #ifndef SLIM_REPORT_H
 #define SLIM_REPORT_H
@@ -77,6 +80,7 @@ struct report_image_layer {
 	bool shared;      /* the blob was counted on an earlier row already */
 };
 
+/* Read it freely; write it only through the functions below. */
 struct report {
 	bool dry_run;
 	char **roots;
@@ -134,6 +138,59 @@ struct report {
 
 void report_init(struct report *r, bool dry_run);
 void report_release(struct report *r);
+
+/* ---- counters ------------------------------------------------------------
+ * One function for each thing a pass counts; nothing else writes them. */
+
+/* What an entry of the input is (the "files seen" of the outputs). */
+enum report_type {
+	REPORT_REGULAR, /* a regular file */
+	REPORT_DIR,
+	REPORT_SYMLINK,
+	REPORT_OTHER,   /* device, fifo, socket: left alone */
+};
+/* One entry seen, of type t. */
+void report_seen(struct report *r, enum report_type t);
+/* bytes of regular files in the input (a file with many links counted once). */
+void report_bytes(struct report *r, uint64_t bytes);
+/* Take back bytes counted by report_bytes() that the input does not hold
+ * after all (a layer's file that a later entry of its path replaces). */
+void report_bytes_unseen(struct report *r, uint64_t bytes);
+/* One ELF file or ar archive looked at. */
+void report_elf_seen(struct report *r);
+/* One temporary file of an interrupted run removed (would be: dry run). */
+void report_tmp_removed(struct report *r);
+
+/* What dedup found, added to the totals (report_dup() adds one group's
+ * row; this adds the counts, from one run or one group). */
+struct report_dedup {
+	uint64_t groups;       /* groups of identical files, ELF ones included */
+	uint64_t files_linked; /* copies replaced by links (would be: dry run) */
+	uint64_t bytes_saved;  /* the bytes those copies held */
+	uint64_t elf_groups;   /* ELF shared object groups left unlinked */
+	uint64_t elf_bytes;    /* the bytes of their copies */
+};
+void report_dedup(struct report *r, const struct report_dedup *d);
+
+/* Layer mode: the report is of a layer (the outputs show its sizes). */
+void report_set_layer(struct report *r);
+/* Layer mode: n entries a later one of the same path replaces. */
+void report_superseded(struct report *r, uint64_t n);
+/* Layer mode: one layer's uncompressed tar stream and its file as stored
+ * (compressed), each before and after.  A layer given as a directory has
+ * no file: 0. */
+void report_layer_sizes(struct report *r, uint64_t tar_before, uint64_t tar_after,
+			uint64_t file_before, uint64_t file_after);
+/* Image mode: the report is of an image (set by report_image_layer() too). */
+void report_set_image(struct report *r);
+
+/* Which passes ran: the outputs give a pass's totals as enabled or not. */
+void report_passes(struct report *r, bool rules, bool dedup);
+/* The run's peak resident memory in bytes, set just before printing. */
+void report_peak_rss(struct report *r, uint64_t bytes);
+
+/* ---- records ------------------------------------------------------------- */
+
 
 void report_add_root(struct report *r, const char *root);
 void report_change(struct report *r, const char *path, const char *pass, uint64_t before,

@@ -487,8 +487,7 @@ int main(int argc, char **argv)
 	strip_init();
 	fsu_raise_nofile();
 	report_init(&rep, o.dry_run);
-	rep.dedup_on = o.dedup != DEDUP_OFF;
-	rep.rules_on = o.rules != NULL;
+	report_passes(&rep, o.rules != NULL, o.dedup != DEDUP_OFF);
 	if (o.output) {
 		struct stat st;
 		int kind;
@@ -502,7 +501,7 @@ int main(int argc, char **argv)
 	{
 		struct rusage ru;
 		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			rep.peak_rss = (uint64_t)ru.ru_maxrss * 1024;
+			report_peak_rss(&rep, (uint64_t)ru.ru_maxrss * 1024);
 	}
 	status = rep.nerrors ? EXIT_ERRORS : EXIT_OK;
 	if (o.html && write_html(o.html, &rep) < 0)

@@ -62,6 +62,81 @@ void report_add_root(struct report *r, const char *root)
 	r->roots[r->nroots++] = xstrdup(root);
 }
 
+void report_seen(struct report *r, enum report_type t)
+{
+	r->seen++;
+	switch (t) {
+	case REPORT_REGULAR: r->regular++; break;
+	case REPORT_DIR: r->dirs++; break;
+	case REPORT_SYMLINK: r->symlinks++; break;
+	default: r->other++; break;
+	}
+}
+
+void report_bytes(struct report *r, uint64_t bytes)
+{
+	r->bytes_before += bytes;
+}
+
+void report_bytes_unseen(struct report *r, uint64_t bytes)
+{
+	r->bytes_before -= bytes;
+}
+
+void report_elf_seen(struct report *r)
+{
+	r->elf++;
+}
+
+void report_tmp_removed(struct report *r)
+{
+	r->tmp_removed++;
+}
+
+void report_dedup(struct report *r, const struct report_dedup *d)
+{
+	r->dup_groups += d->groups;
+	r->dup_files_linked += d->files_linked;
+	r->dup_bytes_saved += d->bytes_saved;
+	r->dup_elf_groups += d->elf_groups;
+	r->dup_elf_bytes += d->elf_bytes;
+}
+
+void report_set_layer(struct report *r)
+{
+	r->layer = true;
+}
+
+void report_superseded(struct report *r, uint64_t n)
+{
+	r->superseded += n;
+}
+
+void report_layer_sizes(struct report *r, uint64_t tar_before, uint64_t tar_after,
+			uint64_t file_before, uint64_t file_after)
+{
+	r->tar_before += tar_before;
+	r->tar_after += tar_after;
+	r->comp_before += file_before;
+	r->comp_after += file_after;
+}
+
+void report_set_image(struct report *r)
+{
+	r->image = true;
+}
+
+void report_passes(struct report *r, bool rules, bool dedup)
+{
+	r->rules_on = rules;
+	r->dedup_on = dedup;
+}
+
+void report_peak_rss(struct report *r, uint64_t bytes)
+{
+	r->peak_rss = bytes;
+}
+
 void report_change(struct report *r, const char *path, const char *pass, uint64_t before,
 		   uint64_t after)
 {

@@ -120,6 +120,74 @@ START_TEST(json_large_whole)
 }
 END_TEST
 
+/* Every counter a pass adds to goes through a function (report.h). */
+START_TEST(counters_through_functions)
+{
+	struct report r, m;
+	struct report_dedup d = { 3, 4, 5000, 1, 700 };
+
+	report_init(&r, false);
+	report_seen(&r, REPORT_REGULAR);
+	report_seen(&r, REPORT_REGULAR);
+	report_seen(&r, REPORT_DIR);
+	report_seen(&r, REPORT_SYMLINK);
+	report_seen(&r, REPORT_OTHER);
+	ck_assert_uint_eq(r.seen, 5);
+	ck_assert_uint_eq(r.regular, 2);
+	ck_assert_uint_eq(r.dirs, 1);
+	ck_assert_uint_eq(r.symlinks, 1);
+	ck_assert_uint_eq(r.other, 1);
+	report_bytes(&r, 1000);
+	report_bytes(&r, 24);
+	report_bytes_unseen(&r, 4);
+	ck_assert_uint_eq(r.bytes_before, 1020);
+	report_elf_seen(&r);
+	report_elf_seen(&r);
+	ck_assert_uint_eq(r.elf, 2);
+	report_tmp_removed(&r);
+	ck_assert_uint_eq(r.tmp_removed, 1);
+	report_dedup(&r, &d);
+	report_dedup(&r, &d);
+	ck_assert_uint_eq(r.dup_groups, 6);
+	ck_assert_uint_eq(r.dup_files_linked, 8);
+	ck_assert_uint_eq(r.dup_bytes_saved, 10000);
+	ck_assert_uint_eq(r.dup_elf_groups, 2);
+	ck_assert_uint_eq(r.dup_elf_bytes, 1400);
+	ck_assert(!r.layer && !r.image && !r.rules_on && !r.dedup_on);
+	report_set_layer(&r);
+	report_superseded(&r, 2);
+	report_superseded(&r, 1);
+	report_layer_sizes(&r, 100, 60, 40, 20);
+	report_layer_sizes(&r, 10, 6, 0, 0); /* a directory: no file */
+	ck_assert(r.layer);
+	ck_assert_uint_eq(r.superseded, 3);
+	ck_assert_uint_eq(r.tar_before, 110);
+	ck_assert_uint_eq(r.tar_after, 66);
+	ck_assert_uint_eq(r.comp_before, 40);
+	ck_assert_uint_eq(r.comp_after, 20);
+	report_set_image(&r);
+	ck_assert(r.image);
+	report_passes(&r, true, false);
+	ck_assert(r.rules_on && !r.dedup_on);
+	report_passes(&r, false, true);
+	ck_assert(!r.rules_on && r.dedup_on);
+	report_peak_rss(&r, 1 << 20);
+	report_peak_rss(&r, 2 << 20); /* set, not added */
+	ck_assert_uint_eq(r.peak_rss, 2 << 20);
+	/* and a merge carries them (a kept layer: its sizes as they were) */
+	report_init(&m, false);
+	report_merge(&m, &r, true);
+	ck_assert_uint_eq(m.seen, 5);
+	ck_assert_uint_eq(m.bytes_before, 1020);
+	ck_assert_uint_eq(m.dup_elf_groups, 2);
+	ck_assert_uint_eq(m.dup_files_linked, 0);
+	ck_assert_uint_eq(m.tar_after, 110);
+	ck_assert_uint_eq(m.superseded, 0);
+	report_release(&m);
+	report_release(&r);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -129,6 +197,7 @@ Suite *report_suite(void)
 	tcase_add_test(t, text_escapes);
 	tcase_add_test(t, sorted_and_top);
 	tcase_add_test(t, json_large_whole);
+	tcase_add_test(t, counters_through_functions);
 	suite_add_tcase(s, t);
 	return s;
 }
