@@ -1,8 +1,8 @@
 /* audit.h - the report seen as an audit: what slim saves (or would save),
- * grouped by package and by kind, for people (a table, an HTML page with a
- * treemap) and for machines (JSON).
+ * grouped by package and by kind.
  *
- * One grouping, struct audit, feeds every output.  It reads a finished
+ * One grouping, struct audit, feeds every output (report_print.h: the
+ * table, the JSON, the HTML page); it prints nothing itself.  It reads a finished
  * report (report_finish() called) and borrows its strings: the report must
  * outlive the audit.
  *
@@ -18,10 +18,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "report.h"
-#include "util.h"
 
 /* What a saving is, worked out from the pass and the rule's name. */
 enum audit_kind {
@@ -106,23 +104,5 @@ void audit_release(struct audit *a);
  * part of it that ends before a '/' (ties: the first by name), or -1. */
 void audit_sort_owners(const struct report *r, size_t *idx);
 long audit_owner_of(const struct report *r, const size_t *idx, const char *path);
-
-/* Append `  "by_package": [...],\n  "by_kind": {...},\n` (two members of
- * the --json object, each followed by a comma) to j. */
-void audit_print_json_groups(const struct report *r, struct buf *j);
-/* A short table: bytes saved by kind, then the packages that save most
- * (left out when no path belongs to a package). */
-void audit_print_table_groups(const struct report *r, FILE *f);
-/* A self-contained HTML page (inline style and script, no network): a
- * treemap of bytes by package, directory and file coloured by what slim
- * does, with the totals and the groups beside it. */
-void audit_print_html(const struct report *r, FILE *f);
-
-/* Escaping, exposed for tests.  HTML text: & < > " ' become entities and
- * control or invalid UTF-8 bytes become \xNN as in report_escape_text().
- * Script JSON: like report_escape_json(), with every < > & written as
- * \u003c \u003e \u0026 so the text can sit in a <script> element. */
-void audit_escape_html(struct buf *out, const char *s);
-void audit_escape_script_json(struct buf *out, const char *s);
 
 #endif

@@ -1,19 +1,22 @@
-/* report.h - what a run did: one structure filled by the passes, printed
- * at the end as a table for people or JSON for machines.
+/* report.h - what a run did: one structure filled by the passes, and
+ * shown at the end by the presenters (report_print.h: a table for people,
+ * JSON for machines, an HTML page).
  *
- * Passes add to it only through the functions below, in any order;
- * report_finish() sorts the records so that the output is the same
- * whatever the number of worker threads.  The report owns every string
- * added to it (it copies them).  No function here locks: a report is
- * filled by one thread at a time (each worker of an image fills its own,
- * merged with report_merge).
+ * This is the data alone.  Passes add to it only through the functions
+ * below, in any order; report_finish() sorts the records so that the
+ * output is the same whatever the number of worker threads.  Readers (the
+ * presenters, audit.h's grouping, a driver that looks at a layer's report)
+ * read the fields.  The report owns every string added to it (it copies
+ * them).  No function here locks: a report is filled by one thread at a
+ * time (each layer of an image fills its own, merged with report_merge).
  */
 #ifndef SLIM_REPORT_H
 #define SLIM_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stdio.h> /* not used here; modules that include only this header rely on it */
 
 #include "strip.h"
 
@@ -191,7 +194,6 @@ void report_peak_rss(struct report *r, uint64_t bytes);
 
 /* ---- records ------------------------------------------------------------- */
 
-
 void report_add_root(struct report *r, const char *root);
 void report_change(struct report *r, const char *path, const char *pass, uint64_t before,
 		   uint64_t after);
@@ -237,18 +239,27 @@ void report_merge(struct report *dst, const struct report *src, bool kept);
 /* Sort records into path order; call once before printing. */
 void report_finish(struct report *r);
 
+/* ---- totals (of a finished report) --------------------------------------- */
+
+/* Bytes saved by every change together. */
 uint64_t report_saved(const struct report *r);
+/* Bytes the removal rules free. */
 uint64_t report_rules_bytes(const struct report *r);
+/* Fill idx with the indices of the changes that save most, largest first
+ * (ties in path order; a change that grew saves nothing and is left out);
+ * returns how many, at most max. */
+size_t report_top_changes(const struct report *r, size_t *idx, size_t max);
+/* Image mode: the sums of the layer rows, each blob once (rows marked
+ * shared left out).  Only the sizes of t are set, the rest is zero. */
+void report_image_totals(const struct report *r, struct report_image_layer *t);
 
-/* Print the table; verbose lists every change and skip. */
-void report_print_table(const struct report *r, FILE *f, int verbose);
-void report_print_json(const struct report *r, FILE *f, int exit_status);
-/* Print every error as "slim: cannot process 'PATH': MSG" on f. */
-void report_print_errors(const struct report *r, FILE *f);
-
-/* Escaping, exposed for tests.  Table: control bytes, backslash and bytes
- * of invalid UTF-8 become \n, \t, \\ or \xNN.  JSON: a quoted string; an
- * invalid UTF-8 byte 0xNN becomes \udcNN (Python's surrogateescape). */
+/* ---- how the report's strings are shown (report_escape.c) ----------------
+ * Every presenter escapes names from the input with these, and so does
+ * any module that prints such a name itself.  Text: control bytes,
+ * backslash and bytes of invalid UTF-8 become \n, \t, \\ or \xNN, and
+ * characters a terminal acts on or that reorder text (C1 controls, bidi
+ * overrides) \uNNNN.  JSON: a quoted string; an invalid UTF-8 byte 0xNN
+ * becomes \udcNN (Python's surrogateescape). */
 void report_escape_text(struct buf *out, const char *s);
 void report_escape_json(struct buf *out, const char *s);
 

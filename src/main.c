@@ -11,12 +11,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "audit.h"
 #include "fsutil.h"
 #include "image.h"
 #include "layer.h"
 #include "pool.h"
 #include "report.h"
+#include "report_print.h"
 #include "run.h"
 #include "slim.h"
 
@@ -401,7 +401,7 @@ static int write_html(const char *path, const struct report *rep)
 		fsu_out_abort(&out);
 		goto fail;
 	}
-	audit_print_html(rep, f);
+	report_print_html(rep, f);
 	if (ferror(f) | fclose(f)) {
 		err_errno(&e, errno ? errno : EIO, "cannot write '%s'", path);
 		fsu_out_abort(&out);

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "audit.h"
+#include "report_assets.h"
+#include "report_print.h"
 #include "testutil.h"
 
 /* Everything f wrote, as a string; caller frees. */
@@ -192,7 +194,7 @@ static void print_groups(const struct report *r, FILE *f)
 {
 	struct buf j = BUF_INIT;
 
-	audit_print_json_groups(r, &j);
+	report_print_json_groups(r, &j);
 	fputs(j.p, f);
 	buf_release(&j);
 }
@@ -215,7 +217,7 @@ START_TEST(json_and_table_groups)
 	ck_assert_ptr_nonnull(strstr(s, "\"other_rules\": {\"changes\": 0, \"bytes_saved\": 0},\n"));
 	ck_assert_ptr_nonnull(strstr(s, "\"metadata\": {\"changes\": 0, \"bytes_saved\": 0}},\n"));
 	free(s);
-	s = print_to_string(audit_print_table_groups, &r);
+	s = print_to_string(report_print_table_groups, &r);
 	ck_assert_ptr_nonnull(strstr(s, "  by kind\n"));
 	ck_assert_ptr_nonnull(strstr(s, "    tests "));
 	ck_assert_ptr_nonnull(strstr(s, "    PyYAML (python) "));
@@ -230,10 +232,10 @@ START_TEST(escapes_for_html)
 {
 	struct buf b = BUF_INIT;
 
-	audit_escape_html(&b, "<a href=\"x\">'&\n\xff\xc3\xa9");
+	report_escape_html(&b, "<a href=\"x\">'&\n\xff\xc3\xa9");
 	ck_assert_str_eq(b.p, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;\\n\\xff\xc3\xa9");
 	buf_setlen(&b, 0);
-	audit_escape_script_json(&b, "</script><!--&\xff");
+	report_escape_script_json(&b, "</script><!--&\xff");
 	ck_assert_str_eq(b.p, "\"\\u003c/script\\u003e\\u003c!--\\u0026\\udcff\"");
 	buf_release(&b);
 }
@@ -253,7 +255,7 @@ START_TEST(page_with_hostile_names)
 	report_change(&r, "<root>/bad\xff\xfe.so", "strip", 500, 100);
 	r.bytes_before = 5000;
 	report_finish(&r);
-	s = print_to_string(audit_print_html, &r);
+	s = print_to_string(report_print_html, &r);
 	/* the data element and the script element close, nothing else */
 	ck_assert_uint_eq(count_ci(s, "</script"), 2);
 	ck_assert_uint_eq(count_ci(s, "<script"), 2);
@@ -285,13 +287,55 @@ START_TEST(empty_report)
 	s = print_to_string(print_groups, &r);
 	ck_assert_ptr_nonnull(strstr(s, "  \"by_package\": [],\n  \"by_kind\": {"));
 	free(s);
-	s = print_to_string(audit_print_table_groups, &r);
+	s = print_to_string(report_print_table_groups, &r);
 	ck_assert_ptr_nonnull(strstr(s, "  by kind\n"));
 	ck_assert_ptr_null(strstr(s, "by package"));
 	free(s);
-	s = print_to_string(audit_print_html, &r);
+	s = print_to_string(report_print_html, &r);
 	ck_assert_ptr_nonnull(strstr(s, "\"items\": [],"));
 	ck_assert_ptr_nonnull(strstr(s, "</html>\n"));
+	free(s);
+	report_release(&r);
+}
+END_TEST
+
+/* The page's files (assets/, embedded by scripts/embed-assets): none can
+ * end its element early, and the page holds each whole, in its element. */
+START_TEST(assets_embedded_whole)
+{
+	static const struct {
+		const char *name, *data, *before, *after;
+	} files[] = {
+		{ "audit.css", asset_audit_css, "<style>\n", "</style>\n</head>" },
+		{ "audit-body.html", asset_audit_body_html, "</header>\n",
+		  "<script type=\"application/json\"" },
+		{ "audit.js", asset_audit_js, "<script>\n", "</script>\n</body>\n</html>\n" },
+	};
+	/* (the sizes are not constants: apart) */
+	const size_t lens[] = { asset_audit_css_len, asset_audit_body_html_len, asset_audit_js_len };
+	struct report r;
+	char *s, *at;
+	size_t i;
+
+	ck_assert_uint_eq(count_ci(asset_audit_js, "</script"), 0);
+	ck_assert_uint_eq(count_ci(asset_audit_js, "<!--"), 0);
+	ck_assert_uint_eq(count_ci(asset_audit_css, "</style"), 0);
+	report_init(&r, false);
+	report_finish(&r);
+	s = print_to_string(report_print_html, &r);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		ck_assert_msg(lens[i] > 100 && strlen(files[i].data) == lens[i], "%s: NUL inside",
+			      files[i].name);
+		at = strstr(s, files[i].data);
+		ck_assert_msg(at != NULL, "%s not in the page", files[i].name);
+		ck_assert_msg(strstr(at + 1, files[i].data) == NULL, "%s twice", files[i].name);
+		ck_assert_msg(at - s >= (long)strlen(files[i].before) &&
+				      strncmp(at - strlen(files[i].before), files[i].before,
+					      strlen(files[i].before)) == 0,
+			      "%s: not after %s", files[i].name, files[i].before);
+		ck_assert_msg(strncmp(at + lens[i], files[i].after, strlen(files[i].after)) == 0,
+			      "%s: not before %s", files[i].name, files[i].after);
+	}
 	free(s);
 	report_release(&r);
 }
@@ -311,6 +355,7 @@ Suite *audit_suite(void)
 	tcase_add_test(tc, escapes_for_html);
 	tcase_add_test(tc, page_with_hostile_names);
 	tcase_add_test(tc, empty_report);
+	tcase_add_test(tc, assets_embedded_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }

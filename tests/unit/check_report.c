@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_print.h"
 #include "testutil.h"
 
 static char *esc_json(const char *s)
@@ -188,6 +189,146 @@ START_TEST(counters_through_functions)
 }
 END_TEST
 
+START_TEST(top_changes_and_image_totals)
+{
+	struct report r;
+	struct report_image_layer l = { 0 }, t;
+	size_t idx[3], n;
+
+	report_init(&r, false);
+	report_change(&r, "d", "strip", 100, 50);  /* saves 50 */
+	report_change(&r, "b", "dedup", 70, 0);    /* 70 */
+	report_change(&r, "c", "strip", 100, 30);  /* 70, after b */
+	report_change(&r, "a", "record", 10, 12);  /* grew: saves nothing */
+	report_change(&r, "e", "strip", 20, 10);   /* 10 */
+	report_finish(&r);
+	n = report_top_changes(&r, idx, 3);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(r.changes[idx[0]].path, "b");
+	ck_assert_str_eq(r.changes[idx[1]].path, "c");
+	ck_assert_str_eq(r.changes[idx[2]].path, "d");
+	l.image = (char *)"linux/amd64";
+	l.tar_before = 100, l.tar_after = 60, l.blob_before = 40, l.blob_after = 30, l.waste = 5;
+	l.strip_saved = 20, l.rules_saved = 15, l.dedup_saved = 5;
+	report_image_layer(&r, &l);
+	l.shared = true; /* the same blob again: counted once */
+	report_image_layer(&r, &l);
+	ck_assert(r.image);
+	report_image_totals(&r, &t);
+	ck_assert_uint_eq(t.tar_before, 100);
+	ck_assert_uint_eq(t.tar_after, 60);
+	ck_assert_uint_eq(t.blob_before, 40);
+	ck_assert_uint_eq(t.blob_after, 30);
+	ck_assert_uint_eq(t.waste + t.strip_saved + t.rules_saved + t.dedup_saved, 45);
+	ck_assert_ptr_null(t.image);
+	report_release(&r);
+}
+END_TEST
+
+/* The table's skip reasons, of files and of archive members, in their
+ * columns; every reason has its line. */
+START_TEST(table_skip_columns)
+{
+	struct report r;
+	struct strip_members m = { 0 };
+	char *out = NULL, line[160];
+	size_t len = 0;
+	FILE *f;
+	int k;
+
+	report_init(&r, true);
+	for (k = 1; k < SKIP__COUNT; k++) {
+		char p[16];
+		snprintf(p, sizeof(p), "f%02d", k);
+		report_skip(&r, p, (enum skip_reason)k, 1024);
+		m.skip[k].files = 1;
+		m.skip[k].bytes = 2048;
+	}
+	m.members = SKIP__COUNT - 1;
+	report_archive(&r, &m, false);
+	report_finish(&r);
+	f = open_memstream(&out, &len);
+	report_print_table(&r, f, 1);
+	fclose(f);
+	for (k = 1; k < SKIP__COUNT; k++) {
+		snprintf(line, sizeof(line), "\n    %-44s %6u  %10s\n",
+			 skip_reason_str((enum skip_reason)k), 1, "1.0 KiB");
+		ck_assert_msg(strstr(out, line), "no line for %s", skip_reason_id((enum skip_reason)k));
+		snprintf(line, sizeof(line), "\n    members %-36s %6u  %10s\n",
+			 skip_reason_str((enum skip_reason)k), 1, "2.0 KiB");
+		ck_assert_msg(strstr(out, line), "no member line for %s",
+			      skip_reason_id((enum skip_reason)k));
+		snprintf(line, sizeof(line), "\n  %-44s f%02d\n", skip_reason_str((enum skip_reason)k),
+			 k);
+		ck_assert_msg(strstr(out, line), "-v lists no f%02d", k);
+	}
+	free(out);
+	report_release(&r);
+}
+END_TEST
+
+typedef void table_fn(const struct report *r, FILE *f);
+
+static void table_v(const struct report *r, FILE *f)
+{
+	report_print_table(r, f, 1);
+}
+
+static void json_0(const struct report *r, FILE *f)
+{
+	report_print_json(r, f, 0);
+}
+
+static char *printed(table_fn *fn, const struct report *r, size_t *len)
+{
+	char *out = NULL;
+	FILE *f = open_memstream(&out, len);
+
+	ck_assert_ptr_nonnull(f);
+	fn(r, f);
+	fclose(f);
+	return out;
+}
+
+/* Presenting reads: the same report gives the same bytes every time, and
+ * in any order of the outputs. */
+START_TEST(presenters_only_read)
+{
+	table_fn *fns[] = { table_v, json_0, report_print_html, report_print_errors };
+	char *first[4];
+	size_t len[4], l, i, round;
+	struct report r;
+
+	report_init(&r, false);
+	report_add_root(&r, "/t");
+	report_add_owner(&r, "/t/site/yaml", "PyYAML", "python");
+	report_change(&r, "/t/site/yaml/_y.so", "strip", 900, 100);
+	report_removed(&r, "/t/site/yaml/tests", "python: tests/", 2, 300);
+	report_skip(&r, "/t/x.so", SKIP_STRIPPED, 50);
+	report_error(&r, "/t/bad\x1b", "cannot read");
+	report_dup(&r, "/t/a", 10, 2, true, false);
+	report_kept(&r, "/t/site/yaml/tests/conftest.py", "--keep");
+	report_bytes(&r, 5000);
+	report_finish(&r);
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 4; i++) {
+			size_t k = round ? 3 - i : i;
+			char *s = printed(fns[k], &r, round ? &l : &len[k]);
+			if (!round) {
+				first[k] = s;
+				continue;
+			}
+			ck_assert_uint_eq(l, len[k]);
+			ck_assert_msg(memcmp(s, first[k], l) == 0, "output %zu changed", k);
+			free(s);
+		}
+	ck_assert_ptr_nonnull(strstr(first[3], "slim: cannot process '/t/bad\\x1b': cannot read\n"));
+	for (i = 0; i < 4; i++)
+		free(first[i]);
+	report_release(&r);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -198,6 +339,9 @@ Suite *report_suite(void)
 	tcase_add_test(t, sorted_and_top);
 	tcase_add_test(t, json_large_whole);
 	tcase_add_test(t, counters_through_functions);
+	tcase_add_test(t, top_changes_and_image_totals);
+	tcase_add_test(t, table_skip_columns);
+	tcase_add_test(t, presenters_only_read);
 	suite_add_tcase(s, t);
 	return s;
 }
