@@ -35,7 +35,8 @@ TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++
              unzip chromium strace buildah podman skopeo umoci runc busybox-static \
              buildah podman skopeo umoci runc debootstrap
 
-.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static
+.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static \
+	compare-reports
 
 all: slim
 
@@ -154,6 +155,13 @@ e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e_fs.sh build/san/slim
 	@tests/e2e_hostile.sh build/san/slim
 	@tests/e2e_sweep.sh build/san/slim
+
+# Opt-in, not part of check: are the reports of REF (a slim from before a
+# change that must not change them) and of this tree's the same, byte for
+# byte?  make compare-reports REF=/path/to/old/slim
+compare-reports: $(if $(REF),build/san/slim fixtures)
+	@test -n "$(REF)" || { echo "make compare-reports: set REF=/path/to/the/other/slim" >&2; exit 2; }
+	@scripts/compare-reports $(REF) build/san/slim build/fixtures build/arfix
 
 check: deps
 	@$(MAKE) --no-print-directory unit
