@@ -19,6 +19,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larc
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 HDR  = $(wildcard include/*.h)
+IHDR = $(wildcard src/*.h)  # private headers shared by one module's files
 TESTS_UNIT = $(wildcard tests/unit/*.c)
 
 # Debian packages: to build, and to run the tests (compilers for fixtures,
@@ -37,7 +38,7 @@ all: slim
 # ---- release build -------------------------------------------------------
 Q = $(if $(V),,@)
 
-build/rel/%.o: src/%.c $(HDR) src/elfimg.h
+build/rel/%.o: src/%.c $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -49,11 +50,11 @@ slim: $(SRC:src/%.c=build/rel/%.o) build/rel/main.o
 # ---- static binary, for images without libelf or libarchive --------------
 static: build/static/slim
 
-build/static/slim: $(wildcard src/*.c) $(HDR) src/elfimg.h scripts/build-static.sh
+build/static/slim: $(wildcard src/*.c) $(HDR) $(IHDR) scripts/build-static.sh
 	@PKGS_LIB="$(PKGS_LIB)" CC="$(CC)" scripts/build-static.sh $@
 
 # ---- sanitizer build, used by every test ---------------------------------
-build/san/%.o: src/%.c $(HDR) src/elfimg.h
+build/san/%.o: src/%.c $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
@@ -76,7 +77,7 @@ FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c)
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -g -O1 -fsanitize=fuzzer,address,undefined \
              -fno-sanitize-recover=all
 
-build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDR) src/elfimg.h
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(SRC) $(LIBS)
