@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -230,11 +231,28 @@ const char *rl_glob_compile(struct rule *ru, const char *glob);
  * node's path into d->comps (cached for the last node asked). */
 bool rl_glob_match(struct dctx *d, const struct rule *ru, uint32_t i);
 
-/* rules_tree.c: the content of node i, at most max bytes, in *buf (the
- * caller frees it; NULL on failure); -1 when it cannot be read (no read
- * callback, an implicit directory, not a regular file, or the read
- * failed).  Safe on d->jobs threads when the caller's read is. */
-ssize_t rl_read(struct dctx *d, uint32_t i, size_t max, unsigned char **buf);
+/* P2 reads content through this: the content of node i, at most max
+ * bytes, in *buf (the caller frees it; NULL on failure); -1 when it cannot
+ * be read (no read callback, an implicit directory, not a regular file, or
+ * the read failed).  Safe on d->jobs threads when the caller's read is.
+ * Here, not in rules_tree.c, so that P2 does not call back into its
+ * driver. */
+static inline ssize_t rl_read(struct dctx *d, uint32_t i, size_t max, unsigned char **buf)
+{
+	const struct node *nd = &d->nodes[i];
+	ssize_t got;
+
+	*buf = NULL;
+	if (!d->read || nd->entry < 0 || nd->type != RT_FILE)
+		return -1;
+	got = d->read(d->rctx, (size_t)nd->entry, max, buf);
+	if (got < 0 || !*buf) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return (size_t)got > max ? (ssize_t)max : got;
+}
 
 /* rules_python.c: P2, NEED_PYSCAN: set F_IMPORTED or F_UNSCANNED on the
  * Python test directories (F_TESTDIR) that must stay. */

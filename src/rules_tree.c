@@ -325,25 +325,6 @@ static void structure(struct dctx *d)
 	}
 }
 
-/* ---- P2: content (rules_python.c, rules_magic.c read through this) -------- */
-
-ssize_t rl_read(struct dctx *d, uint32_t i, size_t max, unsigned char **buf)
-{
-	const struct node *nd = &d->nodes[i];
-	ssize_t got;
-
-	*buf = NULL;
-	if (!d->read || nd->entry < 0 || nd->type != RT_FILE)
-		return -1;
-	got = d->read(d->rctx, (size_t)nd->entry, max, buf);
-	if (got < 0 || !*buf) {
-		free(*buf);
-		*buf = NULL;
-		return -1;
-	}
-	return (size_t)got > max ? (ssize_t)max : got;
-}
-
 /* ---- P3-P5: matching and verdicts ---------------------------------------- */
 
 static bool target_ok(const struct rule *ru, const struct node *nd)
