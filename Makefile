@@ -122,6 +122,7 @@ e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e_layer.sh build/san/slim
 	@tests/e2e_wheel.sh build/san/slim
 	@tests/e2e_html.sh build/san/slim
+	@tests/e2e_cli.sh build/san/slim
 	@$(MAKE) --no-print-directory build/static/slim
 	@tests/e2e_image.sh build/san/slim
 	@tests/e2e_container.sh build/static/slim
