@@ -19,7 +19,6 @@
 
 /* ---- presets -------------------------------------------------------------- */
 
-
 static bool m_pycache(struct dctx *d, const struct node *nd)
 {
 	(void)d;

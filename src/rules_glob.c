@@ -2,11 +2,9 @@
  * matched against a node's name or its whole path (doc/rules.md). */
 #include <fnmatch.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "rules_int.h"
-
 
 /* Split the glob into components; "" on success, else what is wrong. */
 const char *rl_glob_compile(struct rule *ru, const char *glob)

@@ -78,7 +78,6 @@ static void sset_release(struct sset *s)
 	s->cap = s->n = 0;
 }
 
-
 /* ---- modules and distributions ------------------------------------------- */
 
 /* Module path of node i below its import root, dots for slashes, into b
