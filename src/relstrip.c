@@ -138,7 +138,12 @@ static enum strip_verdict mark_sections(struct rel *x, struct strip_result *r)
 			return ei_skip(r, SKIP_LINKED);
 	}
 	if (x->symtab) {
+		/* a symbol table that is not kept (named like debug info) had
+		 * its link checked by nothing above */
 		x->strtab = m->s[x->symtab].sh.sh_link;
+		if (x->strtab >= m->shnum)
+			return ei_fail(r, "corrupt: section '%s' links out of range",
+				       m->s[x->symtab].name);
 		if (!x->strtab || m->s[x->strtab].sh.sh_type != SHT_STRTAB)
 			return ei_skip(r, SKIP_LINKED);
 		for (i = 1; i < m->shnum; i++)
