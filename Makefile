@@ -19,6 +19,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larc
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 HDR  = $(wildcard include/*.h)
+IHDR = $(wildcard src/*.h)  # private headers shared by one module's files
 # The audit page's style, body and script (report_html.c), embedded as a
 # generated C file (report_assets.h) in every build: release, sanitizer,
 # static, fuzz.
@@ -51,7 +52,7 @@ $(GEN_ASSETS): $(ASSETS) scripts/embed-assets
 	$(Q)scripts/embed-assets $@ $(ASSETS)
 
 # ---- release build -------------------------------------------------------
-build/rel/%.o: src/%.c $(HDR) src/elfimg.h
+build/rel/%.o: src/%.c $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -68,12 +69,12 @@ slim: $(SRC:src/%.c=build/rel/%.o) build/rel/report_assets.o build/rel/main.o
 # ---- static binary, for images without libelf or libarchive --------------
 static: build/static/slim
 
-build/static/slim: $(wildcard src/*.c) $(HDR) src/elfimg.h scripts/build-static.sh $(ASSETS) \
+build/static/slim: $(wildcard src/*.c) $(HDR) $(IHDR) scripts/build-static.sh $(ASSETS) \
 		   scripts/embed-assets
 	@PKGS_LIB="$(PKGS_LIB)" CC="$(CC)" scripts/build-static.sh $@
 
 # ---- sanitizer build, used by every test ---------------------------------
-build/san/%.o: src/%.c $(HDR) src/elfimg.h
+build/san/%.o: src/%.c $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
@@ -103,7 +104,7 @@ FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c)
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -g -O1 -fsanitize=fuzzer,address,undefined \
              -fno-sanitize-recover=all
 
-build/fuzz/%: tests/fuzz/%.c $(SRC) $(GEN_ASSETS) $(HDR) src/elfimg.h
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(GEN_ASSETS) $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)clang $(FUZZ_FLAGS) -o $@ $< $(SRC) $(GEN_ASSETS) $(LIBS)
@@ -148,6 +149,7 @@ e2e: build/san/slim build/loadcmp fixtures
 	@tests/e2e_layer.sh build/san/slim
 	@tests/e2e_wheel.sh build/san/slim
 	@tests/e2e_html.sh build/san/slim
+	@tests/e2e_cli.sh build/san/slim
 	@$(MAKE) --no-print-directory build/static/slim
 	@tests/e2e_image.sh build/san/slim
 	@tests/e2e_container.sh build/static/slim

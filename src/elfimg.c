@@ -1,4 +1,5 @@
-/* elfimg.c - reading an ELF image: the parts both strippers share. */
+/* elfimg.c - reading an ELF image: the parts both strippers share; the
+ * strip_result helpers every file of the ELF family uses. */
 #include "elfimg.h"
 
 #include <stdarg.h>
@@ -39,6 +40,14 @@ void ei_release(struct img *m)
 	buf_release(&m->strtab);
 }
 
+void strip_result_release(struct strip_result *r)
+{
+	free(r->out);
+	r->out = NULL;
+	r->outlen = 0;
+	err_release(&r->err);
+}
+
 enum strip_verdict ei_fail(struct strip_result *r, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
@@ -60,11 +69,10 @@ enum strip_verdict ei_skip(struct strip_result *r, enum skip_reason why)
 	return STRIP_SKIPPED;
 }
 
-enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r)
+/* The ELF header: class and byte order, then libelf's reading of it; the
+ * types that are stripped. */
+static enum strip_verdict load_ehdr(struct img *m, bool allow_rel, struct strip_result *r)
 {
-	uint64_t tbl, ext;
-	size_t i;
-
 	if (m->n < EI_NIDENT)
 		return ei_fail(r, "%s", "truncated ELF header");
 	if ((m->in[EI_CLASS] != ELFCLASS32 && m->in[EI_CLASS] != ELFCLASS64) ||
@@ -91,6 +99,13 @@ enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r
 	default:
 		return ei_skip(r, SKIP_ELF_TYPE);
 	}
+	return STRIP_CHANGED;
+}
+
+/* The section and segment counts, and the bounds of the section header
+ * table (its size into *tbl). */
+static enum strip_verdict load_counts(struct img *m, uint64_t *tbl, struct strip_result *r)
+{
 	if (m->eh.e_shoff == 0)
 		return ei_skip(r, SKIP_NO_SHDRS);
 	if (!ei_fits(m->eh.e_shoff, m->eh.e_shentsize, m->n))
@@ -107,12 +122,19 @@ enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r
 	m->shentsize = m->cls == ELFCLASS64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
 	if (m->eh.e_shentsize != m->shentsize)
 		return ei_fail(r, "%s", "unexpected section header entry size");
-	if (!ei_mul_fits(m->shnum, m->shentsize, &tbl) || !ei_fits(m->eh.e_shoff, tbl, m->n))
+	if (!ei_mul_fits(m->shnum, m->shentsize, tbl) || !ei_fits(m->eh.e_shoff, *tbl, m->n))
 		return ei_fail(r, "%s", "truncated: section header table extends past end of file");
 	if (m->shstrndx >= m->shnum)
 		return ei_fail(r, "%s", "corrupt: section name table index out of range");
+	return STRIP_CHANGED;
+}
 
-	/* E starts with the ELF header and the program header table. */
+/* E as far as the headers and segments go: the ELF header, the program
+ * header table and every segment's bytes in the file. */
+static enum strip_verdict load_segments(struct img *m, struct strip_result *r)
+{
+	size_t i;
+
 	m->end_load = m->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
 	if (m->phnum) {
 		uint64_t ph;
@@ -135,9 +157,16 @@ enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r
 		if (ph.p_offset + ph.p_filesz > m->end_load)
 			m->end_load = ph.p_offset + ph.p_filesz;
 	}
+	return STRIP_CHANGED;
+}
+
+/* Every section's header and name, in bounds; *ext grows to the end of
+ * the last section's bytes, E to the end of the last alloc section's. */
+static enum strip_verdict load_sections(struct img *m, uint64_t *ext, struct strip_result *r)
+{
+	size_t i;
 
 	m->s = xcalloc(m->shnum, sizeof(*m->s));
-	ext = m->eh.e_shoff + tbl;
 	for (i = 0; i < m->shnum; i++) {
 		Elf_Scn *scn = elf_getscn(m->elf, i);
 		struct sec *s = &m->s[i];
@@ -155,12 +184,33 @@ enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r
 			continue;
 		if (!ei_fits(s->sh.sh_offset, s->sh.sh_size, m->n))
 			return ei_fail(r, "truncated: section '%s' extends past end of file", s->name);
-		if (s->sh.sh_offset + s->sh.sh_size > ext)
-			ext = s->sh.sh_offset + s->sh.sh_size;
+		if (s->sh.sh_offset + s->sh.sh_size > *ext)
+			*ext = s->sh.sh_offset + s->sh.sh_size;
 		if ((s->sh.sh_flags & SHF_ALLOC) &&
 		    s->sh.sh_offset + s->sh.sh_size > m->end_load)
 			m->end_load = s->sh.sh_offset + s->sh.sh_size;
 	}
+	return STRIP_CHANGED;
+}
+
+enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r)
+{
+	enum strip_verdict v;
+	uint64_t tbl = 0, ext;
+
+	v = load_ehdr(m, allow_rel, r);
+	if (v == STRIP_CHANGED)
+		v = load_counts(m, &tbl, r);
+	if (v == STRIP_CHANGED)
+		v = load_segments(m, r);
+	if (v != STRIP_CHANGED)
+		return v;
+	/* the end of what the headers and sections cover; bytes past it are
+	 * another file's (SKIP_TRAILING) */
+	ext = m->eh.e_shoff + tbl;
+	v = load_sections(m, &ext, r);
+	if (v != STRIP_CHANGED)
+		return v;
 	if (m->s[m->shstrndx].sh.sh_type != SHT_STRTAB)
 		return ei_fail(r, "%s", "corrupt: section name table is not a string table");
 	if (m->end_load > ext)

@@ -1,5 +1,7 @@
 /* elfimg.h - internal: an ELF image being stripped, shared by the ET_EXEC/
- * ET_DYN stripper (elfstrip.c) and the ET_REL stripper (relstrip.c). */
+ * ET_DYN stripper (elfstrip.c) and the ET_REL stripper (relstrip.c), and
+ * what the files of the ELF family call of each other.  Calls go one way:
+ * strip.c -> ar.c -> elfstrip.c -> relstrip.c, each -> elfimg.c. */
 #ifndef SLIM_ELFIMG_H
 #define SLIM_ELFIMG_H
 
@@ -82,12 +84,14 @@ size_t strtab_add(struct strtab *t, const char *s);
 void strtab_build(struct strtab *t, struct buf *out, uint32_t *offs);
 void strtab_release(struct strtab *t);
 
-/* Strip one ELF image (ET_REL only when allow_rel): the dispatcher. */
+/* elfstrip.c: strip one ELF image (ET_REL only when allow_rel), by its
+ * type: rel_strip() or the ET_EXEC/ET_DYN stripper. */
 enum strip_verdict strip_elf(const unsigned char *in, size_t n, bool allow_rel,
 			     struct strip_result *r);
-/* The ET_REL stripper (R4), on a loaded image. */
+/* relstrip.c: the ET_REL stripper (R4), on a loaded image. */
 enum strip_verdict rel_strip(struct img *m, struct strip_result *r);
-/* The archive rewriter (R5): in[0..n) starts with "!<arch>\n". */
+/* ar.c: the archive rewriter (R5), for strip_buffer(): in[0..n) starts
+ * with "!<arch>\n"; its members go through strip_elf(). */
 enum strip_verdict ar_strip(const unsigned char *in, size_t n, struct strip_result *r);
 
 #endif

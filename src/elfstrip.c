@@ -10,80 +10,9 @@
 
 #include <gelf.h>
 #include <libelf.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const struct {
-	const char *id, *text;
-} reasons[SKIP__COUNT] = {
-	[SKIP_NONE] = { "none", "none" },
-	[SKIP_STRIPPED] = { "already_stripped", "already stripped" },
-	[SKIP_NOT_ELF] = { "not_elf", "not ELF (linker script or data)" },
-	[SKIP_THIN_ARCHIVE] = { "thin_archive", "thin archive" },
-	[SKIP_OBJECT] = { "object", "relocatable object (see --strip-objects)" },
-	[SKIP_ELF_TYPE] = { "elf_type", "not an executable or shared object" },
-	[SKIP_NO_SHDRS] = { "no_section_headers", "no section headers" },
-	[SKIP_TRAILING] = { "trailing_data", "data after the ELF image" },
-	[SKIP_DEBUG_FILE] = { "debug_file", "separate debug file" },
-	[SKIP_INTERLEAVED] = { "interleaved_layout", "interleaved layout" },
-	[SKIP_EMIT_RELOCS] = { "emit_relocs", "relocations refer to .symtab (--emit-relocs)" },
-	[SKIP_LINKED] = { "linked_section", "a kept section refers to a removable one" },
-	[SKIP_NOT_SMALLER] = { "not_smaller", "would not get smaller" },
-	[SKIP_LINKS_OUTSIDE] = { "links_outside", "hard links outside the tree" },
-	[SKIP_LTO] = { "lto", "LTO or bitcode object" },
-	[SKIP_AR_FORMAT] = { "archive_format", "BSD or unknown archive format" },
-	[SKIP_FAILED] = { "member_failed", "member could not be stripped" },
-	[SKIP_AR_NO_ELF] = { "archive_without_elf", "ar archive without ELF members" },
-	[SKIP_TOO_LARGE] = { "too_large", "over --max-entry-size (kept as it is)" },
-	[SKIP_SPARSE] = { "sparse", "sparse past --max-ratio (not read)" },
-	[SKIP_SOCKET] = { "socket", "socket ignored (a tar cannot hold one)" },
-};
-
-const char *skip_reason_str(enum skip_reason r)
-{
-	return (unsigned)r < SKIP__COUNT ? reasons[r].text : "?";
-}
-
-const char *skip_reason_id(enum skip_reason r)
-{
-	return (unsigned)r < SKIP__COUNT ? reasons[r].id : "?";
-}
-
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static void do_init(void)
-{
-	elf_version(EV_CURRENT);
-}
-
-void strip_init(void)
-{
-	pthread_once(&init_once, do_init);
-}
-
-int strip_candidate(const unsigned char *head, size_t n)
-{
-	if (n >= 4 && memcmp(head, ELFMAG, SELFMAG) == 0)
-		return 1;
-	if (n >= 8 && memcmp(head, "!<arch>\n", 8) == 0)
-		return 1;
-	if (n >= 8 && memcmp(head, "!<thin>\n", 8) == 0)
-		return 1;
-	return 0;
-}
-
-void strip_result_release(struct strip_result *r)
-{
-	free(r->out);
-	r->out = NULL;
-	r->outlen = 0;
-	err_release(&r->err);
-}
-
-/* ------------------------------------------------------------------ */
 
 /* A separate debug file keeps notes but turns all other alloc sections into
  * NOBITS.  Stripping it would destroy it. */
@@ -348,6 +277,53 @@ static enum strip_verdict img_emit(struct img *m, struct strip_result *r)
 	return STRIP_CHANGED;
 }
 
+/* Is the output's ELF header the input's, but for the fields of the
+ * section header table? */
+static bool same_ehdr(const GElf_Ehdr *a, const GElf_Ehdr *b)
+{
+	return a->e_type == b->e_type && a->e_machine == b->e_machine &&
+	       a->e_version == b->e_version && a->e_entry == b->e_entry &&
+	       a->e_phoff == b->e_phoff && a->e_flags == b->e_flags &&
+	       a->e_ehsize == b->e_ehsize && a->e_phentsize == b->e_phentsize &&
+	       a->e_phnum == b->e_phnum && a->e_shentsize == b->e_shentsize &&
+	       memcmp(a->e_ident, b->e_ident, EI_NIDENT) == 0;
+}
+
+/* Kept section i of m against its header in the output e (shnum sections,
+ * names in section strndx): NULL, or what is wrong. */
+static const char *verify_section(const struct img *m, size_t i, Elf *e, size_t shnum,
+				  size_t strndx, const unsigned char *out, size_t len)
+{
+	const struct sec *s = &m->s[i];
+	const char *name;
+	GElf_Shdr sh;
+	Elf_Scn *scn = elf_getscn(e, s->ndx);
+
+	if (!scn || !gelf_getshdr(scn, &sh))
+		return "section header unreadable";
+	if (sh.sh_link >= shnum || (ei_info_is_section(&sh) && sh.sh_info >= shnum))
+		return "section link out of range";
+	if (i == 0)
+		return NULL;
+	name = elf_strptr(e, strndx, sh.sh_name);
+	if (!name || strcmp(name, s->name) != 0)
+		return "section name changed";
+	if (sh.sh_type != s->sh.sh_type || sh.sh_flags != s->sh.sh_flags ||
+	    sh.sh_addr != s->sh.sh_addr || sh.sh_addralign != s->sh.sh_addralign ||
+	    sh.sh_entsize != s->sh.sh_entsize)
+		return "section attributes changed";
+	if (sh.sh_type == SHT_NOBITS)
+		return NULL;
+	if (!ei_fits(sh.sh_offset, sh.sh_size, len))
+		return "section out of bounds";
+	if (i == m->shstrndx && s->moved)
+		return NULL;
+	if (sh.sh_size != s->sh.sh_size ||
+	    (sh.sh_size && memcmp(out + sh.sh_offset, m->in + s->sh.sh_offset, sh.sh_size) != 0))
+		return "section contents changed";
+	return NULL;
+}
+
 /*
  * R7: re-parse the output and check it against the input.  Everything here
  * holds by construction; the check is what makes a bug in this file cost a
@@ -370,12 +346,7 @@ static const char *img_verify(const struct img *m, unsigned char *out, size_t le
 		why = "output does not parse";
 		goto out;
 	}
-	if (eh.e_type != m->eh.e_type || eh.e_machine != m->eh.e_machine ||
-	    eh.e_version != m->eh.e_version || eh.e_entry != m->eh.e_entry ||
-	    eh.e_phoff != m->eh.e_phoff || eh.e_flags != m->eh.e_flags ||
-	    eh.e_ehsize != m->eh.e_ehsize || eh.e_phentsize != m->eh.e_phentsize ||
-	    eh.e_phnum != m->eh.e_phnum || eh.e_shentsize != m->eh.e_shentsize ||
-	    memcmp(eh.e_ident, m->eh.e_ident, EI_NIDENT) != 0) {
+	if (!same_ehdr(&eh, &m->eh)) {
 		why = "ELF header changed";
 		goto out;
 	}
@@ -388,50 +359,9 @@ static const char *img_verify(const struct img *m, unsigned char *out, size_t le
 		why = "section header table out of bounds";
 		goto out;
 	}
-	for (i = 0; i < m->shnum; i++) {
-		const struct sec *s = &m->s[i];
-		const char *name;
-		GElf_Shdr sh;
-		Elf_Scn *scn;
-		if (!s->keep)
-			continue;
-		scn = elf_getscn(e, s->ndx);
-		if (!scn || !gelf_getshdr(scn, &sh)) {
-			why = "section header unreadable";
-			goto out;
-		}
-		if (sh.sh_link >= shnum || (ei_info_is_section(&sh) && sh.sh_info >= shnum)) {
-			why = "section link out of range";
-			goto out;
-		}
-		if (i == 0)
-			continue;
-		name = elf_strptr(e, strndx, sh.sh_name);
-		if (!name || strcmp(name, s->name) != 0) {
-			why = "section name changed";
-			goto out;
-		}
-		if (sh.sh_type != s->sh.sh_type || sh.sh_flags != s->sh.sh_flags ||
-		    sh.sh_addr != s->sh.sh_addr || sh.sh_addralign != s->sh.sh_addralign ||
-		    sh.sh_entsize != s->sh.sh_entsize) {
-			why = "section attributes changed";
-			goto out;
-		}
-		if (sh.sh_type == SHT_NOBITS)
-			continue;
-		if (!ei_fits(sh.sh_offset, sh.sh_size, len)) {
-			why = "section out of bounds";
-			goto out;
-		}
-		if (i == m->shstrndx && s->moved)
-			continue;
-		if (sh.sh_size != s->sh.sh_size ||
-		    (sh.sh_size &&
-		     memcmp(out + sh.sh_offset, m->in + s->sh.sh_offset, sh.sh_size) != 0)) {
-			why = "section contents changed";
-			goto out;
-		}
-	}
+	for (i = 0; i < m->shnum && !why; i++)
+		if (m->s[i].keep)
+			why = verify_section(m, i, e, shnum, strndx, out, len);
 out:
 	if (e)
 		elf_end(e);
@@ -469,22 +399,4 @@ enum strip_verdict strip_elf(const unsigned char *in, size_t n, bool allow_rel,
 	ei_release(&m);
 	r->verdict = v;
 	return v;
-}
-
-enum strip_verdict strip_buffer(const unsigned char *in, size_t n,
-				const struct strip_opts *o, struct strip_result *r)
-{
-	strip_init();
-	r->out = NULL;
-	r->outlen = 0;
-	r->reason = SKIP_NONE;
-	r->archive = false;
-	memset(&r->ar, 0, sizeof(r->ar));
-	if (n >= 8 && memcmp(in, "!<thin>\n", 8) == 0)
-		return ei_skip(r, SKIP_THIN_ARCHIVE);
-	if (n >= 8 && memcmp(in, "!<arch>\n", 8) == 0)
-		return ar_strip(in, n, r);
-	if (n < 4 || memcmp(in, ELFMAG, SELFMAG) != 0)
-		return ei_skip(r, SKIP_NOT_ELF);
-	return strip_elf(in, n, o && o->strip_objects, r);
 }

@@ -67,6 +67,49 @@ static bool entries(const struct img *m, size_t i, Elf_Type t, size_t *n)
 	return true;
 }
 
+/* The links of the kept sections: in range, to kept sections, and to the
+ * one symbol table only where its indices can be remapped. */
+static enum strip_verdict check_links(struct rel *x, struct strip_result *r)
+{
+	struct img *m = x->m;
+	size_t i;
+
+	for (i = 1; i < m->shnum; i++) {
+		const struct sec *s = &m->s[i];
+		size_t l = s->sh.sh_link, t = s->sh.sh_info;
+		if (!s->keep)
+			continue;
+		if (l >= m->shnum || (ei_info_is_section(&s->sh) && t >= m->shnum))
+			return ei_fail(r, "corrupt: section '%s' links out of range", s->name);
+		if ((l && !m->s[l].keep) || (ei_info_is_section(&s->sh) && t && !m->s[t].keep))
+			return ei_skip(r, SKIP_LINKED);
+		/* a table of symbol indices we do not know how to remap */
+		if (x->symtab && l == x->symtab && !ei_is_rel(&s->sh) &&
+		    s->sh.sh_type != SHT_GROUP && s->sh.sh_type != SHT_SYMTAB_SHNDX &&
+		    s->sh.sh_type != SHT_LLVM_ADDRSIG)
+			return ei_skip(r, SKIP_LINKED);
+		if (s->sh.sh_type == SHT_SYMTAB_SHNDX && l == x->symtab)
+			x->shndxsec = i;
+		/* a group names its signature in the one symbol table */
+		if (s->sh.sh_type == SHT_GROUP && (!x->symtab || l != x->symtab))
+			return ei_skip(r, SKIP_LINKED);
+	}
+	if (x->symtab) {
+		/* a symbol table that is not kept (named like debug info) had
+		 * its link checked by nothing above */
+		x->strtab = m->s[x->symtab].sh.sh_link;
+		if (x->strtab >= m->shnum)
+			return ei_fail(r, "corrupt: section '%s' links out of range",
+				       m->s[x->symtab].name);
+		if (!x->strtab || m->s[x->strtab].sh.sh_type != SHT_STRTAB)
+			return ei_skip(r, SKIP_LINKED);
+		for (i = 1; i < m->shnum; i++)
+			if (i != x->symtab && m->s[i].keep && m->s[i].sh.sh_link == x->strtab)
+				return ei_skip(r, SKIP_LINKED);
+	}
+	return STRIP_CHANGED;
+}
+
 /* Sections: debug ones, their relocations, groups left empty. */
 static enum strip_verdict mark_sections(struct rel *x, struct strip_result *r)
 {
@@ -116,37 +159,9 @@ static enum strip_verdict mark_sections(struct rel *x, struct strip_result *r)
 			}
 		}
 	} while (changed);
-
-	for (i = 1; i < m->shnum; i++) {
-		const struct sec *s = &m->s[i];
-		size_t l = s->sh.sh_link, t = s->sh.sh_info;
-		if (!s->keep)
-			continue;
-		if (l >= m->shnum || (ei_info_is_section(&s->sh) && t >= m->shnum))
-			return ei_fail(r, "corrupt: section '%s' links out of range", s->name);
-		if ((l && !m->s[l].keep) || (ei_info_is_section(&s->sh) && t && !m->s[t].keep))
-			return ei_skip(r, SKIP_LINKED);
-		/* a table of symbol indices we do not know how to remap */
-		if (x->symtab && l == x->symtab && !ei_is_rel(&s->sh) &&
-		    s->sh.sh_type != SHT_GROUP && s->sh.sh_type != SHT_SYMTAB_SHNDX &&
-		    s->sh.sh_type != SHT_LLVM_ADDRSIG)
-			return ei_skip(r, SKIP_LINKED);
-		if (s->sh.sh_type == SHT_SYMTAB_SHNDX && l == x->symtab)
-			x->shndxsec = i;
-		/* a group names its signature in the one symbol table */
-		if (s->sh.sh_type == SHT_GROUP && (!x->symtab || l != x->symtab))
-			return ei_skip(r, SKIP_LINKED);
-	}
-	if (x->symtab) {
-		x->strtab = m->s[x->symtab].sh.sh_link;
-		if (!x->strtab || m->s[x->strtab].sh.sh_type != SHT_STRTAB)
-			return ei_skip(r, SKIP_LINKED);
-		for (i = 1; i < m->shnum; i++)
-			if (i != x->symtab && m->s[i].keep && m->s[i].sh.sh_link == x->strtab)
-				return ei_skip(r, SKIP_LINKED);
-	}
-	return STRIP_CHANGED;
+	return check_links(x, r);
 }
+
 
 static enum strip_verdict load_symbols(struct rel *x, struct strip_result *r)
 {

@@ -269,12 +269,11 @@ static void push(struct pwalk *p, struct pnode *d)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* List, stat and peek one directory; push its subdirectories. */
-static void read_node(struct pwalk *p, struct pnode *d)
+/* Open directory d for reading: a descriptor, or -1 with d->open_err
+ * (it cannot be opened beneath the root, or it changed) or d->read_err
+ * set. */
+static int open_node(struct pwalk *p, struct pnode *d)
 {
-	size_t i, n = 0, cap = 0, used = 0, capnames = 0, off;
-	_Alignas(struct dirent64) char dbuf[32768];
-	struct dirent64 *de;
 	struct stat st;
 	int fd;
 
@@ -290,19 +289,28 @@ static void read_node(struct pwalk *p, struct pnode *d)
 		fd = fsu_open_beneath(p->rootfd, d->relpath, O_RDONLY | O_DIRECTORY, p->o->xdev);
 		if (fd < 0) {
 			d->open_err = errno;
-			return;
+			return -1;
 		}
 		/* swapped between the parent's listing and now: not ours */
 		if (fstat(fd, &st) != 0 || st.st_dev != d->dev || st.st_ino != d->ino) {
 			d->open_err = EAGAIN;
 			close(fd);
-			return;
+			return -1;
 		}
 	}
-	if (fd < 0) {
+	if (fd < 0)
 		d->read_err = errno;
-		return;
-	}
+	return fd;
+}
+
+/* List directory fd into d: every name (but . and ..) into d->names, an
+ * entry each in d->ents, sorted by name. */
+static void list_node(struct pnode *d, int fd)
+{
+	size_t i, n = 0, cap = 0, used = 0, capnames = 0, off;
+	_Alignas(struct dirent64) char dbuf[32768];
+	struct dirent64 *de;
+
 	/* getdents64 straight into a buffer: no DIR (whose fdopendir costs a
 	 * stat and two fcntl per directory) */
 	for (;;) {
@@ -344,73 +352,112 @@ static void read_node(struct pwalk *p, struct pnode *d)
 	d->n = n;
 	if (n)
 		qsort(d->ents, n, sizeof(*d->ents), cmp_pent);
-	for (i = 0; i < n; i++) {
-		struct pent *x = &d->ents[i];
-		bool want = p->o->peek || p->o->probe;
-		int ffd = -1, cfd = -1;
+}
 
-		/* a directory: open it here, by its one name beneath this
-		 * descriptor, and stat what was opened; its reader (this thread
-		 * or another) starts from that descriptor, with no path to
-		 * resolve and nothing that could have been swapped since */
-		if (x->dtype == DT_DIR && !p->o->xdev) {
-			if (atomic_fetch_add(&p->held, 1) < WALK_HELD_MAX)
-				cfd = openat(fd, x->name,
-					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cfd >= 0 && fstat(cfd, &st) != 0) {
-				close(cfd);
-				cfd = -1;
-			}
-			if (cfd >= 0)
-				goto stated;
-			atomic_fetch_sub(&p->held, 1); /* by path, later */
-		}
+/*
+ * A directory: open it here, by its one name beneath dfd, and stat what
+ * was opened; its reader (this thread or another) starts from that
+ * descriptor, with no path to resolve and nothing that could have been
+ * swapped since.  Returns the descriptor (*st filled), or -1: it is
+ * opened by path when its turn comes (past WALK_HELD_MAX held, or on a
+ * failure).
+ */
+static int open_child(struct pwalk *p, int dfd, const struct pent *x, struct stat *st)
+{
+	int cfd = -1;
+
+	if (atomic_fetch_add(&p->held, 1) < WALK_HELD_MAX)
+		cfd = openat(dfd, x->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd >= 0 && fstat(cfd, st) != 0) {
+		close(cfd);
+		cfd = -1;
+	}
+	if (cfd < 0)
+		atomic_fetch_sub(&p->held, 1); /* by path, later */
+	return cfd;
+}
+
+/* Open regular file x of dfd for peeking; -1 if that fails or it is not
+ * what st says (when given) or not a regular file.  st NULL: fill fst
+ * from the file opened. */
+static int open_peek(int dfd, const struct pent *x, const struct stat *st, struct stat *fst)
+{
+	int ffd = open_reg(dfd, x->name);
+
+	if (ffd >= 0 && (fstat(ffd, fst) != 0 || !S_ISREG(fst->st_mode) ||
+			 (st && (fst->st_dev != st->st_dev || fst->st_ino != st->st_ino)))) {
+		close(ffd);
+		ffd = -1;
+	}
+	return ffd;
+}
+
+/* Push the directory x of d (stat'ed as st; cfd its descriptor or -1) to
+ * be read. */
+static void push_child(struct pwalk *p, const struct pnode *d, struct pent *x,
+		       const struct stat *st, int cfd)
+{
+	struct pnode *c = xcalloc(1, sizeof(*c));
+	struct buf path = BUF_INIT;
+
+	if (*d->relpath) {
+		buf_adds(&path, d->relpath);
+		buf_addch(&path, '/');
+	}
+	buf_adds(&path, x->name);
+	c->relpath = buf_detach(&path, NULL);
+	c->fd = cfd;
+	c->dev = st->st_dev;
+	c->ino = st->st_ino;
+	x->child = c;
+	push(p, c); /* with cfd, if opened: a directory, and !xdev */
+}
+
+/* Stat entry x of d (in directory fd), peek at a regular file, push a
+ * directory. */
+static void read_entry(struct pwalk *p, struct pnode *d, int fd, struct pent *x)
+{
+	bool want = p->o->peek || p->o->probe;
+	int ffd = -1, cfd = -1;
+	struct stat st, st2;
+
+	if (x->dtype == DT_DIR && !p->o->xdev)
+		cfd = open_child(p, fd, x, &st);
+	if (cfd < 0) {
 		/* a regular file to read: open it and stat what was opened */
 		if (want && x->dtype == DT_REG) {
-			ffd = open_reg(fd, x->name);
-			if (ffd >= 0 && (fstat(ffd, &st) != 0 || !S_ISREG(st.st_mode))) {
-				close(ffd);
-				ffd = -1;
-			}
+			ffd = open_peek(fd, x, NULL, &st);
 			want = ffd >= 0;
 		}
 		if (ffd < 0 && fstatat(fd, x->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			x->stat_err = errno;
-			continue;
-		}
-stated:
-		pst_from(&x->st, &st);
-		if (want && ffd < 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-			ffd = open_reg(fd, x->name);
-			/* and it must be what was stat'ed */
-			struct stat st2;
-			if (ffd >= 0 && (fstat(ffd, &st2) != 0 || st2.st_dev != st.st_dev ||
-					 st2.st_ino != st.st_ino || !S_ISREG(st2.st_mode))) {
-				close(ffd);
-				ffd = -1;
-			}
-		}
-		if (ffd >= 0) {
-			if (st.st_size > 0)
-				peek(p, ffd, &st, x);
-			close(ffd);
-		}
-		if (S_ISDIR(st.st_mode) && (!p->o->xdev || st.st_dev == p->rootdev)) {
-			struct pnode *c = xcalloc(1, sizeof(*c));
-			struct buf path = BUF_INIT;
-			if (*d->relpath) {
-				buf_adds(&path, d->relpath);
-				buf_addch(&path, '/');
-			}
-			buf_adds(&path, x->name);
-			c->relpath = buf_detach(&path, NULL);
-			c->fd = cfd;
-			c->dev = st.st_dev;
-			c->ino = st.st_ino;
-			x->child = c;
-			push(p, c); /* with cfd, if opened: a directory, and !xdev */
+			return;
 		}
 	}
+	pst_from(&x->st, &st);
+	/* and a file it must be what was stat'ed */
+	if (want && ffd < 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		ffd = open_peek(fd, x, &st, &st2);
+	if (ffd >= 0) {
+		if (st.st_size > 0)
+			peek(p, ffd, &st, x);
+		close(ffd);
+	}
+	if (S_ISDIR(st.st_mode) && (!p->o->xdev || st.st_dev == p->rootdev))
+		push_child(p, d, x, &st, cfd);
+}
+
+/* List, stat and peek one directory; push its subdirectories. */
+static void read_node(struct pwalk *p, struct pnode *d)
+{
+	size_t i;
+	int fd = open_node(p, d);
+
+	if (fd < 0)
+		return;
+	list_node(d, fd);
+	for (i = 0; i < d->n; i++)
+		read_entry(p, d, fd, &d->ents[i]);
 	close(fd);
 }
 

@@ -1,0 +1,66 @@
+/* cli.h - the command line: argv into the settings of a run.
+ *
+ * One option table drives getopt_long and --help.  cli_parse() reads the
+ * options, builds the rule set and checks -o; it prints nothing and exits
+ * never: it says what main should do, and main prints and picks the exit
+ * status (slim.h).  The texts of --help and --version are printed from
+ * here, as are the words of every usage error (in e).
+ */
+#ifndef SLIM_CLI_H
+#define SLIM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "rules.h"
+#include "slim.h"
+#include "util.h"
+
+/* --input: what each PATH is, when its content should not decide. */
+enum cli_input { CLI_IN_AUTO, CLI_IN_LAYER, CLI_IN_IMAGE, CLI_IN_DIR, CLI_IN_WHEEL };
+
+struct cli {
+	struct slim_opts o;   /* o.rules is rules, or NULL when it holds no rule */
+	struct rules *rules;  /* owned; cli_release() frees it */
+	char **paths;         /* the PATHs: argv's tail, borrowed */
+	int npaths;
+	enum cli_input input;
+	/* --fail-if-saving-over: a limit in bytes, or (pct) in percent of the
+	 * bytes before */
+	bool fail_over, fail_pct;
+	double fail_limit;
+};
+
+enum cli_action {
+	CLI_RUN,        /* run c->paths */
+	CLI_HELP,       /* --help: print cli_print_help() */
+	CLI_VERSION,    /* --version: print cli_print_version() */
+	CLI_LIST_RULES, /* --list-rules: print c->rules (rules_list) */
+	CLI_USAGE,      /* bad usage: e says what; point to --help */
+	CLI_BAD_RULES,  /* a preset, glob, rules file or --arch cannot be used:
+			 * e says why (no pointer to --help) */
+};
+
+/*
+ * Parse argv (as main got it) into c.  Returns what to do; e is set for
+ * CLI_USAGE and CLI_BAD_RULES.  Options are read in order and the first
+ * problem ends the parse, as does --help or --version (what follows them
+ * is not read).  c is filled as far as the parse went: always release it
+ * with cli_release().  Reads SOURCE_DATE_EPOCH (--mtime without a value)
+ * and whether stderr is a terminal (o.progress).
+ */
+enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e);
+void cli_release(struct cli *c);
+
+/* The text of --help and of --version. */
+void cli_print_help(FILE *f);
+void cli_print_version(FILE *f);
+
+/*
+ * What path is, into *kind: what --input says (returns NULL, or why path
+ * is not that: static text, or strerror's) or, without --input, what its
+ * content says (an image, a layer or archive, else a directory; NULL).
+ */
+const char *cli_kind_of(const struct cli *c, const char *path, enum cli_input *kind);
+
+#endif
