@@ -20,6 +20,8 @@ LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larc
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 HDR  = $(wildcard include/*.h)
 TESTS_UNIT = $(wildcard tests/unit/*.c)
+# the suites' files: main.c checks that tests/unit/testutil.h lists each
+UNIT_SUITE_FILES = $(sort $(patsubst tests/unit/check_%.c,%,$(wildcard tests/unit/check_*.c)))
 
 # Debian packages: to build, and to run the tests (compilers for fixtures,
 # the tools the tests compare against).
@@ -30,7 +32,7 @@ TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++
              unzip chromium strace buildah podman skopeo umoci runc busybox-static \
              buildah podman skopeo umoci runc debootstrap
 
-.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static
+.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static FORCE
 
 all: slim
 
@@ -62,10 +64,18 @@ build/san/slim: $(SRC:src/%.c=build/san/%.o) build/san/main.o
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-build/san/unit: $(TESTS_UNIT) $(SRC:src/%.c=build/san/%.o) tests/unit/testutil.h
+# rebuilt when a suite file comes or goes (a removed file leaves no newer prerequisite)
+build/san/unit.suites: FORCE
+	@mkdir -p $(@D)
+	@echo '$(UNIT_SUITE_FILES)' | cmp -s - $@ 2>/dev/null || echo '$(UNIT_SUITE_FILES)' > $@
+
+build/san/unit: $(TESTS_UNIT) $(SRC:src/%.c=build/san/%.o) tests/unit/testutil.h build/san/unit.suites
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ $(TESTS_UNIT) \
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit -O1 -g $(SAN) -DTU_SUITE_FILES='"$(UNIT_SUITE_FILES)"' \
+	    -o $@ $(TESTS_UNIT) \
 	    $(SRC:src/%.c=build/san/%.o) $(LIBS) $$(pkg-config --libs check)
+
+FORCE:
 
 build/loadcmp: tests/tools/loadcmp.c
 	@mkdir -p $(@D)
