@@ -16,7 +16,7 @@
 
 /* Every suite, in the order they run. */
 #define SLIM_SUITES(X)                                                                            \
-	X(util) X(pool) X(report) X(strip) X(ar) X(fsutil) X(walk) X(rules) X(dedup) \
+	X(util) X(pool) X(report) X(strip) X(relstrip) X(ar) X(fsutil) X(walk) X(rules) X(dedup) \
 	X(container) X(audit) X(image)
 #define SLIM_DECL_SUITE(n) Suite *n##_suite(void);
 SLIM_SUITES(SLIM_DECL_SUITE)
