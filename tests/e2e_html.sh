@@ -2,14 +2,9 @@
 # End-to-end test of the audit page: slim --dry-run --html OUT TREE on a small
 # site-packages and node_modules, rendered in headless Chromium.
 #   tests/e2e_html.sh SLIM
-set -u
+. "$(dirname "$0")/lib.sh"
+lib_init html
 SLIM=$(readlink -f "$1")
-T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-html.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0 skip=0
-ok()  { echo "ok $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-skp() { echo "skip $1: $2"; skip=$((skip + 1)); }
 
 # The treemap's colours (src/audit.c, page_js COL): removed, stripped, linked.
 COLOURS="e4572e:removed f2c14e:stripped 7b61d1:linked"
@@ -249,5 +244,4 @@ if t_page; then
         skp tables "chromium is not installed and cannot be"
     fi
 fi
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end tests of layer mode: slim LAYER -o OUT and slim DIR -o OUT.
 #   tests/e2e_layer.sh SLIM
-set -u
+. "$(dirname "$0")/lib.sh"
+lib_init layer
 SLIM=$(readlink -f "$1")
-TOOLS=$(cd "$(dirname "$0")/tools" && pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-layer.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0 skip=0
-ok()   { echo "ok $1"; pass=$((pass + 1)); }
-bad()  { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-skp()  { echo "skip $1: $2"; skip=$((skip + 1)); }
+TOOLS=$LIB_DIR/tools
 xtar() { tar --xattrs --xattrs-include='*' --numeric-owner -p "$@"; }
 
 # A tree with what a layer means: owners, setuid, caps, user xattrs, a device,
@@ -424,5 +419,4 @@ t_zero_runs
 t_output_checked
 t_sparse_roundtrip; t_sparse_elf; t_replaced_dir; t_hostile_replaced; t_symlink_replaced
 t_hostile_names; t_socket; t_dry_equals_real
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish

@@ -21,9 +21,7 @@ SLIM=$(realpath "$1")
 RSS_MB=${SWEEP_RSS_MB:-512}
 SECS=${SWEEP_SECS:-60}
 C=$T/c
-for tool in gcc zstd; do
-    command -v $tool > /dev/null || { skp sweep "$tool is missing"; finish; }
-done
+need gcc zstd || finish
 "$PY" "$REPO/scripts/make-sweep-corpus" "$C" || { bad corpus "make-sweep-corpus failed"; finish; }
 SECRET=$(cat "$C/SECRET")
 OUT=$T/out
