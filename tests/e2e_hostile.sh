@@ -57,8 +57,10 @@ decoy_ok() { # NAME: fails NAME if the decoy changed; returns 1 then
 # ---- layers ----------------------------------------------------------------------------
 L=$C/layers
 mkdir -p "$T/out"
+nlayers=0
 while IFS=$'\t' read -r name outcome want args; do
     [ -n "$name" ] || continue
+    nlayers=$((nlayers + 1))
     out=$T/out/$name.out.tar.zst
     case $name in *.whl|*.zip) out=$T/out/out-$name ;; esac # a zip is written as a zip
     rm -f "$out"
@@ -123,6 +125,7 @@ PY
         ;;
     esac
 done < "$L/EXPECT"
+ran_some corpus "$nlayers" "layers in $L/EXPECT"
 
 # an all-hole sparse entry is a valid file (GNU tar --sparse makes it for a preallocated file)
 t_sparse_hole() {

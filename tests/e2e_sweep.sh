@@ -88,12 +88,15 @@ run_case() {
     LAST="$desc"
 }
 
+ncases=0
 while IFS=$'\t' read -r c kind expect opts; do
     [ -n "$c" ] || continue
+    ncases=$((ncases + 1))
     # a dry run first: it must leave a tree in place as it was
     run_case "$c" "$kind" "$expect" dry "$opts" || continue
     dry=$LAST
     run_case "$c" "$kind" "$expect" real "$opts" || continue
     ok "$c" "$expect; $dry; $LAST"
 done < "$C/CASES"
+ran_some corpus "$ncases" "cases in $C/CASES"
 finish
