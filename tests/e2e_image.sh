@@ -509,8 +509,8 @@ if [ -x "$STATIC" ] && ! ldd "$STATIC" >/dev/null 2>&1; then
     if buildah $S build --layers --isolation chroot -t localhost/app-runslim:1 \
             -f "$C/Containerfile.run" "$C" >"$T/build-run.log" 2>&1; then
         RUNSLIM=localhost/app-runslim:1
-    else
-        skp runslim-build "$(tail -2 "$T/build-run.log" | tr '\n' ' ')"
+    else # the build that works without its last step fails with it: slim failed
+        bad runslim-build "$(tail -2 "$T/build-run.log" | tr '\n' ' ')"
     fi
 else
     skp runslim-build "no static slim at build/static/slim (scripts/build-static.sh makes one)"
