@@ -96,7 +96,7 @@ fuzz: $(FUZZ_TARGETS)
 # a short run of every target on seeds from the fixtures; scripts/fuzz-long runs long ones
 FUZZ_SECONDS ?= 10
 fuzz-smoke: fuzz fixtures
-	@scripts/fuzz-run $(FUZZ_SECONDS)
+	@tests/tools/suite fuzz scripts/fuzz-run $(FUZZ_SECONDS)
 
 # ---- set-up --------------------------------------------------------------
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -121,28 +121,37 @@ fixtures: build/san/slim
 	@corpus/build-fixtures.sh build/fixtures
 	@corpus/build-ar-fixtures.sh build/arfix
 
+# Each suite's output is also kept in build/test-logs/NAME.log (tests/tools/suite); make
+# check ends with tests/tools/summary: a line per suite and the totals.
+TEST_LOGS = build/test-logs
+export TEST_LOGS
+
 unit: build/san/unit
 	@mkdir -p build/tmp
-	TMPDIR=$(CURDIR)/build/tmp ./build/san/unit
+	@TMPDIR=$(CURDIR)/build/tmp tests/tools/suite unit ./build/san/unit
 
+# every script runs, a failing one too; the target fails at the end if one failed (the
+# static slim, for e2e_image's RUN-slim image and e2e_container, is built on the way)
+E2E_SCRIPTS = "e2e build/san/slim build/fixtures" "e2e_ar build/san/slim build/arfix" \
+              "e2e_layer build/san/slim" "e2e_wheel build/san/slim" "e2e_html build/san/slim" \
+              "e2e_image build/san/slim" "e2e_container build/static/slim" \
+              "e2e_crash build/san/slim" "e2e_fs build/san/slim" "e2e_hostile build/san/slim" \
+              "e2e_sweep build/san/slim"
 e2e: build/san/slim build/loadcmp fixtures
-	@tests/e2e.sh build/san/slim build/fixtures
-	@tests/e2e_ar.sh build/san/slim build/arfix
-	@tests/e2e_layer.sh build/san/slim
-	@tests/e2e_wheel.sh build/san/slim
-	@tests/e2e_html.sh build/san/slim
-	@$(MAKE) --no-print-directory build/static/slim
-	@tests/e2e_image.sh build/san/slim
-	@tests/e2e_container.sh build/static/slim
-	@tests/e2e_crash.sh build/san/slim
-	@tests/e2e_fs.sh build/san/slim
-	@tests/e2e_hostile.sh build/san/slim
-	@tests/e2e_sweep.sh build/san/slim
+	@rc=0; for t in $(E2E_SCRIPTS); do \
+	    set -- $$t; n=$$1; shift; \
+	    if [ $$n = e2e_image ]; then $(MAKE) --no-print-directory build/static/slim || rc=1; fi; \
+	    tests/tools/suite $$n tests/$$n.sh "$$@" || rc=1; \
+	done; exit $$rc
 
 check: deps
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory e2e
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@rm -rf $(TEST_LOGS)
+	@rc=0; \
+	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory e2e || rc=1; \
+	$(MAKE) --no-print-directory fuzz-smoke || rc=1; \
+	tests/tools/summary $(TEST_LOGS) || rc=1; \
+	exit $$rc
 
 # ---- example -------------------------------------------------------------
 example: deps-build
