@@ -26,6 +26,8 @@ IHDR = $(wildcard src/*.h)  # private headers shared by one module's files
 ASSETS = $(sort $(wildcard assets/*))
 GEN_ASSETS = build/gen/report_assets.c
 TESTS_UNIT = $(wildcard tests/unit/*.c)
+# the suites' files: main.c checks that tests/unit/testutil.h lists each
+UNIT_SUITE_FILES = $(sort $(patsubst tests/unit/check_%.c,%,$(wildcard tests/unit/check_*.c)))
 
 # Debian packages: to build, and to run the tests (compilers for fixtures,
 # the tools the tests compare against).
@@ -37,7 +39,7 @@ TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++
              buildah podman skopeo umoci runc debootstrap
 
 .PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static \
-	compare-reports
+	compare-reports FORCE
 
 all: slim
 
@@ -90,10 +92,18 @@ build/san/slim: $(SAN_OBJ) build/san/main.o
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-build/san/unit: $(TESTS_UNIT) $(SAN_OBJ) tests/unit/testutil.h
+# rebuilt when a suite file comes or goes (a removed file leaves no newer prerequisite)
+build/san/unit.suites: FORCE
+	@mkdir -p $(@D)
+	@echo '$(UNIT_SUITE_FILES)' | cmp -s - $@ 2>/dev/null || echo '$(UNIT_SUITE_FILES)' > $@
+
+build/san/unit: $(TESTS_UNIT) $(SAN_OBJ) tests/unit/testutil.h build/san/unit.suites
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit -O1 -g $(SAN) -o $@ $(TESTS_UNIT) \
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit -O1 -g $(SAN) -DTU_SUITE_FILES='"$(UNIT_SUITE_FILES)"' \
+	    -o $@ $(TESTS_UNIT) \
 	    $(SAN_OBJ) $(LIBS) $$(pkg-config --libs check)
+
+FORCE:
 
 build/loadcmp: tests/tools/loadcmp.c
 	@mkdir -p $(@D)
@@ -114,7 +124,7 @@ fuzz: $(FUZZ_TARGETS)
 # a short run of every target on seeds from the fixtures; scripts/fuzz-long runs long ones
 FUZZ_SECONDS ?= 10
 fuzz-smoke: fuzz fixtures
-	@scripts/fuzz-run $(FUZZ_SECONDS)
+	@tests/tools/suite fuzz scripts/fuzz-run $(FUZZ_SECONDS)
 
 # ---- set-up --------------------------------------------------------------
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -139,24 +149,29 @@ fixtures: build/san/slim
 	@corpus/build-fixtures.sh build/fixtures
 	@corpus/build-ar-fixtures.sh build/arfix
 
+# Each suite's output is also kept in build/test-logs/NAME.log (tests/tools/suite); make
+# check ends with tests/tools/summary: a line per suite and the totals.
+TEST_LOGS = build/test-logs
+export TEST_LOGS
+
 unit: build/san/unit
 	@mkdir -p build/tmp
-	TMPDIR=$(CURDIR)/build/tmp ./build/san/unit
+	@TMPDIR=$(CURDIR)/build/tmp tests/tools/suite unit ./build/san/unit
 
+# every script runs, a failing one too; the target fails at the end if one failed (the
+# static slim, for e2e_image's RUN-slim image and e2e_container, is built on the way)
+E2E_SCRIPTS = "e2e build/san/slim build/fixtures" "e2e_ar build/san/slim build/arfix" \
+              "e2e_layer build/san/slim" "e2e_wheel build/san/slim" "e2e_html build/san/slim" \
+              "e2e_cli build/san/slim" \
+              "e2e_image build/san/slim" "e2e_container build/static/slim" \
+              "e2e_crash build/san/slim" "e2e_fs build/san/slim" "e2e_hostile build/san/slim" \
+              "e2e_sweep build/san/slim"
 e2e: build/san/slim build/loadcmp fixtures
-	@tests/e2e.sh build/san/slim build/fixtures
-	@tests/e2e_ar.sh build/san/slim build/arfix
-	@tests/e2e_layer.sh build/san/slim
-	@tests/e2e_wheel.sh build/san/slim
-	@tests/e2e_html.sh build/san/slim
-	@tests/e2e_cli.sh build/san/slim
-	@$(MAKE) --no-print-directory build/static/slim
-	@tests/e2e_image.sh build/san/slim
-	@tests/e2e_container.sh build/static/slim
-	@tests/e2e_crash.sh build/san/slim
-	@tests/e2e_fs.sh build/san/slim
-	@tests/e2e_hostile.sh build/san/slim
-	@tests/e2e_sweep.sh build/san/slim
+	@rc=0; for t in $(E2E_SCRIPTS); do \
+	    set -- $$t; n=$$1; shift; \
+	    if [ $$n = e2e_image ]; then $(MAKE) --no-print-directory build/static/slim || rc=1; fi; \
+	    tests/tools/suite $$n tests/$$n.sh "$$@" || rc=1; \
+	done; exit $$rc
 
 # Opt-in, not part of check: are the reports of REF (a slim from before a
 # change that must not change them) and of this tree's the same, byte for
@@ -166,9 +181,13 @@ compare-reports: $(if $(REF),build/san/slim fixtures)
 	@scripts/compare-reports $(REF) build/san/slim build/fixtures build/arfix
 
 check: deps
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory e2e
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@rm -rf $(TEST_LOGS)
+	@rc=0; \
+	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory e2e || rc=1; \
+	$(MAKE) --no-print-directory fuzz-smoke || rc=1; \
+	tests/tools/summary $(TEST_LOGS) || rc=1; \
+	exit $$rc
 
 # ---- example -------------------------------------------------------------
 example: deps-build

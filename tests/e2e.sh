@@ -13,6 +13,7 @@ if [ $# -ne 2 ]; then
 	echo "usage: $0 SLIM FIXTURES" >&2
 	exit 2
 fi
+. "$(dirname "$0")/lib.sh"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SLIM=$(realpath "$1")
 FIX=$(realpath "$2")
@@ -27,36 +28,16 @@ if [ ! -d "$FIX" ] || [ ! -f "$FIX/libt.so" ]; then
 	echo "e2e: '$FIX' holds no fixtures (corpus/build-fixtures.sh $FIX)" >&2
 	exit 2
 fi
-# the system python starts faster than version-manager shims
-PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3 || true)}
-if [ -z "$PYTHON" ] || ! command -v readelf >/dev/null; then
-	echo "e2e: python3 and readelf (binutils) are required" >&2
+lib_init e2e
+chmod 755 "$T" # case 38 runs slim as nobody in a case's directory
+if [ -z "$PY" ] || ! have readelf || ! have strip; then
+	echo "e2e: python3, readelf and strip (binutils) are required" >&2
 	exit 2
 fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/slim-e2e.XXXXXX")
-chmod 755 "$WORK"
-cleanup() { [ "$BASHPID" = "$$" ] || return 0; rm -rf "$WORK"; } # not in a subshell killed early
-trap cleanup EXIT
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-export LC_ALL=C
-
-have() { command -v "$1" >/dev/null 2>&1; }
-first_tool() {
-	local t
-	for t in "$@"; do
-		if have "$t"; then
-			echo "$t"
-			return 0
-		fi
-	done
-	return 0
-}
 LLVM_STRIP=$(first_tool llvm-strip llvm-strip-14 llvm-strip-15 llvm-strip-16)
 
 # ---- python helpers (ELF parsing without host-arch BFD, JSON queries) --------------------
-PYH=$WORK/helper.py
+PYH=$T/helper.py
 cat >"$PYH" <<'PY'
 import json, os, re, struct, sys
 
@@ -273,49 +254,9 @@ def cmd_summary(path, root):
 
 sys.exit(globals()['cmd_' + sys.argv[1]](*sys.argv[2:]))
 PY
-py() { "$PYTHON" "$PYH" "$@"; }
+py() { "$PY" "$PYH" "$@"; }
 
-# ---- case harness ------------------------------------------------------------------------
-npass=0
-nfail=0
-nskip=0
-D=
-
-fail() { # WHY: record why the case fails; returns 1
-	[ -f "$D/.why" ] || printf '%s\n' "$*" >"$D/.why"
-	return 1
-}
-skipcase() { # WHY
-	printf '%s\n' "$*" >"$D/.skip"
-	return 0
-}
-# need_fix NAME...: skip the case when a fixture was not built because a tool is missing;
-# fail when it is missing for any other reason.
-need_fix() {
-	local f why
-	for f in "$@"; do
-		[ -e "$FIX/$f" ] && continue
-		why=$(grep -F "$f: " "$FIX/SKIPPED" 2>/dev/null | head -n1)
-		if [ -n "$why" ]; then
-			skipcase "fixture $why"
-		else
-			fail "fixture $f missing from $FIX"
-		fi
-		return 1
-	done
-	return 0
-}
-need_tool() {
-	local t
-	for t in "$@"; do
-		have "$t" || {
-			skipcase "$t missing"
-			return 1
-		}
-	done
-	return 0
-}
-
+# ---- running slim in a case (tests/lib.sh runs the cases) -------------------------------
 # slim_run PREFIX ARGS...: run SLIM --json; stdout in PREFIX.json, stderr in PREFIX.err,
 # status in $RC.
 RC=0
@@ -326,7 +267,7 @@ slim_run() {
 	RC=$?
 	# the one figure that depends on the machine, not the input
 	sed -i 's/"peak_rss_bytes": [0-9]*/"peak_rss_bytes": 0/' "$p.json"
-	cat "$p.err" >>"$D/.slim-stderr"
+	cat "$p.err" >>"$CASE_DIR/.slim-stderr"
 	return 0
 }
 # slim_ok PREFIX ARGS...: slim_run and require exit status 0, nothing on stderr and a
@@ -346,37 +287,6 @@ slim_ok() {
 		fail "bad JSON report: $(echo "$out" | tail -n 2 | tr '\n' ' ')"
 		return 1
 	}
-}
-
-run_case() { # NAME FUNCTION
-	local name=$1 fn=$2 rc why t0=$SECONDS
-	D=$(mktemp -d "$WORK/$name.XXXXXX")
-	chmod 755 "$D"
-	(cd "$D" && "$fn") >"$D/.log" 2>&1
-	rc=$?
-	if [ -f "$D/.slim-stderr" ] &&
-		grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$D/.slim-stderr"; then
-		why="sanitizer report: $(grep -m1 -E 'Sanitizer|runtime error' "$D/.slim-stderr")"
-		[ -f "$D/.why" ] && why="$(cat "$D/.why"); $why"
-		echo "$why" >"$D/.why"
-		rc=1
-	fi
-	if [ -f "$D/.skip" ] && [ ! -f "$D/.why" ]; then
-		echo "skip $name: $(cat "$D/.skip")"
-		nskip=$((nskip + 1))
-	elif [ "$rc" = 0 ] && [ ! -f "$D/.why" ]; then
-		echo "ok $name"
-		npass=$((npass + 1))
-	else
-		why=$(cat "$D/.why" 2>/dev/null)
-		[ -n "$why" ] || why="case exited $rc: $(tail -n 3 "$D/.log" | tr '\n' ' ')"
-		echo "FAIL $name: $why"
-		nfail=$((nfail + 1))
-	fi
-	if [ -n "${E2E_VERBOSE:-}" ]; then
-		echo "  ($((SECONDS - t0)) s)"
-		sed 's/^/  | /' "$D/.log"
-	fi
 }
 
 # ---- assertions ------------------------------------------------------------------------
@@ -440,10 +350,13 @@ strip_props() {
 	[ "$(readelf --dyn-syms -W "$1" 2>&1)" = "$(readelf --dyn-syms -W "$2" 2>&1)" ] ||
 		fail "$(basename "$2"): dynamic symbols changed"
 }
-# gnu_names_eq ORIG NEW: section names equal those of GNU strip --strip-unneeded.
+# gnu_names_eq ORIG NEW: section names equal those of GNU strip --strip-unneeded (GNU
+# strip failing on ORIG fails the case).
 gnu_names_eq() {
-	have strip || return 0
-	strip --strip-unneeded -o gnu.out "$1" 2>/dev/null || return 0
+	strip --strip-unneeded -o gnu.out "$1" 2>gnu.err || {
+		fail "strip --strip-unneeded fails on $(basename "$1"): $(head -c 200 gnu.err)"
+		return 1
+	}
 	[ "$(secnames gnu.out)" = "$(secnames "$2")" ] ||
 		fail "$(basename "$2"): sections differ from strip --strip-unneeded: $(diff <(secnames gnu.out) <(secnames "$2") | grep '^[<>]' | tr '\n' ' ')"
 }
@@ -548,8 +461,8 @@ c06_layout() {
 	local f any=0
 	mkdir t orig
 	for f in libt.so libx.so libdbgnames.so prog-pie prog-nopie big.so cross-i686.so cross-powerpc.so cross-powerpc64.so cross-aarch64.so; do
-		[ -e "$FIX/$f" ] || continue
-		cp "$FIX/$f" t/ && cp "$FIX/$f" orig/
+		have_fix "$f" || continue
+		cp "$FIX/$f" t/ && cp "$FIX/$f" orig/ || { fail "cannot copy $f"; return 1; }
 		any=1
 	done
 	[ $any = 1 ] || { fail "no fixtures"; return 1; }
@@ -587,7 +500,7 @@ c08_emit_relocs() {
 
 c09_go_binary() {
 	need_fix hello-go || return 0
-	need_tool go || return 0
+	need go || return 0
 	mkdir t && cp "$FIX/hello-go" t/ && cp "$FIX/hello-go" orig
 	local want vm expect
 	want=$(./orig x) || { fail "fixture does not run"; return 1; }
@@ -620,7 +533,7 @@ c10_patchelf() {
 
 c11_small_tree() {
 	need_fix libt.so libx.so big.so libt-gz.so prog-pie loader || return 0
-	need_tool strip || return 0
+	need strip || return 0
 	local f tot_slim=0 tot_gnu=0
 	mkdir -p t/lib/python/lib-dynload t/bin
 	cp "$FIX/libt.so" t/lib/python/lib-dynload/_t.so
@@ -630,7 +543,7 @@ c11_small_tree() {
 	cp "$FIX/prog-pie" t/bin/prog
 	cp -a t orig
 	cp -a t gnu
-	(cd gnu && find . -type f -exec strip --strip-unneeded {} \;)
+	(cd gnu && find . -type f -exec strip --strip-unneeded {} +) || { fail "GNU strip fails on the tree"; return 1; }
 	slim_ok s t || return 1
 	jeq s.json 'd["passes"]["strip"]["files_changed"]' 5 || return 1
 	jeq s.json 'd["totals"]["errors"]' 0 || return 1
@@ -668,14 +581,13 @@ c12_idempotent() {
 	jeq s2.json 'd["passes"]["strip"]["files_changed"]' 0 || return 1
 	reason_is s2.json libt.so already_stripped || return 1
 	# a file stripped by GNU strip is not rewritten either
-	if have strip; then
-		mkdir g && strip --strip-unneeded -o g/libg.so orig.so && cp g/libg.so gnu.so
-		st1=$(stat -c '%i %y' g/libg.so)
-		slim_ok s3 g || return 1
-		same_bytes gnu.so g/libg.so "GNU-stripped file" || return 1
-		[ "$(stat -c '%i %y' g/libg.so)" = "$st1" ] || { fail "GNU-stripped file rewritten"; return 1; }
-		reason_is s3.json libg.so already_stripped
-	fi
+	mkdir g && strip --strip-unneeded -o g/libg.so orig.so && cp g/libg.so gnu.so ||
+		{ fail "cannot make a GNU-stripped copy"; return 1; }
+	st1=$(stat -c '%i %y' g/libg.so)
+	slim_ok s3 g || return 1
+	same_bytes gnu.so g/libg.so "GNU-stripped file" || return 1
+	[ "$(stat -c '%i %y' g/libg.so)" = "$st1" ] || { fail "GNU-stripped file rewritten"; return 1; }
+	reason_is s3.json libg.so already_stripped
 }
 
 c29_cross_arch() {
@@ -711,7 +623,9 @@ c30_ld_scripts() {
 	mkdir t
 	cp "$FIX/ldscript-libc.so" t/libc.so
 	cp "$FIX/ldscript-libm.a" t/libm.a
-	[ -e "$FIX/ldscript-libm.so" ] && cp "$FIX/ldscript-libm.so" t/libm.so
+	if have_fix ldscript-libm.so; then
+		cp "$FIX/ldscript-libm.so" t/libm.so || { fail "cannot copy ldscript-libm.so"; return 1; }
+	fi
 	printf 'just a text file\n' >t/README
 	cp "$FIX/libt.so" t/ && cp -a t orig
 	slim_ok s t || return 1
@@ -823,7 +737,7 @@ c36_symlinks() {
 c37_metadata() {
 	need_fix libt.so || return 0
 	[ "$(id -u)" = 0 ] || { skipcase "needs root"; return 0; }
-	need_tool setcap getcap setfattr getfattr || return 0
+	need setcap getcap setfattr getfattr || return 0
 	mkdir t && cp "$FIX/libt.so" t/libt.so && cp "$FIX/libt.so" orig.so
 	chown 1234:5678 t/libt.so && chmod 4755 t/libt.so
 	setfattr -n user.test -v hello t/libt.so || { skipcase "user xattrs not supported on ${TMPDIR:-/tmp}"; return 0; }
@@ -843,7 +757,8 @@ c37_metadata() {
 	mkdir g && cp "$FIX/libt.so" g/libg.so
 	chgrp 5678 g/libg.so && chmod 2750 g/libg.so
 	setfattr -n trusted.slim -v t1 g/libg.so 2>/dev/null || { fail "cannot set trusted.* as root"; return 1; }
-	setfattr -n security.slimtest -v s1 g/libg.so 2>/dev/null || echo "security.slimtest not supported here" >>"$D/.log"
+	setfattr -n security.slimtest -v s1 g/libg.so 2>/dev/null ||
+		skip_part security-xattr "security.* attributes not supported on ${TMPDIR:-/tmp}"
 	local xa
 	xa=$(getfattr -d -m - g/libg.so 2>/dev/null | grep -v '^#')
 	st=$(stat -c '%a %u %g %y' g/libg.so)
@@ -857,7 +772,7 @@ c37_metadata() {
 c38_readonly_nonroot() {
 	need_fix libt.so || return 0
 	[ "$(id -u)" = 0 ] || { skipcase "needs root (to become nobody)"; return 0; }
-	need_tool setpriv || return 0
+	need setpriv || return 0
 	id nobody >/dev/null 2>&1 && getent group nogroup >/dev/null || { skipcase "no nobody/nogroup"; return 0; }
 	local asnobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 	local slim=$SLIM
@@ -871,7 +786,7 @@ c38_readonly_nonroot() {
 	"${asnobody[@]}" test -w ro/libt.so && { fail "precondition: nobody can write the file"; return 1; }
 	"${asnobody[@]}" "$slim" --json ro >s.json 2>s.err
 	RC=$?
-	cat s.err >>"$D/.slim-stderr"
+	cat s.err >>"$CASE_DIR/.slim-stderr"
 	[ "$RC" = 0 ] || { fail "slim as nobody exited $RC: $(head -c 300 s.err)"; return 1; }
 	[ "$(stat -c '%a %U' ro/libt.so)" = "444 nobody" ] || { fail "mode/owner now $(stat -c '%a %U' ro/libt.so)"; return 1; }
 	strip_props orig.so ro/libt.so || return 1
@@ -879,7 +794,7 @@ c38_readonly_nonroot() {
 	mkdir locked && cp "$FIX/libt.so" locked/libt.so && chmod 0444 locked/libt.so && chmod 0755 locked
 	"${asnobody[@]}" "$slim" --json locked >l.json 2>l.err
 	RC=$?
-	cat l.err >>"$D/.slim-stderr"
+	cat l.err >>"$CASE_DIR/.slim-stderr"
 	[ "$RC" = 1 ] || { fail "unwritable directory: exit status $RC, expected 1"; return 1; }
 	grep -q "^slim: cannot process '[^']*libt.so': ." l.err || { fail "unwritable directory: stderr does not name the file: $(head -c 200 l.err)"; return 1; }
 	same_bytes orig.so locked/libt.so "file in the unwritable directory" || return 1
@@ -902,13 +817,13 @@ c39_kill() {
 	# how long does a full run take?
 	cp -a tree caltree
 	t0=$(date +%s%N)
-	"$SLIM" -q caltree 2>>"$D/.slim-stderr" || { fail "calibration run failed"; return 1; }
+	"$SLIM" -q caltree 2>>"$CASE_DIR/.slim-stderr" || { fail "calibration run failed"; return 1; }
 	t1=$(date +%s%N)
 	dur=$(((t1 - t0) / 1000000))
 	[ "$dur" -ge 1 ] || dur=1
 	for k in 1 2 3 4 5 6 7 8 9 10; do
 		delay=$((dur * (5 + RANDOM % 90) / 100))
-		"$SLIM" -q -j $((k % 2 ? 1 : 4)) tree 2>>"$D/.slim-stderr" &
+		"$SLIM" -q -j $((k % 2 ? 1 : 4)) tree 2>>"$CASE_DIR/.slim-stderr" &
 		local pid=$!
 		sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 		kill -KILL "$pid" 2>/dev/null && total_kills=$((total_kills + 1))
@@ -935,7 +850,7 @@ c39_kill() {
 		[ "$norig" -gt 0 ] || tee tree/d*/lib*.so <"$FIX/big.so" >/dev/null
 	done
 	nleft=$(find tree -type f -name '.slim-*.tmp' | wc -l)
-	echo "kills: $total_kills, leftover temp files: $nleft, run time ${dur} ms" >>"$D/.log"
+	echo "kills: $total_kills, leftover temp files: $nleft, run time ${dur} ms" >>"$CASE_DIR/.log"
 	# a leftover from an earlier kill, and names that only look like one
 	printf 'partial' >tree/d1/.slim-0123456789abcdef.tmp
 	printf 'user data 1' >tree/d2/.slim-0123456789abcdeg.tmp
@@ -967,7 +882,8 @@ c40_dry_run() {
 	local f
 	mkdir -p t/sub
 	for f in libt.so libx.so prog-pie big.so hello-go libpatched.so ldscript-libc.so libtrail.so prog-emit; do
-		[ -e "$FIX/$f" ] && cp "$FIX/$f" t/
+		have_fix "$f" || continue
+		cp "$FIX/$f" t/ || { fail "cannot copy $f"; return 1; }
 	done
 	ln t/libt.so t/sub/hard.so
 	ln -s ../libx.so t/sub/link.so
@@ -993,7 +909,8 @@ c_jobs() {
 	local f j
 	mkdir src
 	for f in libt.so libx.so libt-gz.so prog-pie prog-nopie prog-emit big.so libpatched.so libtrail.so ldscript-libc.so libtrunc.so cross-i686.so cross-powerpc64.so; do
-		[ -e "$FIX/$f" ] && cp "$FIX/$f" src/
+		have_fix "$f" || continue
+		cp "$FIX/$f" src/ || { fail "cannot copy $f"; return 1; }
 	done
 	for i in 1 2 3; do mkdir src/big$i && cp "$FIX/big.so" src/big$i/; done
 	for j in 1 2 8; do
@@ -1065,7 +982,7 @@ c_usage() {
 # (not with -q); dry runs share the lock with each other
 c_concurrent_runs() {
 	need_fix big.so libt.so || return 0
-	need_tool flock || return 0
+	need flock || return 0
 	local d i k t0 ms
 	mkdir src
 	for d in 0 1 2 3; do
@@ -1075,14 +992,14 @@ c_concurrent_runs() {
 		printf 'same data %.0s' $(seq 300) >src/d$d/data.txt
 	done
 	cp -a src one
-	"$SLIM" -q one 2>>"$D/.slim-stderr" || { fail "one run over the tree failed"; return 1; }
+	"$SLIM" -q one 2>>"$CASE_DIR/.slim-stderr" || { fail "one run over the tree failed"; return 1; }
 	snapshot one noino >one.snap
 	for k in 1 2 3; do
 		rm -rf tree && cp -a src tree
 		"$SLIM" tree >a.out 2>a.err &
 		"$SLIM" tree >b.out 2>b.err
 		wait $! || { fail "round $k: the first run failed: $(head -c 300 a.err)"; return 1; }
-		cat a.err b.err >>"$D/.slim-stderr"
+		cat a.err b.err >>"$CASE_DIR/.slim-stderr"
 		! grep -q "cannot process" a.err b.err ||
 			{ fail "round $k: errors: $(grep -h -c 'cannot process' a.err b.err | tr '\n' ' ')e.g. $(grep -h -m1 'cannot process' a.err b.err | head -n1)"; return 1; }
 		[ -z "$(find tree -name '.slim-*')" ] || { fail "round $k: temp files left: $(find tree -name '.slim-*' | head -n 3)"; return 1; }
@@ -1108,7 +1025,7 @@ c_concurrent_runs() {
 	flock -s tree sleep 1.5 &
 	sleep 0.3
 	t0=$(date +%s%N)
-	"$SLIM" -q --dry-run tree >/dev/null 2>>"$D/.slim-stderr"
+	"$SLIM" -q --dry-run tree >/dev/null 2>>"$CASE_DIR/.slim-stderr"
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	wait
 	[ "$ms" -lt 900 ] || { fail "a dry run waited for a shared lock (${ms} ms)"; return 1; }
@@ -1154,5 +1071,4 @@ run_case json-paths c_json_paths
 run_case usage-and-exit-status c_usage
 run_case concurrent-runs c_concurrent_runs
 
-echo "$npass passed, $nfail failed, $nskip skipped"
-[ "$nfail" = 0 ]
+finish

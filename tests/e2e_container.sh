@@ -19,14 +19,9 @@
 # Skips (exit 0) when the container tools are missing and cannot be
 # installed, or cannot run here.  KEEP_T=1 keeps the temporary directory
 # (images, build logs) for a look afterwards.
-set -u
 [ $# -eq 1 ] || { echo "usage: $0 SLIM_STATIC" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
 SLIM=$(readlink -f "$1")
-pass=0 fail=0 skip=0
-ok()   { echo "ok $1"; pass=$((pass + 1)); }
-bad()  { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-skp()  { echo "skip $1: $2"; skip=$((skip + 1)); }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; exit; }
 skip_all() { skp container "$1"; finish; }
 
 [ -f "$SLIM" ] && [ -x "$SLIM" ] || { bad static "$1 is not an executable (run make static)"; finish; }
@@ -53,14 +48,10 @@ for t in gcc python3 readelf; do command -v $t >/dev/null || skip_all "$t missin
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] || skip_all "no $BUSYBOX"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-container.XXXXXX")
+lib_init container
 S=(--root "$T/st" --runroot "$T/run" --storage-driver vfs)
-cleanup() {
-    podman "${S[@]}" rm -a -f >/dev/null 2>&1
-    umount "$T/st/overlay" 2>/dev/null
-    rm -rf "$T"
-}
-if [ -n "${KEEP_T:-}" ]; then echo "keeping $T"; else trap cleanup EXIT; fi
+# KEEP_T=1: the work directory stays (lib.sh), with its containers and store
+at_exit '[ -n "${KEEP_T:-}" ] || { podman "${S[@]}" rm -a -f >/dev/null 2>&1; umount "$T/st/overlay" 2>/dev/null; }'
 cat >"$T/containers.conf" <<'EOF'
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]

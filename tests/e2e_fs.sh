@@ -18,29 +18,20 @@
 #                   is the original bytes (+ what was appended) or exactly the stripped
 #                   result; no temp file left
 # Prints ok/FAIL/skip lines and "N passed, N failed, N skipped"; exits 1 on failure.
-set -u
 if [ $# -ne 1 ]; then echo "usage: $0 SLIM" >&2; exit 2; fi
+. "$(dirname "$0")/lib.sh"
+lib_init fs
 SLIM=$(realpath "$1")
-T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-fs.XXXXXX")
 MOUNTS=()
 WRITER=
-cleanup() {
-    # only the script itself: a subshell killed before it has reset its traps (the
-    # writer below, when slim is done first) would otherwise remove $T under the test
-    [ "$BASHPID" = "$$" ] || return 0
+# at exit (the script only: a subshell killed before it has reset its traps, the writer
+# below when slim is done first, would otherwise unmount under the test)
+fs_cleanup() {
     [ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null && wait "$WRITER" 2>/dev/null
     local m
     for m in "${MOUNTS[@]}"; do umount -l "$m" 2>/dev/null; done
-    rm -rf "$T"
 }
-trap cleanup EXIT
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export LC_ALL=C
-pass=0 fail=0 skip=0
-ok()  { echo "ok $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-skp() { echo "skip $1: $2"; skip=$((skip + 1)); }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; exit $?; }
+at_exit fs_cleanup
 state() { stat -c '%n %i %s %Y %a' "$@"; sha256sum "$@"; }   # identity + content
 
 if [ "$(id -u)" != 0 ]; then

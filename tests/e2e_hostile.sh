@@ -23,26 +23,13 @@
 # Environment: BOMB_SIZE (bytes, default 10 GiB), MANY (default 100000),
 #              RSS_LIMIT_MB (default 512), RACE_RUNS (default 12).
 # Prints ok/FAIL/skip lines and "N passed, N failed, N skipped"; exits 1 on failure.
-set -u
 if [ $# -ne 1 ]; then echo "usage: $0 SLIM" >&2; exit 2; fi
+. "$(dirname "$0")/lib.sh"
+lib_init hostile
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SLIM=$(realpath "$1")
-PY=$(command -v /usr/bin/python3 || command -v python3)
-T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-hostile.XXXXXX")
 SWAP_PID=
-cleanup() {
-    [ "$BASHPID" = "$$" ] || return 0 # the script only, not a subshell killed early
-    [ -n "$SWAP_PID" ] && kill "$SWAP_PID" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export LC_ALL=C
-pass=0 fail=0 skip=0
-ok()  { echo "ok $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-skp() { echo "skip $1: $2"; skip=$((skip + 1)); }
-finish() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; exit $?; }
+at_exit '[ -n "$SWAP_PID" ] && kill "$SWAP_PID" 2>/dev/null'
 
 BOMB_SIZE=${BOMB_SIZE:-$((10 << 30))}
 MANY=${MANY:-100000}
@@ -51,45 +38,29 @@ MANY=${MANY:-100000}
 MANY_SAME=${MANY_SAME:-$([ "${LINK_LIMIT:-0}" = 1 ] && echo 70000 || echo 1000)}
 RSS_LIMIT_MB=${RSS_LIMIT_MB:-512}
 C=$T/c
-if ! command -v gcc >/dev/null || ! command -v zstd >/dev/null; then
-    skp hostile "gcc or zstd missing"; finish
-fi
+need gcc zstd || finish
 "$PY" "$REPO/scripts/make-hostile-corpus" "$C" --bomb-size "$BOMB_SIZE" --many "$MANY" --many-same "$MANY_SAME" ||
     { bad corpus "make-hostile-corpus failed"; finish; }
 DECOY=$C/decoy
 
 # the decoy outside every root: unchanged?
-cat > "$T/manifest.py" <<'PY'
-import hashlib, os, stat, sys
-root = sys.argv[1]
-lines = []
-for dp, dns, fns in os.walk(root):
-    for n in sorted(dns + fns):
-        p = os.path.join(dp, n); st = os.lstat(p); h = ''
-        if stat.S_ISREG(st.st_mode):
-            h = hashlib.sha256(open(p, 'rb').read()).hexdigest()
-        elif stat.S_ISLNK(st.st_mode):
-            h = os.readlink(p)
-        lines.append(f'{os.path.relpath(p, root)!r} {st.st_mode:o} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_nlink} {h}')
-sys.stdout.write('\n'.join(sorted(lines)) + '\n')
-PY
 decoy_ok() { # NAME: fails NAME if the decoy changed; returns 1 then
-    if ! "$PY" "$T/manifest.py" "$DECOY" | cmp -s - "$C/decoy.manifest"; then
-        bad "$1" "the decoy outside the root changed: $("$PY" "$T/manifest.py" "$DECOY" | diff - "$C/decoy.manifest" | head -5 | tr '\n' ' ')"
+    if ! tree_manifest "$DECOY" | cmp -s - "$C/decoy.manifest"; then
+        bad "$1" "the decoy outside the root changed: $(tree_manifest "$DECOY" | diff - "$C/decoy.manifest" | head -5 | tr '\n' ' ')"
         return 1
     fi
 }
 
-# run with a peak-RSS watchdog: kills slim above RSS_LIMIT_MB or after SECS seconds;
-# prints "RC PEAK_MIB KILLED" and leaves stderr in $T/wd.err
-# tests/tools/watchdog.py LIMIT_MB SECS CMD...: stderr to $WD_ERR; prints "RC PEAK_MIB KILLED SECS"
-WD=$REPO/tests/tools/watchdog.py
+# runs under lib.sh's watchdog (wd): slim killed above RSS_LIMIT_MB or after SECS seconds;
+# "RC PEAK_MIB KILLED SECS", stderr in $WD_ERR
 
 # ---- layers ----------------------------------------------------------------------------
 L=$C/layers
 mkdir -p "$T/out"
+nlayers=0
 while IFS=$'\t' read -r name outcome want args; do
     [ -n "$name" ] || continue
+    nlayers=$((nlayers + 1))
     out=$T/out/$name.out.tar.zst
     case $name in *.whl|*.zip) out=$T/out/out-$name ;; esac # a zip is written as a zip
     rm -f "$out"
@@ -106,7 +77,7 @@ while IFS=$'\t' read -r name outcome want args; do
         elif decoy_ok "layer_$name"; then ok "layer_$name"; fi
         ;;
     bomb)
-        r=$(WD_ERR=$T/err "$PY" "$WD" "$RSS_LIMIT_MB" 60 "$SLIM" -q "$L/$name" -o "$out")
+        r=$(WD_ERR=$T/err wd "$RSS_LIMIT_MB" 60 "$SLIM" -q "$L/$name" -o "$out")
         set -- $r; rc=$1 peak=$2 killed=$3 secs=$4
         desc="exit $rc, peak RSS $peak MiB, ${secs}s"
         if [ "$killed" = rss ]; then
@@ -123,7 +94,7 @@ while IFS=$'\t' read -r name outcome want args; do
         decoy_ok "bomb_$name" || true
         ;;
     limit) # #19 items 11, 12: refused by the expansion bound, in seconds and bounded memory
-        r=$(WD_ERR=$T/err "$PY" "$WD" "$RSS_LIMIT_MB" 20 "$SLIM" -q $args "$L/$name" -o "$out")
+        r=$(WD_ERR=$T/err wd "$RSS_LIMIT_MB" 20 "$SLIM" -q $args "$L/$name" -o "$out")
         set -- $r; rc=$1 peak=$2 killed=$3 secs=$4
         desc="exit $rc, peak RSS $peak MiB, ${secs}s"
         if [ "$killed" = rss ]; then bad "limit_$name" "RSS passed ${RSS_LIMIT_MB} MiB (killed; $desc)"
@@ -154,6 +125,7 @@ PY
         ;;
     esac
 done < "$L/EXPECT"
+ran_some corpus "$nlayers" "layers in $L/EXPECT"
 
 # an all-hole sparse entry is a valid file (GNU tar --sparse makes it for a preallocated file)
 t_sparse_hole() {
@@ -369,7 +341,7 @@ t_race() {
     for k in 0 1 2; do cp "$DECOY/lib/libdecoy.so" "$d/outside/lib$k.so"; done
     printf 'dup data\n%.0s' $(seq 200) > "$d/outside/data.txt"
     cp "$DECOY/lib/libdecoy.so" "$d/outside/sub/lib0.so"
-    "$PY" "$T/manifest.py" "$d/outside" > "$d/outside.manifest"
+    tree_manifest "$d/outside" > "$d/outside.manifest"
     for i in $(seq "$runs"); do
         rm -rf "$d/tree" "$d/stop"; cp -a "$d/pristine" "$d/tree"
         "$PY" "$T/swap.py" "$d/tree" "$d/outside" "$d/stop" > "$d/swaps" & SWAP_PID=$!
@@ -382,8 +354,8 @@ t_race() {
             bad $name "run $i: unexpected stderr: $(grep -v "^slim: cannot process" "$d/err" | head -c 300)"; return
         fi
         [ $rc = 1 ] && errs=$((errs + 1))
-        if ! "$PY" "$T/manifest.py" "$d/outside" | cmp -s - "$d/outside.manifest"; then
-            bad $name "run $i: the outside canary changed: $("$PY" "$T/manifest.py" "$d/outside" | diff - "$d/outside.manifest" | head -4 | tr '\n' ' ')"
+        if ! tree_manifest "$d/outside" | cmp -s - "$d/outside.manifest"; then
+            bad $name "run $i: the outside canary changed: $(tree_manifest "$d/outside" | diff - "$d/outside.manifest" | head -4 | tr '\n' ' ')"
             return
         fi
         # inside, every file is an ELF file or the data, nothing else appeared
@@ -508,7 +480,7 @@ with zipfile.ZipFile(os.path.join(d, 'evil-1.0-py3-none-any.whl'), 'w', zipfile.
     z.writestr('evil-1.0.dist-info/RECORD', rec)
 PY
     for what in tree evil-1.0-py3-none-any.whl; do
-        r=$(WD_ERR=$T/err "$PY" "$WD" "$RSS_LIMIT_MB" 60 "$SLIM" -q -n --json "$d/$what")
+        r=$(WD_ERR=$T/err wd "$RSS_LIMIT_MB" 60 "$SLIM" -q -n --json "$d/$what")
         set -- $r; rc=$1 peak=$2 killed=$3 secs=$4
         if [ "$killed" != - ]; then
             bad "$name" "$what: killed ($killed) at peak RSS $peak MiB after ${secs}s"; return

@@ -10,26 +10,13 @@
 # umoci, runc, gcc and a Debian rootfs with python3 for the real one:
 # ${SLIM_CORPUS_CACHE:-$HOME/.cache/slim-corpus}/rootfs (made with debootstrap
 # from apt's own mirror when missing).
-set -u
+. "$(dirname "$0")/lib.sh"
+lib_init image
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/e2e-image.XXXXXX")
 cp "$1" "$T/slim" && SLIM=$T/slim   # a rebuild meanwhile must not pull it away
 S="--root $T/st --runroot $T/run --storage-driver vfs"
 CS="containers-storage:[vfs@$T/st+$T/run]"
-cleanup() {
-    podman $S rm -af >/dev/null 2>&1
-    rm -rf "$T" 2>/dev/null || { chattr -R -i "$T" 2>/dev/null; rm -rf "$T"; }
-}
-trap cleanup EXIT
-pass=0 fail=0 skip=0
-ok()   { echo "ok $1"; pass=$((pass + 1)); }
-bad()  { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-skp()  { echo "skip $1: $2"; skip=$((skip + 1)); }
-finish() {
-    echo "$pass passed, $fail failed, $skip skipped"
-    [ "$fail" = 0 ]
-    exit $?
-}
+at_exit 'podman $S rm -af >/dev/null 2>&1'
 # ---- hostile images: made here by python3, no container tool needed ----------------------
 # Each is refused with one error that names the input and the layer, or slimmed correctly;
 # nothing of $H/outside (an id_rsa beside the inputs) ever reaches an output, and nothing is
@@ -522,8 +509,8 @@ if [ -x "$STATIC" ] && ! ldd "$STATIC" >/dev/null 2>&1; then
     if buildah $S build --layers --isolation chroot -t localhost/app-runslim:1 \
             -f "$C/Containerfile.run" "$C" >"$T/build-run.log" 2>&1; then
         RUNSLIM=localhost/app-runslim:1
-    else
-        skp runslim-build "$(tail -2 "$T/build-run.log" | tr '\n' ' ')"
+    else # the build that works without its last step fails with it: slim failed
+        bad runslim-build "$(tail -2 "$T/build-run.log" | tr '\n' ' ')"
     fi
 else
     skp runslim-build "no static slim at build/static/slim (scripts/build-static.sh makes one)"

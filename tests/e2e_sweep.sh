@@ -21,9 +21,7 @@ SLIM=$(realpath "$1")
 RSS_MB=${SWEEP_RSS_MB:-512}
 SECS=${SWEEP_SECS:-60}
 C=$T/c
-for tool in gcc zstd; do
-    command -v $tool > /dev/null || { skp sweep "$tool is missing"; finish; }
-done
+need gcc zstd || finish
 "$PY" "$REPO/scripts/make-sweep-corpus" "$C" || { bad corpus "make-sweep-corpus failed"; finish; }
 SECRET=$(cat "$C/SECRET")
 OUT=$T/out
@@ -35,7 +33,7 @@ leftovers() { # DIR...: temporary files of slim's below DIR (minus what was ther
 }
 
 # one run: CASE KIND EXPECT MODE(dry|real) OPTS; fails the case and returns 1 on a problem
-run_case() {
+sweep_run() {
     local c=$1 kind=$2 expect=$3 mode=$4 opts=$5 in=$C/in/$1 out= r rc peak killed secs before
     local -a args=(-q)
     [ "$opts" = - ] || read -ra extra <<< "$opts"
@@ -90,12 +88,15 @@ run_case() {
     LAST="$desc"
 }
 
+ncases=0
 while IFS=$'\t' read -r c kind expect opts; do
     [ -n "$c" ] || continue
+    ncases=$((ncases + 1))
     # a dry run first: it must leave a tree in place as it was
-    run_case "$c" "$kind" "$expect" dry "$opts" || continue
+    sweep_run "$c" "$kind" "$expect" dry "$opts" || continue
     dry=$LAST
-    run_case "$c" "$kind" "$expect" real "$opts" || continue
+    sweep_run "$c" "$kind" "$expect" real "$opts" || continue
     ok "$c" "$expect; $dry; $LAST"
 done < "$C/CASES"
+ran_some corpus "$ncases" "cases in $C/CASES"
 finish

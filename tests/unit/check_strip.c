@@ -233,8 +233,7 @@ START_TEST(cross_class_and_endian)
 					       "powerpc64-linux-gnu", "aarch64-linux-gnu" };
 	size_t t;
 
-	if (!tu_have("clang") || !tu_have("ld.lld"))
-		return; /* the e2e suite says so; nothing to check here */
+	TU_NEED("clang", "ld.lld");
 	for (t = 0; t < sizeof(targets) / sizeof(targets[0]); t++) {
 		struct strip_result r = STRIP_RESULT_INIT, r2 = STRIP_RESULT_INIT;
 		unsigned char *in;

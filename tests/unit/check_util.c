@@ -1,12 +1,8 @@
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bound.h"
-#include "pool.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -132,46 +128,6 @@ START_TEST(paths_normalize)
 }
 END_TEST
 
-/* Every descriptor handed to a closer is closed once closer_finish
- * returns, past a full queue too; with fewer than two threads there is no
- * closer and closer_put closes at once. */
-START_TEST(closer_closes_every_fd)
-{
-	enum { N = 3 * CLOSER_QUEUE + 5 };
-	char tmpl[] = "/tmp/slim-closer-XXXXXX";
-	int fds[N], i, fd;
-	struct closer *c;
-
-	ck_assert_ptr_null(closer_start(1));
-	fd = open("/dev/null", O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	closer_put(NULL, fd);
-	ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
-	ck_assert_int_eq(errno, EBADF);
-	ck_assert_uint_eq(closer_finish(NULL), 0);
-
-	c = closer_start(4);
-	ck_assert_ptr_nonnull(c);
-	for (i = 0; i < N; i++) {
-		/* the last reference to an unlinked file, as the strip pass
-		 * hands over */
-		fds[i] = mkstemp(tmpl);
-		ck_assert_int_ge(fds[i], 0);
-		ck_assert_int_eq(write(fds[i], "x", 1), 1);
-		ck_assert_int_eq(unlink(tmpl), 0);
-		memcpy(tmpl + sizeof(tmpl) - 7, "XXXXXX", 6);
-		closer_put(c, fds[i]);
-	}
-	ck_assert_uint_eq(closer_finish(c), N);
-	for (i = 0; i < N; i++) {
-		errno = 0;
-		ck_assert_int_eq(fcntl(fds[i], F_GETFD), -1);
-		ck_assert_int_eq(errno, EBADF);
-	}
-}
-END_TEST
-
-
 START_TEST(bound_floor_then_ratio)
 {
 	struct bound b;
@@ -216,7 +172,6 @@ Suite *util_suite(void)
 	tcase_add_test(t, err_keeps_last_message);
 	tcase_add_test(t, align_and_bytes);
 	tcase_add_test(t, paths_normalize);
-	tcase_add_test(t, closer_closes_every_fd);
 	tcase_add_test(t, bound_floor_then_ratio);
 	suite_add_tcase(s, t);
 	return s;

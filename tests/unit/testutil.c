@@ -1,10 +1,12 @@
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -72,4 +74,53 @@ int tu_sh(const char *fmt, ...)
 int tu_have(const char *cmd)
 {
 	return tu_sh("command -v '%s' >/dev/null 2>&1", cmd) == 0;
+}
+
+const char *tu_missing(const char *tool, ...)
+{
+	const char *t, *missing = NULL;
+	va_list ap;
+
+	va_start(ap, tool);
+	for (t = tool; t && !missing; t = va_arg(ap, const char *))
+		if (!tu_have(t))
+			missing = t;
+	va_end(ap);
+	return missing;
+}
+
+const char *tu_check_name(const char *func)
+{
+	static char name[256];
+	size_t n = strlen(func);
+
+	if (n > 3 && strcmp(func + n - 3, "_fn") == 0)
+		n -= 3;
+	snprintf(name, sizeof(name), "%.*s", (int)n, func);
+	return name;
+}
+
+void tu_skip(const char *name, const char *fmt, ...)
+{
+	const char *file = getenv(TU_SKIP_FILE_ENV);
+	const char *strict = getenv("UNIT_NO_SKIP");
+	struct buf b = BUF_INIT;
+	va_list ap;
+	int fd;
+
+	buf_addf(&b, "%s: ", name);
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (strict && *strict && strcmp(strict, "0") != 0)
+		ck_abort_msg("skip %s (UNIT_NO_SKIP is set)", b.p);
+	buf_addch(&b, '\n');
+	/* one write with O_APPEND: the checks run in forked children */
+	if (!file || (fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "skip %s", b.p);
+		ck_abort_msg("skip %s: no %s to record it in", name, TU_SKIP_FILE_ENV);
+	}
+	ck_assert_int_eq(write(fd, b.p, b.len), (ssize_t)b.len);
+	close(fd);
+	buf_release(&b);
 }
