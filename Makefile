@@ -18,7 +18,7 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larchive -lzstd -lxxhash -lnettle -ljansson) -pthread
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
-HDR  = $(wildcard include/*.h)
+HDR  = $(wildcard include/*.h src/*.h)
 TESTS_UNIT = $(wildcard tests/unit/*.c)
 
 # Debian packages: to build, and to run the tests (compilers for fixtures,
