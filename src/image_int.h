@@ -125,6 +125,10 @@ int img_fail(struct image *img, const char *fmt, ...) SLIM_PRINTF(2, 3);
  * run.  (Error messages go to the report, whose presenters escape them
  * each its own way: not here.) */
 const char *img_esc(struct image *img, const char *s);
+/* A memo key: kind ("layer", "config") and k (a digest, or where a path
+ * leads), so that a blob read as one kind is never taken for another;
+ * manifests and indexes are keyed by their digest alone.  Caller frees. */
+char *memo_key(const char *kind, const char *k);
 struct blobres *memo_get(struct image *img, const char *key);
 /* A new entry for key (the caller looked first: none). */
 struct blobres *memo_add(struct image *img, const char *key);

@@ -273,15 +273,6 @@ out:
 
 /* ---- checking a layer ------------------------------------------------------------------ */
 
-/* The memo key of a layer: "layer:" and its digest, or where its path leads. */
-static char *layer_key(const char *k)
-{
-	struct buf b = BUF_INIT;
-
-	buf_addf(&b, "layer:%s", k);
-	return buf_detach(&b, NULL);
-}
-
 /* Does the layer r as read match digest and size (NULL, -1: anything)? */
 static int match_desc(struct image *img, struct blobres *r, const char *digest, int64_t size)
 {
@@ -341,7 +332,7 @@ static struct blobres *open_layer(struct image *img, const struct img_layer_ref 
 {
 	struct blobres *r = NULL;
 	struct err e = ERR_INIT;
-	char *where = NULL, *k = ref->key ? layer_key(ref->key) : NULL;
+	char *where = NULL, *k = ref->key ? memo_key("layer", ref->key) : NULL;
 	int fd = -1;
 
 	*digest = ref->digest;
@@ -354,7 +345,7 @@ static struct blobres *open_layer(struct image *img, const struct img_layer_ref 
 		if (!k) {
 			*named = where ? image_named_digest(where) : NULL;
 			*digest = *named ? *named : *digest;
-			k = layer_key(*named ? *named : where ? where : ref->rel);
+			k = memo_key("layer", *named ? *named : where ? where : ref->rel);
 			r = memo_get(img, k);
 		}
 	}

@@ -141,6 +141,14 @@ static void blobres_free(void *p)
 	free(r);
 }
 
+char *memo_key(const char *kind, const char *k)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s:%s", kind, k);
+	return buf_detach(&b, NULL);
+}
+
 struct blobres *memo_get(struct image *img, const char *key)
 {
 	return smap_get(&img->memo, key);
@@ -160,23 +168,21 @@ struct blobres *memo_add(struct image *img, const char *key)
 
 static struct blobres *do_manifest(struct image *img, const struct image_desc *d, int depth);
 
-static struct blobres *dropped(struct image *img, const char *key)
+/* The memo's entry of key, new if there is none. */
+static struct blobres *memo_at(struct image *img, const char *key)
 {
 	struct blobres *r = memo_get(img, key);
 
-	if (!r)
-		r = memo_add(img, key);
-	r->dropped = true;
-	return r;
+	return r ? r : memo_add(img, key);
 }
 
-/* The memo key of a config: "config:" and its digest. */
-static char *config_key(const char *digest)
+/* key's blob is not in the output (its platform, an attestation, ...). */
+static struct blobres *dropped(struct image *img, const char *key)
 {
-	struct buf b = BUF_INIT;
+	struct blobres *r = memo_at(img, key);
 
-	buf_addf(&b, "config:%s", digest);
-	return buf_detach(&b, NULL);
+	r->dropped = true;
+	return r;
 }
 
 /* Write a manifest-like blob: the original bytes (data, checked against
@@ -337,7 +343,7 @@ static struct blobres *do_image(struct image *img, const struct image_desc *d, c
 	}
 	if (image_config(img, &x, &wanted) != 0)
 		goto out;
-	ck = config_key(x.m.config.digest);
+	ck = memo_key("config", x.m.config.digest);
 	if (!wanted) {
 		img->dropped_platforms++;
 		r = dropped(img, d->digest);
@@ -350,12 +356,8 @@ static struct blobres *do_image(struct image *img, const struct image_desc *d, c
 	for (i = 0; i < x.m.nlayers; i++)
 		before[i] = x.m.layers[i].digest;
 	img_report_layers(img, x.label, x.ls, before, x.m.nlayers);
-	r = memo_get(img, d->digest);
-	if (!r)
-		r = memo_add(img, d->digest);
-	cr = memo_get(img, ck);
-	if (!cr)
-		cr = memo_add(img, ck);
+	r = memo_at(img, d->digest);
+	cr = memo_at(img, ck);
 	if (!x.changed) {
 		if ((!cr->digest && settle(img, cr, &x.m.config, x.cdata, x.clen, NULL, 0) != 0) ||
 		    settle(img, r, d, data, len, NULL, 0) != 0)
@@ -552,7 +554,7 @@ static int docker_config(struct image *img, struct dimage *y, char **cfg)
 	}
 	image_sha256(nc, len, d);
 	got = image_digest_str(d);
-	ck = y->named ? config_key(y->named) : NULL;
+	ck = y->named ? memo_key("config", y->named) : NULL;
 	cr = ck ? memo_get(img, ck) : NULL;
 	if (cr && cr->path && cr->digest && strcmp(cr->digest, got) == 0) {
 		*cfg = xstrdup(cr->path);
