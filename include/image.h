@@ -8,8 +8,8 @@
  * The output has the input's form: a directory for a directory, a tar for
  * a tar.
  *
- * Every layer goes through layer_process() on its own, so dedup never
- * links across layers.  Then what depends on a layer is rewritten, in
+ * Every layer goes through layer_process() on its own (once, whatever the
+ * number of images that name it), so dedup never links across layers.  Then what depends on a layer is rewritten, in
  * order: its descriptor (digest, size, media type), the config's
  * rootfs.diff_ids, the config descriptor, the manifest, the index (or
  * manifest.json).  A layer whose content slim does not change (and whose
@@ -26,7 +26,9 @@
  * or <hex>.json name.  Unpacking a tar and decompressing layers count
  * toward one bound (bound.h) of the input's size; a tar of more than 65536
  * entries is no image.  Any mismatch refuses the image, with an error that
- * names the image and the layer, before anything is written.
+ * names the image and the layer, before anything reaches the output (a
+ * layer is checked on what slimming it read: what that wrote to the
+ * scratch goes with the refusal).
  *
  * All output goes to temporary names beside the output and is renamed at
  * the end; on any error nothing is left at the output path.  A dry run

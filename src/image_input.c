@@ -301,14 +301,9 @@ static int open_path(struct image *img, const char *p)
 	return fd;
 }
 
-/*
- * Open the input file rel for reading: a regular file inside the input,
- * reached without the kernel ever following a link (links are followed by
- * name, above) and opened for reading only once it is known to be a
- * regular file (a device is never opened).  *where (if not NULL) gets the
- * path reached; caller frees.  Returns the fd, or -1 with e set (e->code
- * ENOENT: no such file).
- */
+/* (image_int.h) Links are followed by name (follow_link), a hop at a
+ * time; the file is opened for reading through its O_PATH descriptor once
+ * it is known to be a regular file, so that a device is never opened. */
 int img_in_open(struct image *img, const char *rel, char **where, struct err *e)
 {
 	char *p = xstrdup(rel), *next, proc[64];
@@ -371,8 +366,6 @@ out:
 	return rfd;
 }
 
-/* Is there something at rel?  (Whether it can be read is read_small's to
- * say, with the reason.) */
 bool img_in_exists(struct image *img, const char *rel)
 {
 	struct err e = ERR_INIT;
@@ -385,11 +378,6 @@ bool img_in_exists(struct image *img, const char *rel)
 	return yes;
 }
 
-/*
- * Read the small input file rel (a manifest, config, index) in full.  It
- * must match digest (unless NULL) and size (unless negative).  Messages
- * name it by rel.
- */
 int img_read_small(struct image *img, const char *rel, const char *digest, int64_t size,
 		   char **data, size_t *len)
 {

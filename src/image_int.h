@@ -204,7 +204,8 @@ int img_mkparents(const char *root, const char *rel);
 int img_put_file(struct image *img, const char *rel, const void *data, size_t len);
 /* Write a blob of the output layout; *digest gets "sha256:..." (caller frees). */
 int img_put_blob(struct image *img, const void *data, size_t len, char **digest);
-/* Put the checked input file fd at the output tree's rel (linked or copied). */
+/* Put the checked input file fd at the output tree's rel (linked or copied;
+ * nothing when it is there already: the same blob). */
 int img_copy_in(struct image *img, int fd, const char *rel);
 /* The scratch (and in it the output tree, and the input's for a tar). */
 int img_make_scratch(struct image *img);

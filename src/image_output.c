@@ -24,7 +24,6 @@
 
 /* ---- files of the output tree --------------------------------------------------- */
 
-/* dir/.slim-<16 hex>.tmp, a fresh name; caller frees. */
 char *img_tmp_name(const char *dir)
 {
 	struct buf b = BUF_INIT;
@@ -35,7 +34,6 @@ char *img_tmp_name(const char *dir)
 	return buf_detach(&b, NULL);
 }
 
-/* mkdir -p of the directories of rel (not its last component) under root. */
 int img_mkparents(const char *root, const char *rel)
 {
 	struct buf b = BUF_INIT;
@@ -164,12 +162,10 @@ static int fill_copy(struct image *img, int fd, const void *ctx)
 	return copy_fd(*(const int *)ctx, fd);
 }
 
-/*
- * Put the checked input file fd at out/rel.  The input unpacked from a tar
- * is slim's own: hard-linked.  A file of an input directory is hard-linked
- * only when it is the caller's own and nobody else may write it, else
- * copied: the output must not change after slim checked it.
- */
+/* The input unpacked from a tar is slim's own: hard-linked.  A file of an
+ * input directory is hard-linked only when it is the caller's own and
+ * nobody else may write it, else copied: the output must not change after
+ * slim checked it. */
 int img_copy_in(struct image *img, int fd, const char *rel)
 {
 	struct buf dst = BUF_INIT;
@@ -310,8 +306,8 @@ int img_finish(struct image *img)
 	return 0;
 }
 
-/* The scratch directory: beside the output (same file system: renames),
- * or under $TMPDIR for a dry run. */
+/* Beside the output (same file system: renames), or under $TMPDIR for a
+ * dry run. */
 int img_make_scratch(struct image *img)
 {
 	const char *o = img->o->output, *tmpdir = getenv("TMPDIR");
