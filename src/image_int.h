@@ -5,14 +5,14 @@
  *   image_detect.c  is a path an image (image_detect)
  *   image_input.c   the input tree: a tar unpacked (bounded), every file
  *                   opened beneath it and checked (in_open, read_small)
- *   image_layer.c   a layer: read and slimmed once, checked, put in place
+ *   image_layer.c   a layer: run once (read, slimmed), checked, put in place
  *   image_output.c  the output tree in the scratch, and its move to -o
  *   image_run.c     the run: state, the memo, manifests, indexes,
  *                   manifest.json (image_run)
  *
  * One run's state is struct image; every input blob's is a struct blobres
  * in the memo.  The first error is kept in img->err (img_fail) and ends the
- * run; messages name the input's files by the input's names, never the
+ * run; a refusal names the input's files by the input's names, never the
  * scratch's.
  */
 #ifndef SLIM_IMAGE_INT_H
