@@ -101,5 +101,10 @@ void fmt_bytes(char *out, size_t outsz, uint64_t n);
  * dropped and ".." kept.  The caller frees the result.
  */
 char *path_normalize(const char *p, bool strict, const char **why);
+/* path_normalize (lenient), with each ".." taking away the component
+ * before it ("a/./b/../c" -> "a/c"), as a symlink's target is resolved
+ * inside a tree: NULL (*why, unless why is NULL, says so) when a ".."
+ * would climb above the top. */
+char *path_fold(const char *p, const char **why);
 
 #endif

@@ -258,24 +258,28 @@ void fmt_bytes(char *out, size_t outsz, uint64_t n)
 	snprintf(out, outsz, "%.1f %s", v, unit[u]);
 }
 
-char *path_normalize(const char *p, bool strict, const char **why)
+/* The one walk over a path's components behind path_normalize and
+ * path_fold.  dotdot: what a ".." is (PN_KEEP, PN_REFUSE, PN_FOLD). */
+enum { PN_KEEP, PN_REFUSE, PN_FOLD };
+static char *normalize(const char *p, int dotdot, const char **why)
 {
 	struct buf b = BUF_INIT;
 	const char *s = p;
 
-	if (strict && *p == '/') {
-		*why = "absolute path";
-		return NULL;
-	}
 	while (*s) {
 		const char *end = strchr(s, '/');
 		size_t len = end ? (size_t)(end - s) : strlen(s);
-		if (strict && len == 2 && s[0] == '.' && s[1] == '.') {
-			buf_release(&b);
-			*why = "'..' in the path";
-			return NULL;
-		}
-		if (len && !(len == 1 && s[0] == '.')) {
+		if (len == 2 && s[0] == '.' && s[1] == '.' && dotdot != PN_KEEP) {
+			char *cut = strrchr(b.p, '/');
+			if (dotdot == PN_REFUSE || !b.len) {
+				buf_release(&b);
+				if (why)
+					*why = dotdot == PN_REFUSE ? "'..' in the path"
+								   : "'..' above the top";
+				return NULL;
+			}
+			buf_setlen(&b, cut ? (size_t)(cut - b.p) : 0);
+		} else if (len && !(len == 1 && s[0] == '.')) {
 			if (b.len)
 				buf_addch(&b, '/');
 			buf_add(&b, s, len);
@@ -285,4 +289,18 @@ char *path_normalize(const char *p, bool strict, const char **why)
 			s++;
 	}
 	return buf_detach(&b, NULL);
+}
+
+char *path_normalize(const char *p, bool strict, const char **why)
+{
+	if (strict && *p == '/') {
+		*why = "absolute path";
+		return NULL;
+	}
+	return normalize(p, strict ? PN_REFUSE : PN_KEEP, why);
+}
+
+char *path_fold(const char *p, const char **why)
+{
+	return normalize(p, PN_FOLD, why);
 }

@@ -1,11 +1,14 @@
 /* libFuzzer target: the image JSON readers and rewriters (manifest, index,
  * config, docker-archive manifest.json), the waste computation over layer
- * listings, and image detection over a tar (any compression) whose
- * manifest.json, index.json and oci-layout it reads.  The first byte picks
- * the reader; the rest is the JSON (or the file).
+ * listings, image detection over a tar (any compression) whose
+ * manifest.json, index.json and oci-layout it reads, and the names and
+ * kinds of image_format.h (digests a path names, platforms, media types,
+ * what a blob is).  The first byte picks the reader; the rest is the JSON
+ * (or the file, or the name).
  * Whatever the input, nothing may crash or leak, a rewrite of what parsed
- * must parse again to the same descriptors, and an unchanged rewrite must
- * keep every value. */
+ * must parse again to the same descriptors, an unchanged rewrite must
+ * keep every value, a parsed platform must match itself, and a link
+ * target folded inside the tree must be a path an image may name. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,18 +180,58 @@ static void detect(const char *j, size_t n)
 	unlink(path);
 }
 
+/* The bytes as a name: a path, a media type, a platform, a link target. */
+static void names(const char *j, size_t n)
+{
+	struct image_platform p;
+	struct err e = ERR_INIT;
+	char *s = strndup(j, n), *d, *f;
+
+	d = image_named_digest(s);
+	if (d && !image_digest_valid(d))
+		abort();
+	free(d);
+	(void)image_layer_compression(s);
+	if (image_platform_parse(s, &p, &e) == 0) {
+		char *str = image_platform_str(&p);
+		if (!image_platform_match(&p, &p) || strcmp(str, s) != 0)
+			abort();
+		free(str);
+		image_platform_release(&p);
+	}
+	f = path_fold(s, NULL);
+	if (f && *f && !strchr(f, '\\') && !image_path_valid(f))
+		abort();
+	free(f);
+	err_release(&e);
+	free(s);
+}
+
+/* The bytes as a blob an index names, with no media type to say what. */
+static void kind(const char *j, size_t n)
+{
+	enum image_kind k = image_kind_of(NULL, j, n);
+
+	if (k != IMAGE_K_OTHER && k != IMAGE_K_INDEX && k != IMAGE_K_MANIFEST)
+		abort();
+	(void)image_layout_file_valid(j, n);
+	(void)image_sniff_compression((const unsigned char *)j, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *j = (const char *)data + 1;
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 8) {
 	case 0: manifest(j, size - 1); break;
 	case 1: index_(j, size - 1); break;
 	case 2: config(j, size - 1); break;
 	case 3: docker(j, size - 1); break;
 	case 5: detect(j, size - 1); break;
+	case 6: names(j, size - 1); break;
+	case 7: kind(j, size - 1); break;
 	default: waste(j, size - 1); break;
 	}
 	return 0;

@@ -1,5 +1,6 @@
-/* Unit tests of image.c's pure parts: JSON readers and rewriters, platforms,
- * waste; detection by content; how a layer's report joins the image's. */
+/* Unit tests of image mode's pure parts (image_format.h): JSON readers and
+ * rewriters, digests and names, media types, platforms, waste; detection by
+ * content (image.h); how a layer's report joins the image's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,12 @@
 
 Suite *image_suite(void);
 
-#define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-#define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
-#define D3 "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+#define H1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define H2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define H3 "3333333333333333333333333333333333333333333333333333333333333333"
+#define D1 "sha256:" H1
+#define D2 "sha256:" H2
+#define D3 "sha256:" H3
 #define D9 "sha256:9999999999999999999999999999999999999999999999999999999999999999"
 
 static const char manifest_json[] =
@@ -280,6 +284,247 @@ START_TEST(docker_manifest_json)
 }
 END_TEST
 
+START_TEST(digests_and_names)
+{
+	static const unsigned char abc[32] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+		0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad };
+	static const char hex[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	unsigned char d[32];
+	char h[65], *p;
+
+	image_sha256("abc", 3, d);
+	ck_assert_mem_eq(d, abc, 32);
+	image_hex(d, h);
+	ck_assert_str_eq(h, hex);
+	p = image_digest_str(d);
+	ck_assert_str_eq(p + 7, hex);
+	ck_assert(image_digest_valid(p));
+	free(p);
+	p = image_blob_path(D1);
+	ck_assert_str_eq(p, "blobs/sha256/" H1);
+	free(p);
+	/* what a docker-archive's paths name: blobs/sha256/<hex>, <hex>.json */
+	p = image_named_digest("blobs/sha256/" H2);
+	ck_assert_str_eq(p, D2);
+	free(p);
+	p = image_named_digest(H3 ".json");
+	ck_assert_str_eq(p, D3);
+	free(p);
+	ck_assert_ptr_null(image_named_digest(H3 ".tar"));
+	ck_assert_ptr_null(image_named_digest(H3 "/layer.tar"));
+	ck_assert_ptr_null(image_named_digest("blobs/sha256/abc"));
+	ck_assert_ptr_null(image_named_digest("blobs/sha256/" H1 "/x"));
+	ck_assert_ptr_null(image_named_digest("blobs/sha512/" H1));
+	ck_assert_ptr_null(image_named_digest("1111111111111111111111111111111111111111111111111111111111111G.json"));
+	ck_assert_ptr_null(image_named_digest("config.json"));
+}
+END_TEST
+
+START_TEST(media_types)
+{
+	static const unsigned char gz[] = { 0x1f, 0x8b, 8, 0 }, zst[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	static const char idx[] = "{\"schemaVersion\":2,\"manifests\":[]}";
+	static const char man[] = "{\"schemaVersion\":2,\"layers\":[]}";
+	static const char own[] = "{\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\","
+				  "\"layers\":[]}";
+
+	ck_assert_int_eq(image_layer_compression("application/vnd.oci.image.layer.v1.tar+gzip"), COMPRESS_GZIP);
+	ck_assert_int_eq(image_layer_compression("application/vnd.oci.image.layer.v1.tar+zstd"), COMPRESS_ZSTD);
+	ck_assert_int_eq(image_layer_compression("application/vnd.oci.image.layer.v1.tar"), COMPRESS_NONE);
+	ck_assert_int_eq(image_layer_compression("application/vnd.docker.image.rootfs.diff.tar.gzip"),
+			 COMPRESS_GZIP);
+	ck_assert_int_eq(image_layer_compression("application/vnd.docker.image.rootfs.diff.tar"), COMPRESS_NONE);
+	ck_assert_int_eq(image_layer_compression("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"),
+			 IMAGE_C_FOREIGN);
+	ck_assert_int_eq(image_layer_compression("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"),
+			 IMAGE_C_FOREIGN);
+	ck_assert_int_eq(image_layer_compression("application/vnd.oci.image.layer.v1.tar+bzip2"), IMAGE_C_UNKNOWN);
+	ck_assert_int_eq(image_layer_compression("application/octet-stream"), IMAGE_C_UNKNOWN);
+	ck_assert_int_eq(image_layer_compression(NULL), IMAGE_C_UNKNOWN);
+
+	ck_assert_int_eq(image_sniff_compression(gz, 4), COMPRESS_GZIP);
+	ck_assert_int_eq(image_sniff_compression(gz, 2), COMPRESS_GZIP);
+	ck_assert_int_eq(image_sniff_compression(zst, 4), COMPRESS_ZSTD);
+	ck_assert_int_eq(image_sniff_compression(zst, 3), COMPRESS_NONE); /* too short to tell */
+	ck_assert_int_eq(image_sniff_compression((const unsigned char *)"ustar", 4), COMPRESS_NONE);
+	ck_assert_int_eq(image_sniff_compression(gz, 0), COMPRESS_NONE);
+
+	ck_assert_str_eq(image_layer_media_type(false, COMPRESS_ZSTD), "application/vnd.oci.image.layer.v1.tar+zstd");
+	ck_assert_str_eq(image_layer_media_type(false, COMPRESS_NONE), "application/vnd.oci.image.layer.v1.tar");
+	ck_assert_str_eq(image_layer_media_type(true, COMPRESS_GZIP),
+			 "application/vnd.docker.image.rootfs.diff.tar.gzip");
+	/* every media type it makes says the compression it was made for */
+	for (int c = COMPRESS_NONE; c <= COMPRESS_ZSTD; c++) {
+		ck_assert_int_eq(image_layer_compression(image_layer_media_type(false, c)), c);
+		if (c != COMPRESS_ZSTD)
+			ck_assert_int_eq(image_layer_compression(image_layer_media_type(true, c)), c);
+	}
+
+	/* the descriptor's media type first; then the blob's own; then its shape */
+	ck_assert_int_eq(image_kind_of(IMAGE_MT_OCI_INDEX, man, strlen(man)), IMAGE_K_INDEX);
+	ck_assert_int_eq(image_kind_of(IMAGE_MT_DOCKER_MANIFEST, idx, strlen(idx)), IMAGE_K_MANIFEST);
+	ck_assert_int_eq(image_kind_of("application/vnd.dev.cosign.simplesigning.v1+json", man, strlen(man)),
+			 IMAGE_K_OTHER);
+	ck_assert_int_eq(image_kind_of(NULL, idx, strlen(idx)), IMAGE_K_INDEX);
+	ck_assert_int_eq(image_kind_of(NULL, man, strlen(man)), IMAGE_K_MANIFEST);
+	ck_assert_int_eq(image_kind_of(NULL, own, strlen(own)), IMAGE_K_INDEX);
+	ck_assert_int_eq(image_kind_of(NULL, "{}", 2), IMAGE_K_OTHER);
+	ck_assert_int_eq(image_kind_of(NULL, "not json", 8), IMAGE_K_OTHER);
+	ck_assert_int_eq(image_kind_of(NULL, "[1]", 3), IMAGE_K_OTHER);
+
+	ck_assert(image_layout_file_valid("{\"imageLayoutVersion\":\"1.0.0\"}", 30));
+	ck_assert(!image_layout_file_valid("{\"imageLayoutVersion\":1}", 24));
+	ck_assert(!image_layout_file_valid("{}", 2));
+	ck_assert(!image_layout_file_valid("{\"imageLayoutVersion\":\"1.0.0\"", 29));
+}
+END_TEST
+
+START_TEST(platform_names_and_aliases)
+{
+	struct image_platform w, h = { 0 };
+	struct err e = ERR_INIT;
+	char *s;
+
+	s = image_platform_str(&h);
+	ck_assert_str_eq(s, "unknown");
+	free(s);
+	h.arch = (char *)"amd64";
+	s = image_platform_str(&h);
+	ck_assert_str_eq(s, "?/amd64");
+	free(s);
+	h.os = (char *)"linux";
+	h.arch = (char *)"arm";
+	h.variant = (char *)"v7";
+	s = image_platform_str(&h);
+	ck_assert_str_eq(s, "linux/arm/v7");
+	free(s);
+
+	ck_assert_int_eq(image_platform_parse("linux/x86_64", &w, &e), 0);
+	h.arch = (char *)"amd64";
+	h.variant = NULL;
+	ck_assert(image_platform_match(&w, &h));
+	h.arch = (char *)"x86-64";
+	ck_assert(image_platform_match(&w, &h));
+	h.os = (char *)"windows";
+	ck_assert(!image_platform_match(&w, &h));
+	h.os = NULL; /* an image that does not say: never a match */
+	ck_assert(!image_platform_match(&w, &h));
+	image_platform_release(&w);
+
+	ck_assert_int_eq(image_platform_parse("linux/386", &w, &e), 0);
+	h.os = (char *)"linux";
+	h.arch = (char *)"i686";
+	ck_assert(image_platform_match(&w, &h));
+	image_platform_release(&w);
+
+	/* a wanted variant needs one, but only arm64 goes without (v8) */
+	ck_assert_int_eq(image_platform_parse("linux/arm/v7", &w, &e), 0);
+	h.arch = (char *)"arm";
+	ck_assert(!image_platform_match(&w, &h));
+	h.variant = (char *)"v7";
+	ck_assert(image_platform_match(&w, &h));
+	image_platform_release(&w);
+	ck_assert_int_eq(image_platform_parse("linux/arm64/v9", &w, &e), 0);
+	h.arch = (char *)"arm64";
+	h.variant = NULL;
+	ck_assert(!image_platform_match(&w, &h));
+	image_platform_release(&w);
+	err_release(&e);
+}
+END_TEST
+
+START_TEST(parsers_reject)
+{
+	static const char *const idx[] = { "", "[]", "{}", "{\"manifests\":{}}",
+					   "{\"manifests\":[{\"digest\":\"" D1 "\"}]}",
+					   "{\"manifests\":[{\"digest\":\"" D1 "\",\"size\":1,\"platform\":\"linux\"}]}",
+					   "{\"manifests\":[{\"digest\":\"" D1 "\",\"size\":1,\"mediaType\":7}]}",
+					   "{\"manifests\":[7]}" };
+	static const char *const cfg[] = { "[]", "{}", "{\"rootfs\":{}}", "{\"rootfs\":{\"diff_ids\":{}}}",
+					   "{\"rootfs\":{\"diff_ids\":[\"sha256:00\"]}}",
+					   "{\"rootfs\":{\"diff_ids\":[7]}}",
+					   "{\"os\":7,\"rootfs\":{\"diff_ids\":[]}}" };
+	static const char nothing[] = "{\"rootfs\":{\"diff_ids\":[]}}";
+	static const char *const mj[] = { "[]", "[7]", "[{\"Layers\":[]}]", "[{\"Config\":\"a.json\"}]",
+					  "[{\"Config\":\"a.json\",\"Layers\":[7]}]",
+					  "[{\"Config\":\"a\\\\b.json\",\"Layers\":[]}]",
+					  "[{\"Config\":\"./a.json\",\"Layers\":[]}]" };
+	struct image_index x;
+	struct image_config c;
+	struct image_docker d;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(idx); i++) {
+		ck_assert_int_eq(image_index_parse(idx[i], strlen(idx[i]), &x, &e), -1);
+		ck_assert_ptr_nonnull(e.msg);
+		ck_assert_uint_eq(x.n, 0);
+		err_release(&e);
+	}
+	for (i = 0; i < ARRAY_SIZE(cfg); i++) {
+		ck_assert_int_eq(image_config_parse(cfg[i], strlen(cfg[i]), &c, &e), -1);
+		ck_assert_ptr_nonnull(e.msg);
+		err_release(&e);
+	}
+	for (i = 0; i < ARRAY_SIZE(mj); i++) {
+		ck_assert_int_eq(image_docker_parse(mj[i], strlen(mj[i]), &d, &e), -1);
+		ck_assert_ptr_nonnull(e.msg);
+		err_release(&e);
+	}
+	/* no manifest, config or index beyond IMAGE_MAX_JSON is even parsed */
+	ck_assert_int_eq(image_index_parse("{}", (size_t)IMAGE_MAX_JSON + 1, &x, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "larger than"));
+	err_release(&e);
+	/* a config that says nothing of its platform parses, the platform unknown */
+	ck_assert_int_eq(image_config_parse("", 0, &c, &e), -1);
+	err_release(&e);
+	ck_assert_int_eq(image_config_parse(nothing, strlen(nothing), &c, &e), 0);
+	ck_assert_ptr_null(c.platform.os);
+	ck_assert_uint_eq(c.ndiff_ids, 0);
+	image_config_release(&c);
+}
+END_TEST
+
+/* A layer descriptor whose digest changes loses the annotations that
+ * describe its old bytes (zstd:chunked, eStargz), and "annotations" with
+ * them when nothing else is left; one that keeps its digest keeps them. */
+START_TEST(manifest_rewrite_annotations)
+{
+	static const char m[] =
+		"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+		"\"digest\":\"" D1 "\",\"size\":1},\"layers\":["
+		"{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"" D2 "\",\"size\":2,"
+		"\"annotations\":{\"io.github.containers.zstd-chunked.manifest-position\":\"1:2:3:4\"}},"
+		"{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" D3 "\",\"size\":3,"
+		"\"annotations\":{\"containerd.io/snapshot/stargz/toc.digest\":\"x\"}}]}";
+	struct image_desc nl[2] = { { 0 } };
+	struct err e = ERR_INIT;
+	size_t len;
+	char *out;
+
+	nl[0].digest = (char *)D9;
+	nl[0].size = 9;
+	nl[0].media_type = (char *)"application/vnd.oci.image.layer.v1.tar+gzip";
+	nl[1].digest = (char *)D3;
+	nl[1].size = 3;
+	out = image_manifest_rewrite(m, strlen(m), NULL, nl, 2, &len, &e);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(len, strlen(out));
+	ck_assert_ptr_null(strstr(out, "zstd-chunked"));
+	ck_assert_ptr_nonnull(strstr(out, "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\","
+					  "\"digest\":\"" D9 "\",\"size\":9}"));
+	ck_assert_ptr_nonnull(strstr(out, "stargz/toc.digest")); /* the same blob: still true */
+	ck_assert_ptr_nonnull(strstr(out, "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+					  "\"digest\":\"" D1 "\",\"size\":1}"));
+	free(out);
+	nl[1].digest = (char *)"sha256:bad";
+	ck_assert_ptr_null(image_manifest_rewrite(m, strlen(m), NULL, nl, 2, &len, &e));
+	ck_assert_ptr_nonnull(e.msg);
+	err_release(&e);
+}
+END_TEST
+
 START_TEST(waste_of_layers)
 {
 	struct image_entries l[4] = { { 0 } };
@@ -526,6 +771,11 @@ Suite *image_suite(void)
 	tcase_add_test(t, config_rewrite_keeps_history);
 	tcase_add_test(t, index_drops_and_replaces);
 	tcase_add_test(t, docker_manifest_json);
+	tcase_add_test(t, digests_and_names);
+	tcase_add_test(t, media_types);
+	tcase_add_test(t, platform_names_and_aliases);
+	tcase_add_test(t, parsers_reject);
+	tcase_add_test(t, manifest_rewrite_annotations);
 	tcase_add_test(t, waste_of_layers);
 	tcase_add_test(t, waste_of_deep_paths);
 	tcase_add_test(t, detect_by_content);

@@ -125,6 +125,19 @@ START_TEST(paths_normalize)
 	p = path_normalize("//x/./../y", false, NULL);
 	ck_assert_str_eq(p, "x/../y");
 	free(p);
+	/* folded: ".." takes the component before it, never above the top */
+	p = path_fold("a/./b//../c/", &why);
+	ck_assert_str_eq(p, "a/c");
+	free(p);
+	p = path_fold("/a/b/../../c", NULL);
+	ck_assert_str_eq(p, "c");
+	free(p);
+	p = path_fold("a/..", NULL);
+	ck_assert_str_eq(p, "");
+	free(p);
+	ck_assert_ptr_null(path_fold("a/../..", &why));
+	ck_assert_str_eq(why, "'..' above the top");
+	ck_assert_ptr_null(path_fold("../a", NULL));
 }
 END_TEST
 
