@@ -37,7 +37,7 @@ all: slim
 # ---- release build -------------------------------------------------------
 Q = $(if $(V),,@)
 
-build/rel/%.o: src/%.c $(HDR) src/elfimg.h
+build/rel/%.o: src/%.c $(HDR) $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -53,7 +53,7 @@ build/static/slim: $(wildcard src/*.c) $(HDR) src/elfimg.h scripts/build-static.
 	@PKGS_LIB="$(PKGS_LIB)" CC="$(CC)" scripts/build-static.sh $@
 
 # ---- sanitizer build, used by every test ---------------------------------
-build/san/%.o: src/%.c $(HDR) src/elfimg.h
+build/san/%.o: src/%.c $(HDR) $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
