@@ -103,6 +103,11 @@ struct source {
 	 * the entry that carries the content does, and its hard links follow
 	 * it (a layer). */
 	bool link_names;
+	/* The strip pass reports a file named like a library that is not an
+	 * ELF image or archive (a linker script named libc.so) as skipped,
+	 * "not ELF" (a tree; a layer's report lists only what the stripper
+	 * looked into, as it always has). */
+	bool report_not_elf;
 };
 
 /* Free s (any source); NULL is fine. */

@@ -6,7 +6,8 @@
  *   - files under 8 bytes are no candidates;
  *   - the source saw its first bytes and they are neither ELF nor ar: not
  *     a candidate, and reported "not ELF" if it is named like a library
- *     (a linker script named libc.so);
+ *     (a linker script named libc.so) and the source reports such files
+ *     (source.h: a tree does);
  *   - a file far larger than its blocks (bound_sparse) is never read;
  *   - its first bytes, read again now, decide (as above);
  *   - separate debug files (/usr/lib/debug/, *.debug) are never stripped;
@@ -76,7 +77,7 @@ static void make_work(struct pipeline *p)
 		if (x->type != ENT_FILE || c == ENT_NONE || x->size < 8)
 			continue;
 		if ((x->flags & ENT_NOT_ELF) && p->o->strip_on) { /* nothing to strip */
-			if (looks_like_library(t->v[c].path))
+			if (p->src->report_not_elf && looks_like_library(t->v[c].path))
 				skip(p, i, SKIP_NOT_ELF);
 			continue;
 		}
@@ -144,7 +145,7 @@ static bool policy(struct pipeline *p, size_t i, const char *path, const struct 
 		return false;
 	}
 	if (!strip_candidate(head, (size_t)k)) {
-		if (looks_like_library(path))
+		if (p->src->report_not_elf && looks_like_library(path))
 			skip(p, i, SKIP_NOT_ELF);
 		return false;
 	}

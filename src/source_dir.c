@@ -388,6 +388,7 @@ struct source *source_dir_open(const struct slim_opts *o, struct report *rep, co
 	d->display_root = strcmp(root, ".") == 0 ? "" : root;
 	d->base.name = d->display_root;
 	d->base.link_names = true;
+	d->base.report_not_elf = true;
 	if (stat(root, &st) != 0) {
 		err_set(e, "%s", strerror(errno));
 		goto fail;
@@ -418,6 +419,7 @@ struct source *source_dir_bare(const struct slim_opts *o, struct report *rep, in
 	d->base.chunk = 1u << 20;
 	d->base.name = d->display_root = d->root = "";
 	d->base.link_names = true;
+	d->base.report_not_elf = true;
 	d->o = o;
 	d->rep = rep;
 	d->rootfd = d->lockfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);

@@ -162,14 +162,16 @@ static int src_read(struct reader *R, struct src *s, unsigned char *buf, size_t 
 	return 0;
 }
 
-/* A regular file's content: its head (read whole, holes as zeros, for
- * what it may be), then the rest as libarchive gives it. */
-static int read_content(struct reader *R, struct src *s, unsigned char *head)
+/* A regular file: its head (read whole, holes as zeros, for what it may
+ * be) before the entry counts, then the rest as libarchive gives it. */
+static int read_file(struct reader *R, struct src *s, struct archive_entry *ae,
+		     unsigned char *head)
 {
 	size_t headlen = s->size < R->chunk ? (size_t)s->size : R->chunk, k;
 	const unsigned char *p;
 
-	if (src_read(R, s, head, headlen) != 0 || source_layer_data(R->s, head, headlen) != 0)
+	if (src_read(R, s, head, headlen) != 0 || source_layer_add(R->s, archive_entry_clone(ae)) != 0 ||
+	    source_layer_data(R->s, head, headlen) != 0)
 		return -1;
 	for (;;) {
 		if (src_next(R, s, R->chunk, &p, &k) != 0)
@@ -202,9 +204,9 @@ static int read_entry(struct reader *R, struct archive_entry *ae, unsigned char 
 	/* what is not read is skipped, which decompresses it as well */
 	if (bound_check(R, name, (uint64_t)size) != 0)
 		return -1;
-	if (source_layer_add(R->s, archive_entry_clone(ae)) != 0)
-		return -1;
-	return reg ? read_content(R, &s, head) : 0;
+	if (reg)
+		return read_file(R, &s, ae, head);
+	return source_layer_add(R->s, archive_entry_clone(ae));
 }
 
 /* Every entry, to the archive's end. */

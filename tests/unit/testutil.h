@@ -13,7 +13,7 @@
 /* Every suite; those not linked in are NULL (weak) and skipped. */
 #define SLIM_SUITES(X) \
 	X(util) X(report) X(strip) X(fsutil) X(walk) X(ar) X(rules) X(dedup) X(layer) \
-	X(container) X(audit) X(image)
+	X(container) X(audit) X(image) X(source) X(sink) X(pipeline)
 #define SLIM_DECL_SUITE(n) Suite *n##_suite(void) __attribute__((weak));
 SLIM_SUITES(SLIM_DECL_SUITE)
 
