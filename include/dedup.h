@@ -1,9 +1,9 @@
-/* dedup.h - find files with identical content and metadata below a root
- * and replace the copies by hard links to one kept copy.
+/* dedup.h - find files with identical content and metadata in one input
+ * (a tree, a layer) and have the copies made hard links to one kept copy.
  *
- * The caller lists the regular files (one item per name); dedup decides
- * and, in link mode, links.  Candidates are narrowed in stages so that as
- * little as possible is read:
+ * The caller lists the regular files (one item per name); dedup groups
+ * them and, in link mode, has the caller link them.  Candidates are
+ * narrowed in stages so that as little as possible is read:
  *
  *   1. equal st_dev, size, mode, uid and gid among distinct inodes (from
  *      the items alone: nothing is read of a file that has no partner);
@@ -19,11 +19,12 @@
  *      and a check that neither file changed since it was hashed.
  *
  * Files are read through a source (source.h: a tree's files opened
- * beneath its root without following symlinks, or a layer's spool), and
+ * beneath its root without following symlinks, or a layer's spool) and
  * linked through the caller (a sink): dedup itself never names a path to
- * the file system.  Memory: the items' bookkeeping, one XXH3 state (about 600 bytes) per
- * candidate longer than a block between stages 2 and 3, and one chunk
- * buffer (two while comparing) per worker thread; never a whole file.
+ * the file system.  Memory: the items' bookkeeping, one XXH3 state (about
+ * 600 bytes) per candidate longer than a block between stages 2 and 3,
+ * and one chunk buffer (two while comparing) per worker thread; never a
+ * whole file.
  */
 #ifndef SLIM_DEDUP_H
 #define SLIM_DEDUP_H

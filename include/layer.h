@@ -59,7 +59,8 @@ struct layer_result {
 	unsigned char in_diff_id[32]; /* sha256 of the input's whole uncompressed tar
 				       * stream; layer_process_fd on a tar only */
 	unsigned char diff_id[32];    /* sha256 of the output tar stream */
-	unsigned char out_digest[32]; /* sha256 of the output file, hashed while written */
+	unsigned char out_digest[32]; /* sha256 of the output file, hashed while written;
+				       * layer_process_fd only */
 	struct layer_listing entries; /* the input's headers as read (layer_process_fd;
 				       * as far as it got when the layer failed) */
 	bool changed;                 /* some pass changed the layer's content, or an
@@ -73,7 +74,8 @@ void layer_result_release(struct layer_result *res);
  * layer, any compression, or a directory) to output (NULL, or a dry run:
  * nothing written) compressed with compress (COMPRESS_NONE, _GZIP or
  * _ZSTD; never AUTO).  Adds to rep (but not a root) and fills *res (no
- * digests of the input, no listing).  Returns 0 or -1 (the error is in
+ * digest of the input or of the output file, no listing: they cost a pass
+ * of sha256 over each).  Returns 0 or -1 (the error is in
  * rep, under input; no output is left).
  */
 int layer_process(const struct slim_opts *o, const char *input, const char *output, int compress,

@@ -92,7 +92,6 @@ void pipeline_release(struct pipeline *p);
 /* Entry i failed: its message (copied) goes to the report, under i's
  * path.  Thread-safe. */
 void pipeline_error(struct pipeline *p, size_t i, const char *msg);
-void pipeline_errorf(struct pipeline *p, size_t i, const char *fmt, ...) SLIM_PRINTF(3, 4);
 /* The whole input failed (the first failure stays).  Thread-safe. */
 void pipeline_fail(struct pipeline *p, const char *msg);
 

@@ -23,6 +23,7 @@
 #ifndef SLIM_SINK_TAR_H
 #define SLIM_SINK_TAR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sink.h"
@@ -32,16 +33,18 @@ struct sink_tar_result {
 	uint64_t tar_out;               /* bytes of the output tar stream (0: a zip) */
 	uint64_t file_out;              /* bytes of the output file */
 	unsigned char diff_id[32];      /* sha256 of the output tar stream */
-	unsigned char out_digest[32];   /* sha256 of the output file */
+	unsigned char out_digest[32];   /* sha256 of the output file (when asked) */
 };
 
 /*
  * A sink writing to output (NULL: into nothing), compressed with compress
  * (COMPRESS_NONE, _GZIP or _ZSTD; a zip source is written as a zip,
- * deflated, whatever it says).  The result is valid after the pipeline
- * finished without error.
+ * deflated, whatever it says); file_digest: hash what reaches the output
+ * file too.  The result is valid after the pipeline finished without
+ * error.
  */
-struct sink *sink_tar_new(const struct slim_opts *o, const char *output, int compress);
+struct sink *sink_tar_new(const struct slim_opts *o, const char *output, int compress,
+			  bool file_digest);
 void sink_tar_result(const struct sink *k, struct sink_tar_result *res);
 
 #endif

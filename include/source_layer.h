@@ -57,6 +57,9 @@ void source_layer_done(struct source *s);
 int source_layer_fail(struct source *s, const char *fmt, ...) SLIM_PRINTF(2, 3);
 /* The message of the first failure, or NULL. */
 const char *source_layer_err(const struct source *s);
+/* Forget a failure of a source that has no entry yet (to read it again
+ * another way). */
+void source_layer_reset(struct source *s);
 
 /* The layer is complete: decide its final state (ENT_GONE), each entry's
  * parent (the latest entry of the nearest directory of its path that the

@@ -23,6 +23,7 @@
 struct source_tar_opts {
 	uint64_t in_size;   /* the input's size (the bound's measure) */
 	unsigned max_ratio; /* the bound's ratio (0: no limit) */
+	bool digests;       /* take the input's digests (a tar's) on the way */
 	/* If set, called for every header as read, before any check: its
 	 * name as the tar has it, its size (a regular file's, else 0),
 	 * whether it is a directory and whether a regular file (not a
@@ -33,7 +34,7 @@ struct source_tar_opts {
 
 struct source_tar_result {
 	uint64_t tar_bytes;           /* of the tar stream up to its end (0: a zip) */
-	bool digests;                 /* the two below are set (a tar; not a zip) */
+	bool digests;                 /* the two below are set (asked, and a tar) */
 	unsigned char in_digest[32];  /* sha256 of the input as read */
 	unsigned char in_diff_id[32]; /* sha256 of its whole uncompressed stream */
 };

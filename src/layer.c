@@ -63,9 +63,9 @@ static size_t chunk_for(const struct stat *st)
  * into res and rep.  Reports a failure under name. */
 static int run_layer(const struct slim_opts *o, struct source *src, const char *name,
 		     const char *out_path, int compress, struct report *rep,
-		     struct layer_result *res)
+		     struct layer_result *res, bool digests)
 {
-	struct sink *sink = sink_tar_new(o, o->dry_run ? NULL : out_path, compress);
+	struct sink *sink = sink_tar_new(o, o->dry_run ? NULL : out_path, compress, digests);
 	size_t nchanges = rep->nchanges;
 	uint64_t superseded = rep->superseded;
 	struct sink_tar_result tr;
@@ -101,9 +101,10 @@ static void listed(void *ctx, const char *name, uint64_t size, bool dir, bool re
 	l->v[l->n++] = (struct layer_listed){ xstrdup(name), size, dir, regular };
 }
 
-/* A tarball or zip in fd; list its headers into res when list. */
+/* A tarball or zip in fd; with image, list its headers into res and take
+ * the digests an image checks. */
 static int process_fd(const struct slim_opts *o, int fd, const char *name, const char *out_path,
-		      int compress, struct report *rep, struct layer_result *res, bool list)
+		      int compress, struct report *rep, struct layer_result *res, bool image)
 {
 	struct source_tar_opts to = { .max_ratio = o->max_ratio };
 	struct source_tar_result tr;
@@ -118,9 +119,10 @@ static int process_fd(const struct slim_opts *o, int fd, const char *name, const
 		return -1;
 	}
 	to.in_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-	if (list) {
+	if (image) {
 		to.listed = listed;
 		to.ctx = &res->entries;
+		to.digests = true;
 	}
 	src = source_layer_new(o, rep, chunk_for(&st), &e);
 	if (!src) {
@@ -139,7 +141,7 @@ static int process_fd(const struct slim_opts *o, int fd, const char *name, const
 		memcpy(res->in_digest, tr.in_digest, sizeof(res->in_digest));
 		memcpy(res->in_diff_id, tr.in_diff_id, sizeof(res->in_diff_id));
 	}
-	rc = run_layer(o, src, name, out_path, compress, rep, res);
+	rc = run_layer(o, src, name, out_path, compress, rep, res, image);
 out:
 	source_free(src);
 	return rc;
@@ -169,7 +171,7 @@ static int process_dir(const struct slim_opts *o, const char *input, const char 
 	if (source_layer_err(src))
 		report_error(rep, input, source_layer_err(src));
 	else
-		rc = run_layer(o, src, input, output, compress, rep, res);
+		rc = run_layer(o, src, input, output, compress, rep, res, false);
 	source_free(src);
 	return rc;
 }

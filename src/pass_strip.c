@@ -56,6 +56,14 @@ const struct strip_opts *pass_strip_opts(const struct slim_opts *o, const char *
 	return &o->strip;
 }
 
+/* Content i could not be stripped: the error goes under the name that
+ * carries it, as the verdict would. */
+static void entry_error(struct pipeline *p, size_t i, const char *msg)
+{
+	p->v[i].state = V_ERROR;
+	pipeline_error(p, p->v[i].heir, msg);
+}
+
 static void skip(struct pipeline *p, size_t i, enum skip_reason why)
 {
 	p->v[i].state = V_SKIPPED;
@@ -112,18 +120,13 @@ static int open_carrier(struct pipeline *p, size_t i, size_t c, struct source_fi
 	ino_t ino;
 
 	if (s->ops->open(s, c, f, &e) != 0) {
-		if (e.code == ENOENT)
-			pipeline_error(p, i, "cannot open: file vanished");
-		else
-			pipeline_error(p, i, e.msg);
+		entry_error(p, i, e.code == ENOENT ? "cannot open: file vanished" : e.msg);
 		err_release(&e);
-		p->v[i].state = V_ERROR;
 		return -1;
 	}
 	s->ops->ident(s, c, &dev, &ino);
 	if (!S_ISREG(f->st.st_mode) || f->st.st_ino != ino || f->st.st_dev != dev) {
-		pipeline_error(p, i, "file was replaced during the run");
-		p->v[i].state = V_ERROR;
+		entry_error(p, i, "file was replaced during the run");
 		return -1;
 	}
 	s->ents.v[i].size = f->size;
@@ -140,8 +143,10 @@ static bool policy(struct pipeline *p, size_t i, const char *path, const struct 
 	ssize_t k = pread(f->fd, head, want, (off_t)f->off);
 
 	if (k < 0) {
-		pipeline_errorf(p, i, "cannot read: %s", strerror(errno));
-		p->v[i].state = V_ERROR;
+		struct err e = ERR_INIT;
+		err_errno(&e, errno, "cannot read");
+		entry_error(p, i, e.msg);
+		err_release(&e);
 		return false;
 	}
 	if (!strip_candidate(head, (size_t)k)) {
@@ -191,8 +196,7 @@ static void hand_over(struct pipeline *p, size_t i, struct source_file *f,
 		err_release(&e);
 		return;
 	case SINK_FAILED:
-		pipeline_error(p, i, e.msg);
-		p->v[i].state = V_ERROR;
+		entry_error(p, i, e.msg);
 		err_release(&e);
 		return;
 	}
@@ -217,15 +221,13 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 	struct err e = ERR_INIT;
 
 	if (source_view_open(f, &view, &e) != 0) {
-		pipeline_error(p, i, e.msg);
-		p->v[i].state = V_ERROR;
+		entry_error(p, i, e.msg);
 		goto out;
 	}
 	call = (struct strip_call){ view.p, view.n, pass_strip_opts(p->o, path), &sr };
 	if (fsu_guard(do_strip, &call) != 0) {
 		sr = (struct strip_result)STRIP_RESULT_INIT; /* lost to the unwind */
-		pipeline_error(p, i, "file shrank while being read");
-		p->v[i].state = V_ERROR;
+		entry_error(p, i, "file shrank while being read");
 		goto out;
 	}
 	switch (sr.verdict) {
@@ -234,8 +236,7 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 		keep_members(p, i, &sr);
 		break;
 	case STRIP_FAILED:
-		pipeline_error(p, i, sr.err.msg);
-		p->v[i].state = V_ERROR;
+		entry_error(p, i, sr.err.msg);
 		break;
 	case STRIP_CHANGED:
 		keep_members(p, i, &sr);

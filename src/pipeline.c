@@ -3,7 +3,6 @@
 #include "pipeline.h"
 
 #include <malloc.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,18 +19,6 @@ void pipeline_error(struct pipeline *p, size_t i, const char *msg)
 	p->errs[p->nerrs].entry = (uint32_t)i;
 	p->errs[p->nerrs++].msg = xstrdup(msg ? msg : "failed");
 	pthread_mutex_unlock(&p->lock);
-}
-
-void pipeline_errorf(struct pipeline *p, size_t i, const char *fmt, ...)
-{
-	struct err e = ERR_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	err_vset(&e, 0, fmt, ap);
-	va_end(ap);
-	pipeline_error(p, i, e.msg);
-	err_release(&e);
 }
 
 void pipeline_fail(struct pipeline *p, const char *msg)

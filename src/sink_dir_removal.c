@@ -31,7 +31,7 @@ struct removal {
 	size_t *cut, nbatches; /* batch k is files[cut[k] .. cut[k+1]) */
 	size_t *dirs, ndirs;   /* phase 2: directories, deepest first */
 	const size_t *idx;   /* what the running phase's jobs index */
-	char **errs;         /* per entry: why it could not be removed */
+	struct err *errs;    /* per entry: why it could not be removed */
 	bool *blocked;       /* per entry: a directory holding what is left */
 	int threads;
 	pthread_t thread;
@@ -56,10 +56,7 @@ static bool other_fs(const struct removal *m, size_t i)
 
 static void other_fs_error(struct removal *m, size_t i)
 {
-	struct err e = ERR_INIT;
-
-	err_set(&e, "'%s' is another file system: left in place", m->v[i].path);
-	m->errs[i] = e.msg;
+	err_set(&m->errs[i], "'%s' is another file system: left in place", m->v[i].path);
 }
 
 /* Phase 1 job: unlink one batch of names in one directory. */
@@ -74,22 +71,19 @@ static void unlink_batch(void *ctx, size_t k)
 
 	for (j = m->cut[k]; j < m->cut[k + 1]; j++) {
 		size_t i = m->idx[j];
-		struct err e = ERR_INIT;
 		if (dfd < 0) {
-			m->errs[i] = xstrdup(strerror(open_errno));
+			err_set(&m->errs[i], "%s", strerror(open_errno));
 			continue;
 		}
 		base = entry_base(m->v[i].path);
 		if (unlinkat(dfd, base, 0) == 0 || errno == ENOENT)
 			continue;
 		if (errno != EISDIR && errno != EPERM) {
-			m->errs[i] = xstrdup(strerror(errno));
+			err_set(&m->errs[i], "%s", strerror(errno));
 			continue;
 		}
 		/* a directory now, where the walk saw none */
-		if (fsu_remove_tree(dfd, base, &e) != 0)
-			m->errs[i] = xstrdup(e.msg);
-		err_release(&e);
+		fsu_remove_tree(dfd, base, &m->errs[i]);
 	}
 	if (dfd >= 0)
 		close(dfd);
@@ -101,7 +95,6 @@ static void rmdir_job(void *ctx, size_t k)
 	struct removal *m = ctx;
 	const struct source_dir *d = m->D->d;
 	size_t i = m->idx[k];
-	struct err e = ERR_INIT;
 	const char *base;
 	int dfd;
 
@@ -113,16 +106,15 @@ static void rmdir_job(void *ctx, size_t k)
 	}
 	dfd = fsu_open_parent(d->rootfd, m->v[i].path, &base, d->o->xdev);
 	if (dfd < 0) {
-		m->errs[i] = xstrdup(strerror(errno));
+		err_set(&m->errs[i], "%s", strerror(errno));
 		return;
 	}
 	if (unlinkat(dfd, base, AT_REMOVEDIR) != 0 && errno != ENOENT) {
 		if (errno != ENOTEMPTY && errno != EEXIST)
-			m->errs[i] = xstrdup(strerror(errno));
-		else if (fsu_remove_tree(dfd, base, &e) != 0) /* what the walk did not see */
-			m->errs[i] = xstrdup(e.msg);
+			err_set(&m->errs[i], "%s", strerror(errno));
+		else /* what the walk did not see */
+			fsu_remove_tree(dfd, base, &m->errs[i]);
 	}
-	err_release(&e);
 	close(dfd);
 }
 
@@ -133,7 +125,7 @@ static void block_parents(struct removal *m, size_t from, size_t to)
 
 	for (j = from; j < to; j++) {
 		size_t i = m->idx[j];
-		if ((m->errs[i] || m->blocked[i]) && m->top[i] != i)
+		if ((m->errs[i].msg || m->blocked[i]) && m->top[i] != i)
 			m->blocked[m->v[i].parent] = true;
 	}
 }
@@ -197,7 +189,7 @@ static struct removal *removal_new(struct dsink *D, size_t *tops, size_t ntops)
 	m->files = xmalloc((nf ? nf : 1) * sizeof(*m->files));
 	m->dirs = xmalloc((nd ? nd : 1) * sizeof(*m->dirs));
 	m->cut = xmalloc((nf + 1) * sizeof(*m->cut));
-	m->errs = xcalloc(n, sizeof(char *));
+	m->errs = xcalloc(n, sizeof(*m->errs));
 	m->blocked = xcalloc(n, sizeof(bool));
 	m->threads = pool_io_jobs(D->o->jobs);
 	return m;
@@ -266,13 +258,13 @@ void sink_dir_removal_finish(struct dsink *D)
 	for (j = 0; j < m->ntops; j++) {
 		size_t t = m->tops[j];
 		for (i = t; i < m->n && (i == t || (dropped(m, i) && m->top[i] == t)); i++)
-			if (m->errs[i]) {
-				pipeline_error(D->p, t, m->errs[i]);
+			if (m->errs[i].msg) {
+				pipeline_error(D->p, t, m->errs[i].msg);
 				break;
 			}
 	}
 	for (i = 0; i < m->n; i++)
-		free(m->errs[i]);
+		err_release(&m->errs[i]);
 	free(m->errs);
 	free(m->blocked);
 	free(m->top);

@@ -21,6 +21,7 @@ struct tsink {
 	const struct slim_opts *o;
 	const char *output;      /* NULL: into /dev/null */
 	int compress;
+	bool file_digest;        /* hash what reaches the output */
 	uint32_t *dup_of;        /* per entry: the copy dedup kept, or ENT_NONE */
 	size_t ndup;
 	struct pipeline *p;      /* while writing */
@@ -99,7 +100,8 @@ static la_ssize_t file_out(struct archive *a, void *ctx, const void *buf, size_t
 {
 	struct tsink *T = ctx;
 
-	sha256_update(&T->file, len, buf);
+	if (T->file_digest)
+		sha256_update(&T->file, len, buf);
 	if (fsu_write_all(T->fd, buf, len) != 0) {
 		archive_set_error(a, errno, "%s", strerror(errno));
 		return -1;
@@ -320,7 +322,8 @@ static int close_writers(struct tsink *T, struct archive *w)
 	} else {
 		T->res.file_out = (uint64_t)archive_filter_bytes(w, -1);
 	}
-	sha256_digest(&T->file, sizeof(T->res.out_digest), T->res.out_digest);
+	if (T->file_digest)
+		sha256_digest(&T->file, sizeof(T->res.out_digest), T->res.out_digest);
 	return 0;
 }
 
@@ -420,7 +423,8 @@ static const struct sink_ops tar_ops = {
 	.free = t_free,
 };
 
-struct sink *sink_tar_new(const struct slim_opts *o, const char *output, int compress)
+struct sink *sink_tar_new(const struct slim_opts *o, const char *output, int compress,
+			  bool file_digest)
 {
 	struct tsink *T = xcalloc(1, sizeof(*T));
 
@@ -430,6 +434,7 @@ struct sink *sink_tar_new(const struct slim_opts *o, const char *output, int com
 	T->o = o;
 	T->output = output;
 	T->compress = compress;
+	T->file_digest = file_digest;
 	T->fd = -1;
 	return &T->base;
 }

@@ -431,17 +431,20 @@ struct source *source_dir_bare(const struct slim_opts *o, struct report *rep, in
 long source_dir_add(struct source *s, const char *path, const struct stat *st)
 {
 	struct source_dir *d = D_OF(s);
-	int depth = 1;
-	const char *c;
+	const char *slash = strrchr(path, '/');
+	uint32_t parent = ENT_NONE;
+	size_t i, n = slash ? (size_t)(slash - path) : 0;
 
-	for (c = path; *c; c++)
-		depth += *c == '/';
 	/* the caller's entries need not come with their directories */
-	xgrow(&d->dirs, &d->capdirs, (size_t)depth, sizeof(*d->dirs));
-	if (depth > 1)
-		d->dirs[depth - 2] = ENT_NONE;
-	if (!add_rec(d, path, st, depth))
+	for (i = s->ents.n; slash && i-- > 0;)
+		if (s->ents.v[i].type == ENT_DIR && strncmp(s->ents.v[i].path, path, n) == 0 &&
+		    s->ents.v[i].path[n] == '\0') {
+			parent = (uint32_t)i;
+			break;
+		}
+	if (!add_rec(d, path, st, 1))
 		return -1;
+	s->ents.v[s->ents.n - 1].parent = parent;
 	return (long)s->ents.n - 1;
 }
 

@@ -117,6 +117,11 @@ const char *source_layer_err(const struct source *s)
 	return L_OF(s)->err.msg;
 }
 
+void source_layer_reset(struct source *s)
+{
+	err_release(&L_OF(s)->err);
+}
+
 /* ---- names -------------------------------------------------------------------- */
 
 static bool is_whiteout(const char *path)

@@ -23,6 +23,7 @@
 /* How the tar reader gets its bytes, and what it hashes on the way. */
 struct stack {
 	int fd;
+	bool hash;            /* the digests were asked for */
 	struct archive *raw;  /* decompresses (format raw) */
 	struct sha256_ctx blob, tar;
 	unsigned char *buf;   /* the lower reader's input buffer */
@@ -37,6 +38,7 @@ struct reader {
 	struct bound bound;   /* what the input may expand to (bound.h) */
 	size_t chunk;
 	const struct source_tar_opts *to;
+	bool unrecognized;    /* the first header: no format it knows */
 };
 
 /*
@@ -220,8 +222,12 @@ static int read_entries(struct reader *R, uint64_t *tar_bytes)
 		/* headers, and what is skipped, count too: the stream moves */
 		uint64_t pos = (uint64_t)archive_filter_bytes(R->a, 0), now;
 		r = archive_read_next_header(R->a, &ae);
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			/* libarchive's "Unrecognized archive format" is EILSEQ
+			 * (ARCHIVE_ERRNO_FILE_FORMAT, not in its public header) */
+			R->unrecognized = !R->s->ents.n && archive_errno(R->a) == EILSEQ;
 			break;
+		}
 		now = (uint64_t)archive_filter_bytes(R->a, 0);
 		if ((archive_format(R->a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP)
 			source_layer_set_zip(R->s);
@@ -256,7 +262,8 @@ static la_ssize_t read_blob(struct archive *a, void *ctx, const void **out)
 		archive_set_error(a, errno, "cannot read it: %s", strerror(errno));
 		return -1;
 	}
-	sha256_update(&k->blob, (size_t)n, k->buf);
+	if (k->hash)
+		sha256_update(&k->blob, (size_t)n, k->buf);
 	*out = k->buf;
 	return n;
 }
@@ -286,7 +293,8 @@ static la_ssize_t read_tar(struct archive *a, void *ctx, const void **out)
 		err_release(&e);
 		return -1;
 	}
-	sha256_update(&k->tar, n, p);
+	if (k->hash)
+		sha256_update(&k->tar, n, p);
 	*out = p;
 	return (la_ssize_t)n;
 }
@@ -311,7 +319,7 @@ static int drain(struct reader *R, struct stack *k)
 
 static int read_stacked(struct reader *R, int fd, struct source_tar_result *res)
 {
-	struct stack k = { .fd = fd, .chunk = R->chunk, .bound = &R->bound };
+	struct stack k = { .fd = fd, .chunk = R->chunk, .bound = &R->bound, .hash = R->to->digests };
 	struct archive_entry *ae;
 	int rc = -1;
 
@@ -330,16 +338,21 @@ static int read_stacked(struct reader *R, int fd, struct source_tar_result *res)
 									 : "cannot read the layer");
 		goto out;
 	}
+	/* the format is chosen as it opens */
 	if (archive_read_open(R->a, &k, NULL, read_tar, NULL) != ARCHIVE_OK) {
+		R->unrecognized = archive_errno(R->a) == EILSEQ;
 		source_layer_fail(R->s, "%s", archive_error_string(R->a) ? archive_error_string(R->a)
 									: "cannot read the layer");
 		goto out;
 	}
-	if (read_entries(R, &res->tar_bytes) != 0 || drain(R, &k) != 0)
+	/* what follows the tar's end counts for the digests, when asked */
+	if (read_entries(R, &res->tar_bytes) != 0 || (k.hash && drain(R, &k) != 0))
 		goto out;
-	sha256_digest(&k.blob, sizeof(res->in_digest), res->in_digest);
-	sha256_digest(&k.tar, sizeof(res->in_diff_id), res->in_diff_id);
-	res->digests = true;
+	if (k.hash) {
+		sha256_digest(&k.blob, sizeof(res->in_digest), res->in_digest);
+		sha256_digest(&k.tar, sizeof(res->in_diff_id), res->in_diff_id);
+		res->digests = true;
+	}
 	rc = 0;
 out:
 	archive_read_free(R->a);
@@ -366,6 +379,19 @@ static int read_zip(struct reader *R, int fd, struct source_tar_result *res)
 	return rc;
 }
 
+/* A zip after a prefix (a self-extracting one): only its central
+ * directory at the end finds it.  Anything else no format knew gets the
+ * same answer from this reader as from the other. */
+static int read_again(struct reader *R, int fd, struct source_tar_result *res)
+{
+	source_layer_reset(R->s);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return source_layer_fail(R->s, "cannot read it: %s", strerror(errno));
+	memset(res, 0, sizeof(*res));
+	R->a = archive_read_new();
+	return read_zip(R, fd, res);
+}
+
 static bool starts_zip(int fd)
 {
 	unsigned char h[2];
@@ -385,6 +411,8 @@ int source_tar_read(struct source *s, int fd, const struct source_tar_opts *to,
 		return source_layer_fail(s, "cannot read it: %s", strerror(errno));
 	R.a = archive_read_new();
 	rc = starts_zip(fd) ? read_zip(&R, fd, res) : read_stacked(&R, fd, res);
+	if (rc != 0 && R.unrecognized)
+		rc = read_again(&R, fd, res);
 	if (rc == 0)
 		source_layer_finish(s);
 	return rc;

@@ -3,6 +3,7 @@
  * tree. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,12 +144,16 @@ START_TEST(tar_dry_run_exact)
 	struct layer_result real, d;
 	struct report r;
 	struct stat st;
+	int fd;
 
 	make_layer();
 	report_init(&r, false);
-	ck_assert_int_eq(layer_process(&so, in, out, COMPRESS_GZIP, &r, &real), 0);
+	fd = open(in, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(layer_process_fd(&so, fd, "in", out, COMPRESS_GZIP, &r, &real), 0);
 	so.dry_run = true;
-	ck_assert_int_eq(layer_process(&so, in, dry, COMPRESS_GZIP, &r, &d), 0);
+	ck_assert_int_eq(layer_process_fd(&so, fd, "in", dry, COMPRESS_GZIP, &r, &d), 0);
+	close(fd);
 	ck_assert_int_ne(stat(dry, &st), 0);
 	ck_assert_int_eq(stat(out, &st), 0);
 	ck_assert_uint_eq(real.file_out, (uint64_t)st.st_size);

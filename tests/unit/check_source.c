@@ -216,7 +216,8 @@ static void count_listed(void *ctx, const char *name, uint64_t size, bool isdir,
 static struct source *read_layer(const char *name, struct source_tar_result *tr,
 				 struct listing *l, const char **why)
 {
-	struct source_tar_opts to = { .max_ratio = 1000, .listed = count_listed, .ctx = l };
+	struct source_tar_opts to = { .max_ratio = 1000, .digests = true, .listed = count_listed,
+				      .ctx = l };
 	struct err e = ERR_INIT;
 	char *p = path_in(name);
 	struct source *s = source_layer_new(&so, &rep, 65536, &e);
