@@ -611,6 +611,9 @@ struct source *source_dir_pack(const struct slim_opts *o, struct report *rep, co
 	p.s = source_layer_new(o, rep, chunk, e);
 	if (!p.s)
 		return NULL;
+	/* a tree's files are read whole as they are packed: no file of it is
+	 * too large to strip (--max-entry-size is a tarball's) */
+	p.s->max_view = UINT64_MAX;
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		source_layer_fail(p.s, "cannot open: %s", strerror(errno));
