@@ -39,14 +39,16 @@ struct verdict {
 	 * first of its hard links that is not; ENT_NONE when none is left.
 	 * Other entries: ENT_NONE. */
 	uint32_t heir;
-	uint8_t state;   /* enum verdict_state (the strip pass, at the carrier) */
+	uint8_t state;   /* enum verdict_state: the strip pass's, at the file's
+			  * ENT_FILE entry (reported under its heir's name);
+			  * V_ERROR also on a name the sink could not move */
 	uint8_t reason;  /* V_SKIPPED: enum skip_reason */
 	bool dropped;    /* a removal rule drops it (with its subtree) */
 	bool candidate;  /* its content starts an ELF image or ar archive */
 };
 
 /* What the passes made of the content of the few files they changed or
- * looked into (at the entry that carries the content). */
+ * looked into (at the file's ENT_FILE entry). */
 struct strip_out {
 	uint64_t after;            /* V_CHANGED, or replaced: bytes of the new content */
 	bool replaced;             /* the source gives the new content from now on (a

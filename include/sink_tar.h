@@ -40,11 +40,13 @@ struct sink_tar_result {
  * A sink writing to output (NULL: into nothing), compressed with compress
  * (COMPRESS_NONE, _GZIP or _ZSTD; a zip source is written as a zip,
  * deflated, whatever it says); file_digest: hash what reaches the output
- * file too.  The result is valid after the pipeline finished without
+ * file too.  Messages name the output name, or (NULL) output itself (an
+ * image's layer goes to a scratch file its messages never name).  Both
+ * are borrowed.  The result is valid after the pipeline finished without
  * error.
  */
-struct sink *sink_tar_new(const struct slim_opts *o, const char *output, int compress,
-			  bool file_digest);
+struct sink *sink_tar_new(const struct slim_opts *o, const char *output, const char *name,
+			  int compress, bool file_digest);
 void sink_tar_result(const struct sink *k, struct sink_tar_result *res);
 
 #endif

@@ -60,12 +60,15 @@ static size_t chunk_for(const struct stat *st)
 }
 
 /* src (read) through the pipeline into out_path; the sizes and digests
- * into res and rep.  Reports a failure under name. */
+ * into res and rep.  Reports a failure under name.  image: an image's
+ * layer, into a scratch file that messages never name; the output file's
+ * digest too. */
 static int run_layer(const struct slim_opts *o, struct source *src, const char *name,
 		     const char *out_path, int compress, struct report *rep,
-		     struct layer_result *res, bool digests)
+		     struct layer_result *res, bool image)
 {
-	struct sink *sink = sink_tar_new(o, o->dry_run ? NULL : out_path, compress, digests);
+	struct sink *sink = sink_tar_new(o, o->dry_run ? NULL : out_path, image ? name : NULL,
+					 compress, image);
 	size_t nchanges = rep->nchanges;
 	uint64_t superseded = rep->superseded;
 	struct sink_tar_result tr;

@@ -20,6 +20,7 @@ struct tsink {
 	struct sink base;
 	const struct slim_opts *o;
 	const char *output;      /* NULL: into /dev/null */
+	const char *name;        /* what messages call the output (NULL: output) */
 	int compress;
 	bool file_digest;        /* hash what reaches the output */
 	uint32_t *dup_of;        /* per entry: the copy dedup kept, or ENT_NONE */
@@ -52,7 +53,36 @@ static void fail(struct tsink *T, const char *fmt, ...)
 
 static const char *out_name(const struct tsink *T)
 {
-	return T->output ? T->output : "(audit)";
+	return T->name ? T->name : T->output ? T->output : "(audit)";
+}
+
+/* The output file, beside its path; a message that names it as asked. */
+static int out_open(struct tsink *T, struct fsu_out *out)
+{
+	struct err e = ERR_INIT;
+
+	if (fsu_out_open(out, T->output, 0666, &e) == 0)
+		return 0;
+	if (T->name)
+		fail(T, "cannot create the output of '%s': %s", T->name, strerror(e.code));
+	else
+		fail(T, "%s", e.msg);
+	err_release(&e);
+	return -1;
+}
+
+static int out_commit(struct tsink *T, struct fsu_out *out)
+{
+	struct err e = ERR_INIT;
+
+	if (fsu_out_commit(out, true, &e) == 0)
+		return 0;
+	if (T->name)
+		fail(T, "cannot write the output of '%s': %s", T->name, strerror(e.code));
+	else
+		fail(T, "%s", e.msg);
+	err_release(&e);
+	return -1;
 }
 
 /* ---- the writers ------------------------------------------------------------- */
@@ -336,7 +366,7 @@ static int t_finish(struct sink *k, struct pipeline *p, struct err *e)
 
 	T->p = p;
 	if (T->output) {
-		if (fsu_out_open(&out, T->output, 0666, &T->err) != 0)
+		if (out_open(T, &out) != 0)
 			goto done;
 		T->fd = out.fd;
 	} else {
@@ -349,7 +379,7 @@ static int t_finish(struct sink *k, struct pipeline *p, struct err *e)
 	if (open_writers(T, p->src->zip, &w) != 0 || write_entries(T, w) != 0 ||
 	    close_writers(T, w) != 0)
 		goto done;
-	if (T->output && fsu_out_commit(&out, true, &T->err) != 0)
+	if (T->output && out_commit(T, &out) != 0)
 		goto done;
 	rc = 0;
 done:
@@ -423,8 +453,8 @@ static const struct sink_ops tar_ops = {
 	.free = t_free,
 };
 
-struct sink *sink_tar_new(const struct slim_opts *o, const char *output, int compress,
-			  bool file_digest)
+struct sink *sink_tar_new(const struct slim_opts *o, const char *output, const char *name,
+			  int compress, bool file_digest)
 {
 	struct tsink *T = xcalloc(1, sizeof(*T));
 
@@ -433,6 +463,7 @@ struct sink *sink_tar_new(const struct slim_opts *o, const char *output, int com
 	T->base.link_ctx = T;
 	T->o = o;
 	T->output = output;
+	T->name = name;
 	T->compress = compress;
 	T->file_digest = file_digest;
 	T->fd = -1;
