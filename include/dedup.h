@@ -1,9 +1,9 @@
-/* dedup.h - find files with identical content and metadata below a root
- * and replace the copies by hard links to one kept copy.
+/* dedup.h - find files with identical content and metadata in one input
+ * (a tree, a layer) and have the copies made hard links to one kept copy.
  *
- * The caller lists the regular files (one item per name); dedup decides
- * and, in link mode, links.  Candidates are narrowed in stages so that as
- * little as possible is read:
+ * The caller lists the regular files (one item per name); dedup groups
+ * them and, in link mode, has the caller link them.  Candidates are
+ * narrowed in stages so that as little as possible is read:
  *
  *   1. equal st_dev, size, mode, uid and gid among distinct inodes (from
  *      the items alone: nothing is read of a file that has no partner);
@@ -18,10 +18,13 @@
  *   4. right before linking, a byte-for-byte comparison with the kept copy
  *      and a check that neither file changed since it was hashed.
  *
- * Files are always opened beneath the root without following symlinks.
- * Memory: the items' bookkeeping, one XXH3 state (about 600 bytes) per
- * candidate longer than a block between stages 2 and 3, and one chunk
- * buffer (two while comparing) per worker thread; never a whole file.
+ * Files are read through a source (source.h: a tree's files opened
+ * beneath its root without following symlinks, or a layer's spool) and
+ * linked through the caller (a sink): dedup itself never names a path to
+ * the file system.  Memory: the items' bookkeeping, one XXH3 state (about
+ * 600 bytes) per candidate longer than a block between stages 2 and 3,
+ * and one chunk buffer (two while comparing) per worker thread; never a
+ * whole file.
  */
 #ifndef SLIM_DEDUP_H
 #define SLIM_DEDUP_H
@@ -32,6 +35,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <xxhash.h>
+
+#include "source.h"
 
 /* Bytes hashed for the first-block digest; files read in DEDUP_CHUNKs. */
 #define DEDUP_BLOCK 4096
@@ -81,7 +86,8 @@ struct dedup_probe *dedup_probe_head(const struct stat *st, const unsigned char 
  * dev and ino are one file (already linked) and are never hashed twice.
  */
 struct dedup_item {
-	const char *path;  /* relative to the root; borrowed for the call */
+	const char *path;  /* for messages; borrowed for the call */
+	size_t entry;      /* the source's entry that holds the content */
 	dev_t dev;
 	ino_t ino;
 	uint64_t size;
@@ -98,21 +104,26 @@ enum dedup_mode {
 	DEDUP_LINK,   /* link (unless dry_run) */
 };
 
+/*
+ * Make every name of a copy a link to the kept copy: items[kept] is the
+ * kept copy's first name, names[0..n) index the copy's names, st is the
+ * copy as verified (each name must still be that file, unchanged).
+ * Returns 0, or -1 with e set and *failed the index in names of the name
+ * that was not linked; e->code EMLINK when the kept copy can take no more
+ * links (then, with *failed 0, nothing has changed).
+ */
+typedef int (*dedup_link_fn)(void *ctx, const struct dedup_item *items, size_t kept,
+			     const size_t *names, size_t n, const struct stat *st, size_t *failed,
+			     struct err *e);
+
 struct dedup_opts {
 	enum dedup_mode mode;
 	bool link_elf; /* also link ELF shared objects (--dedup-elf) */
 	bool dry_run;  /* as DEDUP_REPORT: same numbers, nothing changed */
-	bool xdev;     /* refuse to cross mount points below the root */
 	int jobs;      /* worker threads for hashing and comparing (< 1: 1) */
-	/* If set, called once on the caller's thread after hashing and before
-	 * anything is compared or linked: the caller's chance to finish work
-	 * that changes link counts (a removal running beside the hashing). */
-	void (*barrier)(void *ctx);
-	void *barrier_ctx;
-	/* If set, called once on the caller's thread (with barrier_ctx) when
-	 * the first blocks are hashed: items' probes are not read from then
-	 * on, and the caller may free them. */
-	void (*probes_done)(void *ctx);
+	dedup_link_fn link; /* called for each verified copy when mode is
+			     * DEDUP_LINK and not dry_run; NULL: link nothing */
+	void *link_ctx;
 };
 
 /*
@@ -130,10 +141,10 @@ struct dedup_group {
 	bool linked;       /* the copies were linked, or would be (report, dry run) */
 };
 
-/* A per-file problem: path is the item's path (copied), msg says why. */
+/* A per-file problem: the item it is about, and why. */
 struct dedup_error {
-	char *path;
-	char *msg;
+	size_t item;
+	struct err err;
 };
 
 /*
@@ -154,29 +165,40 @@ struct dedup_result {
 #define DEDUP_RESULT_INIT { NULL, 0, 0, 0, 0, 0, NULL, 0 }
 
 /*
- * Find duplicates among items[0..n) below rootfd and, when o->mode is
- * DEDUP_LINK and !o->dry_run, replace every name of every copy by a hard
- * link to the kept copy (link to a temporary name in the same directory,
- * exchanged with the name; fsu_relink).  items must be in a stable sorted
- * path order (the walk's order): that order picks the kept copy, so two
- * runs agree.
- * The result never depends on o->jobs.
+ * Find duplicates among items[0..n), read from src, and, when o->mode is
+ * DEDUP_LINK and !o->dry_run, make every name of every copy a link to the
+ * kept copy (o->link).  items must be in a stable sorted path order (the
+ * walk's order, a layer's order): that order picks the kept copy, so two
+ * runs agree.  The result never depends on o->jobs.
  *
  * A copy is linked only if it is on the kept copy's device, its content
  * is byte-for-byte equal, its mode, uid, gid and every xattr match, it is
  * unchanged (size, mtime) since it was hashed, and it has no links outside
  * the items (linking it would free nothing).  A file with links outside
  * the items is never the kept copy either (the copies would change with it
- * when it is edited there): the next in order is kept.  Each name is
- * replaced only if it still holds the copy verified (see fsutil.h).
- * Problems with single files (unreadable, changed since listed, link
- * failed) go to res->errors and the run goes on.
+ * when it is edited there): the next in order is kept.  Problems with
+ * single files (unreadable, changed since listed, link failed) go to
+ * res->errors and the run goes on.
  *
- * Fills *res (which it first sets to DEDUP_RESULT_INIT); the caller
- * releases it, also after a failure.  Returns 0, or -1 with errno EINVAL
- * for a NULL argument.
+ * The work comes in three phases, so that the caller can act between
+ * them: dedup_new() and dedup_hash_heads() (stages 1 and 2; the items'
+ * probes are not read after it, and the caller may free them),
+ * dedup_hash_rest() (stage 3: nothing is compared or linked yet; the
+ * caller may finish work that changes link counts now), dedup_link()
+ * (stage 4, and the result).  dedup_run() does them all.
+ *
+ * dedup_link fills *res (which it first sets to DEDUP_RESULT_INIT); the
+ * caller releases it.  items and src are borrowed until dedup_free().
  */
-int dedup_run(int rootfd, const struct dedup_item *items, size_t n,
+struct dedup;
+struct dedup *dedup_new(struct source *src, const struct dedup_item *items, size_t n,
+			const struct dedup_opts *o);
+void dedup_hash_heads(struct dedup *d);
+void dedup_hash_rest(struct dedup *d);
+void dedup_link(struct dedup *d, struct dedup_result *res);
+void dedup_free(struct dedup *d); /* NULL is fine */
+/* All of the above.  Returns 0, or -1 with errno EINVAL for a NULL argument. */
+int dedup_run(struct source *src, const struct dedup_item *items, size_t n,
 	      const struct dedup_opts *o, struct dedup_result *res);
 
 /* Free everything res owns and reset it to DEDUP_RESULT_INIT.  NULL is fine. */

@@ -1,16 +1,14 @@
+/* dedup.c - find identical files in narrowing stages; link the copies
+ * through the caller. */
 #include "dedup.h"
 
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
-#include "fsutil.h"
 #include "pool.h"
 #include "util.h"
 
@@ -45,8 +43,8 @@ struct span {
 	size_t start, len;
 };
 
-struct dedup_ctx {
-	int rootfd;
+struct dedup {
+	struct source *src;
 	const struct dedup_item *items;
 	const struct dedup_opts *o;
 	size_t *order;       /* regular non-empty items by (dev, ino, index) */
@@ -59,7 +57,7 @@ struct dedup_ctx {
 	enum stage stage;    /* key used by cmp_work() */
 };
 
-static const struct dedup_item *first_item(const struct dedup_ctx *c, const struct dfile *f)
+static const struct dedup_item *first_item(const struct dedup *c, const struct dfile *f)
 {
 	return &c->items[f->names[0]];
 }
@@ -70,7 +68,7 @@ static uint64_t item_size(const struct dedup_item *it)
 	return it->pre ? it->pre->size : it->size;
 }
 
-static uint64_t file_size(const struct dedup_ctx *c, const struct dfile *f)
+static uint64_t file_size(const struct dedup *c, const struct dfile *f)
 {
 	return item_size(first_item(c, f));
 }
@@ -112,7 +110,7 @@ static int cmp_file_first(const void *a, const void *b)
 }
 
 /* Fill c->order and c->files: every regular non-empty inode, its names. */
-static void collect_files(struct dedup_ctx *c, size_t n)
+static void collect_files(struct dedup *c, size_t n)
 {
 	const struct dedup_item *it = c->items;
 	size_t i, norder = 0, start;
@@ -140,7 +138,7 @@ static void collect_files(struct dedup_ctx *c, size_t n)
 
 /* ---- narrowing: keep only files that share their key with another ----- */
 
-static int key_cmp(const struct dedup_ctx *c, size_t a, size_t b, enum stage s)
+static int key_cmp(const struct dedup *c, size_t a, size_t b, enum stage s)
 {
 	const struct dfile *x = &c->files[a], *y = &c->files[b];
 	const struct dedup_item *p = first_item(c, x), *q = first_item(c, y);
@@ -169,7 +167,7 @@ static int key_cmp(const struct dedup_ctx *c, size_t a, size_t b, enum stage s)
 
 static int cmp_work(const void *a, const void *b, void *ctx)
 {
-	const struct dedup_ctx *c = ctx;
+	const struct dedup *c = ctx;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 	int r = key_cmp(c, x, y, c->stage);
 
@@ -178,10 +176,12 @@ static int cmp_work(const void *a, const void *b, void *ctx)
 
 /* Drop from c->work the files that failed or have no partner under key s;
  * the rest stay sorted by key (equal keys in file order). */
-static void narrow(struct dedup_ctx *c, enum stage s)
+static void narrow(struct dedup *c, enum stage s)
 {
 	size_t i, k = 0, n = 0;
 
+	if (!c->work)
+		return; /* nothing in the running */
 	for (i = 0; i < c->nwork; i++)
 		if (!c->files[c->work[i]].err.msg)
 			c->work[n++] = c->work[i];
@@ -205,13 +205,13 @@ static void narrow(struct dedup_ctx *c, enum stage s)
  * their first members. */
 static int cmp_span(const void *a, const void *b, void *ctx)
 {
-	const struct dedup_ctx *c = ctx;
+	const struct dedup *c = ctx;
 	const struct span *x = a, *y = b;
 
 	return cmp_size_t(&c->work[x->start], &c->work[y->start]);
 }
 
-static void make_groups(struct dedup_ctx *c)
+static void make_groups(struct dedup *c)
 {
 	size_t i, start;
 
@@ -226,30 +226,6 @@ static void make_groups(struct dedup_ctx *c)
 }
 
 /* ---- reading files ------------------------------------------------------ */
-
-/* Read exactly len bytes at off; a short read means the file shrank. */
-static int read_at(int fd, void *buf, size_t len, uint64_t off, struct err *e)
-{
-	unsigned char *p = buf;
-
-	while (len) {
-		ssize_t k = pread(fd, p, len, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			err_errno(e, errno, "read failed");
-			return -1;
-		}
-		if (k == 0) {
-			err_set(e, "file changed size while being read");
-			return -1;
-		}
-		p += k;
-		off += (uint64_t)k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
 
 bool dedup_is_elf_so(const unsigned char *h, size_t n)
 {
@@ -272,24 +248,18 @@ static bool same_time(struct timespec a, struct timespec b)
 }
 
 /*
- * Open f's first name and check it is still the file the items describe
+ * Open f's content and check it is still the file the items describe
  * (and, once hashed, unchanged since: mtime and xattrs; xattrs not read yet
- * are read here).  Returns an fd, or -1 with f->err set.
+ * are read here).  Returns 0 with sf open, or -1 with f->err set.
  */
-static int open_file(const struct dedup_ctx *c, struct dfile *f, bool hashed, struct stat *st)
+static int open_file(const struct dedup *c, struct dfile *f, bool hashed, struct source_file *sf)
 {
 	const struct dedup_item *it = first_item(c, f);
+	const struct stat *st = &sf->st;
 	struct buf xa = BUF_INIT;
-	int fd = fsu_open_beneath(c->rootfd, it->path, O_RDONLY | O_NONBLOCK, c->o->xdev);
 
-	if (fd < 0) {
-		err_errno(&f->err, errno, "cannot open");
+	if (c->src->ops->open(c->src, it->entry, sf, &f->err) != 0)
 		return -1;
-	}
-	if (fstat(fd, st) != 0) {
-		err_errno(&f->err, errno, "cannot stat");
-		goto fail;
-	}
 	if (st->st_dev != it->dev || st->st_ino != it->ino || st->st_mode != it->mode ||
 	    (uint64_t)st->st_size != it->size || st->st_uid != it->uid ||
 	    st->st_gid != it->gid || (hashed && !same_time(st->st_mtim, f->mtime))) {
@@ -297,33 +267,36 @@ static int open_file(const struct dedup_ctx *c, struct dfile *f, bool hashed, st
 		goto fail;
 	}
 	if (!hashed)
-		return fd;
+		return 0;
 	if (!f->xattrs_known) {
-		if (fsu_read_xattrs(fd, &f->xattrs, &f->err) != 0)
+		if (c->src->ops->xattrs(c->src, it->entry, sf, &f->xattrs, &f->err) != 0)
 			goto fail;
 		f->xattrs_known = true;
-		return fd;
+		return 0;
 	}
-	if (fsu_read_xattrs(fd, &xa, &f->err) != 0)
+	if (c->src->ops->xattrs(c->src, it->entry, sf, &xa, &f->err) != 0)
 		goto fail;
 	if (xa.len != f->xattrs.len || memcmp(xa.p, f->xattrs.p, xa.len) != 0) {
 		err_set(&f->err, "extended attributes changed while being processed; left as it was");
 		goto fail;
 	}
 	buf_release(&xa);
-	return fd;
+	return 0;
 fail:
 	buf_release(&xa);
-	close(fd);
+	source_close(sf);
 	return -1;
 }
 
-/* After reading: did the open file keep its size and mtime? */
-static int check_unchanged(const struct dedup_ctx *c, int fd, struct dfile *f)
+/* After reading: did the open file keep its size and mtime?  (A region of
+ * a shared file, a layer's spool, never changes.) */
+static int check_unchanged(const struct dedup *c, const struct source_file *sf, struct dfile *f)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != first_item(c, f)->size ||
+	if (!sf->own)
+		return 0;
+	if (fstat(sf->fd, &st) != 0 || (uint64_t)st.st_size != first_item(c, f)->size ||
 	    !same_time(st.st_mtim, f->mtime)) {
 		err_set(&f->err, "file changed while being read; left as it was");
 		return -1;
@@ -338,18 +311,17 @@ static int check_unchanged(const struct dedup_ctx *c, int fd, struct dfile *f)
  * one block. */
 static void hash_head(void *ctx, size_t k)
 {
-	struct dedup_ctx *c = ctx;
+	struct dedup *c = ctx;
 	struct dfile *f = &c->files[c->work[k]];
-	const struct dedup_digest *pre = first_item(c, f)->pre;
+	const struct dedup_item *it = first_item(c, f);
+	const struct dedup_digest *pre = it->pre;
+	const struct dedup_probe *pr = it->probe;
 	uint64_t size = file_size(c, f);
 	size_t len = size < DEDUP_BLOCK ? (size_t)size : DEDUP_BLOCK;
 	unsigned char head[DEDUP_BLOCK];
-	struct stat st;
-	const struct dedup_probe *pr = first_item(c, f)->probe;
-	int fd;
+	struct source_file sf = SOURCE_FILE_INIT;
 
-	if (!pre && pr && pr->dev == first_item(c, f)->dev && pr->ino == first_item(c, f)->ino &&
-	    pr->size == size) {
+	if (!pre && pr && pr->dev == it->dev && pr->ino == it->ino && pr->size == size) {
 		/* the walk read the head: nothing to open here */
 		f->mtime = pr->mtime;
 		f->head = pr->head;
@@ -360,21 +332,20 @@ static void hash_head(void *ctx, size_t k)
 			f->rest = true;
 		return;
 	}
-	fd = open_file(c, f, false, &st);
-	if (fd < 0)
+	if (open_file(c, f, false, &sf) != 0)
 		return;
-	f->mtime = st.st_mtim;
+	f->mtime = sf.st.st_mtim;
 	if (pre) {
 		f->head = pre->head;
 		f->full = pre->full;
 		f->elf_so = pre->elf_so;
-		f->xattrs_known = fsu_read_xattrs(fd, &f->xattrs, &f->err) == 0;
+		f->xattrs_known = c->src->ops->xattrs(c->src, it->entry, &sf, &f->xattrs, &f->err) == 0;
 		goto out;
 	}
-	if (fsu_read_xattrs(fd, &f->xattrs, &f->err) != 0)
+	if (c->src->ops->xattrs(c->src, it->entry, &sf, &f->xattrs, &f->err) != 0)
 		goto out;
 	f->xattrs_known = true;
-	if (read_at(fd, head, len, 0, &f->err) != 0)
+	if (source_pread(&sf, head, len, 0, &f->err) != 0)
 		goto out;
 	f->state = XXH3_createState();
 	if (!f->state) {
@@ -392,42 +363,33 @@ static void hash_head(void *ctx, size_t k)
 	} else {
 		f->rest = true;
 	}
-	check_unchanged(c, fd, f);
+	check_unchanged(c, &sf, f);
 out:
-	close(fd);
+	source_close(&sf);
 }
 
-/* Pool pass 2: the rest of a long file, continuing its state; the xattrs
- * of a probed file. */
-static void hash_rest(void *ctx, size_t k)
+/* Hash the rest of f (open as sf), continuing its state, or all of it
+ * from the start when its head came from a probe (which must still be
+ * what the file starts with). */
+static void hash_from(struct dfile *f, const struct source_file *sf, uint64_t size)
 {
-	struct dedup_ctx *c = ctx;
-	struct dfile *f = &c->files[c->work[k]];
-	uint64_t size = file_size(c, f), off;
 	unsigned char *buf = NULL;
-	struct stat st;
-	int fd = -1;
+	uint64_t off = DEDUP_BLOCK;
 
-	if (!f->rest && f->xattrs_known)
-		return;
-	fd = open_file(c, f, true, &st);
-	if (fd < 0 || !f->rest)
-		goto out;
-	off = DEDUP_BLOCK;
-	if (!f->state) { /* the head came from a probe: hash it all */
+	if (!f->state) {
 		f->state = XXH3_createState();
 		if (!f->state) {
 			err_set(&f->err, "out of memory for a hash state");
-			goto out;
+			return;
 		}
 		XXH3_128bits_reset(f->state);
 		off = 0;
 	}
 	buf = xmalloc(DEDUP_CHUNK);
-	for (; off < size;) {
+	while (off < size) {
 		size_t len = size - off < DEDUP_CHUNK ? (size_t)(size - off) : DEDUP_CHUNK;
 
-		if (read_at(fd, buf, len, off, &f->err) != 0)
+		if (source_pread(sf, buf, len, off, &f->err) != 0)
 			goto out;
 		/* a probe's head: it must be what is there now */
 		if (off == 0 && !XXH128_isEqual(XXH3_128bits(buf, DEDUP_BLOCK), f->head)) {
@@ -438,42 +400,59 @@ static void hash_rest(void *ctx, size_t k)
 		off += len;
 	}
 	f->full = XXH3_128bits_digest(f->state);
-	check_unchanged(c, fd, f);
 out:
 	free(buf);
-	if (fd >= 0)
-		close(fd);
+}
+
+/* Pool pass 2: the rest of a long file, continuing its state; the xattrs
+ * of a probed file. */
+static void hash_rest(void *ctx, size_t k)
+{
+	struct dedup *c = ctx;
+	struct dfile *f = &c->files[c->work[k]];
+	struct source_file sf = SOURCE_FILE_INIT;
+
+	if (!f->rest && f->xattrs_known)
+		return;
+	if (open_file(c, f, true, &sf) != 0 || !f->rest)
+		goto out;
+	hash_from(f, &sf, file_size(c, f));
+	if (!f->err.msg)
+		check_unchanged(c, &sf, f);
+out:
+	source_close(&sf);
 	XXH3_freeState(f->state);
 	f->state = NULL;
 }
 
 /* ---- verifying and linking ---------------------------------------------- */
 
-/* Settings and descriptors of one group while its copies are linked. */
+/* Settings and the kept copy of one group while its copies are linked. */
 struct group_io {
 	bool would_link; /* the group's copies are to be linked (report: would be) */
 	bool link;       /* ... and this run really links */
 	bool kept_pre;   /* the kept copy's content is known only by digest */
-	int keptfd;
-	int keptdir;
-	const char *keptbase;
+	struct source_file kept;
+	size_t kept_item;
 	unsigned char *buf; /* 2 * DEDUP_CHUNK */
 };
 
-static bool group_would_link(const struct dedup_ctx *c, const struct dfile *kept)
+static bool group_would_link(const struct dedup *c, const struct dfile *kept)
 {
 	return !kept->elf_so || c->o->link_elf;
 }
 
 /* Compare the two open files byte for byte; -1 with e set if they differ. */
-static int same_content(int a, int b, uint64_t size, unsigned char *buf, struct err *e)
+static int same_content(const struct source_file *a, const struct source_file *b, uint64_t size,
+			unsigned char *buf, struct err *e)
 {
 	uint64_t off;
 
 	for (off = 0; off < size;) {
 		size_t len = size - off < DEDUP_CHUNK ? (size_t)(size - off) : DEDUP_CHUNK;
 
-		if (read_at(a, buf, len, off, e) != 0 || read_at(b, buf + DEDUP_CHUNK, len, off, e) != 0)
+		if (source_pread(a, buf, len, off, e) != 0 ||
+		    source_pread(b, buf + DEDUP_CHUNK, len, off, e) != 0)
 			return -1;
 		if (memcmp(buf, buf + DEDUP_CHUNK, len) != 0) {
 			err_set(e, "content differs from the kept copy despite equal hashes; left as it was");
@@ -485,25 +464,19 @@ static int same_content(int a, int b, uint64_t size, unsigned char *buf, struct 
 }
 
 /* Replace every name of f (stat st, as verified) by a link to the kept copy. */
-static bool relink_names(const struct dedup_ctx *c, const struct group_io *io, struct dfile *f,
+static bool relink_names(const struct dedup *c, const struct group_io *io, struct dfile *f,
 			 const struct stat *st)
 {
-	size_t k;
+	size_t failed = 0;
 
-	for (k = 0; k < f->nnames; k++) {
-		const char *path = c->items[f->names[k]].path, *base;
-		int dir = fsu_open_parent(c->rootfd, path, &base, c->o->xdev);
-		int rc;
-
-		f->err_item = f->names[k];
-		if (dir < 0) {
-			err_errno(&f->err, errno, "cannot open the directory");
-			return false;
-		}
-		rc = fsu_relink(io->keptdir, io->keptbase, dir, base, st, &f->err);
-		close(dir);
-		if (rc != 0)
-			return false;
+	if (!c->o->link) {
+		err_set(&f->err, "cannot be linked here");
+		return false;
+	}
+	if (c->o->link(c->o->link_ctx, c->items, io->kept_item, f->names, f->nnames, st, &failed,
+		       &f->err) != 0) {
+		f->err_item = f->names[failed < f->nnames ? failed : 0];
+		return false;
 	}
 	f->err_item = f->names[0];
 	return true;
@@ -512,32 +485,31 @@ static bool relink_names(const struct dedup_ctx *c, const struct group_io *io, s
 /* Verify copy f against the kept one and link it.  Returns true when the
  * kept copy has as many links as the file system allows (EMLINK) and f,
  * untouched, should be the kept copy for the rest of the group. */
-static bool verify_copy(const struct dedup_ctx *c, const struct group_io *io, struct dfile *f)
+static bool verify_copy(const struct dedup *c, const struct group_io *io, struct dfile *f)
 {
-	struct stat st;
+	struct source_file sf = SOURCE_FILE_INIT;
 	bool full = false;
-	int fd = open_file(c, f, true, &st);
 
-	if (fd < 0)
+	if (open_file(c, f, true, &sf) != 0)
 		return false;
 	/* Names outside the items keep the inode alive: linking frees nothing
 	 * (and the kept copy, chosen the same way, has none). */
-	if (st.st_nlink > f->nnames)
+	if (sf.st.st_nlink > f->nnames)
 		goto out;
 	/* linking needs the content on disk to be the content hashed */
-	if (c->o->mode == DEDUP_LINK && !c->o->dry_run && (uint64_t)st.st_size != file_size(c, f))
+	if (c->o->mode == DEDUP_LINK && !c->o->dry_run && (uint64_t)sf.st.st_size != file_size(c, f))
 		goto out;
 	/* A report on content an earlier pass has not written yet can only
 	 * trust the digests; a link always compares the bytes on disk. */
 	if (!(!io->link && (io->kept_pre || first_item(c, f)->pre)) &&
-	    same_content(io->keptfd, fd, file_size(c, f), io->buf, &f->err) != 0)
+	    same_content(&io->kept, &sf, file_size(c, f), io->buf, &f->err) != 0)
 		goto out;
-	if (check_unchanged(c, fd, f) != 0)
+	if (check_unchanged(c, &sf, f) != 0)
 		goto out;
 	f->role = ROLE_COPY;
 	f->linked = io->would_link;
 	if (io->link)
-		f->linked = relink_names(c, io, f, &st);
+		f->linked = relink_names(c, io, f, &sf.st);
 	if (io->link && !f->linked && f->err.code == EMLINK && f->err_item == f->names[0]) {
 		/* nothing moved yet: f stays whole and takes over */
 		err_release(&f->err);
@@ -545,80 +517,72 @@ static bool verify_copy(const struct dedup_ctx *c, const struct group_io *io, st
 		full = true;
 	}
 out:
-	close(fd);
+	source_close(&sf);
 	return full;
+}
+
+/* The first file of span s that is still as hashed and has no names
+ * outside the items: the kept copy (opened into io).  *k: where the
+ * search stopped. */
+static struct dfile *pick_kept(struct dedup *c, const struct span *s, struct group_io *io,
+			       size_t *k)
+{
+	struct dfile *kept = NULL;
+
+	for (*k = 0; *k < s->len && io->kept.fd < 0; (*k)++) {
+		kept = &c->files[c->work[s->start + *k]];
+		if (open_file(c, kept, true, &io->kept) != 0)
+			continue;
+		/* Names outside the items: the copies linked to it would change
+		 * with it when it is edited there.  It takes no part. */
+		if (io->kept.st.st_nlink > kept->nnames)
+			source_close(&io->kept);
+	}
+	return io->kept.fd >= 0 ? kept : NULL;
 }
 
 /* Pool pass 3: pick the kept copy (the first that is still as hashed),
  * compare the others with it and link them. */
 static void verify_group(void *ctx, size_t g)
 {
-	struct dedup_ctx *c = ctx;
+	struct dedup *c = ctx;
 	const struct span *s = &c->groups[g];
-	struct group_io io = { .keptfd = -1, .keptdir = -1 };
-	struct dfile *kept = NULL;
-	struct stat st;
+	struct group_io io = { .kept = SOURCE_FILE_INIT };
+	struct dfile *kept;
 	size_t k;
 
-	for (k = 0; k < s->len && io.keptfd < 0; k++) {
-		kept = &c->files[c->work[s->start + k]];
-		io.keptfd = open_file(c, kept, true, &st);
-		/* Names outside the items: the copies linked to it would change
-		 * with it when it is edited there.  It takes no part. */
-		if (io.keptfd >= 0 && st.st_nlink > kept->nnames) {
-			close(io.keptfd);
-			io.keptfd = -1;
-		}
-	}
-	if (io.keptfd < 0)
+	kept = pick_kept(c, s, &io, &k);
+	if (!kept)
 		return;
 	kept->role = ROLE_KEPT;
+	io.kept_item = kept->names[0];
 	io.kept_pre = first_item(c, kept)->pre != NULL;
 	io.link = c->o->mode == DEDUP_LINK && !c->o->dry_run;
 	/* a real run links only what is on disk as it was hashed */
 	io.would_link = group_would_link(c, kept) &&
-			(!io.link || (uint64_t)st.st_size == file_size(c, kept));
+			(!io.link || (uint64_t)io.kept.st.st_size == file_size(c, kept));
 	io.link = io.link && io.would_link;
-	if (io.link) {
-		io.keptdir = fsu_open_parent(c->rootfd, first_item(c, kept)->path, &io.keptbase,
-					     c->o->xdev);
-		if (io.keptdir < 0) {
-			err_errno(&kept->err, errno, "cannot open the directory");
-			goto out;
-		}
-	}
 	io.buf = xmalloc(2 * (size_t)DEDUP_CHUNK);
 	for (; k < s->len; k++) {
 		struct dfile *f = &c->files[c->work[s->start + k]];
-		struct stat fst;
-		int nfd, ndir;
+		struct source_file nf = SOURCE_FILE_INIT;
 		if (!verify_copy(c, &io, f))
 			continue;
 		/* the kept copy is full of links: link the rest to f */
-		nfd = open_file(c, f, true, &fst);
-		ndir = nfd < 0 ? -1 : fsu_open_parent(c->rootfd, first_item(c, f)->path,
-						      &io.keptbase, c->o->xdev);
-		if (nfd < 0 || ndir < 0) {
-			if (nfd >= 0)
-				close(nfd);
+		if (open_file(c, f, true, &nf) != 0)
 			break;
-		}
-		close(io.keptfd);
-		close(io.keptdir);
-		io.keptfd = nfd;
-		io.keptdir = ndir;
+		source_close(&io.kept);
+		io.kept = nf;
+		io.kept_item = f->names[0];
 	}
-out:
 	free(io.buf);
-	if (io.keptdir >= 0)
-		close(io.keptdir);
-	close(io.keptfd);
+	source_close(&io.kept);
 }
 
 /* ---- the result --------------------------------------------------------- */
 
 /* Turn span s into a group of res, if at least one copy survived. */
-static void add_group(const struct dedup_ctx *c, const struct span *s, struct dedup_result *res,
+static void add_group(const struct dedup *c, const struct span *s, struct dedup_result *res,
 		      size_t *cap)
 {
 	struct dedup_group g = { 0 };
@@ -675,7 +639,7 @@ static int cmp_error(const void *a, const void *b)
 }
 
 /* Every file's error, in item order. */
-static void collect_errors(const struct dedup_ctx *c, struct dedup_result *res)
+static void collect_errors(const struct dedup *c, struct dedup_result *res)
 {
 	const struct dfile **bad;
 	size_t i, n = 0;
@@ -691,14 +655,15 @@ static void collect_errors(const struct dedup_ctx *c, struct dedup_result *res)
 	qsort(bad, n, sizeof(*bad), cmp_error);
 	res->errors = xcalloc(n, sizeof(*res->errors));
 	for (i = 0; i < n; i++) {
-		res->errors[i].path = xstrdup(c->items[bad[i]->err_item].path);
-		res->errors[i].msg = xstrdup(bad[i]->err.msg);
+		res->errors[i].item = bad[i]->err_item;
+		res->errors[i].err.msg = xstrdup(bad[i]->err.msg);
+		res->errors[i].err.code = bad[i]->err.code;
 	}
 	res->nerrors = n;
 	free(bad);
 }
 
-static void build_result(const struct dedup_ctx *c, struct dedup_result *res)
+static void build_result(const struct dedup *c, struct dedup_result *res)
 {
 	size_t g, cap = 0;
 
@@ -710,10 +675,12 @@ static void build_result(const struct dedup_ctx *c, struct dedup_result *res)
 	collect_errors(c, res);
 }
 
-static void ctx_release(struct dedup_ctx *c)
+void dedup_free(struct dedup *c)
 {
 	size_t i;
 
+	if (!c)
+		return;
 	for (i = 0; i < c->nfiles; i++) {
 		XXH3_freeState(c->files[i].state);
 		buf_release(&c->files[i].xattrs);
@@ -723,45 +690,66 @@ static void ctx_release(struct dedup_ctx *c)
 	free(c->order);
 	free(c->work);
 	free(c->groups);
+	free(c);
 }
 
-int dedup_run(int rootfd, const struct dedup_item *items, size_t n,
-	      const struct dedup_opts *o, struct dedup_result *res)
+struct dedup *dedup_new(struct source *src, const struct dedup_item *items, size_t n,
+			const struct dedup_opts *o)
 {
-	struct dedup_ctx c = { .rootfd = rootfd, .items = items, .o = o };
+	struct dedup *c = xcalloc(1, sizeof(*c));
 	size_t i;
 
-	if (!res || !o || (!items && n)) {
+	c->src = src;
+	c->items = items;
+	c->o = o;
+	if (o->mode == DEDUP_OFF || !n)
+		return c; /* no files: every phase does nothing */
+	collect_files(c, n);
+	c->work = xcalloc(c->nfiles ? c->nfiles : 1, sizeof(*c->work));
+	for (i = 0; i < c->nfiles; i++)
+		c->work[c->nwork++] = i;
+	narrow(c, STAGE_META);
+	return c;
+}
+
+void dedup_hash_heads(struct dedup *c)
+{
+	pool_run(c->o->jobs, c->nwork, hash_head, c, NULL);
+	narrow(c, STAGE_HEAD);
+}
+
+void dedup_hash_rest(struct dedup *c)
+{
+	pool_run(c->o->jobs, c->nwork, hash_rest, c, NULL);
+	narrow(c, STAGE_FULL);
+	make_groups(c);
+}
+
+void dedup_link(struct dedup *c, struct dedup_result *res)
+{
+	const struct dedup_opts *o = c->o;
+
+	*res = (struct dedup_result)DEDUP_RESULT_INIT;
+	/* linking renames over copies, freeing their blocks: waits on the device */
+	pool_run(o->mode == DEDUP_LINK && !o->dry_run ? pool_io_jobs(o->jobs) : o->jobs,
+		 c->ngroups, verify_group, c, NULL);
+	build_result(c, res);
+}
+
+int dedup_run(struct source *src, const struct dedup_item *items, size_t n,
+	      const struct dedup_opts *o, struct dedup_result *res)
+{
+	struct dedup *c;
+
+	if (!res || !o || (!items && n) || (!src && n)) {
 		errno = EINVAL;
 		return -1;
 	}
-	*res = (struct dedup_result)DEDUP_RESULT_INIT;
-	if (o->mode == DEDUP_OFF || !n) {
-		if (o->probes_done)
-			o->probes_done(o->barrier_ctx);
-		if (o->barrier)
-			o->barrier(o->barrier_ctx);
-		return 0;
-	}
-	collect_files(&c, n);
-	c.work = xcalloc(c.nfiles, sizeof(*c.work));
-	for (i = 0; i < c.nfiles; i++)
-		c.work[c.nwork++] = i;
-	narrow(&c, STAGE_META);
-	pool_run(o->jobs, c.nwork, hash_head, &c, NULL);
-	if (o->probes_done)
-		o->probes_done(o->barrier_ctx);
-	narrow(&c, STAGE_HEAD);
-	pool_run(o->jobs, c.nwork, hash_rest, &c, NULL);
-	narrow(&c, STAGE_FULL);
-	make_groups(&c);
-	if (o->barrier)
-		o->barrier(o->barrier_ctx);
-	/* linking renames over copies, freeing their blocks: waits on the device */
-	pool_run(o->mode == DEDUP_LINK && !o->dry_run ? pool_io_jobs(o->jobs) : o->jobs,
-		 c.ngroups, verify_group, &c, NULL);
-	build_result(&c, res);
-	ctx_release(&c);
+	c = dedup_new(src, items, n, o);
+	dedup_hash_heads(c);
+	dedup_hash_rest(c);
+	dedup_link(c, res);
+	dedup_free(c);
 	return 0;
 }
 
@@ -774,10 +762,8 @@ void dedup_result_release(struct dedup_result *res)
 	for (i = 0; i < res->ngroups; i++)
 		free(res->groups[i].items);
 	free(res->groups);
-	for (i = 0; i < res->nerrors; i++) {
-		free(res->errors[i].path);
-		free(res->errors[i].msg);
-	}
+	for (i = 0; i < res->nerrors; i++)
+		err_release(&res->errors[i].err);
 	free(res->errors);
 	*res = (struct dedup_result)DEDUP_RESULT_INIT;
 }
@@ -787,10 +773,8 @@ void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d)
 	XXH3_state_t *st = XXH3_createState();
 	size_t head = len < DEDUP_BLOCK ? len : DEDUP_BLOCK;
 
-	if (!st) {
-		fputs("slim: out of memory\n", stderr);
-		exit(3);
-	}
+	if (!st)
+		xoom();
 	d->size = len;
 	XXH3_128bits_reset(st);
 	XXH3_128bits_update(st, data, head);

@@ -7,6 +7,10 @@
 #include <unistd.h>
 
 #include "dedup.h"
+#include "report.h"
+#include "sink.h"
+#include "sink_dir.h"
+#include "source_dir.h"
 #include "testutil.h"
 #include "util.h"
 #include "walk.h"
@@ -86,10 +90,59 @@ static void list_tree(void)
 	ck_assert_int_eq(walk_tree(t.fd, &o), 0);
 }
 
+/* The tree's items read through a tree source and linked by the in-place
+ * sink, as the pipeline has dedup do it. */
+struct io {
+	struct slim_opts so;
+	struct report rep;
+	struct source *src;
+	struct sink *sink;
+	struct dedup_opts o;
+};
+
+static void io_open(struct io *io, const struct dedup_opts *o)
+{
+	size_t i;
+
+	memset(io, 0, sizeof(*io));
+	io->so.jobs = 1;
+	report_init(&io->rep, false);
+	io->src = source_dir_bare(&io->so, &io->rep, t.fd);
+	for (i = 0; i < t.n; i++) {
+		struct stat st = { .st_dev = t.items[i].dev, .st_ino = t.items[i].ino, .st_nlink = 1,
+				   .st_mode = t.items[i].mode, .st_uid = t.items[i].uid,
+				   .st_gid = t.items[i].gid, .st_size = (off_t)t.items[i].size };
+		ck_assert_int_eq(source_dir_add(io->src, t.items[i].path, &st), (long)i);
+		t.items[i].entry = i;
+	}
+	io->sink = sink_dir_new(&io->so, io->src);
+	io->o = *o;
+	io->o.link = io->sink->link;
+	io->o.link_ctx = io->sink->link_ctx;
+}
+
+static void io_close(struct io *io)
+{
+	sink_free(io->sink);
+	source_free(io->src);
+	report_release(&io->rep);
+}
+
+static int dedup_tree(const struct dedup_opts *o, struct dedup_result *r)
+{
+	struct io io;
+	int rc;
+
+	io_open(&io, o);
+	rc = dedup_run(io.src, t.items, t.n, &io.o, r);
+	io_close(&io);
+	return rc;
+}
+
 static void run_opts(const struct dedup_opts *o, struct dedup_result *r)
 {
 	list_tree();
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, o, r), 0);
+	ck_assert_int_eq(dedup_tree(o, r), 0);
 }
 
 static void run(enum dedup_mode mode, bool dry, int jobs, struct dedup_result *r)
@@ -458,7 +511,7 @@ static void xattr_groups(bool probed)
 		pr[i] = probe_of(names[i]);
 		t.items[item_of(names[i])].probe = pr[i];
 	}
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &o, &r), 0);
+	ck_assert_int_eq(dedup_tree(&o, &r), 0);
 	ck_assert_uint_eq(r.nerrors, 0);
 	/* only a and d carry the same attributes */
 	ck_assert_uint_eq(r.ngroups, 1);
@@ -546,10 +599,10 @@ START_TEST(symlink_listed_as_file_is_refused)
 	ck_assert_uint_eq(t.n, 3);
 	free((char *)t.items[2].path);
 	t.n = 2;
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &o, &r), 0);
+	ck_assert_int_eq(dedup_tree(&o, &r), 0);
 	ck_assert_uint_eq(r.ngroups, 0);
 	ck_assert_uint_eq(r.nerrors, 1);
-	ck_assert_str_eq(r.errors[0].path, "l");
+	ck_assert_str_eq(t.items[r.errors[0].item].path, "l");
 	ck_assert_uint_eq(lst("t").st_ino, ino);
 	ck_assert(S_ISLNK(lst("l").st_mode));
 	dedup_result_release(&r);
@@ -683,10 +736,10 @@ START_TEST(missing_file_is_an_error_rest_goes_on)
 	add_item("zz/gone", &st);  /* a partner by size: it will be opened */
 	st.st_size = 12345;
 	add_item("zz/unique", &st); /* no partner: never opened, no error */
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &o, &r), 0);
+	ck_assert_int_eq(dedup_tree(&o, &r), 0);
 	ck_assert_uint_eq(r.nerrors, 1);
-	ck_assert_str_eq(r.errors[0].path, "zz/gone");
-	ck_assert_ptr_nonnull(strstr(r.errors[0].msg, "cannot open"));
+	ck_assert_str_eq(t.items[r.errors[0].item].path, "zz/gone");
+	ck_assert_ptr_nonnull(strstr(r.errors[0].err.msg, "cannot open"));
 	ck_assert_uint_eq(r.ngroups, 1);
 	ck_assert_uint_eq(r.files_linked, 1);
 	ck_assert(same_inode("a", "b"));
@@ -704,10 +757,10 @@ START_TEST(file_changed_since_listed_is_left)
 	write_pattern("c", 9000, 19);
 	list_tree();
 	ck_assert_int_eq(tu_sh("echo more >> '%s/b'", t.dir), 0);
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &o, &r), 0);
+	ck_assert_int_eq(dedup_tree(&o, &r), 0);
 	ck_assert_uint_eq(r.nerrors, 1);
-	ck_assert_str_eq(r.errors[0].path, "b");
-	ck_assert_ptr_nonnull(strstr(r.errors[0].msg, "changed"));
+	ck_assert_str_eq(t.items[r.errors[0].item].path, "b");
+	ck_assert_ptr_nonnull(strstr(r.errors[0].err.msg, "changed"));
 	ck_assert_uint_eq(r.ngroups, 1);
 	ck_assert_uint_eq(r.groups[0].nfiles, 2);
 	ck_assert(same_inode("a", "c"));
@@ -735,13 +788,13 @@ START_TEST(digest_from_earlier_pass)
 	list_tree();
 	for (i = 0; i < t.n; i++)
 		t.items[i].pre = &d;
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &rep, &r), 0);
+	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
 	ck_assert_uint_eq(r.ngroups, 1);
 	ck_assert_uint_eq(r.files_linked, 1);
 	ck_assert_uint_eq(r.bytes_saved, 10000);
 	dedup_result_release(&r);
 	/* a real run must not trust a digest the disk contradicts */
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &lnk, &r), 0);
+	ck_assert_int_eq(dedup_tree(&lnk, &r), 0);
 	ck_assert_uint_eq(r.files_linked, 0);
 	ck_assert(!same_inode("a", "b"));
 	dedup_result_release(&r);
@@ -802,7 +855,7 @@ START_TEST(probe_stands_for_the_head)
 	t.items[item_of("a")].probe = pa;
 	t.items[item_of("b")].probe = pb;
 	t.items[item_of("c")].probe = pc;
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &rep, &r), 0);
+	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
 	ck_assert_uint_eq(r.ngroups, 1);
 	ck_assert_uint_eq(r.bytes_saved, 9000);
 	ck_assert_uint_eq(r.nerrors, 0);
@@ -811,17 +864,17 @@ START_TEST(probe_stands_for_the_head)
 	 * the start, finds out (had dedup read b's head itself, b would
 	 * just have no partner) */
 	pb->head = pa->head;
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &lnk, &r), 0);
+	ck_assert_int_eq(dedup_tree(&lnk, &r), 0);
 	ck_assert_uint_eq(r.files_linked, 1);
 	ck_assert_uint_eq(r.nerrors, 1);
-	ck_assert_str_eq(r.errors[0].path, "b");
+	ck_assert_str_eq(t.items[r.errors[0].item].path, "b");
 	ck_assert(same_inode("a", "c"));
 	ck_assert(!same_inode("a", "b"));
 	dedup_result_release(&r);
 	/* a probe of another inode is not b's: b is read, and has no partner */
 	list_tree();
 	t.items[item_of("b")].probe = pa;
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &rep, &r), 0);
+	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
 	ck_assert_uint_eq(r.nerrors, 0);
 	ck_assert_uint_eq(r.ngroups, 0); /* a and c are one file now */
 	dedup_result_release(&r);
@@ -831,15 +884,15 @@ START_TEST(probe_stands_for_the_head)
 }
 END_TEST
 
-/* probes_done may free the probes (run.c does): dedup reads none after it
- * (under AddressSanitizer a late read is a use after free). */
+/* Once dedup_hash_heads() is done the probes may be freed (the pipeline
+ * does): dedup reads none after it (under AddressSanitizer a late read is
+ * a use after free). */
 static struct dedup_probe *freed_probes[3];
 
-static void free_probes(void *ctx)
+static void free_probes(void)
 {
 	size_t i;
 
-	(void)ctx;
 	for (i = 0; i < 3; i++) {
 		memset(freed_probes[i], 0xa5, sizeof(*freed_probes[i]));
 		free(freed_probes[i]);
@@ -848,9 +901,11 @@ static void free_probes(void *ctx)
 
 START_TEST(probes_free_when_done)
 {
-	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2, .probes_done = free_probes };
+	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2 };
 	struct dedup_result r = DEDUP_RESULT_INIT;
 	const char *names[3] = { "a", "b", "c" };
+	struct dedup *d;
+	struct io io;
 	size_t i;
 
 	write_pattern("a", 9000, 1);
@@ -860,7 +915,14 @@ START_TEST(probes_free_when_done)
 	list_tree();
 	for (i = 0; i < 3; i++)
 		t.items[item_of(names[i])].probe = freed_probes[i] = probe_of(names[i]);
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &lnk, &r), 0);
+	io_open(&io, &lnk);
+	d = dedup_new(io.src, t.items, t.n, &io.o);
+	dedup_hash_heads(d);
+	free_probes();
+	dedup_hash_rest(d);
+	dedup_link(d, &r);
+	dedup_free(d);
+	io_close(&io);
 	ck_assert_uint_eq(r.ngroups, 2);
 	ck_assert_uint_eq(r.files_linked, 2);
 	ck_assert_uint_eq(r.nerrors, 0);
@@ -888,11 +950,11 @@ START_TEST(probe_of_changed_head_is_caught)
 			       "conv=notrunc 2>/dev/null && touch -r ref b && rm ref", t.dir), 0);
 	t.items[item_of("a")].probe = pa;
 	t.items[item_of("b")].probe = pb;
-	ck_assert_int_eq(dedup_run(t.fd, t.items, t.n, &rep, &r), 0);
+	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
 	ck_assert_uint_eq(r.ngroups, 0);
 	ck_assert_uint_eq(r.nerrors, 1);
-	ck_assert_str_eq(r.errors[0].path, "b");
-	ck_assert_ptr_nonnull(strstr(r.errors[0].msg, "changed"));
+	ck_assert_str_eq(t.items[r.errors[0].item].path, "b");
+	ck_assert_ptr_nonnull(strstr(r.errors[0].err.msg, "changed"));
 	dedup_result_release(&r);
 	free(pa);
 	free(pb);

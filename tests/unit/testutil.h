@@ -28,7 +28,10 @@
 	X(dedup)      \
 	X(container)  \
 	X(audit)      \
-	X(image)
+	X(image)      \
+	X(source)     \
+	X(sink)       \
+	X(pipeline)
 #define SLIM_DECL_SUITE(n) Suite *n##_suite(void);
 SLIM_SUITES(SLIM_DECL_SUITE)
 

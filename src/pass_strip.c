@@ -1,0 +1,315 @@
+/* pass_strip.c - strip ELF images and ar archives, for every source: the
+ * one path policy, the work on the pool's threads, and the report.
+ *
+ * The policy, in order, for the content of each file that reaches the
+ * output (at the name that carries it there):
+ *   - files under 8 bytes are no candidates;
+ *   - the source saw its first bytes and they are neither ELF nor ar: not
+ *     a candidate, and reported "not ELF" if it is named like a library
+ *     (a linker script named libc.so) and the source reports such files
+ *     (source.h: a tree does);
+ *   - a file far larger than its blocks (bound_sparse) is never read;
+ *   - its first bytes, read again now, decide (as above);
+ *   - separate debug files (/usr/lib/debug/, *.debug) are never stripped;
+ *   - content larger than the source may hold in memory (a layer's
+ *     --max-entry-size) is too large;
+ *   - kernel modules (*.ko) are never stripped, --strip-objects or not;
+ *   - the rest goes to the stripper; a smaller result goes to the sink,
+ *     which may still leave the file (names outside the input).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "pipeline.h"
+#include "pool.h"
+
+static bool looks_like_library(const char *path)
+{
+	const char *base = entry_base(path);
+	size_t n = strlen(base);
+
+	return (n > 2 && strcmp(base + n - 2, ".a") == 0) ||
+	       (n > 3 && strcmp(base + n - 3, ".so") == 0) || strstr(base, ".so.") != NULL;
+}
+
+/* Paths of separate debug files, which must never be stripped. */
+static bool debug_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	return strncmp(path, "usr/lib/debug/", 14) == 0 || strstr(path, "/usr/lib/debug/") ||
+	       (n > 6 && strcmp(path + n - 6, ".debug") == 0);
+}
+
+const struct strip_opts *pass_strip_opts(const struct slim_opts *o, const char *path)
+{
+	static const struct strip_opts none;
+	size_t n = strlen(path);
+
+	/* Kernel modules are ET_REL too: never stripped, even with --strip-objects. */
+	if (n > 3 && strcmp(path + n - 3, ".ko") == 0)
+		return &none;
+	return &o->strip;
+}
+
+/* Content i could not be stripped: the error goes under the name that
+ * carries it, as the verdict would. */
+static void entry_error(struct pipeline *p, size_t i, const char *msg)
+{
+	p->v[i].state = V_ERROR;
+	pipeline_error(p, p->v[i].heir, msg);
+}
+
+static void skip(struct pipeline *p, size_t i, enum skip_reason why)
+{
+	p->v[i].state = V_SKIPPED;
+	p->v[i].reason = (uint8_t)why;
+}
+
+/* What needs no reading: the work list (content entries whose carrier is
+ * in the output), and the verdicts known already. */
+static void make_work(struct pipeline *p)
+{
+	const struct entries *t = &p->src->ents;
+	size_t i;
+
+	p->work = xmalloc((t->n ? t->n : 1) * sizeof(*p->work));
+	p->nwork = 0;
+	for (i = 0; i < t->n; i++) {
+		const struct entry *x = &t->v[i];
+		uint32_t c = p->v[i].heir;
+		if (x->type != ENT_FILE || c == ENT_NONE || x->size < 8)
+			continue;
+		if (x->flags & ENT_NOT_ELF) { /* nothing to strip (the walk reads heads for dedup too) */
+			if (p->src->report_not_elf && looks_like_library(t->v[c].path))
+				skip(p, i, SKIP_NOT_ELF);
+			continue;
+		}
+		if (x->flags & ENT_SPARSE) { /* an ELF head, and then holes */
+			skip(p, i, SKIP_SPARSE);
+			continue;
+		}
+		p->work[p->nwork++] = i;
+	}
+}
+
+struct strip_call {
+	const unsigned char *data;
+	size_t n;
+	const struct strip_opts *o;
+	struct strip_result *sr;
+};
+
+static void do_strip(void *ctx)
+{
+	struct strip_call *c = ctx;
+
+	strip_buffer(c->data, c->n, c->o, c->sr);
+}
+
+/* Open the carrier c of content i: still the file the source listed? */
+static int open_carrier(struct pipeline *p, size_t i, size_t c, struct source_file *f)
+{
+	struct source *s = p->src;
+	struct err e = ERR_INIT;
+	dev_t dev;
+	ino_t ino;
+
+	if (s->ops->open(s, c, f, &e) != 0) {
+		entry_error(p, i, e.code == ENOENT ? "cannot open: file vanished" : e.msg);
+		err_release(&e);
+		return -1;
+	}
+	s->ops->ident(s, c, &dev, &ino);
+	if (!S_ISREG(f->st.st_mode) || f->st.st_ino != ino || f->st.st_dev != dev) {
+		entry_error(p, i, "file was replaced during the run");
+		return -1;
+	}
+	s->ents.v[i].size = f->size;
+	return 0;
+}
+
+/* May content i (open as f, at carrier path) go to the stripper?  Sets
+ * the verdict if not. */
+static bool policy(struct pipeline *p, size_t i, const char *path, const struct source_file *f)
+{
+	unsigned char head[8];
+	/* a file of its own may have shrunk: what is there decides */
+	size_t want = f->own || f->size >= sizeof(head) ? sizeof(head) : (size_t)f->size;
+	ssize_t k = pread(f->fd, head, want, (off_t)f->off);
+
+	if (k < 0) {
+		struct err e = ERR_INIT;
+		err_errno(&e, errno, "cannot read");
+		entry_error(p, i, e.msg);
+		err_release(&e);
+		return false;
+	}
+	if (!strip_candidate(head, (size_t)k)) {
+		if (p->src->report_not_elf && looks_like_library(path))
+			skip(p, i, SKIP_NOT_ELF);
+		return false;
+	}
+	p->v[i].candidate = true;
+	if (debug_path(path)) {
+		skip(p, i, SKIP_DEBUG_FILE);
+		return false;
+	}
+	if (f->size > p->src->max_view) {
+		skip(p, i, SKIP_TOO_LARGE);
+		return false;
+	}
+	return true;
+}
+
+static void keep_members(struct pipeline *p, size_t i, const struct strip_result *sr)
+{
+	struct strip_out *x;
+
+	if (!sr->archive)
+		return;
+	x = pipeline_out(p, i);
+	x->ar = xmalloc(sizeof(*x->ar));
+	*x->ar = sr->ar;
+}
+
+/* The stripper made sr of content i (open as f): the sink takes it. */
+static void hand_over(struct pipeline *p, size_t i, struct source_file *f,
+		      const struct strip_result *sr)
+{
+	struct err e = ERR_INIT;
+	struct strip_out *x;
+
+	switch (p->sink->ops->replace(p->sink, p, i, f, sr->out, sr->outlen, &e)) {
+	case SINK_REPLACED:
+		break;
+	case SINK_LINKS_OUTSIDE: /* rewriting would split links we cannot see */
+		skip(p, i, SKIP_LINKS_OUTSIDE);
+		return;
+	case SINK_FATAL: /* the output cannot be made: the whole input fails */
+		pipeline_fail(p, e.msg);
+		p->v[i].state = V_ERROR;
+		err_release(&e);
+		return;
+	case SINK_FAILED:
+		entry_error(p, i, e.msg);
+		err_release(&e);
+		return;
+	}
+	x = pipeline_out(p, i);
+	x->after = sr->outlen;
+	x->replaced = !p->sink->dry_run;
+	if (p->o->dedup != DEDUP_OFF) {
+		/* dedup compares what was written without reading it back */
+		dedup_digest_of(sr->out, sr->outlen, &x->dg);
+		x->have_dg = true;
+	}
+	p->v[i].state = V_CHANGED;
+	atomic_fetch_add(&p->saved, (unsigned long long)(f->size - sr->outlen));
+}
+
+/* Strip content i (open as f) in memory. */
+static void strip_one(struct pipeline *p, size_t i, const char *path, struct source_file *f)
+{
+	struct strip_result sr = STRIP_RESULT_INIT;
+	struct source_view view = { 0 };
+	struct strip_call call;
+	struct err e = ERR_INIT;
+
+	if (source_view_open(f, &view, &e) != 0) {
+		entry_error(p, i, e.msg);
+		goto out;
+	}
+	call = (struct strip_call){ view.p, view.n, pass_strip_opts(p->o, path), &sr };
+	if (fsu_guard(do_strip, &call) != 0) {
+		sr = (struct strip_result)STRIP_RESULT_INIT; /* lost to the unwind */
+		entry_error(p, i, "file shrank while being read");
+		goto out;
+	}
+	switch (sr.verdict) {
+	case STRIP_SKIPPED:
+		skip(p, i, sr.reason);
+		keep_members(p, i, &sr);
+		break;
+	case STRIP_FAILED:
+		entry_error(p, i, sr.err.msg);
+		break;
+	case STRIP_CHANGED:
+		keep_members(p, i, &sr);
+		hand_over(p, i, f, &sr);
+		break;
+	}
+out:
+	if (view.p)
+		source_view_close(&view);
+	strip_result_release(&sr);
+	err_release(&e);
+}
+
+static void process(void *ctx, size_t wi)
+{
+	struct pipeline *p = ctx;
+	size_t i = p->work[wi], c = p->v[i].heir;
+	const char *path = p->src->ents.v[c].path;
+	struct source_file f = SOURCE_FILE_INIT;
+
+	if (open_carrier(p, i, c, &f) == 0 && policy(p, i, path, &f))
+		strip_one(p, i, path, &f);
+	source_close(&f);
+	atomic_fetch_add(&p->done, 1);
+}
+
+static void tick(void *ctx)
+{
+	struct pipeline *p = ctx;
+	char saved[32];
+
+	fmt_bytes(saved, sizeof(saved), atomic_load(&p->saved));
+	fprintf(stderr, "\rslim: %zu/%zu files, %s %s ", atomic_load(&p->done), p->nwork,
+		saved, p->o->dry_run ? "to save" : "saved");
+	fflush(stderr);
+}
+
+/* The verdicts into the report, in entry order, under the carriers' names. */
+static void collect(struct pipeline *p)
+{
+	const struct entries *t = &p->src->ents;
+	struct buf path = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct verdict *v = &p->v[i];
+		const struct strip_out *x = p->out[i];
+		if (t->v[i].type != ENT_FILE || v->heir == ENT_NONE)
+			continue;
+		pipeline_display(p, v->heir, &path);
+		if (v->candidate)
+			p->rep->elf++;
+		if (x && x->ar)
+			report_archive(p->rep, x->ar, v->state == V_CHANGED);
+		if (v->state == V_CHANGED)
+			report_change(p->rep, path.p, "strip", t->v[i].size, x->after);
+		else if (v->state == V_SKIPPED)
+			report_skip(p->rep, path.p, v->reason, t->v[i].size);
+	}
+	buf_release(&path);
+}
+
+void pass_strip(struct pipeline *p)
+{
+	make_work(p);
+	if (p->o->strip_on) {
+		if (p->sink->ops->replace_begin)
+			p->sink->ops->replace_begin(p->sink, p);
+		pool_run(p->o->jobs, p->nwork, process, p, p->o->progress ? tick : NULL);
+		if (p->sink->ops->replace_end)
+			p->sink->ops->replace_end(p->sink, p);
+	}
+	if (p->o->progress && p->nwork)
+		fprintf(stderr, "\r\033[K");
+	collect(p);
+}

@@ -1,0 +1,191 @@
+/* pipeline.c - one pipeline: a source's entries through the passes, in
+ * one order, into a sink. */
+#include "pipeline.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sink_free(struct sink *k)
+{
+	if (k)
+		k->ops->free(k);
+}
+
+void pipeline_error(struct pipeline *p, size_t i, const char *msg)
+{
+	pthread_mutex_lock(&p->lock);
+	xgrow(&p->errs, &p->caperrs, p->nerrs + 1, sizeof(*p->errs));
+	p->errs[p->nerrs].entry = (uint32_t)i;
+	p->errs[p->nerrs++].msg = xstrdup(msg ? msg : "failed");
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pipeline_fail(struct pipeline *p, const char *msg)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!p->fatal.msg)
+		err_set(&p->fatal, "%s", msg ? msg : "cannot process it");
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pipeline_display(const struct pipeline *p, size_t i, struct buf *out)
+{
+	source_display(p->src, p->src->ents.v[i].path, out);
+}
+
+struct strip_out *pipeline_out(struct pipeline *p, size_t i)
+{
+	if (!p->out[i])
+		p->out[i] = xcalloc(1, sizeof(*p->out[i]));
+	return p->out[i];
+}
+
+const struct dedup_digest *pipeline_digest(const struct pipeline *p, size_t i)
+{
+	const struct strip_out *x = p->out[i];
+
+	if (x && x->have_dg)
+		return &x->dg;
+	return p->src->ops->digest ? p->src->ops->digest(p->src, i) : NULL;
+}
+
+uint64_t pipeline_size(const struct pipeline *p, size_t i)
+{
+	const struct strip_out *x = p->out[i];
+
+	return x && x->replaced ? x->after : p->src->ents.v[i].size;
+}
+
+/* Every per-entry error, in entry order (the report sorts them anyway). */
+static int cmp_err(const void *a, const void *b)
+{
+	const struct pipeline_err *x = a, *y = b;
+
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+static void report_errors(struct pipeline *p)
+{
+	struct buf path = BUF_INIT;
+	size_t k;
+
+	if (p->nerrs)
+		qsort(p->errs, p->nerrs, sizeof(*p->errs), cmp_err);
+	for (k = 0; k < p->nerrs; k++) {
+		pipeline_display(p, p->errs[k].entry, &path);
+		report_error(p->rep, path.p, p->errs[k].msg);
+		free(p->errs[k].msg);
+	}
+	p->nerrs = 0;
+	buf_release(&path);
+}
+
+/*
+ * The report's bytes describe the input's final state, what extraction
+ * gives and the output holds: a file a later entry replaces is not in it
+ * (its bytes were counted as it was read), unless a hard link of it
+ * survives and carries them.
+ */
+static void count_final(struct pipeline *p)
+{
+	const struct entries *t = &p->src->ents;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].type == ENT_FILE && (t->v[i].flags & ENT_GONE) &&
+		    p->v[i].heir == ENT_NONE)
+			p->rep->bytes_before -= t->v[i].size;
+}
+
+/* A step of the whole input failed: strict, the input is refused;
+ * otherwise the input's name carries the error and the run goes on. */
+static bool step_failed(struct pipeline *p, struct err *e)
+{
+	if (p->strict)
+		pipeline_fail(p, e->msg);
+	else
+		report_error(p->rep, p->src->name, e->msg);
+	err_release(e);
+	return p->strict;
+}
+
+static void wait_sink(struct pipeline *p)
+{
+	if (p->sink->ops->wait)
+		p->sink->ops->wait(p->sink, p);
+}
+
+static void run_steps(struct pipeline *p)
+{
+	struct err e = ERR_INIT;
+
+	if (p->sink->ops->begin)
+		p->sink->ops->begin(p->sink, p);
+	if (p->src->ops->ready)
+		p->src->ops->ready(p->src);
+	pass_owners(p);
+	if (pass_rules(p, &e) != 0 && step_failed(p, &e))
+		return;
+	count_final(p);
+	if (!(p->sink->overlap & SINK_BESIDE_STRIP))
+		wait_sink(p);
+	pass_strip(p);
+	if (p->fatal.msg)
+		return;
+	pass_record(p);
+	if (p->fatal.msg)
+		return;
+	/* Hand back what the walk's threads, the rules and the strip workers
+	 * freed: dedup's tables come on top of the records, and peak memory
+	 * is what the process holds.  (Not before the strip pass: it reuses
+	 * freed buffers rather than faulting in fresh pages.) */
+	if (p->o->dedup != DEDUP_OFF)
+		malloc_trim(0);
+	pass_dedup(p);
+	if (p->sink->ops->finish(p->sink, p, &e) != 0)
+		step_failed(p, &e);
+}
+
+int pipeline_run(struct pipeline *p, const struct slim_opts *o, struct report *rep,
+		 struct source *src, struct sink *sink, bool strict)
+{
+	size_t n = src->ents.n ? src->ents.n : 1, i;
+
+	memset(p, 0, sizeof(*p));
+	p->o = o;
+	p->rep = rep;
+	p->src = src;
+	p->sink = sink;
+	p->strict = strict;
+	pthread_mutex_init(&p->lock, NULL);
+	atomic_init(&p->done, 0);
+	atomic_init(&p->saved, 0);
+	p->v = xcalloc(n, sizeof(*p->v));
+	p->out = xcalloc(n, sizeof(*p->out));
+	for (i = 0; i < src->ents.n; i++)
+		p->v[i].heir = ENT_NONE;
+	run_steps(p);
+	report_errors(p);
+	return p->fatal.msg ? -1 : 0;
+}
+
+void pipeline_release(struct pipeline *p)
+{
+	size_t i;
+
+	for (i = 0; p->out && i < p->src->ents.n; i++) {
+		if (p->out[i])
+			free(p->out[i]->ar);
+		free(p->out[i]);
+	}
+	free(p->out);
+	free(p->v);
+	free(p->work);
+	for (i = 0; i < p->nerrs; i++)
+		free(p->errs[i].msg);
+	free(p->errs);
+	err_release(&p->fatal);
+	pthread_mutex_destroy(&p->lock);
+	memset(p, 0, sizeof(*p));
+}
