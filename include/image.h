@@ -23,9 +23,9 @@
  * file inside it (symlinks are followed only by slim, only to files inside
  * it), and match what names it: a descriptor's digest and size, a config's
  * diff_id for each layer's tar stream, a docker-archive's blobs/sha256/<hex>
- * or <hex>.json name.  Unpacking a tar and decompressing layers count
- * toward one bound (bound.h) of the input's size; a tar of more than 65536
- * entries is no image.  Any mismatch refuses the image, with an error that
+ * or <hex>.json name.  Unpacking a tar counts toward a bound (bound.h) of
+ * the input's size, decompressing a layer toward one of the layer's; a tar
+ * of more than 65536 entries is no image.  Any mismatch refuses the image, with an error that
  * names the image and the layer, before anything reaches the output (a
  * layer is checked on what slimming it read: what that wrote to the
  * scratch goes with the refusal).

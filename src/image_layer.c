@@ -8,263 +8,90 @@
  * anything reaches the output; what the run wrote to the scratch goes with
  * it.
  *
- * run_layer reads a layer twice for now: once to hash it (as stored, and as
- * a tar stream) and list it (read_layer), once through layer_process(), and
- * its new blob is hashed once written.  layer_process_fd() (layer.h, to
- * come) does all of it in one read; then read_layer and file_sha256 go.
+ * run_layer reads a layer once (layer_process_fd): its digests as stored
+ * and as a tar stream, its entries, and its new blob hashed as written.
  */
 #include "image_int.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <nettle/sha2.h>
 
 #include "fsutil.h"
 
-/* ---- reading a layer (until layer_process_fd) ------------------------------------ */
-
-/*
- * Reading a layer blob once: its bytes are hashed as they are stored
- * (lr_blob), decompressed by a raw reader, and hashed again as the tar
- * stream that a tar reader lists (lr_tar).
- */
-struct lread {
-	struct image *img;
-	int fd;
-	struct archive *raw;
-	struct sha256_ctx blob, tar;
-	uint64_t blob_bytes, tar_bytes;
-	char buf[CHUNK];
-};
-
-static la_ssize_t lr_blob(struct archive *a, void *ctx, const void **out)
-{
-	struct lread *l = ctx;
-	ssize_t k;
-
-	do
-		k = read(l->fd, l->buf, sizeof(l->buf));
-	while (k < 0 && errno == EINTR);
-	if (k < 0) {
-		archive_set_error(a, errno, "%s", strerror(errno));
-		return -1;
-	}
-	sha256_update(&l->blob, (size_t)k, (const uint8_t *)l->buf);
-	l->blob_bytes += (uint64_t)k;
-	*out = l->buf;
-	return k;
-}
-
-/* The tar reader's input: the decompressed stream, each byte charged to
- * the image's bound. */
-static la_ssize_t lr_tar(struct archive *a, void *ctx, const void **out)
-{
-	struct lread *l = ctx;
-	struct err e = ERR_INIT;
-	const void *p = NULL;
-	size_t n = 0;
-	la_int64_t off;
-	int r;
-
-	do
-		r = archive_read_data_block(l->raw, &p, &n, &off);
-	while (r == ARCHIVE_OK && n == 0);
-	if (r == ARCHIVE_EOF)
-		return 0;
-	if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-		archive_set_error(a, -1, "%s",
-				  archive_error_string(l->raw) ? archive_error_string(l->raw)
-							       : "cannot decompress it");
-		return -1;
-	}
-	if (bound_charge(&l->img->bound, n, &e) != 0) {
-		archive_set_error(a, -1, "%s", e.msg);
-		err_release(&e);
-		return -1;
-	}
-	sha256_update(&l->tar, n, p);
-	l->tar_bytes += n;
-	*out = p;
-	return (la_ssize_t)n;
-}
-
-static const char *aerr(struct archive *a, const char *dflt)
-{
-	return archive_error_string(a) ? archive_error_string(a) : dflt;
-}
-
-/*
- * Read the layer r->fd, from its start: r->ents gets its entries;
- * r->in_digest, in_size, in_diff_id and in_tar what it is.  Every byte
- * decompressed counts toward img->bound.
- */
-static int read_layer(struct image *img, struct blobres *r)
-{
-	struct lread *l = xcalloc(1, sizeof(*l));
-	struct archive *tar = archive_read_new();
-	struct archive_entry *ae;
-	unsigned char d[32];
-	const void *p;
-	la_ssize_t k;
-	int x, rc = -1;
-
-	l->img = img;
-	l->fd = r->fd;
-	l->raw = archive_read_new();
-	sha256_init(&l->blob);
-	sha256_init(&l->tar);
-	archive_read_support_filter_all(l->raw);
-	archive_read_support_format_raw(l->raw);
-	archive_read_support_format_tar(tar);
-	archive_read_support_format_gnutar(tar);
-	if (lseek(r->fd, 0, SEEK_SET) != 0 ||
-	    archive_read_open(l->raw, l, NULL, lr_blob, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(l->raw, &ae) != ARCHIVE_OK) {
-		img_fail(img, "layer '%s': %s", (r->name), aerr(l->raw, "cannot read it"));
-		goto out;
-	}
-	if (archive_read_open(tar, l, NULL, lr_tar, NULL) != ARCHIVE_OK) {
-		img_fail(img, "layer '%s': %s", (r->name), aerr(tar, "not a tar"));
-		goto out;
-	}
-	while ((x = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || x == ARCHIVE_WARN) {
-		mode_t t = archive_entry_filetype(ae);
-		bool reg = t == AE_IFREG && !archive_entry_hardlink(ae);
-		la_int64_t sz = archive_entry_size(ae);
-		const char *nm = archive_entry_pathname(ae);
-		image_entries_add(&r->ents, nm ? nm : "", reg && sz > 0 ? (uint64_t)sz : 0,
-				  t == AE_IFDIR, reg);
-		if (archive_read_data_skip(tar) != ARCHIVE_OK) {
-			x = ARCHIVE_FATAL;
-			break;
-		}
-	}
-	/* what follows the tar's end, decompressed and not, counts for the digests too */
-	if (x == ARCHIVE_EOF)
-		while ((k = lr_tar(tar, l, &p)) > 0)
-			;
-	if (x == ARCHIVE_EOF && k == 0)
-		while ((k = lr_blob(l->raw, l, &p)) > 0)
-			;
-	if (x != ARCHIVE_EOF || k < 0) {
-		img_fail(img, "layer '%s': %s", (r->name),
-			 x == ARCHIVE_EOF && archive_error_string(l->raw) ? archive_error_string(l->raw)
-								      : aerr(tar, "cannot read it"));
-		goto out;
-	}
-	sha256_digest(&l->blob, 32, d);
-	r->in_digest = image_digest_str(d);
-	sha256_digest(&l->tar, 32, d);
-	r->in_diff_id = image_digest_str(d);
-	r->in_size = l->blob_bytes;
-	r->in_tar = l->tar_bytes;
-	rc = 0;
-out:
-	archive_read_free(tar);
-	archive_read_free(l->raw);
-	free(l);
-	return rc;
-}
-
-/* sha256 and size of a file (of the scratch). */
-static int file_sha256(const char *path, unsigned char d[32], uint64_t *size)
-{
-	struct sha256_ctx c;
-	char b[1 << 16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t k;
-
-	if (fd < 0)
-		return -1;
-	sha256_init(&c);
-	*size = 0;
-	while ((k = read(fd, b, sizeof(b))) != 0) {
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1;
-		}
-		sha256_update(&c, (size_t)k, (const uint8_t *)b);
-		*size += (uint64_t)k;
-	}
-	close(fd);
-	sha256_digest(&c, 32, d);
-	return 0;
-}
-
-/* The message of the error layer_process reported on input. */
-static const char *layer_error(const struct report *lrep, const char *input)
+/* The message of the error layer_process_fd reported on the layer name. */
+static const char *layer_error(const struct report *lrep, const char *name)
 {
 	size_t i;
 
 	for (i = lrep->nerrors; i-- > 0;)
-		if (strcmp(lrep->errors[i].path, input) == 0)
+		if (strcmp(lrep->errors[i].path, name) == 0)
 			return lrep->errors[i].msg;
 	return lrep->nerrors ? lrep->errors[lrep->nerrors - 1].msg : "cannot process it";
 }
 
-/*
- * Slim the layer r (read already) with compression target into the new
- * file tmp in the scratch: r->lrep and r->res get what it did, r->out_sha
- * and out_size what it made.
- */
-static int slim_layer(struct image *img, struct blobres *r, int target, const char *tmp)
+/* What layer_process_fd read and made, into r. */
+static void took(struct blobres *r, const struct layer_result *res)
 {
-	char proc[64];
+	size_t i;
 
-	/* the opened file itself, not a name that could lead elsewhere by now */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->fd);
-	if (layer_process(&img->lo, proc, tmp, target, r->lrep, &r->res) != 0)
-		return img_fail(img, "layer '%s': %s", r->name, layer_error(r->lrep, proc));
-	if (file_sha256(tmp, r->out_sha, &r->out_size) != 0)
-		return img_fail(img, "cannot read '%s': %s", tmp, strerror(errno));
-	return 0;
+	for (i = 0; i < res->entries.n; i++)
+		image_entries_add(&r->ents, res->entries.v[i].path, res->entries.v[i].size,
+				  res->entries.v[i].dir, res->entries.v[i].regular);
+	r->in_digest = image_digest_str(res->in_digest);
+	r->in_size = res->file_in;
+	r->in_diff_id = image_digest_str(res->in_diff_id);
+	r->in_tar = res->tar_in;
+	r->res = *res;
+	r->res.entries = (struct layer_listing){ NULL, 0, 0 };
+	memcpy(r->out_sha, res->out_digest, sizeof(r->out_sha));
+	r->out_size = res->file_out;
 }
 
 /* ---- running a layer ----------------------------------------------------------------- */
 
 /*
  * Run the layer r, once: read it (its digests, its entries) and, unless it
- * is foreign, slim it with the compression asked for into the scratch.
- * What it made stays there (r->tmp) until the layer is checked and
- * settled; a layer whose content did not change and that keeps its
- * compression keeps its original blob (r->tmp NULL).
+ * is foreign, slim it with the compression asked for into the scratch, in
+ * one read (layer_process_fd).  What it made stays there (r->tmp) until
+ * the layer is checked and settled; a layer whose content did not change
+ * and that keeps its compression keeps its original blob (r->tmp NULL).
  */
 static int run_layer(struct image *img, struct blobres *r, bool docker)
 {
+	struct layer_result res;
+	bool foreign = r->comp == IMAGE_C_FOREIGN; /* not ours to change: read only */
 	char *tmp = NULL;
 	int rc = -1;
 
 	r->ran = true;
 	if (r->absent)
 		return 0;
-	if (read_layer(img, r) != 0)
-		return -1;
-	if (r->comp == IMAGE_C_FOREIGN) /* not ours to change */
-		return 0;
-	r->target = img->target == COMPRESS_AUTO ? r->comp : img->target;
-	if (docker && r->target == COMPRESS_ZSTD)
+	r->target = foreign ? COMPRESS_NONE : img->target == COMPRESS_AUTO ? r->comp : img->target;
+	if (docker && !foreign && r->target == COMPRESS_ZSTD)
 		return img_fail(img, "zstd compression is not supported for docker images: use "
 				     "--compress gzip, or an OCI layout");
 	r->lrep = xcalloc(1, sizeof(*r->lrep));
 	report_init(r->lrep, img->o->dry_run);
-	tmp = img_tmp_name(img->scratch);
-	if (slim_layer(img, r, r->target, tmp) != 0)
+	tmp = foreign ? NULL : img_tmp_name(img->scratch);
+	if (layer_process_fd(&img->lo, r->fd, r->name, tmp, r->target, r->lrep, &res) != 0) {
+		img_fail(img, "layer '%s': %s", r->name, layer_error(r->lrep, r->name));
 		goto out;
-	if (r->target != r->comp || r->lrep->nchanges || r->lrep->superseded) {
+	}
+	took(r, &res);
+	if (foreign) {
+		report_release(r->lrep);
+		free(r->lrep);
+		r->lrep = NULL;
+	} else if (r->target != r->comp || res.changed) {
 		r->tmp = tmp; /* a new blob */
 		tmp = NULL;
 	}
 	rc = 0;
 out:
+	layer_result_release(&res);
 	if (tmp)
 		unlink(tmp);
 	free(tmp);
@@ -302,7 +129,6 @@ static struct blobres *new_layer(struct image *img, const char *key, int fd, cha
 				 const struct img_layer_ref *ref, const char *digest)
 {
 	struct blobres *r = memo_add(img, key);
-	struct stat st;
 	unsigned char h[4];
 
 	r->name = xstrdup(ref->name);
@@ -315,9 +141,6 @@ static struct blobres *new_layer(struct image *img, const char *key, int fd, cha
 		r->absent = true;
 		r->in_digest = xstrdup(digest);
 		r->in_size = (uint64_t)ref->size;
-	} else if (!img->tar_in && fstat(fd, &st) == 0) {
-		/* a directory's size, for the bound: the blobs slim reads */
-		img->bound.in += (uint64_t)st.st_size;
 	}
 	return r;
 }
