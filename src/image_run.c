@@ -741,7 +741,7 @@ int image_run(const struct slim_opts *o, const char *input, struct report *rep)
 	int rc = -1;
 
 	report_add_root(rep, input);
-	rep->image = true;
+	report_set_image(rep);
 	img.lo = *o;
 	img.lo.dry_run = false; /* every write goes to the scratch directory */
 	img.target = o->compress;

@@ -86,10 +86,7 @@ static int run_layer(const struct slim_opts *o, struct source *src, const char *
 		memcpy(res->diff_id, tr.diff_id, sizeof(res->diff_id));
 		memcpy(res->out_digest, tr.out_digest, sizeof(res->out_digest));
 		res->changed = rep->nchanges > nchanges || rep->superseded > superseded;
-		rep->tar_before += res->tar_in;
-		rep->comp_before += res->file_in;
-		rep->tar_after += res->tar_out;
-		rep->comp_after += res->file_out;
+		report_layer_sizes(rep, res->tar_in, res->tar_out, res->file_in, res->file_out);
 	}
 	pipeline_release(&p);
 	sink_free(sink);
@@ -116,7 +113,7 @@ static int process_fd(const struct slim_opts *o, int fd, const char *name, const
 	struct stat st;
 	int rc = -1;
 
-	rep->layer = true;
+	report_set_layer(rep);
 	if (fstat(fd, &st) != 0) {
 		report_error(rep, name, strerror(errno));
 		return -1;
@@ -186,7 +183,7 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 	int fd, rc;
 
 	memset(res, 0, sizeof(*res));
-	rep->layer = true;
+	report_set_layer(rep);
 	if (stat(input, &st) != 0) {
 		report_error(rep, input, strerror(errno));
 		return -1;

@@ -71,13 +71,13 @@ static void report_result(struct pipeline *p, const struct dedup_item *it,
 	struct buf path = BUF_INIT;
 	size_t g, i;
 
-	p->rep->dup_groups += res->ngroups;
-	if (links) {
-		p->rep->dup_files_linked += res->files_linked;
-		p->rep->dup_bytes_saved += res->bytes_saved;
-	}
-	p->rep->dup_elf_groups += res->elf_groups;
-	p->rep->dup_elf_bytes += res->elf_bytes_unlinked;
+	report_dedup(p->rep, &(struct report_dedup){
+		.groups = res->ngroups,
+		.files_linked = links ? res->files_linked : 0,
+		.bytes_saved = links ? res->bytes_saved : 0,
+		.elf_groups = res->elf_groups,
+		.elf_bytes = res->elf_bytes_unlinked,
+	});
 	for (g = 0; g < res->ngroups; g++) {
 		const struct dedup_group *d = &res->groups[g];
 		pipeline_display(p, it[d->items[0]].entry, &path);

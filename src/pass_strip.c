@@ -288,7 +288,7 @@ static void collect(struct pipeline *p)
 			continue;
 		pipeline_display(p, v->heir, &path);
 		if (v->candidate)
-			p->rep->elf++;
+			report_elf_seen(p->rep);
 		if (x && x->ar)
 			report_archive(p->rep, x->ar, v->state == V_CHANGED);
 		if (v->state == V_CHANGED)

@@ -95,7 +95,7 @@ static void count_final(struct pipeline *p)
 	for (i = 0; i < t->n; i++)
 		if (t->v[i].type == ENT_FILE && (t->v[i].flags & ENT_GONE) &&
 		    p->v[i].heir == ENT_NONE)
-			p->rep->bytes_before -= t->v[i].size;
+			report_bytes_unseen(p->rep, t->v[i].size);
 }
 
 /* A step of the whole input failed: strict, the input is refused;

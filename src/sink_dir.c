@@ -65,7 +65,7 @@ static void remove_tmps(struct dsink *D)
 	size_t i;
 
 	for (i = 0; i < d->ntmps; i++) {
-		d->rep->tmp_removed++;
+		report_tmp_removed(d->rep);
 		if (D->o->dry_run)
 			continue;
 		if (remove_tmp(d, d->tmps[i].path) == 0) {

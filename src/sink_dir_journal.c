@@ -221,14 +221,14 @@ static void finish_journal(struct dsink *D, const char *jp)
 		goto out;
 	}
 	if (D->o->dry_run) {
-		D->d->rep->tmp_removed++;
+		report_tmp_removed(D->d->rep);
 		goto out;
 	}
 	if (first != ENT_NONE && !journal_move(D, jdir, jbase, &jst, first, &old_st))
 		goto out; /* a name left on the old inode: the journal stays for it */
 	if (unlinkat(jdir, jbase, 0) != 0)
 		goto out;
-	D->d->rep->tmp_removed++;
+	report_tmp_removed(D->d->rep);
 	if (fstat(jfd, &jst) == 0)
 		recount(D->d, &jst);
 out:

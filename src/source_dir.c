@@ -127,15 +127,14 @@ static bool slims_own(struct source_dir *d, const struct walk_entry *e)
 
 static void count(struct report *rep, mode_t m)
 {
-	rep->seen++;
 	if (S_ISDIR(m))
-		rep->dirs++;
+		report_seen(rep, REPORT_DIR);
 	else if (S_ISLNK(m))
-		rep->symlinks++;
+		report_seen(rep, REPORT_SYMLINK);
 	else if (S_ISREG(m))
-		rep->regular++;
+		report_seen(rep, REPORT_REGULAR);
 	else
-		rep->other++; /* devices, fifos, sockets: left alone */
+		report_seen(rep, REPORT_OTHER); /* devices, fifos, sockets: left alone */
 }
 
 static enum walk_action visit(void *ctx, const struct walk_entry *e)
@@ -213,7 +212,7 @@ static void d_ready(struct source *s)
 	}
 	for (i = 0; i < s->ents.n; i++)
 		if (v[i].type == ENT_FILE)
-			d->rep->bytes_before += v[i].size;
+			report_bytes(d->rep, v[i].size);
 }
 
 size_t source_dir_names(const struct source_dir *d, size_t leader)
@@ -458,8 +457,7 @@ static int scan_single(struct source_dir *d)
 		errno = ENOENT;
 		return -1;
 	}
-	d->rep->seen++;
-	d->rep->regular++;
+	report_seen(d->rep, REPORT_REGULAR);
 	add_rec(d, base, &st, 1);
 	return 0;
 }
@@ -557,8 +555,7 @@ static enum walk_action pack_visit(void *ctx, const struct walk_entry *w)
 
 	if (S_ISSOCK(w->st->st_mode)) {
 		/* a tar has no type for it; GNU tar says "socket ignored" too */
-		p->rep->seen++;
-		p->rep->other++;
+		report_seen(p->rep, REPORT_OTHER);
 		report_skip(p->rep, w->relpath, SKIP_SOCKET, 0);
 		return WALK_CONTINUE;
 	}

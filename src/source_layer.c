@@ -310,12 +310,11 @@ static int check_entry(struct lsource *L, struct archive_entry *ae, const char *
 
 static void count(struct report *rep, const struct entry *x)
 {
-	rep->seen++;
 	switch (x->type) {
-	case ENT_DIR: rep->dirs++; break;
-	case ENT_SYMLINK: rep->symlinks++; break;
-	case ENT_OTHER: rep->other++; break;
-	default: rep->regular++; break;
+	case ENT_DIR: report_seen(rep, REPORT_DIR); break;
+	case ENT_SYMLINK: report_seen(rep, REPORT_SYMLINK); break;
+	case ENT_OTHER: report_seen(rep, REPORT_OTHER); break;
+	default: report_seen(rep, REPORT_REGULAR); break;
 	}
 }
 
@@ -362,7 +361,7 @@ static int add_named(struct lsource *L, struct archive_entry *ae, const char *ra
 	if (x->type != ENT_FILE)
 		return 0;
 	xattr_blob(&L->side[i]);
-	L->rep->bytes_before += x->size;
+	report_bytes(L->rep, x->size);
 	return 0;
 }
 
@@ -492,7 +491,7 @@ void source_layer_finish(struct source *s)
 	}
 	for (i = 0; i < s->ents.n; i++)
 		if (s->ents.v[i].flags & ENT_GONE)
-			L->rep->superseded++;
+			report_superseded(L->rep, 1);
 	buf_release(&b);
 }
 
