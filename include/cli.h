@@ -25,6 +25,10 @@ struct cli {
 	char **paths;         /* the PATHs: argv's tail, borrowed */
 	int npaths;
 	enum cli_input input;
+	/* what paths[0] is, once -o's check detected it (detecting reads a
+	 * tar's headers: once a run is enough) */
+	bool first_known;
+	enum cli_input first_kind;
 	/* --fail-if-saving-over: a limit in bytes, or (pct) in percent of the
 	 * bytes before */
 	bool fail_over, fail_pct;

@@ -355,7 +355,7 @@ static void getopt_tables(struct option *lo, char *so)
  * and in a directory that exists; a layout output (an image layout in) a
  * new or empty directory.
  */
-static enum cli_action check_output(const struct cli *c, struct err *e)
+static enum cli_action check_output(struct cli *c, struct err *e)
 {
 	const char *out = c->o.output, *input = c->paths[0], *base;
 	enum cli_input kind;
@@ -363,8 +363,12 @@ static enum cli_action check_output(const struct cli *c, struct err *e)
 	bool dir_out;
 	int dfd;
 
-	dir_out = cli_kind_of(c, input, &kind) == NULL && kind == CLI_IN_IMAGE &&
-		  stat(input, &st) == 0 && S_ISDIR(st.st_mode);
+	if (cli_kind_of(c, input, &kind) == NULL) {
+		c->first_known = true;
+		c->first_kind = kind;
+	}
+	dir_out = c->first_known && kind == CLI_IN_IMAGE && stat(input, &st) == 0 &&
+		  S_ISDIR(st.st_mode);
 	if (!*out)
 		return bad(e, "-o needs a file name", NULL);
 	if (stat(input, &in) == 0 && stat(out, &st) == 0 && in.st_dev == st.st_dev &&
@@ -452,6 +456,10 @@ const char *cli_kind_of(const struct cli *c, const char *path, enum cli_input *k
 	int fd;
 
 	*kind = c->input;
+	if (c->first_known && path == c->paths[0]) {
+		*kind = c->first_kind;
+		return NULL;
+	}
 	if (c->input == CLI_IN_AUTO) {
 		*kind = image_detect(path) ? CLI_IN_IMAGE : layer_detect(path) ? CLI_IN_LAYER
 									       : CLI_IN_DIR;

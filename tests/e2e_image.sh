@@ -417,8 +417,49 @@ open(os.environ['WHY'], 'w').write('; '.join(why)); sys.exit(1 if why else 0)
 PY
     ok $name
 }
+# Each layer is read from its blob once (#20): under strace, the bytes slim reads from every
+# layer blob of an OCI layout, and from every layer a docker-archive unpacks, add up to the
+# blob's size (plus at most a sniff of its head).
+t_layer_read_once() {
+    local name=layer-read-once in
+    need strace || return
+    for in in "$H/ok-oci" "$H/ok-da.tar"; do
+        rm -rf "$H/out/once"
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 TMPDIR=$T/tmp strace -f -y -qq -e trace=read,pread64,readv,preadv -o "$H/once.strace" \
+            "$SLIM" -q "$in" -o "$H/out/once" >/dev/null 2>"$H/once.err" ||
+            { bad $name "$(basename "$in"): slim failed: $(head -c 300 "$H/once.err")"; return; }
+        WHY=$H/once.why python3 - "$in" "$H/once.strace" <<'PY' || { bad $name "$(basename "$in"): $(cat "$H/once.why")"; return; }
+import json, os, re, sys
+inp, log = sys.argv[1], sys.argv[2]
+got = {}
+for line in open(log, errors='replace'):
+    m = re.search(r'(?:read|pread64|readv|preadv)\(\d+<([^>]*)>.*\)\s+=\s+(\d+)', line)
+    if m:
+        got[m.group(1)] = got.get(m.group(1), 0) + int(m.group(2))
+if os.path.isdir(inp):
+    blob = lambda d: os.path.join(inp, 'blobs', *d.split(':'))
+    idx = json.load(open(os.path.join(inp, 'index.json')))
+    man = json.load(open(blob(idx['manifests'][0]['digest'])))
+    want = {os.path.realpath(blob(l['digest'])): l['size'] for l in man['layers']}
+else:  # a docker-archive: each layer, once unpacked to the scratch (in/NAME), is read once
+    import tarfile
+    t = tarfile.open(inp)
+    man = json.load(t.extractfile('manifest.json'))
+    want = {'/in/' + l: t.getmember(l).size for l in man[0]['Layers']}
+why = []
+for path, size in want.items():
+    n = sum(v for k, v in got.items() if k == path or (path.startswith('/in/') and k.endswith(path)))
+    if not size <= n <= size + 65536:
+        why.append(f'{os.path.basename(path)[:16]}: {n} bytes read of {size}')
+open(os.environ['WHY'], 'w').write('; '.join(why) or 'ok')
+sys.exit(1 if why else 0)
+PY
+    done
+    ok $name
+}
 t_hostile_images
 t_report_is_output
+t_layer_read_once
 [ "${IMAGE_HOSTILE_ONLY:-0}" = 1 ] && { skp real-images "IMAGE_HOSTILE_ONLY=1"; finish; }
 
 export CONTAINERS_CONF=$T/containers.conf

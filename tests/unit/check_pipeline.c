@@ -169,7 +169,7 @@ START_TEST(verdicts_dir_and_layer_agree)
 	char *prefix = path_in("inplace/"), *notelf;
 
 	if (!tu_have("cc")) {
-		printf("skip verdicts_dir_and_layer_agree: no cc\n");
+		tu_skip(tu_check_name(__func__), "cc missing");
 		goto out;
 	}
 	make_tree("inplace");
@@ -247,7 +247,7 @@ START_TEST(threads_do_not_change_reports)
 	int k;
 
 	if (!tu_have("cc")) {
-		printf("skip threads_do_not_change_reports: no cc\n");
+		tu_skip(tu_check_name(__func__), "cc missing");
 		free(tree);
 		return;
 	}

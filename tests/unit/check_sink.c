@@ -208,7 +208,7 @@ START_TEST(dir_replace_remove)
 	struct report r;
 
 	if (!tu_have("cc")) {
-		printf("skip dir_replace_remove: no cc\n");
+		tu_skip(tu_check_name(__func__), "cc missing");
 		free(t);
 		return;
 	}
@@ -239,7 +239,7 @@ START_TEST(dir_dry_run_changes_nothing)
 	struct report r;
 
 	if (!tu_have("cc")) {
-		printf("skip dir_dry_run_changes_nothing: no cc\n");
+		tu_skip(tu_check_name(__func__), "cc missing");
 		free(t);
 		return;
 	}
@@ -268,7 +268,7 @@ START_TEST(dir_links_outside_left)
 	struct report r;
 
 	if (!tu_have("cc")) {
-		printf("skip dir_links_outside_left: no cc\n");
+		tu_skip(tu_check_name(__func__), "cc missing");
 		free(t);
 		return;
 	}
