@@ -7,8 +7,12 @@
  *                   opened beneath it and checked (in_open, read_small)
  *   image_layer.c   a layer: run once (read, slimmed), checked, put in place
  *   image_output.c  the output tree in the scratch, and its move to -o
- *   image_run.c     the run: state, the memo, manifests, indexes,
- *                   manifest.json (image_run)
+ *   image_state.c   what they all share: the string map, the memo, the
+ *                   first error (img_fail), escaped names (img_esc)
+ *   image_run.c     the run: manifests, indexes, manifest.json (image_run)
+ *
+ * Calls go one way: image_run -> image_layer -> image_input -> image_output,
+ * each of them -> image_state and the pure files (scripts/check-cycles).
  *
  * One run's state is struct image; every input blob's is a struct blobres
  * in the memo.  The first error is kept in img->err (img_fail) and ends the
@@ -41,7 +45,7 @@
 /* A docker-archive's layer: its compression is the blob's own. */
 #define IMAGE_C_SNIFF (-3)
 
-/* ---- a map of strings ------------------------------------------------------------ */
+/* ---- a map of strings (image_state.c) ------------------------------------------------------------ */
 
 /* Open addressing, seeded hash (image_hash_seed): names come from the
  * image, so no crafted run of collisions.  Keys are copied; values are the
@@ -57,7 +61,7 @@ void *smap_put(struct smap *m, const char *k, void *v);
 /* Free the keys, and each value with free_val (NULL: not the map's). */
 void smap_release(struct smap *m, void (*free_val)(void *));
 
-/* ---- the state -------------------------------------------------------------------- */
+/* ---- the state (image_state.c) -------------------------------------------------------------------- */
 
 /* An input blob (a layer, config, manifest or index): what it is, once
  * checked, and what it became. */
@@ -132,6 +136,8 @@ char *memo_key(const char *kind, const char *k);
 struct blobres *memo_get(struct image *img, const char *key);
 /* A new entry for key (the caller looked first: none). */
 struct blobres *memo_add(struct image *img, const char *key);
+/* Release a memo entry (smap_release's free_val for the memo). */
+void blobres_free(void *p);
 
 /* ---- the input tree (image_input.c) ------------------------------------------------- */
 
