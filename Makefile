@@ -162,7 +162,7 @@ unit: build/san/unit
 # static slim, for e2e_image's RUN-slim image and e2e_container, is built on the way)
 E2E_SCRIPTS = "e2e build/san/slim build/fixtures" "e2e_ar build/san/slim build/arfix" \
               "e2e_layer build/san/slim" "e2e_wheel build/san/slim" "e2e_html build/san/slim" \
-              "e2e_cli build/san/slim" \
+              "e2e_cli build/san/slim" "e2e_layout build/san" \
               "e2e_image build/san/slim" "e2e_container build/static/slim" \
               "e2e_crash build/san/slim" "e2e_fs build/san/slim" "e2e_hostile build/san/slim" \
               "e2e_sweep build/san/slim"
