@@ -52,8 +52,7 @@ struct layer_listing {
  * layer_result_release() (the listing is owned). */
 struct layer_result {
 	uint64_t tar_in, tar_out;     /* bytes of the uncompressed tar streams (the
-				       * input's up to its end-of-archive blocks;
-				       * layer_process_fd: the whole stream) */
+				       * input's up to its end-of-archive blocks) */
 	uint64_t file_in, file_out;   /* bytes of the input and output files */
 	unsigned char in_digest[32];  /* sha256 of the input blob as read (compressed
 				       * bytes); layer_process_fd on a tar only */

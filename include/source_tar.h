@@ -33,8 +33,7 @@ struct source_tar_opts {
 };
 
 struct source_tar_result {
-	uint64_t tar_bytes;           /* of the tar stream up to its end (0: a zip);
-				       * with digests, the whole stream */
+	uint64_t tar_bytes;           /* of the tar stream up to its end (0: a zip) */
 	bool digests;                 /* the two below are set (asked, and a tar) */
 	unsigned char in_digest[32];  /* sha256 of the input as read */
 	unsigned char in_diff_id[32]; /* sha256 of its whole uncompressed stream */
