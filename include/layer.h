@@ -58,6 +58,8 @@ struct layer_result {
 				       * bytes); layer_process_fd on a tar only */
 	unsigned char in_diff_id[32]; /* sha256 of the input's whole uncompressed tar
 				       * stream; layer_process_fd on a tar only */
+	uint64_t in_stream;           /* the bytes of that stream (tar_in and the
+				       * blocks after the tar's end) */
 	unsigned char diff_id[32];    /* sha256 of the output tar stream */
 	unsigned char out_digest[32]; /* sha256 of the output file, hashed while written;
 				       * layer_process_fd only */

@@ -37,6 +37,7 @@ struct source_tar_result {
 	bool digests;                 /* the two below are set (asked, and a tar) */
 	unsigned char in_digest[32];  /* sha256 of the input as read */
 	unsigned char in_diff_id[32]; /* sha256 of its whole uncompressed stream */
+	uint64_t stream_bytes;        /* the bytes of that stream */
 };
 
 /*

@@ -43,7 +43,7 @@ static void took(struct blobres *r, const struct layer_result *res)
 	r->in_digest = image_digest_str(res->in_digest);
 	r->in_size = res->file_in;
 	r->in_diff_id = image_digest_str(res->in_diff_id);
-	r->in_tar = res->tar_in;
+	r->in_tar = res->in_stream; /* a kept layer is all of it */
 	r->res = *res;
 	r->res.entries = (struct layer_listing){ NULL, 0, 0 };
 	memcpy(r->out_sha, res->out_digest, sizeof(r->out_sha));

@@ -140,6 +140,7 @@ static int process_fd(const struct slim_opts *o, int fd, const char *name, const
 	if (tr.digests) {
 		memcpy(res->in_digest, tr.in_digest, sizeof(res->in_digest));
 		memcpy(res->in_diff_id, tr.in_diff_id, sizeof(res->in_diff_id));
+		res->in_stream = tr.stream_bytes;
 	}
 	rc = run_layer(o, src, name, out_path, compress, rep, res, image);
 out:

@@ -30,6 +30,7 @@ struct stack {
 	size_t chunk;
 	struct bound *bound;  /* what follows the tar's end is charged here */
 	bool draining;
+	uint64_t tar_n;       /* bytes of the tar stream handed on */
 };
 
 struct reader {
@@ -295,6 +296,7 @@ static la_ssize_t read_tar(struct archive *a, void *ctx, const void **out)
 	}
 	if (k->hash)
 		sha256_update(&k->tar, n, p);
+	k->tar_n += n;
 	*out = p;
 	return (la_ssize_t)n;
 }
@@ -351,6 +353,7 @@ static int read_stacked(struct reader *R, int fd, struct source_tar_result *res)
 	if (k.hash) {
 		sha256_digest(&k.blob, sizeof(res->in_digest), res->in_digest);
 		sha256_digest(&k.tar, sizeof(res->in_diff_id), res->in_diff_id);
+		res->stream_bytes = k.tar_n;
 		res->digests = true;
 	}
 	rc = 0;
