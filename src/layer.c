@@ -59,6 +59,19 @@ static size_t chunk_for(const struct stat *st)
 	return CHUNK_MAX;
 }
 
+/* Does the input hold an entry its final state has not (a later one of
+ * its path, or one that replaced a directory above it, took it)?  The
+ * source marked them while reading: the output leaves them out. */
+static bool some_gone(const struct source *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->ents.n; i++)
+		if (src->ents.v[i].flags & ENT_GONE)
+			return true;
+	return false;
+}
+
 /* src (read) through the pipeline into out_path; the sizes and digests
  * into res and rep.  Reports a failure under name.  image: an image's
  * layer, into a scratch file that messages never name; the output file's
@@ -70,7 +83,6 @@ static int run_layer(const struct slim_opts *o, struct source *src, const char *
 	struct sink *sink = sink_tar_new(o, o->dry_run ? NULL : out_path, image ? name : NULL,
 					 compress, image);
 	size_t nchanges = rep->nchanges;
-	uint64_t superseded = rep->superseded;
 	struct sink_tar_result tr;
 	struct pipeline p;
 	int rc;
@@ -85,7 +97,7 @@ static int run_layer(const struct slim_opts *o, struct source *src, const char *
 		res->file_out = tr.file_out;
 		memcpy(res->diff_id, tr.diff_id, sizeof(res->diff_id));
 		memcpy(res->out_digest, tr.out_digest, sizeof(res->out_digest));
-		res->changed = rep->nchanges > nchanges || rep->superseded > superseded;
+		res->changed = rep->nchanges > nchanges || some_gone(src);
 		report_layer_sizes(rep, res->tar_in, res->tar_out, res->file_in, res->file_out);
 	}
 	pipeline_release(&p);

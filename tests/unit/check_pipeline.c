@@ -356,6 +356,36 @@ START_TEST(layer_refused_names_it)
 }
 END_TEST
 
+/* A layer whose only change is an entry a later one of its path replaced:
+ * the output leaves the first out, so the layer changed (an image writes a
+ * new blob rather than keeping the old one with the report saying it went). */
+START_TEST(layer_superseded_only_is_changed)
+{
+	char *in = path_in("dup.tar"), *out = path_in("out.tar");
+	struct layer_result res;
+	struct report r;
+	int fd;
+
+	ck_assert_int_eq(tu_sh("cd '%s' && python3 -c \"import io, tarfile; t = tarfile.open("
+			       "'dup.tar', 'w')\nfor d in (b'old', b'new'):\n i = tarfile.TarInfo('etc/a'); "
+			       "i.size = len(d); t.addfile(i, io.BytesIO(d))\nt.close()\"", dir), 0);
+	fd = open(in, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	report_init(&r, false);
+	ck_assert_int_eq(layer_process_fd(&so, fd, "layer 0", out, COMPRESS_NONE, &r, &res), 0);
+	close(fd);
+	ck_assert_uint_eq(r.nchanges, 0);
+	ck_assert_uint_eq(r.superseded, 1);
+	ck_assert(res.changed);
+	ck_assert_int_eq(tu_sh("cd '%s' && test \"$(tar -tf out.tar)\" = etc/a && "
+			       "test \"$(tar -xOf out.tar etc/a)\" = new", dir), 0);
+	layer_result_release(&res);
+	report_release(&r);
+	free(in);
+	free(out);
+}
+END_TEST
+
 Suite *pipeline_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -367,6 +397,7 @@ Suite *pipeline_suite(void)
 	tcase_add_test(tc, threads_do_not_change_reports);
 	tcase_add_test(tc, layer_read_once);
 	tcase_add_test(tc, layer_refused_names_it);
+	tcase_add_test(tc, layer_superseded_only_is_changed);
 	suite_add_tcase(s, tc);
 	return s;
 }
