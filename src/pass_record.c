@@ -25,7 +25,8 @@ static bool is_record(const char *path)
 }
 
 /* "sha256=" + urlsafe base64 without padding, as RECORD wants, of the
- * content of entry i as it is now. */
+ * content of entry i as it is now.  A content that cannot be read fails
+ * the input (a RECORD with a wrong hash would not install). */
 static void record_hash(struct pipeline *p, size_t i, struct buf *out)
 {
 	static const char b64[] =
@@ -46,6 +47,8 @@ static void record_hash(struct pipeline *p, size_t i, struct buf *out)
 			sha256_update(&c, k, buf);
 		}
 	source_close(&f);
+	if (e.msg)
+		pipeline_fail(p, e.msg);
 	err_release(&e);
 	sha256_digest(&c, sizeof(d), d);
 	free(buf);
@@ -100,10 +103,23 @@ static uint32_t record_target(const struct pipeline *p, const char *name)
 	return pipeline_gone(p, k) || p->v[k].state == V_CHANGED ? k : ENT_NONE;
 }
 
+/* record_hash of entry t, once a run however many lines name it (memo: one
+ * slot an entry, NULL until hashed). */
+static void record_hash_once(struct pipeline *p, uint32_t t, char **memo, struct buf *out)
+{
+	if (!memo[t]) {
+		struct buf h = BUF_INIT;
+		record_hash(p, t, &h);
+		memo[t] = buf_detach(&h, NULL);
+	}
+	buf_adds(out, memo[t]);
+}
+
 /* RECORD rec (its content data[0..len)) after slim, into out.  Lines are
  * CSV records: a path may be quoted, with doubled quotes, commas or
  * newlines in it.  Returns whether anything changed. */
-static bool rewrite_record(struct pipeline *p, const char *data, size_t len, struct buf *out)
+static bool rewrite_record(struct pipeline *p, const char *data, size_t len, char **memo,
+			   struct buf *out)
 {
 	const char *q = data, *end = data + len;
 	struct buf name = BUF_INIT, rest = BUF_INIT;
@@ -127,7 +143,7 @@ static bool rewrite_record(struct pipeline *p, const char *data, size_t len, str
 			continue; /* removed: not listed any more */
 		buf_add(out, start, (size_t)(f1 - start));
 		buf_addch(out, ',');
-		record_hash(p, t, out);
+		record_hash_once(p, t, memo, out);
 		buf_addf(out, ",%llu", (unsigned long long)pipeline_size(p, t));
 		buf_add(out, eol, (size_t)(q - eol));
 	}
@@ -137,7 +153,7 @@ static bool rewrite_record(struct pipeline *p, const char *data, size_t len, str
 }
 
 /* Rewrite RECORD i; false when the output cannot be made. */
-static bool update(struct pipeline *p, size_t i, struct buf *rec)
+static bool update(struct pipeline *p, size_t i, char **memo, struct buf *rec)
 {
 	struct source_file f = SOURCE_FILE_INIT;
 	const struct entry *x = &p->src->ents.v[i];
@@ -148,8 +164,12 @@ static bool update(struct pipeline *p, size_t i, struct buf *rec)
 	bool ok = true;
 
 	buf_setlen(rec, 0);
-	if (!rewrite_record(p, len > 0 ? (char *)data : "", len > 0 ? (size_t)len : 0, rec))
+	if (!rewrite_record(p, len > 0 ? (char *)data : "", len > 0 ? (size_t)len : 0, memo, rec))
 		goto out;
+	if (p->fatal.msg) {
+		ok = false;
+		goto out;
+	}
 	if (p->sink->ops->replace(p->sink, p, i, &f, rec->p, rec->len, &e) != SINK_REPLACED) {
 		pipeline_fail(p, e.msg);
 		ok = false;
@@ -177,16 +197,21 @@ out:
 void pass_record(struct pipeline *p)
 {
 	struct buf rec = BUF_INIT;
+	char **memo;
 	size_t i;
 
 	if (!p->src->zip)
 		return;
+	memo = xcalloc(p->src->ents.n ? p->src->ents.n : 1, sizeof(*memo));
 	for (i = 0; i < p->src->ents.n; i++) {
 		const struct entry *x = &p->src->ents.v[i];
 		if (x->type != ENT_FILE || pipeline_gone(p, i) || !is_record(x->path))
 			continue;
-		if (!update(p, i, &rec))
+		if (!update(p, i, memo, &rec))
 			break;
 	}
+	for (i = 0; i < p->src->ents.n; i++)
+		free(memo[i]);
+	free(memo);
 	buf_release(&rec);
 }
