@@ -200,9 +200,5 @@ void image_entries_release(struct image_entries *l);
 /* waste[i] for each of the n layers (bottom first). */
 void image_waste(const struct image_entries *const *layers, size_t n, uint64_t *waste);
 
-/* The seed of image mode's hash tables, random once per process: names
- * come from the image, and a fixed hash would let it choose a long run of
- * collisions. */
-uint64_t image_hash_seed(void);
 
 #endif

@@ -16,6 +16,11 @@
 
 /* Allocate or die with "slim: out of memory" and exit status 3. */
 void xoom(void) __attribute__((noreturn)); /* that death, for other allocators */
+
+/* The seed of every hash table keyed by names from the input, random once
+ * per process (thread-safe): a fixed hash would let an input choose a long
+ * run of collisions. */
+uint64_t hash_seed(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

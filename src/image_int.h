@@ -47,7 +47,7 @@
 
 /* ---- a map of strings (image_state.c) ------------------------------------------------------------ */
 
-/* Open addressing, seeded hash (image_hash_seed): names come from the
+/* Open addressing, seeded hash (hash_seed): names come from the
  * image, so no crafted run of collisions.  Keys are copied; values are the
  * caller's. */
 struct smap {

@@ -14,7 +14,7 @@
 
 static size_t smap_slot(const struct smap *m, const char *k)
 {
-	size_t mask = m->cap - 1, i = XXH3_64bits_withSeed(k, strlen(k), image_hash_seed()) & mask;
+	size_t mask = m->cap - 1, i = XXH3_64bits_withSeed(k, strlen(k), hash_seed()) & mask;
 
 	while (m->key[i] && strcmp(m->key[i], k) != 0)
 		i = (i + 1) & mask;

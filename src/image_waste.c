@@ -6,23 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
-
-uint64_t image_hash_seed(void)
-{
-	static uint64_t seed;
-	static bool have;
-
-	if (!have) {
-		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-			seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&seed;
-		have = true;
-	}
-	return seed;
-}
 
 void image_entries_add(struct image_entries *l, const char *tarpath, uint64_t size, bool dir,
 		       bool regular)
@@ -94,7 +79,7 @@ static unsigned ws_get(const struct wset *s, XXH128_hash_t h)
 
 static void ws_put(struct wset *s, const char *k, unsigned f)
 {
-	XXH128_hash_t h = XXH3_128bits_withSeed(k, strlen(k), image_hash_seed());
+	XXH128_hash_t h = XXH3_128bits_withSeed(k, strlen(k), hash_seed());
 	size_t i;
 
 	if ((s->n + 1) * 2 > s->cap) {
@@ -124,7 +109,7 @@ static bool ws_hidden(const struct wset *s, const char *path, XXH3_state_t *st)
 {
 	const char *p, *from = path;
 
-	XXH3_128bits_reset_withSeed(st, image_hash_seed());
+	XXH3_128bits_reset_withSeed(st, hash_seed());
 	for (p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
 		XXH3_128bits_update(st, from, (size_t)(p - from));
 		from = p;

@@ -75,16 +75,16 @@ static void run_steps(struct pipeline *p)
 		p->src->ops->ready(p->src);
 	pass_owners(p);
 	if (pass_rules(p, &e) != 0 && step_failed(p, &e))
-		return;
+		goto failed;
 	count_final(p);
 	if (!(p->sink->overlap & SINK_BESIDE_STRIP))
 		wait_sink(p);
 	pass_strip(p);
 	if (p->fatal.msg)
-		return;
+		goto failed;
 	pass_record(p);
 	if (p->fatal.msg)
-		return;
+		goto failed;
 	/* Hand back what the walk's threads, the rules and the strip workers
 	 * freed: dedup's tables come on top of the records, and peak memory
 	 * is what the process holds.  (Not before the strip pass: it reuses
@@ -94,6 +94,11 @@ static void run_steps(struct pipeline *p)
 	pass_dedup(p);
 	if (p->sink->ops->finish(p->sink, p, &e) != 0)
 		step_failed(p, &e);
+	return;
+failed:
+	/* what the sink runs beside the passes (a removal) reads the verdicts:
+	 * it ends before they go */
+	wait_sink(p);
 }
 
 int pipeline_run(struct pipeline *p, const struct slim_opts *o, struct report *rep,

@@ -491,6 +491,7 @@ int source_dir_scan(struct source *s, struct err *e)
 
 struct pack {
 	struct source *s;
+	const struct slim_opts *o;
 	struct report *rep;
 	struct archive_entry_linkresolver *lr;
 	int rc;
@@ -566,6 +567,15 @@ static enum walk_action pack_visit(void *ctx, const struct walk_entry *w)
 	if (S_ISREG(w->st->st_mode))
 		archive_entry_linkify(p->lr, &ae, &spare);
 	reg = ae && S_ISREG(w->st->st_mode) && !archive_entry_hardlink(ae);
+	if (reg && bound_sparse((uint64_t)w->st->st_blocks * 512, (uint64_t)w->st->st_size,
+				p->o->max_ratio)) {
+		/* its holes would be read as data: the one bound (bound.h) */
+		source_layer_fail(p->s, "cannot pack '%s': %llu bytes in %llu of blocks, more "
+				  "than --max-ratio %u times (a sparse file; --max-ratio 0 packs it)",
+				  w->relpath, (unsigned long long)w->st->st_size,
+				  (unsigned long long)w->st->st_blocks * 512, p->o->max_ratio);
+		goto out;
+	}
 	if (reg && fsu_read_all(fd, (size_t)w->st->st_size, &data, &e) != 0) {
 		source_layer_fail(p->s, "cannot read '%s': %s", w->relpath, e.msg);
 		goto out;
@@ -601,7 +611,7 @@ static void pack_error(void *ctx, const char *relpath, const char *what, int err
 struct source *source_dir_pack(const struct slim_opts *o, struct report *rep, const char *root,
 			       size_t chunk, struct err *e)
 {
-	struct pack p = { .rep = rep };
+	struct pack p = { .o = o, .rep = rep };
 	struct walk_opts wo = { .xdev = o->xdev, .visit = pack_visit, .error = pack_error, .ctx = &p };
 	int rootfd;
 

@@ -55,7 +55,7 @@ static const unsigned char zeros[1u << 20];
 
 static size_t pm_find(const struct pathmap *m, const struct entry *e, const char *key, bool *found)
 {
-	size_t mask = m->cap - 1, i = XXH3_64bits(key, strlen(key)) & mask;
+	size_t mask = m->cap - 1, i = XXH3_64bits_withSeed(key, strlen(key), hash_seed()) & mask;
 
 	for (;; i = (i + 1) & mask) {
 		if (!m->slot[i]) {
@@ -379,6 +379,15 @@ int source_layer_add(struct source *s, struct archive_entry *ae)
 	path = path_normalize(raw, true, &why);
 	if (!path) {
 		rc = source_layer_fail(s, "entry '%s': %s leaves the layer", raw, why);
+		archive_entry_free(ae);
+		return rc;
+	}
+	if (strlen(path) >= PATH_MAX) {
+		/* no file system takes it; and each check of its directories
+		 * costs its length again (bounded so) */
+		rc = source_layer_fail(s, "entry '%.100s...': a name of %zu bytes, longer than "
+				       "PATH_MAX (%d)", path, strlen(path), PATH_MAX);
+		free(path);
 		archive_entry_free(ae);
 		return rc;
 	}

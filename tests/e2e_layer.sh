@@ -422,9 +422,39 @@ t.close()" "$d/in2.tar"
     ok $name
 }
 
+# a tree with a sparse file far larger than its blocks (2 TiB of holes) packed as a layer:
+# refused by the one bound (bound.h), naming the file, with nothing left; never read
+t_sparse_pack() {
+    local name=sparse_pack d=$T/spp rc
+    mkdir -p "$d/t"
+    echo data > "$d/t/f"
+    truncate -s 2T "$d/t/holes.bin" 2>/dev/null || { skp $name "this file system takes no 2 TiB sparse file"; return; }
+    timeout 60 "$SLIM" -q "$d/t" -o "$d/out.tar" 2> "$d/err"; rc=$?
+    [ $rc = 1 ] || { bad $name "exit $rc (want 1): $(head -c 300 "$d/err")"; return; }
+    grep -q "holes.bin.*--max-ratio" "$d/err" || { bad $name "the error does not name the file and the bound: $(head -c 300 "$d/err")"; return; }
+    [ -z "$(ls -A "$d" | grep -v '^t$\|^err$')" ] || { bad $name "left behind: $(ls -A "$d")"; return; }
+    ok $name
+}
+
+# a layer entry whose name is 400 KB ('a/' 200,000 times; slim once crashed on it after 13 s):
+# refused at once (no file system takes a name past PATH_MAX, and every check of its
+# directories costs its length again)
+t_long_name() {
+    local name=long_name d=$T/ln rc
+    mkdir -p "$d"
+    python3 -c 'import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+i = tarfile.TarInfo("a/" * 200000 + "f"); i.size = 1; t.addfile(i, io.BytesIO(b"x")); t.close()' "$d/in.tar"
+    timeout 60 "$SLIM" -q "$d/in.tar" -o "$d/out.tar" 2> "$d/err"; rc=$?
+    [ $rc = 1 ] || { bad $name "exit $rc (want 1): $(head -c 300 "$d/err")"; return; }
+    grep -q "PATH_MAX" "$d/err" || { bad $name "$(head -c 300 "$d/err")"; return; }
+    [ ! -e "$d/out.tar" ] || { bad $name "an output was left"; return; }
+    ok $name
+}
+
 t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
 t_zero_runs
 t_output_checked
 t_sparse_roundtrip; t_sparse_elf; t_replaced_dir; t_hostile_replaced; t_symlink_replaced
-t_hostile_names; t_socket; t_dry_equals_real
+t_hostile_names; t_socket; t_dry_equals_real; t_sparse_pack; t_long_name
 finish
