@@ -191,9 +191,11 @@ void report_archive(struct report *r, const struct strip_members *m, bool stripp
 	r->archives++;
 	r->archives_stripped += stripped;
 	r->members.members += m->members;
-	r->members.stripped += m->stripped;
-	r->members.before += m->before;
-	r->members.after += m->after;
+	if (stripped) { /* else the output holds the members as they were */
+		r->members.stripped += m->stripped;
+		r->members.before += m->before;
+		r->members.after += m->after;
+	}
 	for (k = 0; k < SKIP__COUNT; k++) {
 		r->members.skip[k].files += m->skip[k].files;
 		r->members.skip[k].bytes += m->skip[k].bytes;

@@ -1011,6 +1011,21 @@ run_case object-without-flag c_object_untouched
 run_case ko-never-stripped c_ko_untouched
 run_case truncated-archive c_truncated_archive
 run_case dry-run-archive c_dry_run
+# An archive slim leaves as it is (a hard link outside the tree) reports no member stripped:
+# the report describes the output.
+c_archive_left_alone() {
+	need_fix -g ab libab.a
+	mkdir t
+	cp "$FIX/libab.a" t/libab.a
+	ln t/libab.a outside.a
+	slim_ok rep t
+	cmp -s t/libab.a "$FIX/libab.a" || fail "the archive was changed"
+	[ "$(jq_ rep '(r["archives"]["stripped"], r["archives"]["members_stripped"], r["archives"]["members_bytes_before"])')" = "(0, 0, 0)" ] ||
+		fail "archives: $(jq_ rep 'r["archives"]')"
+	return 0
+}
+
 run_case second-run c_second_run
+run_case archive-left-alone c_archive_left_alone
 
 finish
