@@ -170,6 +170,10 @@ struct dctx {
 	uint32_t comp_node;
 	struct buf tmp;
 	int jobs; /* threads that may call read at once */
+	/* the names of the directories the entries leave out, which the tree
+	 * adds: bytes so far, and at most (a deep path of missing parents
+	 * costs its length for each of them) */
+	uint64_t implied, implied_max;
 };
 
 /* ---- small helpers ------------------------------------------------------ */

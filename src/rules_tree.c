@@ -113,7 +113,8 @@ static uint32_t node_push(struct dctx *d, const char *path, size_t len, bool own
 	return (uint32_t)d->nnodes++;
 }
 
-/* The node of directory path[0..len), made (with its parents) if missing. */
+/* The node of directory path[0..len), made (with its parents) if missing;
+ * UINT32_MAX when the names of the missing ones pass d->implied_max. */
 static uint32_t dir_node(struct dctx *d, const char *path, size_t len)
 {
 	const char *slash;
@@ -125,8 +126,13 @@ static uint32_t dir_node(struct dctx *d, const char *path, size_t len)
 	got = map_get(d, path, len);
 	if (got >= 0)
 		return (uint32_t)got;
+	d->implied += len + 1;
+	if (d->implied > d->implied_max)
+		return UINT32_MAX;
 	slash = memrchr(path, '/', len);
 	p = dir_node(d, path, slash ? (size_t)(slash - path) : 0);
+	if (p == UINT32_MAX)
+		return p;
 	if (2 * (d->nnodes + 1) > d->mapmask + 1)
 		map_grow(d);
 	i = node_push(d, path, len, true);
@@ -155,6 +161,7 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, 
 		return -1;
 	}
 	node_push(d, "", 0, false); /* the root */
+	d->implied_max = 64 << 20; /* and 16 times the entries' own names */
 	for (i = 0; i < n; i++) {
 		const char *bad = bad_path(ents[i].path);
 		size_t len = strlen(ents[i].path);
@@ -168,6 +175,7 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, 
 			err_set(e, "entry path too long");
 			return -1;
 		}
+		d->implied_max += 16 * (uint64_t)(len + 1);
 		ni = node_push(d, ents[i].path, len, false);
 		d->nodes[ni].entry = (int32_t)i;
 		d->nodes[ni].type = (uint8_t)ents[i].type;
@@ -185,6 +193,12 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, 
 		slash = memrchr(path, '/', len);
 		/* dir_node() may move the nodes */
 		parent = dir_node(d, path, slash ? (size_t)(slash - path) : 0);
+		if (parent == UINT32_MAX) {
+			err_set(e, "the directories the input leaves out have more than %llu bytes "
+				   "of names (deep paths without their parents)",
+				   (unsigned long long)d->implied_max);
+			return -1;
+		}
 		d->nodes[i].parent = parent;
 	}
 	/* depth: one more than the parent's (the root's is 0).  Parents may

@@ -452,9 +452,29 @@ i = tarfile.TarInfo("a/" * 200000 + "f"); i.size = 1; t.addfile(i, io.BytesIO(b"
     ok $name
 }
 
+# 400 entries, each 2,000 directories deep, none of whose parents the layer holds: the rules
+# tree adds the missing directories, each named by its whole path (4 MB of names an entry, 1.6
+# GB in all, from a 2 MB tar): refused once the names pass their bound, within 512 MiB
+t_deep_missing_parents() {
+    local name=deep_missing_parents d=$T/dmp r rc peak killed
+    mkdir -p "$d"
+    python3 -c 'import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
+for k in range(400):
+    i = tarfile.TarInfo("x%d/" % k + "a/" * 2000 + "f"); i.size = 1; t.addfile(i, io.BytesIO(b"x"))
+t.close()' "$d/in.tar"
+    r=$(WD_ERR=$d/err wd 512 60 "$SLIM" -q "$d/in.tar" -o "$d/out.tar")
+    set -- $r; rc=$1 peak=$2 killed=$3
+    [ "$killed" = - ] || { bad $name "killed ($killed; peak $peak MiB)"; return; }
+    [ "$rc" = 1 ] || { bad $name "exit $rc (want 1): $(head -c 300 "$d/err")"; return; }
+    grep -q "leaves out" "$d/err" || { bad $name "$(head -c 300 "$d/err")"; return; }
+    [ ! -e "$d/out.tar" ] || { bad $name "an output was left"; return; }
+    ok $name "peak $peak MiB"
+}
+
 t_roundtrip; t_pack_dir; t_compress; t_dry_run; t_hostile; t_truncated; t_duplicates; t_needs_output
 t_zero_runs
 t_output_checked
 t_sparse_roundtrip; t_sparse_elf; t_replaced_dir; t_hostile_replaced; t_symlink_replaced
-t_hostile_names; t_socket; t_dry_equals_real; t_sparse_pack; t_long_name
+t_hostile_names; t_socket; t_dry_equals_real; t_sparse_pack; t_long_name; t_deep_missing_parents
 finish
