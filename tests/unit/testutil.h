@@ -20,6 +20,7 @@
 	X(pool)       \
 	X(report)     \
 	X(strip)      \
+	X(fatbin)     \
 	X(relstrip)   \
 	X(ar)         \
 	X(fsutil)     \

@@ -1,0 +1,110 @@
+/* fatbin.h - an inventory of the GPU code (CUDA fat binaries) an ELF image
+ * carries, read from a buffer: no I/O, nothing allocated but the summary.
+ *
+ * A fat binary container (little-endian) is a 16-byte header - u32 magic
+ * 0xBA55ED50, u16 version 1, u16 header size 16, u64 size of the entries -
+ * and entries back to back, each an entry header and its payload:
+ *
+ *   +0  u16 kind (1 PTX, 2 ELF/SASS, others kept as "other")
+ *   +4  u32 size of the entry header (64, 80, 96, 112 seen)
+ *   +8  u64 size of the payload (padded to 8 when compressed)
+ *   +16 u32 size of the compressed payload (0 when not compressed)
+ *   +28 u32 SM architecture (90 for sm_90)
+ *   +40 u64 flags: 0x2000 or 0x8000 compressed, 0x100000 sm_NNa,
+ *       0x200000 sm_NNf
+ *   +56 u64 size of the uncompressed payload (compressed entries)
+ *
+ * Containers sit in .nv_fatbin and inside other sections (cuFFT's .ldata,
+ * cuBLASLt's .cask_resource); they are found by their magic at 8-byte
+ * aligned offsets and accepted only when the whole structure holds: the
+ * header's fields, every entry header inside the container, the entries
+ * tiling it exactly, a compressed payload's size within its entry.
+ *
+ * Work is linear in the input: the scan of n bytes walks at most about
+ * n / 16 + 4096 entry headers, and the sections of an image scanned
+ * together hold at most the image's size; past either bound the scan
+ * stops and says so (a hostile input, never a real library).
+ */
+#ifndef SLIM_FATBIN_H
+#define SLIM_FATBIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FATBIN_MAGIC 0xBA55ED50u
+#define FATBIN_HEADER 16
+#define FATBIN_ENTRY_MIN 64
+
+enum fatbin_kind { FATBIN_SASS, FATBIN_PTX, FATBIN_OTHER };
+
+/* One entry of a container, as fatbin_container() reports it. */
+struct fatbin_entry {
+	enum fatbin_kind kind;
+	uint16_t raw_kind;
+	uint32_t arch;      /* 90 for sm_90 */
+	char variant;       /* 'a' (sm_90a), 'f' (sm_100f) or 0 */
+	bool compressed;
+	uint64_t off;       /* of its header, from the start of the container */
+	uint64_t bytes;     /* entry header + payload: what removing it frees */
+	uint64_t payload;   /* as stored */
+};
+
+/* The entries of one kind and architecture, added up. */
+struct fatbin_row {
+	uint32_t arch;
+	char variant;
+	uint8_t kind;        /* enum fatbin_kind */
+	uint64_t bytes, entries, compressed; /* compressed: how many entries */
+};
+
+struct fatbin_summary {
+	uint64_t containers, entries;
+	uint64_t bytes;      /* of every entry: the rows' sum */
+	bool incomplete;     /* the scan stopped at its bound */
+	struct fatbin_row *rows; /* sorted by fatbin_row_cmp() */
+	size_t nrows, caprows;
+};
+
+typedef void (*fatbin_entry_fn)(void *ctx, const struct fatbin_entry *e);
+
+/*
+ * Does a valid container start at p (n bytes available)?  Its size
+ * (header and entries), or 0.  Every entry goes to fn (may be NULL) once
+ * the whole container has validated.  *steps (may be NULL) grows by the
+ * entry headers walked.
+ */
+uint64_t fatbin_container(const unsigned char *p, size_t n, fatbin_entry_fn fn, void *ctx,
+			  size_t *steps);
+
+/* "sass", "ptx" or "other". */
+const char *fatbin_kind_str(enum fatbin_kind k);
+/* "sm_90", "sm_90a", into out (at least 16 bytes). */
+void fatbin_arch_str(char *out, size_t n, uint32_t arch, char variant);
+/* Rows in report order: architecture, variant, kind. */
+int fatbin_row_cmp(const struct fatbin_row *a, const struct fatbin_row *b);
+
+void fatbin_summary_init(struct fatbin_summary *s);
+void fatbin_summary_release(struct fatbin_summary *s);
+/* Add one entry to s (its row made on first use). */
+void fatbin_summary_add(struct fatbin_summary *s, const struct fatbin_entry *e);
+/* Add a row of another summary to s (entries and bytes included). */
+void fatbin_summary_add_row(struct fatbin_summary *s, const struct fatbin_row *row);
+
+/*
+ * Scan buf[lo, hi) for containers at offsets of buf that are multiples of
+ * 8, adding what valid ones hold to s; a container must lie within
+ * [lo, hi).  The scan goes on after each container's end.
+ */
+void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_summary *s);
+
+/*
+ * The inventory of an ELF image in[0..n) (a little-endian one: ELF32 or
+ * ELF64): when it has a section named .nv_fatbin or .nvFatBinSegment,
+ * every section that occupies memory and is no code is scanned; otherwise
+ * only its read-only data (.rodata: CUPTI's kernels).  Anything that is
+ * not a well-formed ELF image yields an empty summary.
+ */
+void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s);
+
+#endif

@@ -1,0 +1,326 @@
+/* fatbin.c - find and read CUDA fat binary containers in a buffer (see
+ * fatbin.h for the format).  Every read is bounded by the buffer; sizes
+ * are checked against what is left before they are added. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fatbin.h"
+#include "util.h"
+
+#define FLAG_COMPRESSED (0x2000u | 0x8000u)
+#define FLAG_ARCH_A 0x100000u
+#define FLAG_ARCH_F 0x200000u
+#define ENTRY_MAX 4096 /* an entry header larger than this is no entry */
+#define ARCH_MAX 10000
+
+static uint16_t le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* The entry header at p, with left bytes up to its container's end:
+ * filled in *e and true when it holds together. */
+static bool read_entry(const unsigned char *p, uint64_t left, struct fatbin_entry *e)
+{
+	uint32_t hsize, csize;
+	uint64_t payload, flags;
+
+	if (left < FATBIN_ENTRY_MIN)
+		return false;
+	hsize = le32(p + 4);
+	payload = le64(p + 8);
+	if (hsize < FATBIN_ENTRY_MIN || hsize > ENTRY_MAX || hsize % 8 || hsize > left ||
+	    payload > left - hsize)
+		return false;
+	e->raw_kind = le16(p);
+	e->arch = le32(p + 28);
+	flags = le64(p + 40);
+	csize = le32(p + 16);
+	if (e->raw_kind == 0 || e->arch > ARCH_MAX)
+		return false;
+	e->compressed = (flags & FLAG_COMPRESSED) != 0;
+	/* a compressed payload is padded to 8; an entry that is not has no size there */
+	if (e->compressed ? csize == 0 || csize > payload || payload - csize >= 8 : csize != 0)
+		return false;
+	e->kind = e->raw_kind == 1 ? FATBIN_PTX : e->raw_kind == 2 ? FATBIN_SASS : FATBIN_OTHER;
+	e->variant = flags & FLAG_ARCH_A ? 'a' : flags & FLAG_ARCH_F ? 'f' : 0;
+	e->bytes = hsize + payload;
+	e->payload = payload;
+	return true;
+}
+
+/* Walk the entries of [p + 16, p + 16 + size): do they tile it exactly?
+ * Each goes to fn when given. */
+static bool walk(const unsigned char *p, uint64_t size, fatbin_entry_fn fn, void *ctx,
+		 size_t *steps)
+{
+	uint64_t off = FATBIN_HEADER, end = FATBIN_HEADER + size;
+	struct fatbin_entry e;
+
+	while (off < end) {
+		if (steps)
+			(*steps)++;
+		if (!read_entry(p + off, end - off, &e))
+			return false;
+		e.off = off;
+		if (fn)
+			fn(ctx, &e);
+		off += e.bytes;
+	}
+	return true;
+}
+
+uint64_t fatbin_container(const unsigned char *p, size_t n, fatbin_entry_fn fn, void *ctx,
+			  size_t *steps)
+{
+	uint64_t size;
+
+	if (n < FATBIN_HEADER || le32(p) != FATBIN_MAGIC || le16(p + 4) != 1 ||
+	    le16(p + 6) != FATBIN_HEADER)
+		return 0;
+	size = le64(p + 8);
+	if (size < FATBIN_ENTRY_MIN || size > n - FATBIN_HEADER)
+		return 0;
+	if (!walk(p, size, NULL, NULL, steps))
+		return 0;
+	if (fn)
+		walk(p, size, fn, ctx, NULL);
+	return FATBIN_HEADER + size;
+}
+
+const char *fatbin_kind_str(enum fatbin_kind k)
+{
+	return k == FATBIN_SASS ? "sass" : k == FATBIN_PTX ? "ptx" : "other";
+}
+
+void fatbin_arch_str(char *out, size_t n, uint32_t arch, char variant)
+{
+	if (variant)
+		snprintf(out, n, "sm_%u%c", (unsigned)arch, variant);
+	else
+		snprintf(out, n, "sm_%u", (unsigned)arch);
+}
+
+int fatbin_row_cmp(const struct fatbin_row *a, const struct fatbin_row *b)
+{
+	if (a->arch != b->arch)
+		return a->arch < b->arch ? -1 : 1;
+	if (a->variant != b->variant)
+		return a->variant < b->variant ? -1 : 1;
+	return (a->kind > b->kind) - (a->kind < b->kind);
+}
+
+void fatbin_summary_init(struct fatbin_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void fatbin_summary_release(struct fatbin_summary *s)
+{
+	free(s->rows);
+	fatbin_summary_init(s);
+}
+
+void fatbin_summary_add_row(struct fatbin_summary *s, const struct fatbin_row *row)
+{
+	struct fatbin_row key = { .arch = row->arch, .variant = row->variant, .kind = row->kind };
+	size_t i = 0;
+
+	/* few rows (one a kind and architecture): a sorted insert */
+	while (i < s->nrows && fatbin_row_cmp(&s->rows[i], &key) < 0)
+		i++;
+	if (i == s->nrows || fatbin_row_cmp(&s->rows[i], &key) != 0) {
+		xgrow(&s->rows, &s->caprows, s->nrows + 1, sizeof(*s->rows));
+		memmove(&s->rows[i + 1], &s->rows[i], (s->nrows - i) * sizeof(*s->rows));
+		s->rows[i] = key;
+		s->nrows++;
+	}
+	s->rows[i].bytes += row->bytes;
+	s->rows[i].entries += row->entries;
+	s->rows[i].compressed += row->compressed;
+	s->entries += row->entries;
+	s->bytes += row->bytes;
+}
+
+void fatbin_summary_add(struct fatbin_summary *s, const struct fatbin_entry *e)
+{
+	struct fatbin_row row = { .arch = e->arch, .variant = e->variant, .kind = (uint8_t)e->kind,
+				  .bytes = e->bytes, .entries = 1, .compressed = e->compressed };
+
+	fatbin_summary_add_row(s, &row);
+}
+
+static void add_entry(void *ctx, const struct fatbin_entry *e)
+{
+	fatbin_summary_add(ctx, e);
+}
+
+void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_summary *s)
+{
+	size_t off = (lo + 7) & ~(size_t)7, steps = 0, budget;
+	uint64_t len;
+
+	if (off < lo || hi <= lo) /* wrapped, or nothing */
+		return;
+	budget = (hi - lo) / 16 + 4096;
+	while (off < hi && hi - off >= FATBIN_HEADER) {
+		if (le32(buf + off) != FATBIN_MAGIC) {
+			off += 8;
+			continue;
+		}
+		if (steps > budget) {
+			s->incomplete = true;
+			return;
+		}
+		len = fatbin_container(buf + off, hi - off, add_entry, s, &steps);
+		if (len == 0) {
+			off += 8;
+			continue;
+		}
+		s->containers++;
+		off += (size_t)len;
+		off = off + 7 < off ? hi : (off + 7) & ~(size_t)7;
+	}
+}
+
+/* ---- the ELF image ------------------------------------------------------- */
+
+struct shdr {
+	uint32_t name, type;
+	uint64_t flags, off, size;
+};
+
+struct elfv {
+	const unsigned char *in;
+	size_t n;
+	bool is64;
+	uint64_t shoff;
+	size_t shnum, shentsize, shstrndx;
+};
+
+#define SHF_WRITE_ 0x1u
+#define SHF_ALLOC_ 0x2u
+#define SHF_EXECINSTR_ 0x4u
+#define SHT_NOBITS_ 8u
+#define SHN_XINDEX_ 0xffffu
+
+/* Section header i, when it lies inside the image. */
+static bool get_shdr(const struct elfv *v, size_t i, struct shdr *h)
+{
+	const unsigned char *p;
+	uint64_t at = v->shoff + (uint64_t)i * v->shentsize;
+
+	if (at < v->shoff || at > v->n || v->n - at < v->shentsize)
+		return false;
+	p = v->in + at;
+	h->name = le32(p);
+	h->type = le32(p + 4);
+	if (v->is64) {
+		h->flags = le64(p + 8);
+		h->off = le64(p + 24);
+		h->size = le64(p + 32);
+	} else {
+		h->flags = le32(p + 8);
+		h->off = le32(p + 16);
+		h->size = le32(p + 20);
+	}
+	return true;
+}
+
+/* The ELF header: a little-endian image with section headers. */
+static bool elf_open(const unsigned char *in, size_t n, struct elfv *v)
+{
+	struct shdr h0;
+
+	if (n < 52 || memcmp(in, "\177ELF", 4) != 0 || in[5] != 1 || (in[4] != 1 && in[4] != 2))
+		return false;
+	*v = (struct elfv){ .in = in, .n = n, .is64 = in[4] == 2 };
+	if (v->is64 && n < 64)
+		return false;
+	v->shoff = v->is64 ? le64(in + 0x28) : le32(in + 0x20);
+	v->shentsize = le16(in + (v->is64 ? 0x3a : 0x2e));
+	v->shnum = le16(in + (v->is64 ? 0x3c : 0x30));
+	v->shstrndx = le16(in + (v->is64 ? 0x3e : 0x32));
+	if (v->shoff == 0 || v->shentsize < (v->is64 ? 64u : 40u))
+		return false;
+	if ((v->shnum == 0 || v->shstrndx == SHN_XINDEX_) && !get_shdr(v, 0, &h0))
+		return false;
+	if (v->shnum == 0) /* extended numbering: the count in section 0 */
+		v->shnum = h0.size > n / v->shentsize ? 0 : (size_t)h0.size;
+	if (v->shstrndx == SHN_XINDEX_)
+		v->shstrndx = le32(in + v->shoff + (v->is64 ? 40 : 24));
+	return v->shnum > 0 && v->shnum <= n / v->shentsize;
+}
+
+/* Is the name of section h (in strtab, a section header) name? */
+static bool name_is(const struct elfv *v, const struct shdr *str, const struct shdr *h,
+		    const char *name)
+{
+	size_t len = strlen(name) + 1;
+
+	if (str->off > v->n || str->size > v->n - str->off || h->name >= str->size ||
+	    str->size - h->name < len)
+		return false;
+	return memcmp(v->in + str->off + h->name, name, len) == 0;
+}
+
+/* Has the image a section that holds fat binaries, by its name? */
+static bool has_fatbin(const struct elfv *v)
+{
+	struct shdr str, h;
+	size_t i;
+
+	if (!get_shdr(v, v->shstrndx, &str) || str.type == SHT_NOBITS_)
+		return false;
+	for (i = 0; i < v->shnum; i++)
+		if (get_shdr(v, i, &h) &&
+		    (name_is(v, &str, &h, ".nv_fatbin") || name_is(v, &str, &h, ".nvFatBinSegment")))
+			return true;
+	return false;
+}
+
+/* Which sections may hold containers: with a fat binary section, every one
+ * in memory but code (cuFFT's .ldata, cuBLASLt's .cask_resource);
+ * without, read-only data only (CUPTI keeps its kernels in .rodata). */
+static bool may_hold(const struct shdr *h, bool cuda)
+{
+	if (!(h->flags & SHF_ALLOC_) || (h->flags & SHF_EXECINSTR_) || h->type == SHT_NOBITS_)
+		return false;
+	return cuda || !(h->flags & SHF_WRITE_);
+}
+
+void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s)
+{
+	struct elfv v;
+	struct shdr h;
+	uint64_t scanned = 0;
+	size_t i;
+	bool cuda;
+
+	if (!elf_open(in, n, &v))
+		return;
+	cuda = has_fatbin(&v);
+	for (i = 0; i < v.shnum; i++) {
+		if (!get_shdr(&v, i, &h) || !may_hold(&h, cuda) || h.size == 0 || h.off > n ||
+		    h.size > n - h.off)
+			continue;
+		/* sections that overlap could make the scan read the image many times */
+		if (h.size > n - scanned) {
+			s->incomplete = true;
+			return;
+		}
+		scanned += h.size;
+		fatbin_scan(in, (size_t)h.off, (size_t)(h.off + h.size), s);
+	}
+}
