@@ -102,8 +102,10 @@ void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_s
  * The inventory of an ELF image in[0..n) (a little-endian one: ELF32 or
  * ELF64): when it has a section named .nv_fatbin or .nvFatBinSegment,
  * every section that occupies memory and is no code is scanned; otherwise
- * only its read-only data (.rodata: CUPTI's kernels).  Anything that is
- * not a well-formed ELF image yields an empty summary.
+ * nothing is (an image with containers elsewhere only, as CUPTI keeps its
+ * kernels in .rodata, is not inventoried: the price would be reading every
+ * image whole).  Anything that is not a well-formed ELF image yields an
+ * empty summary.
  */
 void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s);
 

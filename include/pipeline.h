@@ -54,6 +54,7 @@ struct strip_out {
 	bool replaced;             /* the source gives the new content from now on (a
 				    * layer's spool; a tree's file, but not in a dry run) */
 	struct strip_members *ar;  /* an archive: what happened to its members */
+	struct fatbin_summary *gpu; /* an ELF file's GPU code, when it has some */
 	struct dedup_digest dg;    /* of the new content (dedup on) */
 	bool have_dg;
 };

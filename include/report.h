@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h> /* not used here; modules that include only this header rely on it */
 
+#include "fatbin.h"
 #include "strip.h"
 
 #define REPORT_SCHEMA_VERSION 1
@@ -83,6 +84,14 @@ struct report_image_layer {
 	bool shared;      /* the blob was counted on an earlier row already */
 };
 
+/* The GPU code (CUDA fat binaries) of one ELF file in the output. */
+struct report_gpu_file {
+	char *path;
+	uint64_t bytes;           /* of its entries */
+	struct fatbin_row *rows;  /* by architecture and kind (fatbin_row_cmp order) */
+	size_t nrows;
+};
+
 /* Read it freely; write it only through the functions below. */
 struct report {
 	bool dry_run;
@@ -132,6 +141,11 @@ struct report {
 	uint64_t dup_elf_groups, dup_elf_bytes; /* found, left unlinked */
 	struct report_dup *dups;
 	size_t ndups, capdups;
+
+	/* GPU code: the totals by architecture and kind, and the files */
+	struct fatbin_summary gpu;
+	struct report_gpu_file *gpu_files;
+	size_t ngpu_files, capgpu_files;
 
 	/* image mode */
 	bool image;
@@ -217,6 +231,10 @@ void report_owner_from_path(struct report *r, const char *path);
 
 /* An entry kept on purpose (why is static). */
 void report_kept(struct report *r, const char *path, const char *why);
+
+/* The GPU code found in the ELF file path (nothing when s has no entry):
+ * its rows go to the file's record and to the totals. */
+void report_gpu_code(struct report *r, const char *path, const struct fatbin_summary *s);
 
 /* Add one dedup group (the report copies kept). */
 void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t files, bool linked,

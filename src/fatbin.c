@@ -209,7 +209,6 @@ struct elfv {
 	size_t shnum, shentsize, shstrndx;
 };
 
-#define SHF_WRITE_ 0x1u
 #define SHF_ALLOC_ 0x2u
 #define SHF_EXECINSTR_ 0x4u
 #define SHT_NOBITS_ 8u
@@ -290,14 +289,11 @@ static bool has_fatbin(const struct elfv *v)
 	return false;
 }
 
-/* Which sections may hold containers: with a fat binary section, every one
- * in memory but code (cuFFT's .ldata, cuBLASLt's .cask_resource);
- * without, read-only data only (CUPTI keeps its kernels in .rodata). */
-static bool may_hold(const struct shdr *h, bool cuda)
+/* May section h hold containers?  Any in memory but code (cuFFT's .ldata,
+ * cuBLASLt's .cask_resource); no container was ever seen in code. */
+static bool may_hold(const struct shdr *h)
 {
-	if (!(h->flags & SHF_ALLOC_) || (h->flags & SHF_EXECINSTR_) || h->type == SHT_NOBITS_)
-		return false;
-	return cuda || !(h->flags & SHF_WRITE_);
+	return (h->flags & SHF_ALLOC_) && !(h->flags & SHF_EXECINSTR_) && h->type != SHT_NOBITS_;
 }
 
 void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s)
@@ -306,13 +302,13 @@ void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s
 	struct shdr h;
 	uint64_t scanned = 0;
 	size_t i;
-	bool cuda;
 
-	if (!elf_open(in, n, &v))
+	/* the cost of reading every image whole, for the few that hold GPU
+	 * code with no such section (CUPTI: kernels in .rodata), is not paid */
+	if (!elf_open(in, n, &v) || !has_fatbin(&v))
 		return;
-	cuda = has_fatbin(&v);
 	for (i = 0; i < v.shnum; i++) {
-		if (!get_shdr(&v, i, &h) || !may_hold(&h, cuda) || h.size == 0 || h.off > n ||
+		if (!get_shdr(&v, i, &h) || !may_hold(&h) || h.size == 0 || h.off > n ||
 		    h.size > n - h.off)
 			continue;
 		/* sections that overlap could make the scan read the image many times */

@@ -16,6 +16,9 @@
  *   - kernel modules (*.ko) are never stripped, --strip-objects or not;
  *   - the rest goes to the stripper; a smaller result goes to the sink,
  *     which may still leave the file (names outside the input).
+ * Every ELF image that reaches the stripper, stripped or not (a CUDA
+ * library ships stripped), is also looked into for GPU code (fatbin.h):
+ * its inventory goes to the report under the carrier's name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fatbin.h"
 #include "fsutil.h"
 #include "pipeline.h"
 #include "pool.h"
@@ -102,13 +106,30 @@ struct strip_call {
 	size_t n;
 	const struct strip_opts *o;
 	struct strip_result *sr;
+	struct fatbin_summary *gpu;
 };
 
+/* Under the guard: the view may lose pages if the file shrinks. */
 static void do_strip(void *ctx)
 {
 	struct strip_call *c = ctx;
 
 	strip_buffer(c->data, c->n, c->o, c->sr);
+	/* the inventory reads the original: stripping keeps loaded sections as they are */
+	fatbin_scan_elf(c->data, c->n, c->gpu);
+}
+
+/* Keep the GPU code found in content i, if any (s is emptied). */
+static void keep_gpu(struct pipeline *p, size_t i, struct fatbin_summary *s)
+{
+	struct strip_out *x;
+
+	if (s->entries == 0 && !s->incomplete)
+		return;
+	x = pipeline_out(p, i);
+	x->gpu = xmalloc(sizeof(*x->gpu));
+	*x->gpu = *s;
+	fatbin_summary_init(s);
 }
 
 /* Open the carrier c of content i: still the file the source listed? */
@@ -217,19 +238,23 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 {
 	struct strip_result sr = STRIP_RESULT_INIT;
 	struct source_view view = { 0 };
+	struct fatbin_summary gpu;
 	struct strip_call call;
 	struct err e = ERR_INIT;
 
+	fatbin_summary_init(&gpu);
 	if (source_view_open(f, &view, &e) != 0) {
 		entry_error(p, i, e.msg);
 		goto out;
 	}
-	call = (struct strip_call){ view.p, view.n, pass_strip_opts(p->o, path), &sr };
+	call = (struct strip_call){ view.p, view.n, pass_strip_opts(p->o, path), &sr, &gpu };
 	if (fsu_guard(do_strip, &call) != 0) {
 		sr = (struct strip_result)STRIP_RESULT_INIT; /* lost to the unwind */
+		fatbin_summary_release(&gpu); /* rows made before the unwind */
 		entry_error(p, i, "file shrank while being read");
 		goto out;
 	}
+	keep_gpu(p, i, &gpu);
 	switch (sr.verdict) {
 	case STRIP_SKIPPED:
 		skip(p, i, sr.reason);
@@ -246,6 +271,7 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 out:
 	if (view.p)
 		source_view_close(&view);
+	fatbin_summary_release(&gpu);
 	strip_result_release(&sr);
 	err_release(&e);
 }
@@ -291,6 +317,8 @@ static void collect(struct pipeline *p)
 			report_elf_seen(p->rep);
 		if (x && x->ar)
 			report_archive(p->rep, x->ar, v->state == V_CHANGED);
+		if (x && x->gpu)
+			report_gpu_code(p->rep, path.p, x->gpu);
 		if (v->state == V_CHANGED)
 			report_change(p->rep, path.p, "strip", t->v[i].size, x->after);
 		else if (v->state == V_SKIPPED)

@@ -129,8 +129,12 @@ void pipeline_release(struct pipeline *p)
 	size_t i;
 
 	for (i = 0; p->out && i < p->src->ents.n; i++) {
-		if (p->out[i])
+		if (p->out[i]) {
 			free(p->out[i]->ar);
+			if (p->out[i]->gpu)
+				fatbin_summary_release(p->out[i]->gpu);
+			free(p->out[i]->gpu);
+		}
 		free(p->out[i]);
 	}
 	free(p->out);

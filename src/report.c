@@ -56,6 +56,12 @@ void report_release(struct report *r)
 		free(r->ilayers[i].digest_after);
 	}
 	free(r->ilayers);
+	for (i = 0; i < r->ngpu_files; i++) {
+		free(r->gpu_files[i].path);
+		free(r->gpu_files[i].rows);
+	}
+	free(r->gpu_files);
+	fatbin_summary_release(&r->gpu);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -334,6 +340,32 @@ void report_image_layer(struct report *r, const struct report_image_layer *l)
 	r->image = true;
 }
 
+static void gpu_add(struct report *r, const char *path, const struct fatbin_row *rows,
+		    size_t nrows, uint64_t bytes)
+{
+	struct report_gpu_file *f;
+	size_t i;
+
+	if (nrows == 0)
+		return;
+	xgrow(&r->gpu_files, &r->capgpu_files, r->ngpu_files + 1, sizeof(*r->gpu_files));
+	f = &r->gpu_files[r->ngpu_files++];
+	f->path = xstrdup(path);
+	f->bytes = bytes;
+	f->nrows = nrows;
+	f->rows = xmalloc(nrows * sizeof(*rows));
+	memcpy(f->rows, rows, nrows * sizeof(*rows));
+	for (i = 0; i < nrows; i++)
+		fatbin_summary_add_row(&r->gpu, &rows[i]);
+}
+
+void report_gpu_code(struct report *r, const char *path, const struct fatbin_summary *s)
+{
+	gpu_add(r, path, s->rows, s->nrows, s->bytes);
+	r->gpu.containers += s->containers;
+	r->gpu.incomplete |= s->incomplete;
+}
+
 /* The counters of report_merge. */
 static void merge_counts(struct report *d, const struct report *s, bool kept)
 {
@@ -432,6 +464,13 @@ void report_merge(struct report *dst, const struct report *src, bool kept)
 	}
 	for (i = 0; i < src->nilayers; i++)
 		report_image_layer(dst, &src->ilayers[i]);
+	/* a kept layer's GPU code is in the output as well */
+	for (i = 0; i < src->ngpu_files; i++) {
+		const struct report_gpu_file *g = &src->gpu_files[i];
+		gpu_add(dst, g->path, g->rows, g->nrows, g->bytes);
+	}
+	dst->gpu.containers += src->gpu.containers;
+	dst->gpu.incomplete |= src->gpu.incomplete;
 }
 
 void report_image_totals(const struct report *r, struct report_image_layer *t)
@@ -514,6 +553,12 @@ static int cmp_skip(const void *a, const void *b)
 	return strcmp(((const struct report_skip *)a)->path, ((const struct report_skip *)b)->path);
 }
 
+static int cmp_gpu_file(const void *a, const void *b)
+{
+	return strcmp(((const struct report_gpu_file *)a)->path,
+		      ((const struct report_gpu_file *)b)->path);
+}
+
 static int cmp_error(const void *a, const void *b)
 {
 	const struct report_error *x = a, *y = b;
@@ -535,6 +580,8 @@ void report_finish(struct report *r)
 		qsort(r->rules, r->nrules, sizeof(*r->rules), cmp_rule);
 	if (r->nkept)
 		qsort(r->kept, r->nkept, sizeof(*r->kept), cmp_kept);
+	if (r->ngpu_files)
+		qsort(r->gpu_files, r->ngpu_files, sizeof(*r->gpu_files), cmp_gpu_file);
 }
 
 uint64_t report_saved(const struct report *r)

@@ -110,6 +110,48 @@ static void json_next_list(struct buf *j, size_t n, const char *name)
 	buf_adds(j, "\": [");
 }
 
+/* ---- GPU code ------------------------------------------------------------- */
+
+static void json_gpu_rows(struct buf *j, const struct fatbin_row *rows, size_t n)
+{
+	char arch[16];
+	size_t i;
+
+	buf_addch(j, '[');
+	for (i = 0; i < n; i++) {
+		fatbin_arch_str(arch, sizeof(arch), rows[i].arch, rows[i].variant);
+		buf_addf(j, "%s{\"arch\": \"%s\", \"kind\": \"%s\", \"bytes\": %llu, "
+			 "\"entries\": %llu, \"compressed\": %llu}", i ? ", " : "", arch,
+			 fatbin_kind_str((enum fatbin_kind)rows[i].kind),
+			 (unsigned long long)rows[i].bytes, (unsigned long long)rows[i].entries,
+			 (unsigned long long)rows[i].compressed);
+	}
+	buf_addch(j, ']');
+}
+
+/* "gpu_code": the totals by architecture and kind, then file by file. */
+static void json_gpu(struct buf *j, FILE *f, const struct report *r)
+{
+	size_t i;
+
+	buf_addf(j, "  \"gpu_code\": {\"total_bytes\": %llu, \"containers\": %llu, "
+		 "\"entries\": %llu, \"incomplete\": %s,\n    \"by_arch\": ",
+		 (unsigned long long)r->gpu.bytes, (unsigned long long)r->gpu.containers,
+		 (unsigned long long)r->gpu.entries, r->gpu.incomplete ? "true" : "false");
+	json_gpu_rows(j, r->gpu.rows, r->gpu.nrows);
+	buf_adds(j, ",\n    \"files\": [");
+	for (i = 0; i < r->ngpu_files; i++) {
+		const struct report_gpu_file *g = &r->gpu_files[i];
+		json_flush(j, f, JSON_FLUSH_AT);
+		buf_adds(j, i ? ",\n      {\"path\": " : "\n      {\"path\": ");
+		report_escape_json(j, g->path);
+		buf_addf(j, ", \"bytes\": %llu, \"by_arch\": ", (unsigned long long)g->bytes);
+		json_gpu_rows(j, g->rows, g->nrows);
+		buf_addch(j, '}');
+	}
+	buf_adds(j, r->ngpu_files ? "\n    ]},\n" : "]},\n");
+}
+
 /* ---- by package and by kind (audit.h's grouping) -------------------------- */
 
 static void json_package(struct buf *j, const struct audit_package *p)
@@ -310,6 +352,7 @@ void report_print_json(const struct report *r, FILE *f, int exit_status)
 	json_head(&j, r, exit_status);
 	json_passes(&j, r);
 	json_sizes(&j, r);
+	json_gpu(&j, f, r);
 	report_print_json_groups(r, &j);
 	json_summaries(&j, f, r);
 	json_entries(&j, f, r);

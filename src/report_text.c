@@ -309,6 +309,29 @@ static void table_top(const struct report *r, FILE *f, int verbose)
 	buf_release(&path);
 }
 
+/* GPU code by architecture: one line a kind and architecture, and how many
+ * files carry some. */
+static void table_gpu(const struct report *r, FILE *f)
+{
+	char arch[16], a[32], p[16];
+	size_t i;
+
+	fmt_bytes(a, sizeof(a), r->gpu.bytes);
+	fprintf(f, "\nGPU code by architecture (%s in %zu file%s%s)\n", a, r->ngpu_files,
+		r->ngpu_files == 1 ? "" : "s",
+		r->gpu.incomplete ? "; some files only partly read" : "");
+	fprintf(f, "  %-10s %-6s %8s %10s %7s\n", "arch", "kind", "entries", "bytes", "share");
+	for (i = 0; i < r->gpu.nrows; i++) {
+		const struct fatbin_row *x = &r->gpu.rows[i];
+		fatbin_arch_str(arch, sizeof(arch), x->arch, x->variant);
+		fmt_bytes(a, sizeof(a), x->bytes);
+		pct(p, sizeof(p), x->bytes, r->gpu.bytes);
+		fprintf(f, "  %-10s %-6s %8llu %10s %7s\n", arch,
+			fatbin_kind_str((enum fatbin_kind)x->kind), (unsigned long long)x->entries, a,
+			p);
+	}
+}
+
 static void table_dups(const struct report *r, FILE *f)
 {
 	struct buf path = BUF_INIT;
@@ -368,6 +391,8 @@ void report_print_table(const struct report *r, FILE *f, int verbose)
 	if (r->image)
 		print_image_table(r, f);
 	table_top(r, f, verbose);
+	if (r->gpu.nrows)
+		table_gpu(r, f);
 	if (r->ndups)
 		table_dups(r, f);
 	if (verbose)
