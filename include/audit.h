@@ -68,6 +68,7 @@ struct audit_item {
 	enum audit_kind kind;    /* that pass's kind (meaningless for AUDIT_KEEP) */
 	const char *rule;        /* AUDIT_REMOVE: the rule (borrowed); else NULL */
 	enum skip_reason reason; /* AUDIT_KEEP: why it was left alone */
+	uint64_t gpu;            /* bytes of GPU code it holds (report.gpu_files) */
 };
 
 struct audit_package {
@@ -78,6 +79,7 @@ struct audit_package {
 	uint64_t listed;   /* bytes of the listed paths, before */
 	uint64_t saved;
 	uint64_t by_kind[AUDIT__COUNT]; /* bytes saved */
+	uint64_t gpu;      /* bytes of GPU code in its listed paths */
 };
 
 struct audit {

@@ -326,6 +326,21 @@ static void make_items(struct audit *a, struct grouping *g)
 		qsort(a->items, a->nitems, sizeof(*a->items), cmp_item);
 }
 
+/* The GPU code of each file onto its item (a file the strip pass read is
+ * listed: changed, or skipped as already stripped). */
+static void add_gpu(struct audit *a, const struct report *r)
+{
+	struct audit_item *it;
+	size_t i;
+
+	for (i = 0; i < r->ngpu_files && a->nitems; i++) {
+		it = bsearch(r->gpu_files[i].path, a->items, a->nitems, sizeof(*a->items),
+			     cmp_item_path);
+		if (it)
+			it->gpu += r->gpu_files[i].bytes;
+	}
+}
+
 static int cmp_package(const void *x, const void *y, void *ctx)
 {
 	const struct audit_package *p = ctx;
@@ -356,6 +371,7 @@ static void finish_packages(struct audit *a)
 		p->changed += a->items[i].act != AUDIT_KEEP;
 		p->listed += a->items[i].size;
 		p->saved += a->items[i].saved;
+		p->gpu += a->items[i].gpu;
 	}
 	for (i = 0; i < a->npkgs; i++)
 		if (a->pkgs[i].items)
@@ -387,6 +403,7 @@ void audit_init(struct audit *a, const struct report *r)
 	audit_sort_owners(r, g.idx);
 	make_packages(a, &g);
 	make_items(a, &g);
+	add_gpu(a, r);
 	finish_packages(a);
 	for (i = 0; i < a->nitems; i++)
 		listed += a->items[i].size;

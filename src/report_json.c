@@ -167,9 +167,12 @@ static void json_package(struct buf *j, const struct audit_package *p)
 	else
 		buf_adds(j, "null");
 	buf_addf(j, ", \"paths\": %llu, \"changed\": %llu, \"bytes_listed\": %llu, "
-		 "\"bytes_saved\": %llu, \"saved_by_kind\": {",
+		 "\"bytes_saved\": %llu, ",
 		 (unsigned long long)p->items, (unsigned long long)p->changed,
 		 (unsigned long long)p->listed, (unsigned long long)p->saved);
+	if (p->gpu) /* only where there is some: other reports stay as they were */
+		buf_addf(j, "\"gpu_bytes\": %llu, ", (unsigned long long)p->gpu);
+	buf_adds(j, "\"saved_by_kind\": {");
 	for (k = 0; k < AUDIT__COUNT; k++) {
 		if (!p->by_kind[k])
 			continue;

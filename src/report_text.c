@@ -123,6 +123,10 @@ static void table_packages(const struct audit *a, FILE *f)
 			buf_addf(&name, " (%s)", p->kind);
 		buf_setlen(&what, 0);
 		main_kinds(&what, p);
+		if (p->gpu) {
+			fmt_bytes(b, sizeof(b), p->gpu);
+			buf_addf(&what, "%sGPU code %s", what.len ? "; " : "", b);
+		}
 		fmt_bytes(b, sizeof(b), p->saved);
 		fprintf(f, "    %-44s %6llu  %10s%s%s\n", name.p, (unsigned long long)p->changed, b,
 			what.len ? "  " : "", what.p);

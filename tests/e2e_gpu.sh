@@ -47,6 +47,11 @@ check_dry() {
     *" 1 sm_90/sass/"*" sm_100a/sass/"*" sm_120/ptx/"*) ok dry-run-arches "$got" ;;
     *) bad dry-run-arches "got: $got" ;;
     esac
+    $PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(sum(p.get("gpu_bytes", 0) for p in d["by_package"]) != d["gpu_code"]["total_bytes"])' "$T/dry.json" &&
+        ok by-package || bad by-package "the packages' gpu_bytes do not add up to gpu_code.total_bytes"
     fb=$(readelf -SW "$T/tree/lib/libk.so" |
         sed -n 's/.* \.nv_fatbin  *PROGBITS  *[0-9a-f]*  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p')
     fb=$((16#${fb:-0}))
