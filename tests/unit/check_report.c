@@ -329,6 +329,48 @@ START_TEST(presenters_only_read)
 }
 END_TEST
 
+/* GPU code: per file and by architecture; a layer's merged into an image's
+ * whether its blob was kept or not (the code is in the output either way);
+ * files in path order once finished. */
+START_TEST(gpu_code_merged)
+{
+	struct report img, l1, l2;
+	struct fatbin_summary s;
+	struct fatbin_entry e = { .kind = FATBIN_SASS, .arch = 90, .bytes = 1000 };
+
+	report_init(&img, true);
+	report_init(&l1, true);
+	report_init(&l2, true);
+	fatbin_summary_init(&s);
+	fatbin_summary_add(&s, &e);
+	e.kind = FATBIN_PTX;
+	e.bytes = 24;
+	e.compressed = true;
+	fatbin_summary_add(&s, &e);
+	s.containers = 1;
+	report_gpu_code(&l1, "z/libb.so", &s);
+	report_gpu_code(&l2, "a/liba.so", &s);
+	fatbin_summary_release(&s);
+	fatbin_summary_init(&s);
+	report_gpu_code(&l2, "a/none.so", &s); /* nothing found: no record */
+	report_merge(&img, &l1, false);
+	report_merge(&img, &l2, true);
+	report_finish(&img);
+	ck_assert_uint_eq(img.ngpu_files, 2);
+	ck_assert_str_eq(img.gpu_files[0].path, "a/liba.so");
+	ck_assert_uint_eq(img.gpu_files[1].bytes, 1024);
+	ck_assert_uint_eq(img.gpu.bytes, 2048);
+	ck_assert_uint_eq(img.gpu.containers, 2);
+	ck_assert_uint_eq(img.gpu.nrows, 2); /* sm_90 sass, sm_90 ptx */
+	ck_assert_uint_eq(img.gpu.rows[0].kind, FATBIN_SASS);
+	ck_assert_uint_eq(img.gpu.rows[0].bytes, 2000);
+	ck_assert_uint_eq(img.gpu.rows[1].compressed, 2);
+	report_release(&img);
+	report_release(&l1);
+	report_release(&l2);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -340,6 +382,7 @@ Suite *report_suite(void)
 	tcase_add_test(t, json_large_whole);
 	tcase_add_test(t, counters_through_functions);
 	tcase_add_test(t, top_changes_and_image_totals);
+	tcase_add_test(t, gpu_code_merged);
 	tcase_add_test(t, table_skip_columns);
 	tcase_add_test(t, presenters_only_read);
 	suite_add_tcase(s, t);
