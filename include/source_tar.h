@@ -23,7 +23,8 @@
 struct source_tar_opts {
 	uint64_t in_size;   /* the input's size (the bound's measure) */
 	unsigned max_ratio; /* the bound's ratio (0: no limit) */
-	bool digests;       /* take the input's digests (a tar's) on the way */
+	bool digests;       /* take the input's digests on the way: it must be a
+			     * tar (any compression), a zip is refused */
 	/* If set, called for every header as read, before any check: its
 	 * name as the tar has it, its size (a regular file's, else 0),
 	 * whether it is a directory and whether a regular file (not a

@@ -333,7 +333,8 @@ static int read_stacked(struct reader *R, int fd, struct source_tar_result *res)
 	archive_read_support_format_raw(k.raw);
 	archive_read_support_format_tar(R->a);
 	archive_read_support_format_gnutar(R->a);
-	archive_read_support_format_zip(R->a);
+	if (!R->to->digests) /* an image's layer is a tar: its diff_id says so */
+		archive_read_support_format_zip(R->a);
 	if (archive_read_open(k.raw, &k, NULL, read_blob, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(k.raw, &ae) != ARCHIVE_OK) {
 		source_layer_fail(R->s, "%s", archive_error_string(k.raw) ? archive_error_string(k.raw)
@@ -412,9 +413,11 @@ int source_tar_read(struct source *s, int fd, const struct source_tar_opts *to,
 	bound_init(&R.bound, to->in_size, to->max_ratio);
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		return source_layer_fail(s, "cannot read it: %s", strerror(errno));
+	if (to->digests && starts_zip(fd)) /* nothing a digest could be checked on */
+		return source_layer_fail(s, "a zip archive, not a tar layer");
 	R.a = archive_read_new();
 	rc = starts_zip(fd) ? read_zip(&R, fd, res) : read_stacked(&R, fd, res);
-	if (rc != 0 && R.unrecognized)
+	if (rc != 0 && R.unrecognized && !to->digests)
 		rc = read_again(&R, fd, res);
 	if (rc == 0)
 		source_layer_finish(s);

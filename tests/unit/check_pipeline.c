@@ -386,6 +386,40 @@ START_TEST(layer_superseded_only_is_changed)
 }
 END_TEST
 
+/* An image's layer is a tar: a zip (bare, or behind a compressor) has no
+ * tar stream for its diff_id, so it is refused, never taken with empty
+ * digests. */
+START_TEST(layer_zip_refused_in_image)
+{
+	static const char *const made[] = {
+		"python3 -c \"import zipfile; zipfile.ZipFile('l.zip', 'w').writestr('a', 'x')\"",
+		"python3 -c \"import zipfile; zipfile.ZipFile('l.zip', 'w').writestr('a', 'x')\" && "
+		"gzip -c l.zip > l.gz && mv l.gz l.zip",
+	};
+	char *in = path_in("l.zip"), *out = path_in("out");
+	struct layer_result res;
+	struct report r;
+	size_t k;
+	int fd;
+
+	for (k = 0; k < 2; k++) {
+		ck_assert_int_eq(tu_sh("cd '%s' && rm -f l.zip && %s", dir, made[k]), 0);
+		fd = open(in, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		report_init(&r, false);
+		ck_assert_int_eq(layer_process_fd(&so, fd, "layer 0", out, COMPRESS_NONE, &r, &res), -1);
+		close(fd);
+		ck_assert_uint_eq(r.nerrors, 1);
+		ck_assert_str_eq(r.errors[0].path, "layer 0");
+		ck_assert_int_eq(access(out, F_OK), -1);
+		layer_result_release(&res);
+		report_release(&r);
+	}
+	free(in);
+	free(out);
+}
+END_TEST
+
 Suite *pipeline_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -398,6 +432,7 @@ Suite *pipeline_suite(void)
 	tcase_add_test(tc, layer_read_once);
 	tcase_add_test(tc, layer_refused_names_it);
 	tcase_add_test(tc, layer_superseded_only_is_changed);
+	tcase_add_test(tc, layer_zip_refused_in_image);
 	suite_add_tcase(s, tc);
 	return s;
 }
