@@ -12,7 +12,8 @@
 #define FLAG_ARCH_A 0x100000u
 #define FLAG_ARCH_F 0x200000u
 #define ENTRY_MAX 4096 /* an entry header larger than this is no entry */
-#define ARCH_MAX 10000
+#define ARCH_MIN 10   /* sm_10, the first */
+#define ARCH_MAX 1000 /* sm_121 is the newest: no row past this is real */
 
 static uint16_t le16(const unsigned char *p)
 {
@@ -47,7 +48,7 @@ static bool read_entry(const unsigned char *p, uint64_t left, struct fatbin_entr
 	e->arch = le32(p + 28);
 	flags = le64(p + 40);
 	csize = le32(p + 16);
-	if (e->raw_kind == 0 || e->arch > ARCH_MAX)
+	if (e->raw_kind == 0 || e->arch < ARCH_MIN || e->arch > ARCH_MAX)
 		return false;
 	e->compressed = (flags & FLAG_COMPRESSED) != 0;
 	/* a compressed payload is padded to 8; an entry that is not has no size there */
@@ -135,11 +136,17 @@ void fatbin_summary_release(struct fatbin_summary *s)
 void fatbin_summary_add_row(struct fatbin_summary *s, const struct fatbin_row *row)
 {
 	struct fatbin_row key = { .arch = row->arch, .variant = row->variant, .kind = row->kind };
-	size_t i = 0;
+	size_t i = 0, hi = s->nrows;
 
-	/* few rows (one a kind and architecture): a sorted insert */
-	while (i < s->nrows && fatbin_row_cmp(&s->rows[i], &key) < 0)
-		i++;
+	/* a sorted array: found by bisection, a new row inserted (at most
+	 * ARCH_MAX x 3 variants x 3 kinds of them) */
+	while (i < hi) {
+		size_t mid = i + (hi - i) / 2;
+		if (fatbin_row_cmp(&s->rows[mid], &key) < 0)
+			i = mid + 1;
+		else
+			hi = mid;
+	}
 	if (i == s->nrows || fatbin_row_cmp(&s->rows[i], &key) != 0) {
 		xgrow(&s->rows, &s->caprows, s->nrows + 1, sizeof(*s->rows));
 		memmove(&s->rows[i + 1], &s->rows[i], (s->nrows - i) * sizeof(*s->rows));

@@ -295,6 +295,46 @@ START_TEST(hostile_scan)
 }
 END_TEST
 
+/* Architectures: one outside sm_10..sm_1000 makes no valid container; a
+ * container of every architecture allowed, with each variant and kind,
+ * is summed into one row each, in order (a row is found by bisection, so
+ * many rows cost no more than a few). */
+START_TEST(many_architectures)
+{
+	struct buf b = BUF_INIT;
+	struct fatbin_summary s;
+	static const uint64_t variant[] = { 0, F_A, F_F };
+	size_t at, i;
+	uint32_t arch;
+	int v, k;
+
+	at = open_container(&b);
+	entry(&b, 2, 64, 5000, 0, 0, 0);
+	close_container(&b, at);
+	ck_assert_uint_eq(fatbin_container(U(b), b.len, NULL, NULL, NULL), 0);
+	buf_setlen(&b, 0);
+	at = open_container(&b);
+	for (arch = 10; arch <= 1000; arch++)
+		for (v = 0; v < 3; v++)
+			for (k = 1; k <= 3; k++)
+				entry(&b, (uint16_t)k, 64, arch, variant[v], 0, 0);
+	entry(&b, 2, 64, 90, 0, 0, 0); /* a second sm_90 SASS */
+	close_container(&b, at);
+	fatbin_summary_init(&s);
+	fatbin_scan(U(b), 0, b.len, &s);
+	ck_assert_uint_eq(s.containers, 1);
+	ck_assert_uint_eq(s.entries, 991 * 9 + 1);
+	ck_assert_uint_eq(s.nrows, 991 * 9);
+	for (i = 1; i < s.nrows; i++)
+		ck_assert_int_lt(fatbin_row_cmp(&s.rows[i - 1], &s.rows[i]), 0);
+	for (i = 0; i < s.nrows; i++)
+		if (s.rows[i].arch == 90 && !s.rows[i].variant && s.rows[i].kind == FATBIN_SASS)
+			ck_assert_uint_eq(s.rows[i].entries, 2);
+	fatbin_summary_release(&s);
+	buf_release(&b);
+}
+END_TEST
+
 /* An ELF image compiled with a container in .nv_fatbin, one in .rodata
  * and one in writable data is inventoried whole; the same with no
  * .nv_fatbin is not looked into. */
@@ -360,6 +400,7 @@ Suite *fatbin_suite(void)
 	tcase_add_test(t, scan_finds_each);
 	tcase_add_test(t, hostile_scan);
 	tcase_add_test(t, elf_image);
+	tcase_add_test(t, many_architectures);
 	suite_add_tcase(s, t);
 	return s;
 }
