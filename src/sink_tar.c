@@ -57,32 +57,30 @@ static const char *out_name(const struct tsink *T)
 }
 
 /* The output file, beside its path; a message that names it as asked. */
+/* The output could not be made (what: "create", "write"): the message
+ * names it as asked.  Returns -1. */
+static int out_failed(struct tsink *T, const char *what, struct err *e)
+{
+	if (T->name)
+		fail(T, "cannot %s the output of '%s': %s", what, T->name, strerror(e->code));
+	else
+		fail(T, "%s", e->msg);
+	err_release(e);
+	return -1;
+}
+
 static int out_open(struct tsink *T, struct fsu_out *out)
 {
 	struct err e = ERR_INIT;
 
-	if (fsu_out_open(out, T->output, 0666, &e) == 0)
-		return 0;
-	if (T->name)
-		fail(T, "cannot create the output of '%s': %s", T->name, strerror(e.code));
-	else
-		fail(T, "%s", e.msg);
-	err_release(&e);
-	return -1;
+	return fsu_out_open(out, T->output, 0666, &e) == 0 ? 0 : out_failed(T, "create", &e);
 }
 
 static int out_commit(struct tsink *T, struct fsu_out *out)
 {
 	struct err e = ERR_INIT;
 
-	if (fsu_out_commit(out, true, &e) == 0)
-		return 0;
-	if (T->name)
-		fail(T, "cannot write the output of '%s': %s", T->name, strerror(e.code));
-	else
-		fail(T, "%s", e.msg);
-	err_release(&e);
-	return -1;
+	return fsu_out_commit(out, true, &e) == 0 ? 0 : out_failed(T, "write", &e);
 }
 
 /* ---- the writers ------------------------------------------------------------- */
