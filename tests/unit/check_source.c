@@ -213,11 +213,12 @@ static void count_listed(void *ctx, const char *name, uint64_t size, bool isdir,
 }
 
 /* Read dir/name into a new layer source; -1 with *why on refusal. */
-static struct source *read_layer(const char *name, struct source_tar_result *tr,
-				 struct listing *l, const char **why)
+/* name read as a layer, with its digests (as an image's) when digests. */
+static struct source *read_as(const char *name, bool digests, struct source_tar_result *tr,
+			      struct listing *l, const char **why)
 {
-	struct source_tar_opts to = { .max_ratio = 1000, .digests = true, .listed = count_listed,
-				      .ctx = l };
+	struct source_tar_opts to = { .max_ratio = 1000, .digests = digests,
+				      .listed = count_listed, .ctx = l };
 	struct err e = ERR_INIT;
 	char *p = path_in(name);
 	struct source *s = source_layer_new(&so, &rep, 65536, &e);
@@ -232,6 +233,12 @@ static struct source *read_layer(const char *name, struct source_tar_result *tr,
 	close(fd);
 	free(p);
 	return s;
+}
+
+static struct source *read_layer(const char *name, struct source_tar_result *tr,
+				 struct listing *l, const char **why)
+{
+	return read_as(name, true, tr, l, why);
 }
 
 /* sha256 of what filter (cat, gzip -dc) makes of dir/name. */
@@ -391,7 +398,12 @@ START_TEST(zip_is_a_zip)
 	ck_assert_int_eq(tu_sh("cd '%s' && python3 -c \"import zipfile; z = zipfile.ZipFile('w.whl', "
 			       "'w'); z.writestr('p/__init__.py', 'x = 1\\n'); z.writestr("
 			       "'p-1.dist-info/RECORD', 'p/__init__.py,,\\n'); z.close()\"", dir), 0);
+	/* as an image's layer: no tar, no digests to check: refused */
 	s = read_layer("w.whl", &tr, &l, &why);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_ptr_nonnull(strstr(why, "not a tar layer"));
+	source_free(s);
+	s = read_as("w.whl", false, &tr, &l, &why);
 	ck_assert_ptr_null(why);
 	ck_assert(s->zip);
 	ck_assert(!tr.digests);
