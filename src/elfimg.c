@@ -37,6 +37,7 @@ void ei_release(struct img *m)
 	if (m->elf)
 		elf_end(m->elf);
 	free(m->s);
+	free(m->blk);
 	buf_release(&m->strtab);
 }
 
@@ -215,6 +216,7 @@ enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r
 		return ei_fail(r, "%s", "corrupt: section name table is not a string table");
 	if (m->end_load > ext)
 		ext = m->end_load;
+	m->phoff = m->eh.e_phoff;
 	if (ext < m->n)
 		return ei_skip(r, SKIP_TRAILING);
 	return STRIP_CHANGED;
@@ -285,6 +287,7 @@ bool ei_put_ehdr(const struct img *m, unsigned char *out, uint64_t shoff, size_t
 	GElf_Ehdr eh = m->eh;
 
 	eh.e_shoff = shoff;
+	eh.e_phoff = m->phoff;
 	eh.e_shnum = shnum >= SHN_LORESERVE ? 0 : (GElf_Half)shnum;
 	eh.e_shstrndx = shstrndx >= SHN_LORESERVE ? SHN_XINDEX : (GElf_Half)shstrndx;
 	if (m->cls == ELFCLASS64) {

@@ -22,6 +22,12 @@ struct sec {
 	uint32_t nameoff; /* sh_name in the output */
 };
 
+/* A run of the file that moves as one (elfmove.c): bytes [off, end) of the
+ * input go to off - shift in the output. */
+struct eblock {
+	uint64_t off, end, shift;
+};
+
 struct img {
 	const unsigned char *in;
 	size_t n;
@@ -32,6 +38,11 @@ struct img {
 	size_t shentsize;
 	struct sec *s;
 	uint64_t end_load; /* E: end of the loadable image */
+	struct eblock *blk; /* the loaded image in blocks (ei_blocks) */
+	size_t nblk;
+	uint64_t new_end;  /* the loaded image's end in the output */
+	uint64_t phoff;    /* e_phoff in the output */
+	bool moves;        /* some block moves: program headers change */
 	bool reuse_shstrtab;
 	struct buf strtab; /* new .shstrtab when not reused */
 	size_t newshnum, newstrndx;
@@ -60,6 +71,27 @@ enum strip_verdict ei_skip(struct strip_result *r, enum skip_reason why);
  */
 enum strip_verdict ei_load(struct img *m, bool allow_rel, struct strip_result *r);
 void ei_release(struct img *m);
+
+/*
+ * elfmove.c: the loaded image (headers, segments, alloc sections) as
+ * blocks.  Unless move, one block [0, E) that stays.  With move, runs of
+ * segments are moved down over the gaps between them, each by a multiple
+ * of the largest alignment in it, so every byte keeps its address and
+ * p_offset stays congruent to p_vaddr.  STRIP_CHANGED to go on.
+ */
+enum strip_verdict ei_blocks(struct img *m, bool move, struct strip_result *r);
+/* The block holding [off, off + len) whole, or -1; *part set when the
+ * range overlaps a block without lying inside it. */
+long ei_block_of(const struct img *m, uint64_t off, uint64_t len, bool *part);
+/* Where input offset off (in the loaded image or just past a block) lies
+ * in the output. */
+uint64_t ei_moved(const struct img *m, uint64_t off);
+/* Copy the blocks to out and, when they moved, write the program headers
+ * with their new offsets.  False when libelf cannot encode them. */
+bool ei_put_blocks(const struct img *m, unsigned char *out);
+/* NULL, or what is wrong with out's blocks and program headers against
+ * the input (the ELF header aside). */
+const char *ei_verify_blocks(const struct img *m, const unsigned char *out, size_t len);
 
 /* Encode n bytes of type t from native src into dst in the file's class
  * and byte order. */

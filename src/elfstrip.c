@@ -136,36 +136,61 @@ static enum strip_verdict img_classify(struct img *m, struct strip_result *r)
 	return STRIP_CHANGED;
 }
 
-/* Place kept sections (R3).  STRIP_CHANGED to go on. */
-static enum strip_verdict img_layout(struct img *m, struct strip_result *r)
+/* Where kept sections go: those in the loaded image move with its blocks,
+ * the others are placed anew.  SKIP_INTERLEAVED when a section lies across
+ * a block's edge, or a removed one inside a block. */
+static enum strip_verdict fit_sections(struct img *m, struct strip_result *r)
 {
-	uint64_t E = m->end_load, off = E;
-	struct sec *str = &m->s[m->shstrndx];
 	size_t i, ndx = 0;
+	bool part;
 
 	for (i = 0; i < m->shnum; i++) {
 		struct sec *s = &m->s[i];
-		bool inside;
+		bool bytes = s->sh.sh_type != SHT_NOBITS && s->sh.sh_size;
+		s->moved = false;
 		if (!s->keep) {
-			if (s->sh.sh_type != SHT_NOBITS && s->sh.sh_size && s->sh.sh_offset < E)
+			if (bytes && (ei_block_of(m, s->sh.sh_offset, s->sh.sh_size, &part) >= 0 || part))
 				return ei_skip(r, SKIP_INTERLEAVED);
 			continue;
 		}
 		s->ndx = ndx++;
-		s->off = s->sh.sh_offset;
+		s->off = ei_moved(m, s->sh.sh_offset);
 		if (i == 0 || (s->sh.sh_flags & SHF_ALLOC))
 			continue;
-		inside = s->sh.sh_type == SHT_NOBITS || !s->sh.sh_size ||
-			 s->sh.sh_offset + s->sh.sh_size <= E;
-		if (!inside && s->sh.sh_offset < E)
-			return ei_skip(r, SKIP_INTERLEAVED);
-		if (inside && s->sh.sh_type != SHT_NOBITS && s->sh.sh_size)
+		if (bytes && ei_block_of(m, s->sh.sh_offset, s->sh.sh_size, &part) >= 0)
 			continue;
+		if (bytes && part)
+			return ei_skip(r, SKIP_INTERLEAVED);
 		if (!ei_valid_align(s->sh.sh_addralign))
 			return ei_fail(r, "corrupt: section '%s' has an invalid alignment", s->name);
 		s->moved = true;
 	}
 	m->newshnum = ndx;
+	return STRIP_CHANGED;
+}
+
+/* Place kept sections (R3): the loaded image stays where it is; when a
+ * removed section lies inside it (patchelf appends a segment after
+ * .symtab), its blocks move down over the gaps (elfmove.c).  STRIP_CHANGED
+ * to go on. */
+static enum strip_verdict img_layout(struct img *m, struct strip_result *r)
+{
+	struct sec *str = &m->s[m->shstrndx];
+	enum strip_verdict v;
+	uint64_t off;
+	size_t i, ndx;
+
+	v = ei_blocks(m, false, r);
+	if (v == STRIP_CHANGED)
+		v = fit_sections(m, r);
+	if (v == STRIP_SKIPPED && r->reason == SKIP_INTERLEAVED) {
+		v = ei_blocks(m, true, r);
+		if (v == STRIP_CHANGED)
+			v = fit_sections(m, r);
+	}
+	if (v != STRIP_CHANGED)
+		return v;
+	off = m->new_end;
 	m->newstrndx = str->ndx;
 	/* Go keeps .shstrtab inside a segment: it stays, names and all. */
 	m->reuse_shstrtab = !str->moved;
@@ -232,8 +257,13 @@ static enum strip_verdict img_emit(struct img *m, struct strip_result *r)
 	void *tbl;
 
 	out = xmalloc(m->total);
-	memcpy(out, m->in, m->end_load);
-	memset(out + m->end_load, 0, m->total - m->end_load);
+	if (m->moves) /* the gaps left between blocks */
+		memset(out, 0, m->new_end);
+	if (!ei_put_blocks(m, out)) {
+		free(out);
+		return ei_fail(r, "cannot encode program headers: %s", elf_errmsg(-1));
+	}
+	memset(out + m->new_end, 0, m->total - m->new_end);
 	for (i = 1; i < m->shnum; i++) {
 		const struct sec *s = &m->s[i];
 		if (!s->moved || s->sh.sh_type == SHT_NOBITS || !s->sh.sh_size)
@@ -277,13 +307,13 @@ static enum strip_verdict img_emit(struct img *m, struct strip_result *r)
 	return STRIP_CHANGED;
 }
 
-/* Is the output's ELF header the input's, but for the fields of the
- * section header table? */
-static bool same_ehdr(const GElf_Ehdr *a, const GElf_Ehdr *b)
+/* Is the output's ELF header a the input's b, but for the fields of the
+ * section header table and the program header table's offset phoff? */
+static bool same_ehdr(const GElf_Ehdr *a, const GElf_Ehdr *b, uint64_t phoff)
 {
 	return a->e_type == b->e_type && a->e_machine == b->e_machine &&
 	       a->e_version == b->e_version && a->e_entry == b->e_entry &&
-	       a->e_phoff == b->e_phoff && a->e_flags == b->e_flags &&
+	       a->e_phoff == phoff && a->e_flags == b->e_flags &&
 	       a->e_ehsize == b->e_ehsize && a->e_phentsize == b->e_phentsize &&
 	       a->e_phnum == b->e_phnum && a->e_shentsize == b->e_shentsize &&
 	       memcmp(a->e_ident, b->e_ident, EI_NIDENT) == 0;
@@ -332,21 +362,20 @@ static const char *verify_section(const struct img *m, size_t i, Elf *e, size_t 
 static const char *img_verify(const struct img *m, unsigned char *out, size_t len)
 {
 	const char *why = NULL;
-	size_t ehsz = m->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
 	size_t shnum, strndx, i;
 	GElf_Ehdr eh;
 	Elf *e;
 
 	if (len >= m->n)
 		return "output is not smaller";
-	if (memcmp(out + ehsz, m->in + ehsz, m->end_load - ehsz) != 0)
-		return "loadable bytes differ";
+	if ((why = ei_verify_blocks(m, out, len)))
+		return why;
 	e = elf_memory((char *)out, len);
 	if (!e || !gelf_getehdr(e, &eh)) {
 		why = "output does not parse";
 		goto out;
 	}
-	if (!same_ehdr(&eh, &m->eh)) {
+	if (!same_ehdr(&eh, &m->eh, m->phoff)) {
 		why = "ELF header changed";
 		goto out;
 	}
