@@ -98,6 +98,19 @@ void fatbin_summary_add_row(struct fatbin_summary *s, const struct fatbin_row *r
  */
 void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_summary *s);
 
+/* The walk under fatbin_scan(): each valid container's offset and size to
+ * fn, its entries to efn (either may be NULL).  False when it stopped at
+ * its bound. */
+typedef void (*fatbin_container_fn)(void *ctx, size_t off, uint64_t len);
+bool fatbin_each(const unsigned char *buf, size_t lo, size_t hi, fatbin_container_fn fn,
+		 void *ctx, fatbin_entry_fn efn, void *ectx);
+
+/* The regions of an ELF image that fatbin_scan_elf() scans, [lo, hi) to
+ * fn in section order; fn returns false to stop.  False when stopped
+ * (by fn, or at the bound on overlapping sections). */
+typedef bool (*fatbin_region_fn)(void *ctx, size_t lo, size_t hi);
+bool fatbin_elf_regions(const unsigned char *in, size_t n, fatbin_region_fn fn, void *ctx);
+
 /*
  * The inventory of an ELF image in[0..n) (a little-endian one: ELF32 or
  * ELF64): when it has a section named .nv_fatbin or .nvFatBinSegment,
@@ -108,5 +121,51 @@ void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_s
  * empty summary.
  */
 void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s);
+
+
+/* ---- pruning (fatprune.c) ------------------------------------------------ */
+
+#define CUDA_TARGETS_MAX 16
+
+/* The GPUs a deployment runs (--cuda-arch), and whether PTX is kept for
+ * newer ones (--cuda-ptx). */
+struct cuda_targets {
+	size_t n;                        /* 0: nothing is pruned */
+	uint32_t arch[CUDA_TARGETS_MAX]; /* 90 for sm_90 (sm_90a is the same GPU) */
+	bool no_ptx;                     /* --cuda-ptx none */
+};
+
+/* Parse "sm_90" or "sm_80,sm_90a" into t.  0, or -1 with what is wrong in
+ * err (n bytes). */
+int cuda_targets_parse(const char *s, struct cuda_targets *t, char *err, size_t n);
+
+/* What pruning did to one image. */
+struct fatbin_pruned {
+	uint64_t containers;     /* made smaller */
+	uint64_t whole;          /* left whole: nothing in them for a listed GPU */
+	uint64_t failed;         /* left whole: the check after compacting failed */
+	struct fatbin_summary removed; /* the entries removed, by architecture */
+};
+
+/*
+ * Remove, from every container of the ELF image buf[0..n) (found as
+ * fatbin_scan_elf() finds them), the entries no GPU of t can run: SASS
+ * runs on a GPU of the same major version and no lower minor ("a" variants
+ * on that GPU only); of the PTX, the newest no newer than the newest GPU
+ * stays (none with no_ptx); every listed GPU keeps the best entry that
+ * serves it; other kinds stay.  A container with nothing for some listed
+ * GPU stays whole.  Kept entries move down, in order, to the container's
+ * start; its size shrinks; the bytes freed become zeros: no container
+ * moves and no byte outside the containers changes.  Each container is
+ * checked after compacting (valid, kept entries byte for byte, zeros after)
+ * and put back as it was if the check fails.  p is filled (its summary
+ * initialised here).  Returns the bytes removed.
+ */
+uint64_t fatbin_prune_elf(unsigned char *buf, size_t n, const struct cuda_targets *t,
+			  struct fatbin_pruned *p);
+/* The same for the containers of buf[lo, hi) (as fatbin_scan() finds them). */
+uint64_t fatbin_prune(unsigned char *buf, size_t lo, size_t hi, const struct cuda_targets *t,
+		      struct fatbin_pruned *p);
+void fatbin_pruned_release(struct fatbin_pruned *p);
 
 #endif

@@ -41,6 +41,9 @@ int fsu_open_dir_of(const char *path, const char **base);
 
 /* Write all of data to fd (retrying short writes and EINTR); 0 or -1. */
 int fsu_write_all(int fd, const void *data, size_t len);
+/* The same at offset 0 of a new, empty file, leaving each aligned 4 KiB
+ * block of zeros a hole. */
+int fsu_write_sparse(int fd, const void *data, size_t len);
 
 /*
  * A new file at a user's path, written beside it and put in place at the

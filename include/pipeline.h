@@ -42,7 +42,8 @@ struct verdict {
 	uint8_t state;   /* enum verdict_state: the strip pass's, at the file's
 			  * ENT_FILE entry (reported under its heir's name);
 			  * V_ERROR also on a name the sink could not move */
-	uint8_t reason;  /* V_SKIPPED: enum skip_reason */
+	uint8_t reason;  /* V_SKIPPED: enum skip_reason; V_CHANGED by GPU code
+			  * pruning alone: why the stripper left it */
 	bool dropped;    /* a removal rule drops it (with its subtree) */
 	bool candidate;  /* its content starts an ELF image or ar archive */
 };
@@ -55,6 +56,8 @@ struct strip_out {
 				    * layer's spool; a tree's file, but not in a dry run) */
 	struct strip_members *ar;  /* an archive: what happened to its members */
 	struct fatbin_summary *gpu; /* an ELF file's GPU code, when it has some */
+	struct fatbin_pruned *pruned; /* what --cuda-arch removed of it, if anything */
+	bool stripped;             /* V_CHANGED: the stripper made it smaller */
 	struct dedup_digest dg;    /* of the new content (dedup on) */
 	bool have_dg;
 };
@@ -132,6 +135,10 @@ void pass_strip(struct pipeline *p);
 /* The stripper's options for path: none for a kernel module (*.ko, never
  * stripped), else o->strip.  Static or o's; borrowed. */
 const struct strip_opts *pass_strip_opts(const struct slim_opts *o, const char *path);
+/* What the strip pass makes of content in[0..n) at path: the stripper's
+ * result, its GPU code pruned (--cuda-arch).  sr as strip_buffer() fills it. */
+void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned char *in,
+		     size_t n, struct strip_result *sr);
 /* A wheel's RECORD: the new hash and size of every changed file, no line
  * for a removed one (a zip only). */
 void pass_record(struct pipeline *p);

@@ -90,6 +90,7 @@ struct report_gpu_file {
 	uint64_t bytes;           /* of its entries */
 	struct fatbin_row *rows;  /* by architecture and kind (fatbin_row_cmp order) */
 	size_t nrows;
+	uint64_t removed;         /* bytes --cuda-arch removed of them */
 };
 
 /* Read it freely; write it only through the functions below. */
@@ -146,6 +147,10 @@ struct report {
 	struct fatbin_summary gpu;
 	struct report_gpu_file *gpu_files;
 	size_t ngpu_files, capgpu_files;
+	/* --cuda-arch: the GPUs, and what was removed (rows as in gpu) */
+	struct cuda_targets cuda;
+	struct fatbin_summary gpu_removed;
+	uint64_t gpu_pruned, gpu_whole, gpu_failed; /* containers */
 
 	/* image mode */
 	bool image;
@@ -234,7 +239,13 @@ void report_kept(struct report *r, const char *path, const char *why);
 
 /* The GPU code found in the ELF file path (nothing when s has no entry):
  * its rows go to the file's record and to the totals. */
-void report_gpu_code(struct report *r, const char *path, const struct fatbin_summary *s);
+void report_gpu_code(struct report *r, const char *path, const struct fatbin_summary *s,
+		     const struct fatbin_pruned *pruned);
+/* --cuda-arch: the GPUs the output keeps code for. */
+void report_cuda_targets(struct report *r, const struct cuda_targets *t);
+/* The bytes of GPU code removed in the row of rows matching x's arch and
+ * kind (0 if none). */
+uint64_t report_gpu_removed(const struct fatbin_summary *removed, const struct fatbin_row *x);
 
 /* Add one dedup group (the report copies kept). */
 void report_dup(struct report *r, const char *kept, uint64_t size, uint64_t files, bool linked,

@@ -6,6 +6,7 @@
 
 #include "dedup.h"
 #include "rules.h"
+#include "fatbin.h"
 #include "strip.h"
 
 #define SLIM_VERSION "0.1.0"
@@ -45,6 +46,9 @@ struct slim_opts {
 
 	/* images (image.c) */
 	const char *platform;       /* --platform OS/ARCH[/VARIANT]; NULL: every one */
+
+	/* GPU code (fatprune.c): --cuda-arch, --cuda-ptx */
+	struct cuda_targets cuda;
 };
 
 #endif

@@ -17,7 +17,8 @@
 
 enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
        OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH,
-       OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO, OPT_INPUT };
+       OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO, OPT_INPUT,
+       OPT_CUDA_ARCH, OPT_CUDA_PTX };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -41,6 +42,10 @@ static const struct opt {
 	{ "arch", OPT_ARCH, required_argument, "ARCH",
 	  "the tree's own CPU for the foreign preset (amd64, arm64, ...)" },
 	{ "no-strip", OPT_NO_STRIP, no_argument, NULL, "do not strip ELF files or archives" },
+	{ "cuda-arch", OPT_CUDA_ARCH, required_argument, "LIST",
+	  "remove GPU code no listed GPU runs (sm_90, or sm_80,sm_90)" },
+	{ "cuda-ptx", OPT_CUDA_PTX, required_argument, "keep|none",
+	  "with --cuda-arch: keep the newest PTX for newer GPUs (keep), or not" },
 	{ "dedup", OPT_DEDUP, required_argument, "MODE",
 	  "link identical files (link, default), only report them, or off" },
 	{ "dedup-elf", OPT_DEDUP_ELF, no_argument, NULL, "also link identical ELF shared objects" },
@@ -238,6 +243,19 @@ static enum cli_action parse_compress(const char *s, struct slim_opts *o, struct
 	return CLI_RUN;
 }
 
+static enum cli_action parse_cuda_arch(const char *s, struct slim_opts *o, struct err *e)
+{
+	char msg[160];
+	bool no_ptx = o->cuda.no_ptx;
+
+	if (cuda_targets_parse(s, &o->cuda, msg, sizeof(msg)) != 0) {
+		err_set(e, "%s", msg);
+		return CLI_USAGE;
+	}
+	o->cuda.no_ptx = no_ptx;
+	return CLI_RUN;
+}
+
 static enum cli_action parse_platform(const char *s, struct slim_opts *o, struct err *e)
 {
 	struct image_platform pf;
@@ -318,6 +336,12 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 		o->max_ratio = (unsigned)ratio;
 		break;
 	case OPT_PLATFORM: return parse_platform(arg, o, e);
+	case OPT_CUDA_ARCH: return parse_cuda_arch(arg, o, e);
+	case OPT_CUDA_PTX:
+		if (strcmp(arg, "keep") != 0 && strcmp(arg, "none") != 0)
+			return bad(e, "invalid --cuda-ptx (keep or none)", arg);
+		o->cuda.no_ptx = strcmp(arg, "none") == 0;
+		break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose++; break;
 	case 'h': return CLI_HELP;

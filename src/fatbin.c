@@ -173,32 +173,48 @@ static void add_entry(void *ctx, const struct fatbin_entry *e)
 	fatbin_summary_add(ctx, e);
 }
 
-void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_summary *s)
+bool fatbin_each(const unsigned char *buf, size_t lo, size_t hi, fatbin_container_fn fn,
+		 void *ctx, fatbin_entry_fn efn, void *ectx)
 {
 	size_t off = (lo + 7) & ~(size_t)7, steps = 0, budget;
 	uint64_t len;
 
 	if (off < lo || hi <= lo) /* wrapped, or nothing */
-		return;
+		return true;
 	budget = (hi - lo) / 16 + 4096;
 	while (off < hi && hi - off >= FATBIN_HEADER) {
 		if (le32(buf + off) != FATBIN_MAGIC) {
 			off += 8;
 			continue;
 		}
-		if (steps > budget) {
-			s->incomplete = true;
-			return;
-		}
-		len = fatbin_container(buf + off, hi - off, add_entry, s, &steps);
+		if (steps > budget)
+			return false;
+		len = fatbin_container(buf + off, hi - off, efn, ectx, &steps);
 		if (len == 0) {
 			off += 8;
 			continue;
 		}
-		s->containers++;
+		if (fn)
+			fn(ctx, off, len);
 		off += (size_t)len;
 		off = off + 7 < off ? hi : (off + 7) & ~(size_t)7;
 	}
+	return true;
+}
+
+static void count_container(void *ctx, size_t off, uint64_t len)
+{
+	struct fatbin_summary *s = ctx;
+
+	(void)off;
+	(void)len;
+	s->containers++;
+}
+
+void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_summary *s)
+{
+	if (!fatbin_each(buf, lo, hi, count_container, s, add_entry, s))
+		s->incomplete = true;
 }
 
 /* ---- the ELF image ------------------------------------------------------- */
@@ -269,33 +285,6 @@ static bool elf_open(const unsigned char *in, size_t n, struct elfv *v)
 	return v->shnum > 0 && v->shnum <= n / v->shentsize;
 }
 
-/* Is the name of section h (in strtab, a section header) name? */
-static bool name_is(const struct elfv *v, const struct shdr *str, const struct shdr *h,
-		    const char *name)
-{
-	size_t len = strlen(name) + 1;
-
-	if (str->off > v->n || str->size > v->n - str->off || h->name >= str->size ||
-	    str->size - h->name < len)
-		return false;
-	return memcmp(v->in + str->off + h->name, name, len) == 0;
-}
-
-/* Has the image a section that holds fat binaries, by its name? */
-static bool has_fatbin(const struct elfv *v)
-{
-	struct shdr str, h;
-	size_t i;
-
-	if (!get_shdr(v, v->shstrndx, &str) || str.type == SHT_NOBITS_)
-		return false;
-	for (i = 0; i < v->shnum; i++)
-		if (get_shdr(v, i, &h) &&
-		    (name_is(v, &str, &h, ".nv_fatbin") || name_is(v, &str, &h, ".nvFatBinSegment")))
-			return true;
-	return false;
-}
-
 /* May section h hold containers?  Any in memory but code (cuFFT's .ldata,
  * cuBLASLt's .cask_resource); no container was ever seen in code. */
 static bool may_hold(const struct shdr *h)
@@ -303,27 +292,49 @@ static bool may_hold(const struct shdr *h)
 	return (h->flags & SHF_ALLOC_) && !(h->flags & SHF_EXECINSTR_) && h->type != SHT_NOBITS_;
 }
 
-void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s)
+bool fatbin_elf_regions(const unsigned char *in, size_t n, fatbin_region_fn fn, void *ctx)
 {
 	struct elfv v;
 	struct shdr h;
 	uint64_t scanned = 0;
 	size_t i;
 
-	/* the cost of reading every image whole, for the few that hold GPU
-	 * code with no such section (CUPTI: kernels in .rodata), is not paid */
-	if (!elf_open(in, n, &v) || !has_fatbin(&v))
-		return;
+	/* every image: CUPTI and libcheckpoint keep their kernels in .rodata,
+	 * with no section of fat binaries; the scan costs less than stripping
+	 * (which copies the loaded image) */
+	if (!elf_open(in, n, &v))
+		return true;
 	for (i = 0; i < v.shnum; i++) {
 		if (!get_shdr(&v, i, &h) || !may_hold(&h) || h.size == 0 || h.off > n ||
 		    h.size > n - h.off)
 			continue;
 		/* sections that overlap could make the scan read the image many times */
-		if (h.size > n - scanned) {
-			s->incomplete = true;
-			return;
-		}
+		if (h.size > n - scanned)
+			return false;
 		scanned += h.size;
-		fatbin_scan(in, (size_t)h.off, (size_t)(h.off + h.size), s);
+		if (!fn(ctx, (size_t)h.off, (size_t)(h.off + h.size)))
+			return false;
 	}
+	return true;
+}
+
+struct scan_ctx {
+	const unsigned char *in;
+	struct fatbin_summary *s;
+};
+
+static bool scan_region(void *ctx, size_t lo, size_t hi)
+{
+	struct scan_ctx *c = ctx;
+
+	fatbin_scan(c->in, lo, hi, c->s);
+	return !c->s->incomplete;
+}
+
+void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s)
+{
+	struct scan_ctx c = { in, s };
+
+	if (!fatbin_elf_regions(in, n, scan_region, &c))
+		s->incomplete = true;
 }

@@ -338,6 +338,39 @@ int fsu_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Is p[0..n) all zeros? */
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+int fsu_write_sparse(int fd, const void *data, size_t len)
+{
+	const size_t blk = 4096;
+	const unsigned char *p = data;
+	size_t at = 0, run = 0; /* bytes from at on to write */
+	bool hole = false;
+
+	while (at + run < len) {
+		size_t n = len - (at + run) < blk ? len - (at + run) : blk;
+		if (n == blk && all_zero(p + at + run, n)) {
+			if (run && fsu_write_all(fd, p + at, run) != 0)
+				return -1;
+			at += run + n;
+			run = 0;
+			if (lseek(fd, (off_t)at, SEEK_SET) < 0)
+				return -1;
+			hole = true;
+			continue;
+		}
+		run += n;
+	}
+	if (run && fsu_write_all(fd, p + at, run) != 0)
+		return -1;
+	/* a file that ends in a hole gets its length */
+	return hole && !run && ftruncate(fd, (off_t)len) != 0 ? -1 : 0;
+}
+
 /* Copy every xattr of src to dst; security.capability last, since the
  * kernel drops it on any later write or chown. */
 static int copy_xattrs(int src, int dst, struct err *e)
@@ -586,7 +619,8 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 		err_errno(e, errno, "cannot create temporary file");
 		return -1;
 	}
-	if (fsu_write_all(fd, data, len) != 0) {
+	/* blocks of zeros (GPU code pruned) stay holes: disk use drops */
+	if (fsu_write_sparse(fd, data, len) != 0) {
 		err_errno(e, errno, "cannot write temporary file");
 		goto fail;
 	}

@@ -148,6 +148,8 @@ int main(int argc, char **argv)
 	fsu_raise_nofile();
 	report_init(&rep, c.o.dry_run);
 	report_passes(&rep, c.o.rules != NULL, c.o.dedup != DEDUP_OFF);
+	if (c.o.cuda.n)
+		report_cuda_targets(&rep, &c.o.cuda);
 	for (i = 0; i < c.npaths; i++)
 		run_one(&c, c.paths[i], &rep);
 	report_finish(&rep);

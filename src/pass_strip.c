@@ -18,7 +18,10 @@
  *     which may still leave the file (names outside the input).
  * Every ELF image that reaches the stripper, stripped or not (a CUDA
  * library ships stripped), is also looked into for GPU code (fatbin.h):
- * its inventory goes to the report under the carrier's name.
+ * its inventory goes to the report under the carrier's name.  With
+ * --cuda-arch, the image's containers are then pruned (fatprune.c) in the
+ * stripper's output, or in a copy when the stripper left it: one new
+ * content for both, written once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -107,7 +110,42 @@ struct strip_call {
 	const struct strip_opts *o;
 	struct strip_result *sr;
 	struct fatbin_summary *gpu;
+	const struct cuda_targets *cuda;
+	struct fatbin_pruned *pruned;
+	uint64_t removed;            /* bytes of GPU code pruned */
+	unsigned char *copy;         /* pruning's copy, until the result owns it */
+	enum skip_reason left;       /* pruned only: why the stripper left it */
 };
+
+/* --cuda-arch: prune the new content, or a copy of the old one. */
+static void prune(struct strip_call *c)
+{
+	struct strip_result *sr = c->sr;
+	unsigned char *copy;
+
+	if (!c->cuda->n || (c->gpu && !c->gpu->entries) || sr->archive ||
+	    sr->verdict == STRIP_FAILED)
+		return;
+	if (sr->verdict == STRIP_SKIPPED) {
+		c->copy = xmalloc(c->n); /* freed by the caller if reading unwinds */
+		memcpy(c->copy, c->data, c->n);
+	}
+	copy = c->copy;
+	c->removed = fatbin_prune_elf(copy ? copy : sr->out, copy ? c->n : sr->outlen, c->cuda,
+				      c->pruned);
+	if (!copy)
+		return;
+	c->copy = NULL;
+	if (!c->removed) {
+		free(copy);
+		return;
+	}
+	c->left = sr->reason;
+	sr->verdict = STRIP_CHANGED;
+	sr->reason = SKIP_NONE;
+	sr->out = copy;
+	sr->outlen = c->n;
+}
 
 /* Under the guard: the view may lose pages if the file shrinks. */
 static void do_strip(void *ctx)
@@ -116,11 +154,27 @@ static void do_strip(void *ctx)
 
 	strip_buffer(c->data, c->n, c->o, c->sr);
 	/* the inventory reads the original: stripping keeps loaded sections as they are */
-	fatbin_scan_elf(c->data, c->n, c->gpu);
+	if (c->gpu)
+		fatbin_scan_elf(c->data, c->n, c->gpu);
+	prune(c);
 }
 
-/* Keep the GPU code found in content i, if any (s is emptied). */
-static void keep_gpu(struct pipeline *p, size_t i, struct fatbin_summary *s)
+void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned char *in,
+		     size_t n, struct strip_result *sr)
+{
+	struct fatbin_pruned pruned;
+	struct strip_call c = { in, n, pass_strip_opts(o, path), sr, NULL, &o->cuda, &pruned,
+				0, NULL, SKIP_NONE };
+
+	fatbin_summary_init(&pruned.removed);
+	do_strip(&c);
+	fatbin_pruned_release(&pruned);
+}
+
+/* Keep the GPU code found in content i, if any, and what pruning removed
+ * of it (s and c's are emptied). */
+static void keep_gpu(struct pipeline *p, size_t i, struct fatbin_summary *s,
+		     struct strip_call *c)
 {
 	struct strip_out *x;
 
@@ -130,6 +184,11 @@ static void keep_gpu(struct pipeline *p, size_t i, struct fatbin_summary *s)
 	x->gpu = xmalloc(sizeof(*x->gpu));
 	*x->gpu = *s;
 	fatbin_summary_init(s);
+	if (!c->cuda->n)
+		return;
+	x->pruned = xmalloc(sizeof(*x->pruned));
+	*x->pruned = *c->pruned;
+	fatbin_summary_init(&c->pruned->removed);
 }
 
 /* Open the carrier c of content i: still the file the source listed? */
@@ -223,6 +282,7 @@ static void hand_over(struct pipeline *p, size_t i, struct source_file *f,
 	}
 	x = pipeline_out(p, i);
 	x->after = sr->outlen;
+	x->stripped = sr->outlen < f->size;
 	x->replaced = !p->sink->dry_run;
 	if (p->o->dedup != DEDUP_OFF) {
 		/* dedup compares what was written without reading it back */
@@ -239,22 +299,26 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 	struct strip_result sr = STRIP_RESULT_INIT;
 	struct source_view view = { 0 };
 	struct fatbin_summary gpu;
+	struct fatbin_pruned pruned = { 0 };
 	struct strip_call call;
 	struct err e = ERR_INIT;
 
 	fatbin_summary_init(&gpu);
+	fatbin_summary_init(&pruned.removed);
 	if (source_view_open(f, &view, &e) != 0) {
 		entry_error(p, i, e.msg);
 		goto out;
 	}
-	call = (struct strip_call){ view.p, view.n, pass_strip_opts(p->o, path), &sr, &gpu };
+	call = (struct strip_call){ view.p, view.n, pass_strip_opts(p->o, path), &sr, &gpu,
+				    &p->o->cuda, &pruned, 0, NULL, SKIP_NONE };
 	if (fsu_guard(do_strip, &call) != 0) {
-		sr = (struct strip_result)STRIP_RESULT_INIT; /* lost to the unwind */
-		fatbin_summary_release(&gpu); /* rows made before the unwind */
+		/* lost to the unwind (the stripper's output, a copy for pruning) */
+		sr = (struct strip_result)STRIP_RESULT_INIT;
+		free(call.copy);
 		entry_error(p, i, "file shrank while being read");
 		goto out;
 	}
-	keep_gpu(p, i, &gpu);
+	keep_gpu(p, i, &gpu, &call);
 	switch (sr.verdict) {
 	case STRIP_SKIPPED:
 		skip(p, i, sr.reason);
@@ -266,12 +330,15 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 	case STRIP_CHANGED:
 		keep_members(p, i, &sr);
 		hand_over(p, i, f, &sr);
+		if (p->v[i].state == V_CHANGED)
+			p->v[i].reason = (uint8_t)call.left;
 		break;
 	}
 out:
 	if (view.p)
 		source_view_close(&view);
-	fatbin_summary_release(&gpu);
+	fatbin_summary_release(&gpu); /* rows made before an unwind, if any */
+	fatbin_pruned_release(&pruned);
 	strip_result_release(&sr);
 	err_release(&e);
 }
@@ -318,9 +385,11 @@ static void collect(struct pipeline *p)
 		if (x && x->ar)
 			report_archive(p->rep, x->ar, v->state == V_CHANGED);
 		if (x && x->gpu)
-			report_gpu_code(p->rep, path.p, x->gpu);
-		if (v->state == V_CHANGED)
+			report_gpu_code(p->rep, path.p, x->gpu, x->pruned);
+		if (v->state == V_CHANGED && x->stripped)
 			report_change(p->rep, path.p, "strip", t->v[i].size, x->after);
+		else if (v->state == V_CHANGED && v->reason != SKIP_NONE) /* pruned only */
+			report_skip(p->rep, path.p, v->reason, t->v[i].size);
 		else if (v->state == V_SKIPPED)
 			report_skip(p->rep, path.p, v->reason, t->v[i].size);
 	}

@@ -134,6 +134,9 @@ void pipeline_release(struct pipeline *p)
 			if (p->out[i]->gpu)
 				fatbin_summary_release(p->out[i]->gpu);
 			free(p->out[i]->gpu);
+			if (p->out[i]->pruned)
+				fatbin_pruned_release(p->out[i]->pruned);
+			free(p->out[i]->pruned);
 		}
 		free(p->out[i]);
 	}

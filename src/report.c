@@ -62,6 +62,7 @@ void report_release(struct report *r)
 	}
 	free(r->gpu_files);
 	fatbin_summary_release(&r->gpu);
+	fatbin_summary_release(&r->gpu_removed);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -341,7 +342,7 @@ void report_image_layer(struct report *r, const struct report_image_layer *l)
 }
 
 static void gpu_add(struct report *r, const char *path, const struct fatbin_row *rows,
-		    size_t nrows, uint64_t bytes)
+		    size_t nrows, uint64_t bytes, uint64_t removed)
 {
 	struct report_gpu_file *f;
 	size_t i;
@@ -352,6 +353,7 @@ static void gpu_add(struct report *r, const char *path, const struct fatbin_row 
 	f = &r->gpu_files[r->ngpu_files++];
 	f->path = xstrdup(path);
 	f->bytes = bytes;
+	f->removed = removed;
 	f->nrows = nrows;
 	f->rows = xmalloc(nrows * sizeof(*rows));
 	memcpy(f->rows, rows, nrows * sizeof(*rows));
@@ -359,11 +361,41 @@ static void gpu_add(struct report *r, const char *path, const struct fatbin_row 
 		fatbin_summary_add_row(&r->gpu, &rows[i]);
 }
 
-void report_gpu_code(struct report *r, const char *path, const struct fatbin_summary *s)
+static void gpu_removed(struct report *r, const struct fatbin_summary *s, uint64_t pruned,
+			uint64_t whole, uint64_t failed)
 {
-	gpu_add(r, path, s->rows, s->nrows, s->bytes);
+	size_t i;
+
+	for (i = 0; i < s->nrows; i++)
+		fatbin_summary_add_row(&r->gpu_removed, &s->rows[i]);
+	r->gpu_pruned += pruned;
+	r->gpu_whole += whole;
+	r->gpu_failed += failed;
+}
+
+void report_gpu_code(struct report *r, const char *path, const struct fatbin_summary *s,
+		     const struct fatbin_pruned *pruned)
+{
+	gpu_add(r, path, s->rows, s->nrows, s->bytes, pruned ? pruned->removed.bytes : 0);
 	r->gpu.containers += s->containers;
 	r->gpu.incomplete |= s->incomplete;
+	if (pruned)
+		gpu_removed(r, &pruned->removed, pruned->containers, pruned->whole, pruned->failed);
+}
+
+void report_cuda_targets(struct report *r, const struct cuda_targets *t)
+{
+	r->cuda = *t;
+}
+
+uint64_t report_gpu_removed(const struct fatbin_summary *removed, const struct fatbin_row *x)
+{
+	size_t i;
+
+	for (i = 0; i < removed->nrows; i++)
+		if (fatbin_row_cmp(&removed->rows[i], x) == 0)
+			return removed->rows[i].bytes;
+	return 0;
 }
 
 /* The counters of report_merge. */
@@ -467,10 +499,13 @@ void report_merge(struct report *dst, const struct report *src, bool kept)
 	/* a kept layer's GPU code is in the output as well */
 	for (i = 0; i < src->ngpu_files; i++) {
 		const struct report_gpu_file *g = &src->gpu_files[i];
-		gpu_add(dst, g->path, g->rows, g->nrows, g->bytes);
+		gpu_add(dst, g->path, g->rows, g->nrows, g->bytes, g->removed);
 	}
 	dst->gpu.containers += src->gpu.containers;
 	dst->gpu.incomplete |= src->gpu.incomplete;
+	if (!dst->cuda.n)
+		dst->cuda = src->cuda;
+	gpu_removed(dst, &src->gpu_removed, src->gpu_pruned, src->gpu_whole, src->gpu_failed);
 }
 
 void report_image_totals(const struct report *r, struct report_image_layer *t)

@@ -112,7 +112,9 @@ static void json_next_list(struct buf *j, size_t n, const char *name)
 
 /* ---- GPU code ------------------------------------------------------------- */
 
-static void json_gpu_rows(struct buf *j, const struct fatbin_row *rows, size_t n)
+/* The rows; with --cuda-arch (removed not NULL), what was removed of each. */
+static void json_gpu_rows(struct buf *j, const struct fatbin_row *rows, size_t n,
+			  const struct fatbin_summary *removed)
 {
 	char arch[16];
 	size_t i;
@@ -121,12 +123,35 @@ static void json_gpu_rows(struct buf *j, const struct fatbin_row *rows, size_t n
 	for (i = 0; i < n; i++) {
 		fatbin_arch_str(arch, sizeof(arch), rows[i].arch, rows[i].variant);
 		buf_addf(j, "%s{\"arch\": \"%s\", \"kind\": \"%s\", \"bytes\": %llu, "
-			 "\"entries\": %llu, \"compressed\": %llu}", i ? ", " : "", arch,
+			 "\"entries\": %llu, \"compressed\": %llu", i ? ", " : "", arch,
 			 fatbin_kind_str((enum fatbin_kind)rows[i].kind),
 			 (unsigned long long)rows[i].bytes, (unsigned long long)rows[i].entries,
 			 (unsigned long long)rows[i].compressed);
+		if (removed)
+			buf_addf(j, ", \"removed\": %llu",
+				 (unsigned long long)report_gpu_removed(removed, &rows[i]));
+		buf_addch(j, '}');
 	}
 	buf_addch(j, ']');
+}
+
+/* --cuda-arch: the GPUs kept, and what pruning did. */
+static void json_cuda(struct buf *j, const struct report *r)
+{
+	char arch[16];
+	size_t i;
+
+	buf_adds(j, "    \"cuda_arch\": [");
+	for (i = 0; i < r->cuda.n; i++) {
+		fatbin_arch_str(arch, sizeof(arch), r->cuda.arch[i], 0);
+		buf_addf(j, "%s\"%s\"", i ? ", " : "", arch);
+	}
+	buf_addf(j, "], \"cuda_ptx\": \"%s\", \"removed_bytes\": %llu, "
+		 "\"removed_entries\": %llu, \"containers_pruned\": %llu, "
+		 "\"containers_left_whole\": %llu, \"containers_check_failed\": %llu,\n",
+		 r->cuda.no_ptx ? "none" : "keep", (unsigned long long)r->gpu_removed.bytes,
+		 (unsigned long long)r->gpu_removed.entries, (unsigned long long)r->gpu_pruned,
+		 (unsigned long long)r->gpu_whole, (unsigned long long)r->gpu_failed);
 }
 
 /* "gpu_code": the totals by architecture and kind, then file by file. */
@@ -135,18 +160,24 @@ static void json_gpu(struct buf *j, FILE *f, const struct report *r)
 	size_t i;
 
 	buf_addf(j, "  \"gpu_code\": {\"total_bytes\": %llu, \"containers\": %llu, "
-		 "\"entries\": %llu, \"incomplete\": %s,\n    \"by_arch\": ",
+		 "\"entries\": %llu, \"incomplete\": %s,\n",
 		 (unsigned long long)r->gpu.bytes, (unsigned long long)r->gpu.containers,
 		 (unsigned long long)r->gpu.entries, r->gpu.incomplete ? "true" : "false");
-	json_gpu_rows(j, r->gpu.rows, r->gpu.nrows);
+	if (r->cuda.n)
+		json_cuda(j, r);
+	buf_adds(j, "    \"by_arch\": ");
+	json_gpu_rows(j, r->gpu.rows, r->gpu.nrows, r->cuda.n ? &r->gpu_removed : NULL);
 	buf_adds(j, ",\n    \"files\": [");
 	for (i = 0; i < r->ngpu_files; i++) {
 		const struct report_gpu_file *g = &r->gpu_files[i];
 		json_flush(j, f, JSON_FLUSH_AT);
 		buf_adds(j, i ? ",\n      {\"path\": " : "\n      {\"path\": ");
 		report_escape_json(j, g->path);
-		buf_addf(j, ", \"bytes\": %llu, \"by_arch\": ", (unsigned long long)g->bytes);
-		json_gpu_rows(j, g->rows, g->nrows);
+		buf_addf(j, ", \"bytes\": %llu, ", (unsigned long long)g->bytes);
+		if (r->cuda.n)
+			buf_addf(j, "\"removed_bytes\": %llu, ", (unsigned long long)g->removed);
+		buf_adds(j, "\"by_arch\": ");
+		json_gpu_rows(j, g->rows, g->nrows, NULL);
 		buf_addch(j, '}');
 	}
 	buf_adds(j, r->ngpu_files ? "\n    ]},\n" : "]},\n");

@@ -313,6 +313,30 @@ static void table_top(const struct report *r, FILE *f, int verbose)
 	buf_release(&path);
 }
 
+/* --cuda-arch: what was removed, and the containers left whole. */
+static void table_cuda(const struct report *r, FILE *f)
+{
+	char a[32], arch[16];
+	size_t i;
+
+	fmt_bytes(a, sizeof(a), r->gpu_removed.bytes);
+	fprintf(f, "  --cuda-arch ");
+	for (i = 0; i < r->cuda.n; i++) {
+		fatbin_arch_str(arch, sizeof(arch), r->cuda.arch[i], 0);
+		fprintf(f, "%s%s", i ? "," : "", arch);
+	}
+	fprintf(f, "%s: %s %s (zero-filled inside %llu container%s: disk use and compressed size "
+		   "drop, file sizes stay)\n",
+		r->cuda.no_ptx ? " --cuda-ptx none" : "", r->dry_run ? "would remove" : "removed", a,
+		(unsigned long long)r->gpu_pruned, r->gpu_pruned == 1 ? "" : "s");
+	if (r->gpu_whole)
+		fprintf(f, "  %llu container%s left whole: nothing in them for a listed GPU\n",
+			(unsigned long long)r->gpu_whole, r->gpu_whole == 1 ? "" : "s");
+	if (r->gpu_failed)
+		fprintf(f, "  %llu container%s left whole: the check after compacting failed\n",
+			(unsigned long long)r->gpu_failed, r->gpu_failed == 1 ? "" : "s");
+}
+
 /* GPU code by architecture: one line a kind and architecture, and how many
  * files carry some. */
 static void table_gpu(const struct report *r, FILE *f)
@@ -324,16 +348,24 @@ static void table_gpu(const struct report *r, FILE *f)
 	fprintf(f, "\nGPU code by architecture (%s in %zu file%s%s)\n", a, r->ngpu_files,
 		r->ngpu_files == 1 ? "" : "s",
 		r->gpu.incomplete ? "; some files only partly read" : "");
-	fprintf(f, "  %-10s %-6s %8s %10s %7s\n", "arch", "kind", "entries", "bytes", "share");
+	fprintf(f, "  %-10s %-6s %8s %10s %7s%s\n", "arch", "kind", "entries", "bytes", "share",
+		r->cuda.n ? (r->dry_run ? "  would remove" : "     removed") : "");
 	for (i = 0; i < r->gpu.nrows; i++) {
 		const struct fatbin_row *x = &r->gpu.rows[i];
 		fatbin_arch_str(arch, sizeof(arch), x->arch, x->variant);
 		fmt_bytes(a, sizeof(a), x->bytes);
 		pct(p, sizeof(p), x->bytes, r->gpu.bytes);
-		fprintf(f, "  %-10s %-6s %8llu %10s %7s\n", arch,
+		fprintf(f, "  %-10s %-6s %8llu %10s %7s", arch,
 			fatbin_kind_str((enum fatbin_kind)x->kind), (unsigned long long)x->entries, a,
 			p);
+		if (r->cuda.n) {
+			fmt_bytes(a, sizeof(a), report_gpu_removed(&r->gpu_removed, x));
+			fprintf(f, "  %12s", a);
+		}
+		fputc('\n', f);
 	}
+	if (r->cuda.n)
+		table_cuda(r, f);
 }
 
 static void table_dups(const struct report *r, FILE *f)

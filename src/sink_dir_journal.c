@@ -57,7 +57,8 @@ static bool same_meta(int a, const struct stat *as, int b, const struct stat *bs
 struct proof_call {
 	const unsigned char *in, *journal; /* journal NULL: in must be stripped already */
 	size_t inlen, jlen;
-	const struct strip_opts *o;
+	const struct slim_opts *o;
+	const char *path;
 	bool proven;
 };
 
@@ -66,7 +67,7 @@ static void do_proof(void *ctx)
 	struct proof_call *c = ctx;
 	struct strip_result sr = STRIP_RESULT_INIT;
 
-	strip_buffer(c->in, c->inlen, c->o, &sr);
+	pass_strip_make(c->o, c->path, c->in, c->inlen, &sr);
 	if (!c->journal)
 		c->proven = sr.verdict == STRIP_SKIPPED && sr.reason == SKIP_STRIPPED;
 	else
@@ -82,7 +83,7 @@ static bool strips_to(const struct dsink *D, int fd, const struct stat *st, cons
 		      int jfd, const struct stat *jst)
 {
 	struct fsu_view in = { NULL, 0, false }, jv = { NULL, 0, false };
-	struct proof_call c = { .o = pass_strip_opts(D->o, path) };
+	struct proof_call c = { .o = D->o, .path = path };
 	struct err e = ERR_INIT;
 
 	if (fsu_view_open(fd, (size_t)st->st_size, &in, &e) != 0 ||

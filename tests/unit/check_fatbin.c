@@ -337,7 +337,7 @@ END_TEST
 
 /* An ELF image compiled with a container in .nv_fatbin, one in .rodata
  * and one in writable data is inventoried whole; the same with no
- * .nv_fatbin is not looked into. */
+ * .nv_fatbin too (CUPTI keeps its kernels in .rodata). */
 START_TEST(elf_image)
 {
 	struct buf b = BUF_INIT, src = BUF_INIT;
@@ -369,8 +369,8 @@ START_TEST(elf_image)
 		ck_assert_ptr_nonnull(img);
 		fatbin_summary_init(&s);
 		fatbin_scan_elf(img, n, &s);
-		ck_assert_uint_eq(s.containers, named ? 3 : 0);
-		ck_assert_uint_eq(s.bytes, (named ? 3 : 0) * (1064 + 2112 + 384 + 104));
+		ck_assert_uint_eq(s.containers, 3);
+		ck_assert_uint_eq(s.bytes, 3 * (1064 + 2112 + 384 + 104));
 		fatbin_summary_release(&s);
 		/* cut anywhere in its headers, it never reads out of bounds */
 		for (i = 0; named && i < n; i += n / 97 + 1) {
@@ -384,6 +384,167 @@ START_TEST(elf_image)
 	free(dir);
 	buf_release(&src);
 	buf_release(&b);
+}
+END_TEST
+
+/* ---- pruning ------------------------------------------------------------ */
+
+/* A container for pruning: SASS sm_75, 80, 86, 90, 90a, 100; PTX 80, 90,
+ * 120; kind 8 sm_75.  Entry i has payload 8 * (i + 1) bytes of byte i + 1. */
+static const struct { uint16_t kind; uint32_t arch; uint64_t flags; } mix[] = {
+	{ 2, 75, 0 }, { 2, 80, 0 }, { 2, 86, 0 }, { 2, 90, 0 }, { 2, 90, F_A },
+	{ 2, 100, 0 }, { 1, 80, 0 }, { 1, 90, 0 }, { 1, 120, 0 }, { 8, 75, 0 },
+};
+
+static void mixed(struct buf *b)
+{
+	size_t at = open_container(b), i;
+
+	for (i = 0; i < ARRAY_SIZE(mix); i++) {
+		size_t h = b->len;
+		entry(b, mix[i].kind, 64, mix[i].arch, mix[i].flags, 8 * (i + 1), 0);
+		memset(U(*b) + h + 64, (int)i + 1, 8 * (i + 1));
+	}
+	close_container(b, at);
+}
+
+/* Prune a fresh mixed container for list (and no_ptx); the payload bytes
+ * of the entries left, in order, as a string of entry numbers ("4,5,8,10"). */
+static void prune_mixed(const char *list, bool no_ptx, char *kept, size_t n, uint64_t *removed)
+{
+	struct buf b = BUF_INIT;
+	struct cuda_targets t;
+	struct fatbin_pruned p;
+	struct seen s = { .n = 0 };
+	char msg[128];
+	size_t i, len, k = 0;
+	uint64_t used;
+
+	mixed(&b);
+	len = b.len;
+	ck_assert_int_eq(cuda_targets_parse(list, &t, msg, sizeof(msg)), 0);
+	t.no_ptx = no_ptx;
+	*removed = fatbin_prune(U(b), 0, b.len, &t, &p);
+	used = fatbin_container(U(b), b.len, collect, &s, NULL);
+	ck_assert_uint_gt(used, 0);
+	ck_assert_uint_eq(used + *removed, len);
+	ck_assert_uint_eq(p.removed.bytes, *removed);
+	for (i = used; i < len; i++) /* the freed bytes are zeros */
+		ck_assert_uint_eq(U(b)[i], 0);
+	kept[0] = 0;
+	for (i = 0; i < s.n && i < 8; i++) {
+		const unsigned char *pl = U(b) + s.e[i].off + 64;
+		k += (size_t)snprintf(kept + k, n - k, "%s%d", i ? "," : "", pl[0]);
+		/* the payload is the original's */
+		ck_assert_uint_eq(s.e[i].payload, 8u * pl[0]);
+		ck_assert(pl[0] && memcmp(pl, pl + 1, s.e[i].payload - 1) == 0);
+	}
+	fatbin_pruned_release(&p);
+	buf_release(&b);
+}
+
+START_TEST(prune_rules)
+{
+	char kept[64];
+	uint64_t removed;
+
+	/* sm_90: its SASS and sm_90a, the newest PTX up to 90, kind 8 */
+	prune_mixed("sm_90", false, kept, sizeof(kept), &removed);
+	ck_assert_str_eq(kept, "4,5,8,10");
+	ck_assert_uint_eq(removed, 6 * 64 + 8 * (1 + 2 + 3 + 6 + 7 + 9));
+	/* sm_86: SASS of major 8 up to minor 6; PTX 80 */
+	prune_mixed("sm_86", false, kept, sizeof(kept), &removed);
+	ck_assert_str_eq(kept, "2,3,7,10");
+	/* two GPUs: each its own */
+	prune_mixed("sm_75,sm_90a", false, kept, sizeof(kept), &removed);
+	ck_assert_str_eq(kept, "1,4,5,8,10");
+	/* no PTX */
+	prune_mixed("sm_90", true, kept, sizeof(kept), &removed);
+	ck_assert_str_eq(kept, "4,5,10");
+	/* sm_89 runs sm_80 and sm_86 SASS */
+	prune_mixed("sm_89", true, kept, sizeof(kept), &removed);
+	ck_assert_str_eq(kept, "2,3,10");
+	/* sm_120: only PTX 120 serves it, so it stays even with no PTX asked for */
+	prune_mixed("sm_120", false, kept, sizeof(kept), &removed);
+	ck_assert_str_eq(kept, "9,10");
+	prune_mixed("sm_120", true, kept, sizeof(kept), &removed);
+	ck_assert_str_eq(kept, "9,10");
+}
+END_TEST
+
+/* Nothing for a listed GPU (sm_70: no SASS of major 7 but 75's, no PTX
+ * that old): the container stays whole. */
+START_TEST(prune_whole)
+{
+	struct buf b = BUF_INIT, before = BUF_INIT;
+	struct cuda_targets t;
+	struct fatbin_pruned p;
+	char msg[128];
+
+	mixed(&b);
+	buf_add(&before, b.p, b.len);
+	ck_assert_int_eq(cuda_targets_parse("sm_70", &t, msg, sizeof(msg)), 0);
+	ck_assert_uint_eq(fatbin_prune(U(b), 0, b.len, &t, &p), 0);
+	ck_assert_uint_eq(p.whole, 1);
+	ck_assert_uint_eq(p.containers, 0);
+	ck_assert_mem_eq(b.p, before.p, b.len);
+	fatbin_pruned_release(&p);
+	/* and one sm_90 GPU among them keeps it whole too */
+	ck_assert_int_eq(cuda_targets_parse("sm_70,sm_90", &t, msg, sizeof(msg)), 0);
+	ck_assert_uint_eq(fatbin_prune(U(b), 0, b.len, &t, &p), 0);
+	ck_assert_mem_eq(b.p, before.p, b.len);
+	fatbin_pruned_release(&p);
+	buf_release(&b);
+	buf_release(&before);
+}
+END_TEST
+
+/* Pruning twice removes nothing more: a journal of a killed run proves
+ * itself by making the same content again. */
+START_TEST(prune_idempotent)
+{
+	struct buf b = BUF_INIT, once = BUF_INIT;
+	struct cuda_targets t;
+	struct fatbin_pruned p;
+	char msg[128];
+
+	mixed(&b);
+	mixed(&b); /* two containers back to back */
+	ck_assert_int_eq(cuda_targets_parse("sm_80,sm_90", &t, msg, sizeof(msg)), 0);
+	ck_assert_uint_gt(fatbin_prune(U(b), 0, b.len, &t, &p), 0);
+	ck_assert_uint_eq(p.containers, 2);
+	fatbin_pruned_release(&p);
+	buf_add(&once, b.p, b.len);
+	ck_assert_uint_eq(fatbin_prune(U(b), 0, b.len, &t, &p), 0);
+	ck_assert_mem_eq(b.p, once.p, b.len);
+	fatbin_pruned_release(&p);
+	buf_release(&b);
+	buf_release(&once);
+}
+END_TEST
+
+START_TEST(targets_parse)
+{
+	static const char *bad[] = { "", "90", "sm_9", "sm_", "sm_90,", ",sm_90", "sm_90b",
+				     "sm_90aa", "sm_1001", "compute_90", "sm_90 ", "sm_123456" };
+	struct cuda_targets t;
+	char msg[128], many[256] = "sm_50";
+	size_t i;
+
+	ck_assert_int_eq(cuda_targets_parse("sm_80,sm_90a,sm_100f", &t, msg, sizeof(msg)), 0);
+	ck_assert_uint_eq(t.n, 3);
+	ck_assert_uint_eq(t.arch[0], 80);
+	ck_assert_uint_eq(t.arch[1], 90);
+	ck_assert_uint_eq(t.arch[2], 100);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		msg[0] = 0;
+		ck_assert_msg(cuda_targets_parse(bad[i], &t, msg, sizeof(msg)) != 0, "%s", bad[i]);
+		ck_assert(strstr(msg, "sm_") != NULL);
+	}
+	for (i = 0; i < CUDA_TARGETS_MAX; i++)
+		strcat(many, ",sm_90");
+	ck_assert_int_ne(cuda_targets_parse(many, &t, msg, sizeof(msg)), 0);
+	ck_assert(strstr(msg, "too many") != NULL);
 }
 END_TEST
 
@@ -401,6 +562,10 @@ Suite *fatbin_suite(void)
 	tcase_add_test(t, hostile_scan);
 	tcase_add_test(t, elf_image);
 	tcase_add_test(t, many_architectures);
+	tcase_add_test(t, prune_rules);
+	tcase_add_test(t, prune_whole);
+	tcase_add_test(t, prune_idempotent);
+	tcase_add_test(t, targets_parse);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -348,11 +348,11 @@ START_TEST(gpu_code_merged)
 	e.compressed = true;
 	fatbin_summary_add(&s, &e);
 	s.containers = 1;
-	report_gpu_code(&l1, "z/libb.so", &s);
-	report_gpu_code(&l2, "a/liba.so", &s);
+	report_gpu_code(&l1, "z/libb.so", &s, NULL);
+	report_gpu_code(&l2, "a/liba.so", &s, NULL);
 	fatbin_summary_release(&s);
 	fatbin_summary_init(&s);
-	report_gpu_code(&l2, "a/none.so", &s); /* nothing found: no record */
+	report_gpu_code(&l2, "a/none.so", &s, NULL); /* nothing found: no record */
 	report_merge(&img, &l1, false);
 	report_merge(&img, &l2, true);
 	report_finish(&img);
