@@ -107,7 +107,7 @@ static void make_work(struct pipeline *p)
 struct strip_call {
 	const unsigned char *data;
 	size_t n;
-	const struct strip_opts *o;
+	const struct strip_opts *o;  /* NULL: --no-strip (GPU code only) */
 	struct strip_result *sr;
 	struct fatbin_summary *gpu;
 	const struct cuda_targets *cuda;
@@ -152,7 +152,10 @@ static void do_strip(void *ctx)
 {
 	struct strip_call *c = ctx;
 
-	strip_buffer(c->data, c->n, c->o, c->sr);
+	if (c->o)
+		strip_buffer(c->data, c->n, c->o, c->sr);
+	else
+		*c->sr = (struct strip_result)STRIP_RESULT_INIT;
 	/* the inventory reads the original: stripping keeps loaded sections as they are */
 	if (c->gpu)
 		fatbin_scan_elf(c->data, c->n, c->gpu);
@@ -163,8 +166,8 @@ void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned
 		     size_t n, struct strip_result *sr)
 {
 	struct fatbin_pruned pruned;
-	struct strip_call c = { in, n, pass_strip_opts(o, path), sr, NULL, &o->cuda, &pruned,
-				0, NULL, SKIP_NONE };
+	struct strip_call c = { in, n, o->strip_on ? pass_strip_opts(o, path) : NULL, sr, NULL,
+				&o->cuda, &pruned, 0, NULL, SKIP_NONE };
 
 	fatbin_summary_init(&pruned.removed);
 	do_strip(&c);
@@ -309,7 +312,8 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 		entry_error(p, i, e.msg);
 		goto out;
 	}
-	call = (struct strip_call){ view.p, view.n, pass_strip_opts(p->o, path), &sr, &gpu,
+	call = (struct strip_call){ view.p, view.n,
+				    p->o->strip_on ? pass_strip_opts(p->o, path) : NULL, &sr, &gpu,
 				    &p->o->cuda, &pruned, 0, NULL, SKIP_NONE };
 	if (fsu_guard(do_strip, &call) != 0) {
 		/* lost to the unwind (the stripper's output, a copy for pruning) */
@@ -388,6 +392,8 @@ static void collect(struct pipeline *p)
 			report_gpu_code(p->rep, path.p, x->gpu, x->pruned);
 		if (v->state == V_CHANGED && x->stripped)
 			report_change(p->rep, path.p, "strip", t->v[i].size, x->after);
+		else if (!p->o->strip_on) /* --no-strip: GPU code only, no reasons */
+			continue;
 		else if (v->state == V_CHANGED && v->reason != SKIP_NONE) /* pruned only */
 			report_skip(p->rep, path.p, v->reason, t->v[i].size);
 		else if (v->state == V_SKIPPED)
@@ -399,13 +405,12 @@ static void collect(struct pipeline *p)
 void pass_strip(struct pipeline *p)
 {
 	make_work(p);
-	if (p->o->strip_on) {
-		if (p->sink->ops->replace_begin)
-			p->sink->ops->replace_begin(p->sink, p);
-		pool_run(p->o->jobs, p->nwork, process, p, p->o->progress ? tick : NULL);
-		if (p->sink->ops->replace_end)
-			p->sink->ops->replace_end(p->sink, p);
-	}
+	/* with --no-strip too: the GPU code inventory, and --cuda-arch */
+	if (p->sink->ops->replace_begin)
+		p->sink->ops->replace_begin(p->sink, p);
+	pool_run(p->o->jobs, p->nwork, process, p, p->o->progress ? tick : NULL);
+	if (p->sink->ops->replace_end)
+		p->sink->ops->replace_end(p->sink, p);
 	if (p->o->progress && p->nwork)
 		fprintf(stderr, "\r\033[K");
 	collect(p);

@@ -467,7 +467,7 @@ int source_dir_scan(struct source *s, struct err *e)
 	struct source_dir *d = D_OF(s);
 	const struct slim_opts *o = d->o;
 	struct walk_opts wo = { .xdev = o->xdev, .jobs = o->jobs > 0 ? o->jobs : 1,
-				.peek = o->strip_on, .visit = visit, .error = walk_error, .ctx = d };
+				.peek = true, .visit = visit, .error = walk_error, .ctx = d };
 	struct stat st;
 
 	if (o->dedup != DEDUP_OFF) { /* dedup's first look, while the walk has the file open */
