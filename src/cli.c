@@ -115,6 +115,7 @@ void cli_print_version(FILE *f)
 struct pstate {
 	bool no_default_preset; /* --preset none */
 	bool list_rules;
+	bool cuda_ptx;          /* --cuda-ptx given */
 };
 
 /* A usage error: msg, and the argument it is about (quoted) if any. */
@@ -341,6 +342,7 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 		if (strcmp(arg, "keep") != 0 && strcmp(arg, "none") != 0)
 			return bad(e, "invalid --cuda-ptx (keep or none)", arg);
 		o->cuda.no_ptx = strcmp(arg, "none") == 0;
+		ps->cuda_ptx = true;
 		break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose++; break;
@@ -429,7 +431,7 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 {
 	struct option lo[ARRAY_SIZE(opts) + 1];
 	char so[3 * ARRAY_SIZE(opts) + 2];
-	struct pstate ps = { false, false };
+	struct pstate ps = { false, false, false };
 	struct slim_opts *o = &c->o;
 	enum cli_action act;
 	int key;
@@ -457,6 +459,8 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 		return bad(e, "-o takes exactly one PATH", NULL);
 	if (!o->output && (o->compress != COMPRESS_AUTO || o->level || o->clamp_mtime))
 		return bad(e, "--compress, --level and --mtime need -o", NULL);
+	if (ps.cuda_ptx && !o->cuda.n)
+		return bad(e, "--cuda-ptx needs --cuda-arch", NULL);
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
 	c->paths = argv + optind;
 	c->npaths = argc - optind;

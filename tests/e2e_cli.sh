@@ -57,6 +57,11 @@ cases() {
 --platform a t
 --platform linux/amd64/v8/x t
 --platform linux/arm64/v8
+--cuda-arch sm_9 t
+--cuda-arch sm_90, t
+--cuda-arch 90 t
+--cuda-ptx some --cuda-arch sm_90 t
+--cuda-ptx none t
 --preset bogus t
 --preset bogus --jobs x
 --jobs x --preset bogus
