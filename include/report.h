@@ -91,6 +91,7 @@ struct report_gpu_file {
 	struct fatbin_row *rows;  /* by architecture and kind (fatbin_row_cmp order) */
 	size_t nrows;
 	uint64_t removed;         /* bytes --cuda-arch removed of them */
+	uint64_t *row_removed;    /* the same, row by row (nrows of them) */
 };
 
 /* Read it freely; write it only through the functions below. */

@@ -59,6 +59,7 @@ void report_release(struct report *r)
 	for (i = 0; i < r->ngpu_files; i++) {
 		free(r->gpu_files[i].path);
 		free(r->gpu_files[i].rows);
+		free(r->gpu_files[i].row_removed);
 	}
 	free(r->gpu_files);
 	fatbin_summary_release(&r->gpu);
@@ -341,24 +342,27 @@ void report_image_layer(struct report *r, const struct report_image_layer *l)
 	r->image = true;
 }
 
-static void gpu_add(struct report *r, const char *path, const struct fatbin_row *rows,
-		    size_t nrows, uint64_t bytes, uint64_t removed)
+/* A record of path's GPU code, nothing removed yet; NULL when it has none. */
+static struct report_gpu_file *gpu_add(struct report *r, const char *path,
+				       const struct fatbin_row *rows, size_t nrows, uint64_t bytes)
 {
 	struct report_gpu_file *f;
 	size_t i;
 
 	if (nrows == 0)
-		return;
+		return NULL;
 	xgrow(&r->gpu_files, &r->capgpu_files, r->ngpu_files + 1, sizeof(*r->gpu_files));
 	f = &r->gpu_files[r->ngpu_files++];
 	f->path = xstrdup(path);
 	f->bytes = bytes;
-	f->removed = removed;
+	f->removed = 0;
 	f->nrows = nrows;
 	f->rows = xmalloc(nrows * sizeof(*rows));
 	memcpy(f->rows, rows, nrows * sizeof(*rows));
+	f->row_removed = xcalloc(nrows, sizeof(*f->row_removed));
 	for (i = 0; i < nrows; i++)
 		fatbin_summary_add_row(&r->gpu, &rows[i]);
+	return f;
 }
 
 static void gpu_removed(struct report *r, const struct fatbin_summary *s, uint64_t pruned,
@@ -376,7 +380,14 @@ static void gpu_removed(struct report *r, const struct fatbin_summary *s, uint64
 void report_gpu_code(struct report *r, const char *path, const struct fatbin_summary *s,
 		     const struct fatbin_pruned *pruned)
 {
-	gpu_add(r, path, s->rows, s->nrows, s->bytes, pruned ? pruned->removed.bytes : 0);
+	struct report_gpu_file *f = gpu_add(r, path, s->rows, s->nrows, s->bytes);
+	size_t i;
+
+	if (f && pruned) {
+		f->removed = pruned->removed.bytes;
+		for (i = 0; i < f->nrows; i++)
+			f->row_removed[i] = report_gpu_removed(&pruned->removed, &f->rows[i]);
+	}
 	r->gpu.containers += s->containers;
 	r->gpu.incomplete |= s->incomplete;
 	if (pruned)
@@ -499,7 +510,11 @@ void report_merge(struct report *dst, const struct report *src, bool kept)
 	/* a kept layer's GPU code is in the output as well */
 	for (i = 0; i < src->ngpu_files; i++) {
 		const struct report_gpu_file *g = &src->gpu_files[i];
-		gpu_add(dst, g->path, g->rows, g->nrows, g->bytes, g->removed);
+		struct report_gpu_file *f = gpu_add(dst, g->path, g->rows, g->nrows, g->bytes);
+		if (!f)
+			continue;
+		f->removed = g->removed;
+		memcpy(f->row_removed, g->row_removed, g->nrows * sizeof(*g->row_removed));
 	}
 	dst->gpu.containers += src->gpu.containers;
 	dst->gpu.incomplete |= src->gpu.incomplete;

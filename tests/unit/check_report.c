@@ -331,24 +331,28 @@ END_TEST
 
 /* GPU code: per file and by architecture; a layer's merged into an image's
  * whether its blob was kept or not (the code is in the output either way);
- * files in path order once finished. */
+ * files in path order once finished; what --cuda-arch removed of a file
+ * row by row, kept through the merge. */
 START_TEST(gpu_code_merged)
 {
 	struct report img, l1, l2;
 	struct fatbin_summary s;
+	struct fatbin_pruned pr = { .containers = 1 };
 	struct fatbin_entry e = { .kind = FATBIN_SASS, .arch = 90, .bytes = 1000 };
 
 	report_init(&img, true);
 	report_init(&l1, true);
 	report_init(&l2, true);
 	fatbin_summary_init(&s);
+	fatbin_summary_init(&pr.removed);
 	fatbin_summary_add(&s, &e);
+	fatbin_summary_add(&pr.removed, &e); /* the SASS row, all of it */
 	e.kind = FATBIN_PTX;
 	e.bytes = 24;
 	e.compressed = true;
 	fatbin_summary_add(&s, &e);
 	s.containers = 1;
-	report_gpu_code(&l1, "z/libb.so", &s, NULL);
+	report_gpu_code(&l1, "z/libb.so", &s, &pr);
 	report_gpu_code(&l2, "a/liba.so", &s, NULL);
 	fatbin_summary_release(&s);
 	fatbin_summary_init(&s);
@@ -365,6 +369,13 @@ START_TEST(gpu_code_merged)
 	ck_assert_uint_eq(img.gpu.rows[0].kind, FATBIN_SASS);
 	ck_assert_uint_eq(img.gpu.rows[0].bytes, 2000);
 	ck_assert_uint_eq(img.gpu.rows[1].compressed, 2);
+	ck_assert_uint_eq(img.gpu_files[1].removed, 1000);
+	ck_assert_uint_eq(img.gpu_files[1].row_removed[0], 1000);
+	ck_assert_uint_eq(img.gpu_files[1].row_removed[1], 0);
+	ck_assert_uint_eq(img.gpu_files[0].removed, 0);
+	ck_assert_uint_eq(img.gpu_files[0].row_removed[0], 0);
+	ck_assert_uint_eq(img.gpu_removed.bytes, 1000);
+	fatbin_pruned_release(&pr);
 	report_release(&img);
 	report_release(&l1);
 	report_release(&l2);
