@@ -47,6 +47,61 @@ function td(text, cls) { return el("td", cls, text); }
 function kindAct(k) { return k === 0 ? STRIP : k === 3 ? LINK : REMOVE; }
 function pkgName(p) { return shown(p[0]); }
 
+/* ---- GPU code (CUDA fat binaries): a colour per architecture ---- */
+var G = D.gpu, SASS = 0, PTX = 1, GKIND = ["SASS", "PTX", "other"];
+var HUE = ["#3a7dc9", "#3fa34d", "#c45ab3", "#1fb5b0", "#8a6a4f", "#98b83b", "#2f4e8c",
+	"#e08dc4", "#5fb6e8", "#2e7d5b", "#b4875a", "#66702c", "#7fcf9a", "#6f7fa0"];
+var GREY = "#bdb8b1", ARCH = archColours(), GFILE = new Map();
+G.files.forEach(function (f) { GFILE.set(f[0], f); });
+
+/* c mixed with black (to 0) or white (to 255), t of the way. */
+function mix(c, to, t) {
+	var v = parseInt(c.slice(1), 16), out = "#";
+	[16, 8, 0].forEach(function (s) {
+		var x = Math.round((v >> s & 255) * (1 - t) + to * t);
+		out += (x < 16 ? "0" : "") + x.toString(16);
+	});
+	return out;
+}
+/* Text that reads on background c. */
+function ink(c) {
+	var v = parseInt(c.slice(1), 16);
+	return 0.299 * (v >> 16) + 0.587 * (v >> 8 & 255) + 0.114 * (v & 255) > 150 ?
+		"#1f2933" : "#fff";
+}
+/* One colour for each GPU (sm_90), in architecture order; its variants
+ * (sm_90a, sm_100f) in a darker shade of it. */
+function archColours() {
+	var base = new Map(), out = new Map();
+	G.rows.forEach(function (r) {
+		var b = r[0].replace(/[a-z]$/, "");
+		if (r[1] > PTX || out.has(r[0]))
+			return;
+		if (!base.has(b))
+			base.set(b, HUE[base.size % HUE.length]);
+		out.set(r[0], b === r[0] ? base.get(b) : mix(base.get(b), 0, 0.3));
+	});
+	return out;
+}
+/* A row's colour: PTX in a lighter shade of its architecture's, other kinds grey. */
+function gpuColour(r) {
+	var c = r[1] > PTX ? GREY : ARCH.get(r[0]) || GREY;
+	return r[1] === PTX ? mix(c, 255, 0.5) : c;
+}
+/* A file's GPU code as pieces to lay out: each row, what --cuda-arch
+ * removes of it apart. */
+function gpuPieces(g) {
+	var out = [];
+	g[3].forEach(function (r) {
+		if (r[2] > r[3])
+			out.push({ v: r[2] - r[3], r: r, gone: false });
+		if (r[3] > 0)
+			out.push({ v: r[3], r: r, gone: true });
+	});
+	return out.sort(function (a, b) { return b.v - a.v; });
+}
+function gpuName(r) { return r[0] + (r[1] === SASS ? "" : " " + GKIND[r[1]]); }
+
 /* ---- the tree: package, directories, file ---- */
 function mk(name, kind, parent) {
 	return { name: name, kind: kind, parent: parent, v: 0, saved: 0, n: 0,
@@ -98,6 +153,8 @@ function build() {
 		}
 		cur = child(cur, "f" + parts[i], shown(parts[i]), "leaf");
 		cur.it = it;
+		cur.gpu = GFILE.get(p) || null;
+		cur.gp = cur.gpu ? gpuPieces(cur.gpu) : null;
 		add(cur, it);
 	});
 	if (T.unlisted > 0) {
@@ -177,24 +234,89 @@ function text(s, x, y, maxw, color, bold) {
 	if (maxw > 14)
 		ctx.fillText(s, x, y);
 }
-/* What stripping keeps of a file, in a paler shade along its long side. */
-function keptPart(it, x, y, w, h) {
-	var keep = 1 - it[4] / it[3];
-	ctx.fillStyle = PALE;
+/* Rectangle [x, y, w, h] cut along its long side: the first f of it, and the rest. */
+function cut(x, y, w, h, f) {
+	var k;
 	if (h >= w) {
-		var kh = Math.round(h * keep);
-		ctx.fillRect(x, y + h - kh, w, kh);
-	} else {
-		var kw = Math.round(w * keep);
-		ctx.fillRect(x + w - kw, y, kw, h);
+		k = Math.round(h * f);
+		return [[x, y, w, k], [x, y + k, w, h - k]];
 	}
+	k = Math.round(w * f);
+	return [[x, y, k, h], [x + k, y, w - k, h]];
+}
+/* Stripes over what --cuda-arch removes, edged in the colour of removal. */
+function stripes(x, y, w, h) {
+	var i;
+	ctx.save();
+	ctx.beginPath();
+	ctx.rect(x, y, w, h);
+	ctx.clip();
+	ctx.strokeStyle = "rgba(255,255,255,.75)";
+	ctx.lineWidth = 2;
+	ctx.beginPath();
+	for (i = -h; i < w; i += 6) {
+		ctx.moveTo(x + i, y + h);
+		ctx.lineTo(x + i + h, y);
+	}
+	ctx.stroke();
+	ctx.restore();
+	if (w > 3 && h > 3) {
+		ctx.strokeStyle = COL[REMOVE];
+		ctx.lineWidth = 1;
+		ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+	}
+}
+/* A file's GPU code in rectangle q, a piece for each architecture and kind. */
+function gpuPart(n, q) {
+	ctx.fillStyle = "#fff";
+	ctx.fillRect(q[0], q[1], q[2], q[3]);
+	squarify(n.gp, q[0], q[1], q[2], q[3], function (p, x, y, w, h) {
+		var X = Math.round(x), Y = Math.round(y), c = gpuColour(p.r);
+		var Wd = Math.round(x + w) - X, Ht = Math.round(y + h) - Y, gap = Wd > 4 && Ht > 4;
+		if (Wd < 1 || Ht < 1)
+			return;
+		hits.push({ n: n, g: p, x: X, y: Y, w: Wd, h: Ht });
+		ctx.fillStyle = c;
+		ctx.fillRect(X, Y, Wd - gap, Ht - gap);
+		if (p.gone)
+			stripes(X, Y, Wd - gap, Ht - gap);
+		if (Wd > 44 && Ht > 30)
+			text(gpuName(p.r), X + 4, Y + Ht - 7, Wd - 8, ink(c), false);
+	});
+}
+/* The parts of a file: its GPU code at the end of its long side, and what
+ * stripping keeps of the rest (host code and data) in a paler shade. */
+function fileParts(n, x, y, w, h) {
+	var it = n.it, dev = 0, host, q, k;
+	if (n.gpu && (it[5] === KEEP || it[5] === STRIP))
+		dev = Math.min(n.gpu[1], it[3]);
+	host = it[3] - dev;
+	q = cut(x, y, w, h, host / it[3]);
+	if (it[5] === STRIP && it[4] < it[3] && host > 0) {
+		k = cut(q[0][0], q[0][1], q[0][2], q[0][3], Math.min(it[4], host) / host)[1];
+		ctx.fillStyle = PALE;
+		ctx.fillRect(k[0], k[1], k[2], k[3]);
+	}
+	if (dev > 0 && q[1][2] > 0 && q[1][3] > 0)
+		gpuPart(n, q[1]);
+	return dev > 0;
+}
+/* A label that stays readable over the colours of GPU code. */
+function plate(x, y, w, lines) {
+	ctx.font = "12px system-ui, 'DejaVu Sans', sans-serif";
+	ctx.fillStyle = "rgba(255,255,255,.8)";
+	ctx.fillRect(x + 2, y + 2, Math.min(w - 4, Math.max.apply(null, lines.map(function (s) {
+		return ctx.measureText(s).width;
+	})) + 5), lines.length * 14 + 3);
 }
 function fillNode(n, x, y, w, h) {
 	var a = n.kind === "unlisted" ? UNLISTED : dominant(n), dark = a === REMOVE || a === LINK;
 	ctx.fillStyle = COL[a];
 	ctx.fillRect(x, y, Math.max(w - 1, 1), Math.max(h - 1, 1));
-	if (n.it && n.it[5] === STRIP && n.it[4] < n.it[3] && w > 2 && h > 2)
-		keptPart(n.it, x, y, w - 1, h - 1);
+	if (n.it && w > 2 && h > 2 && fileParts(n, x, y, w - 1, h - 1) && w > 44 && h > 16) {
+		plate(x, y, w, h > 32 ? [n.name, fb(n.v)] : [n.name]);
+		dark = false;
+	}
 	if (n.kind === "unlisted") {
 		if (w > 120 && h > 40) {
 			text(n.name, x + 8, y + 18, w - 16, "#52606d", true);
@@ -271,7 +393,7 @@ function hitAt(e) {
 	for (i = hits.length - 1; i >= 0; i--) {
 		var h = hits[i];
 		if (mx >= h.x && mx < h.x + h.w && my >= h.y && my < h.y + h.h)
-			return { n: h.n, x: mx, y: my };
+			return { n: h.n, g: h.g, x: mx, y: my };
 	}
 	return null;
 }
@@ -289,6 +411,23 @@ function leafLines(it) {
 	out.push("package: " + pkgName(D.pkgs[it[0]]));
 	return out;
 }
+/* The piece of GPU code p: its row, and what --cuda-arch does to it. */
+function pieceLine(p) {
+	var r = p.r;
+	return "GPU code " + gpuName(r) + ": " + fb(p.v) + (p.v < r[2] ? " of " + fb(r[2]) : "") +
+		(p.gone ? ", " + W + "removed by --cuda-arch" : G.cuda.length ? ", kept" : "");
+}
+/* What a file holds of GPU code. */
+function gpuLines(f) {
+	var out = [], sum = new Map();
+	f[3].forEach(function (r) { sum.set(r[0], (sum.get(r[0]) || 0) + r[2]); });
+	out.push("GPU code: " + fb(f[1]) + " (" + Array.from(sum, function (x) {
+		return x[0] + " " + fb(x[1]);
+	}).join(", ") + ")");
+	if (f[2])
+		out.push("--cuda-arch: " + fb(f[2]) + " of it " + W + "removed");
+	return out;
+}
 function nodeLines(n) {
 	if (n.kind === "unlisted")
 		return [fb(n.v), "Files slim leaves as they are. The report does not list them, " +
@@ -304,6 +443,8 @@ function showTip(h) {
 		n.name + (n.pkg[1] ? " (" + n.pkg[1] + " package)" : "") : n.name;
 	tip.appendChild(el("b", null, title));
 	lines = n.it ? leafLines(n.it) : nodeLines(n);
+	if (n.gpu)
+		lines = (h.g ? [pieceLine(h.g)] : []).concat(lines, gpuLines(n.gpu));
 	lines.forEach(function (l, i) { tip.appendChild(el("div", i ? "m" : null, l)); });
 	tip.style.display = "block";
 	var bw = box.clientWidth, bh = box.clientHeight, tw = tip.offsetWidth, th = tip.offsetHeight;
@@ -361,6 +502,62 @@ function legend() {
 	});
 	if (!T.unlisted)
 		document.getElementById("unl").parentNode.style.display = "none";
+}
+/* An entry of a legend: swatches (colours; "gone": striped) and text. */
+function key(g, colours, what, title) {
+	var s = el("span");
+	colours.forEach(function (c) {
+		var sw = el("i", c === "gone" ? "sw gone" : "sw");
+		if (c !== "gone")
+			sw.style.background = c;
+		s.appendChild(sw);
+	});
+	s.appendChild(document.createTextNode(what));
+	if (title)
+		s.title = title;
+	g.appendChild(s);
+	return s;
+}
+/* The GPU code by architecture: its colours (a lighter one for PTX), bytes
+ * and what --cuda-arch removes of it. */
+function gpuLegend() {
+	var g = document.getElementById("gpu-legend"), by = new Map(), other = 0, ptx = null;
+	if (!G.bytes)
+		return;
+	g.hidden = false;
+	document.getElementById("gpu-note").hidden = false;
+	G.rows.forEach(function (r) {
+		var a = by.get(r[0]) || { c: [], bytes: 0, gone: 0, parts: [] };
+		if (r[1] > PTX) {
+			other += r[2];
+			return;
+		}
+		a.c.push(gpuColour(r));
+		a.bytes += r[2];
+		a.gone += r[3];
+		a.parts.push(GKIND[r[1]] + " " + fb(r[2]) + (r[3] ? ", " + fb(r[3]) + " " + W +
+			"removed" : ""));
+		ptx = ptx || (r[1] === PTX ? gpuColour(r) : null);
+		by.set(r[0], a);
+	});
+	g.appendChild(el("b", null, "GPU code, " + fb(G.bytes) + " in " + G.files.length +
+		" file" + (G.files.length === 1 ? "" : "s") +
+		(G.incomplete ? " (some only partly read)" : "") + ":"));
+	by.forEach(function (a, name) {
+		var s = key(g, a.c, name + " " + fb(a.bytes), a.parts.join("; "));
+		s.className = "arch";
+		if (a.gone) {
+			s.appendChild(el("i", "sw gone"));
+			s.appendChild(document.createTextNode(fb(a.gone)));
+		}
+	});
+	if (ptx)
+		key(g, [ptx], "lighter: PTX");
+	if (other)
+		key(g, [GREY], "other entries " + fb(other));
+	if (G.cuda.length)
+		key(g, ["gone"], W + "removed by --cuda-arch " + G.cuda.join(",") + ": " +
+			fb(G.removed));
 }
 function card(k, v, s, cls) {
 	var c = el("div", "card" + (cls ? " " + cls : ""));
@@ -531,6 +728,7 @@ function notes() {
 }
 
 legend();
+gpuLegend();
 cards();
 kindsTable();
 pkgsTable();

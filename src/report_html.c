@@ -1,5 +1,6 @@
 /* report_html.c - the report as a self-contained HTML page: a treemap of
- * bytes by package, directory and file, with the totals and the groups.
+ * bytes by package, directory and file (a file's GPU code split by
+ * architecture), with the totals and the groups.
  *
  * The grouping is done once, in C (audit.h), so the page agrees with the
  * table and the JSON; the page's script (assets/audit.js) only lays out
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "fatbin.h"
 #include "report_assets.h"
 #include "slim.h"
 
@@ -208,6 +210,55 @@ static void data_dups(struct buf *j, const struct report *r)
 	buf_adds(j, "]\n");
 }
 
+/* GPU code rows as [arch, kind, bytes, removed] (kind: enum fatbin_kind;
+ * removed: what --cuda-arch removed of the row, 0 without it), taken from
+ * removed (one for each row) or else looked up in gone. */
+static void data_gpu_rows(struct buf *j, const struct fatbin_row *rows, size_t n,
+			  const uint64_t *removed, const struct fatbin_summary *gone)
+{
+	char arch[16];
+	size_t i;
+
+	buf_addch(j, '[');
+	for (i = 0; i < n; i++) {
+		fatbin_arch_str(arch, sizeof(arch), rows[i].arch, rows[i].variant);
+		buf_addf(j, "%s[\"%s\", %d, %llu, %llu]", i ? ", " : "", arch, (int)rows[i].kind,
+			 (unsigned long long)rows[i].bytes,
+			 (unsigned long long)(removed ? removed[i] :
+					      gone ? report_gpu_removed(gone, &rows[i]) : 0));
+	}
+	buf_addch(j, ']');
+}
+
+/* "gpu": the totals by architecture, the GPUs --cuda-arch keeps code for
+ * (none without it), and file by file [path, bytes, removed, rows]. */
+static void data_gpu(struct buf *j, const struct report *r)
+{
+	char arch[16];
+	size_t i;
+
+	buf_addf(j, "\"gpu\": {\"bytes\": %llu, \"removed\": %llu, \"incomplete\": %s, "
+		 "\"cuda\": [", (unsigned long long)r->gpu.bytes,
+		 (unsigned long long)r->gpu_removed.bytes, r->gpu.incomplete ? "true" : "false");
+	for (i = 0; i < r->cuda.n; i++) {
+		fatbin_arch_str(arch, sizeof(arch), r->cuda.arch[i], 0);
+		buf_addf(j, "%s\"%s\"", i ? ", " : "", arch);
+	}
+	buf_adds(j, "],\n\"rows\": ");
+	data_gpu_rows(j, r->gpu.rows, r->gpu.nrows, NULL, &r->gpu_removed);
+	buf_adds(j, ",\n\"files\": [");
+	for (i = 0; i < r->ngpu_files; i++) {
+		const struct report_gpu_file *g = &r->gpu_files[i];
+		buf_adds(j, i ? ",\n[" : "\n[");
+		data_str(j, g->path);
+		buf_addf(j, ", %llu, %llu, ", (unsigned long long)g->bytes,
+			 (unsigned long long)g->removed);
+		data_gpu_rows(j, g->rows, g->nrows, g->row_removed, NULL);
+		buf_addch(j, ']');
+	}
+	buf_adds(j, "]},\n");
+}
+
 static void html_data(struct buf *j, const struct report *r, const struct audit *a)
 {
 	buf_addf(j, "{\"version\": \"%s\", \"dry\": %s,\n", SLIM_VERSION,
@@ -216,6 +267,7 @@ static void html_data(struct buf *j, const struct report *r, const struct audit 
 	data_names(j, r);
 	data_packages(j, a);
 	data_items(j, r, a);
+	data_gpu(j, r);
 	data_dups(j, r);
 	buf_adds(j, "}");
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end test of the audit page: slim --dry-run --html OUT TREE on a small
-# site-packages and node_modules, rendered in headless Chromium.
+# site-packages and node_modules, rendered in headless Chromium; and on a CUDA library
+# built with nvcc (where there is one), its GPU code coloured by architecture.
 #   tests/e2e_html.sh SLIM
 . "$(dirname "$0")/lib.sh"
 lib_init html
 SLIM=$(readlink -f "$1")
+# NVCC= : as if there were none
+NVCC=${NVCC-$(first_tool nvcc /usr/local/cuda/bin/nvcc /usr/local/cuda-13.0/bin/nvcc)}
 
 # The treemap's colours (assets/audit.js, COL): removed, stripped, linked.
 COLOURS="e4572e:removed f2c14e:stripped 7b61d1:linked"
@@ -69,7 +72,8 @@ mktree() {
     cc -g -O0 -fPIC -shared -o "$d/usr/lib/libstray.so.1" "$T/a.c"   # no package: (other)
 }
 
-# count_colours PNG: "RRGGBB:percent ..." of every colour in COLOURS
+# count_colours PNG: "RRGGBB:percent ..." of every colour in COLOURS (COLOURS=... before
+# the call for others)
 count_colours() {
     python3 - "$1" $COLOURS <<'PY'
 import struct, sys, zlib
@@ -106,7 +110,7 @@ for y in range(h):
     prev = line
 for spec in sys.argv[2:]:
     hexrgb = spec.split(':')[0]
-    print('%s:%.2f' % (hexrgb, 100.0 * counts.get(bytes.fromhex(hexrgb), 0) / (w * h)))
+    print('%s:%.3f' % (hexrgb, 100.0 * counts.get(bytes.fromhex(hexrgb), 0) / (w * h)))
 PY
 }
 
@@ -200,6 +204,7 @@ assert 'table.bin' in table('dups') or 'table-copy.bin' in table('dups')
 assert '_core.cpython-311-x86_64-linux-gnu.so' in table('files')
 assert 'x&lt;/script&gt;&lt;img' in dom, 'hostile name not shown as text'
 assert r'bad\xff/z.pyc' in dom, 'invalid UTF-8 not shown as \\xNN'
+assert '<div id="gpu-legend" hidden="">' in dom, 'a GPU legend on a page without GPU code'
 PY
     ok $name
 }
@@ -237,6 +242,90 @@ t_html_plant() {
 }
 t_html_plant
 
+# 4. GPU code: a library with SASS for sm_75, sm_80 and sm_90 and PTX for compute_90, in a
+# dry run keeping code for sm_90 only.  The data holds the file's rows with what pruning
+# removes of each (all of sm_75's and sm_80's, none of sm_90's).
+t_gpu_page() {
+    local name=gpu-page d=$T/gpu
+    mkdir -p "$d/tree/lib"
+    cat > "$d/k.cu" <<'EOF'
+__global__ void add(float *a, const float *b, int n)
+{
+	int i = blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < n)
+		a[i] += b[i];
+}
+extern "C" void launch(float *a, const float *b, int n) { add<<<(n + 255) / 256, 256>>>(a, b, n); }
+EOF
+    "$NVCC" -shared -Xcompiler -fPIC -gencode arch=compute_75,code=sm_75 \
+        -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+        -gencode arch=compute_90,code=compute_90 -o "$d/tree/lib/libk.so" "$d/k.cu" \
+        > "$d/nvcc.log" 2>&1 || { bad $name "nvcc: $(tail -c 300 "$d/nvcc.log")"; return 1; }
+    if ! "$SLIM" -q -n --cuda-arch sm_90 --html "$d/out.html" "$d/tree" 2> "$d/err"; then
+        bad $name "slim failed: $(head -3 "$d/err")"; return 1
+    fi
+    python3 - "$d/out.html" <<'PY' || { bad $name "GPU data"; return 1; }
+import json, re, sys
+page = open(sys.argv[1], encoding='utf-8').read()
+m = re.search(r'<script type="application/json" id="slim-data">(.*?)</script>', page, re.S)
+g = json.loads(m.group(1))['gpu']
+rows = [(r[0], r[1]) for r in g['rows']]
+assert rows == [('sm_75', 0), ('sm_80', 0), ('sm_90', 0), ('sm_90', 1)], rows
+assert g['cuda'] == ['sm_90'] and g['bytes'] == sum(r[2] for r in g['rows']), g
+assert len(g['files']) == 1 and g['files'][0][0].endswith('/lib/libk.so'), g['files']
+path, size, removed, frows = g['files'][0]
+gone = dict(((r[0], r[1]), r[3]) for r in frows)
+assert all(r[3] == r[2] > 0 for r in frows if r[0] in ('sm_75', 'sm_80')), frows
+assert gone[('sm_90', 0)] == 0 and gone[('sm_90', 1)] == 0, frows
+assert removed == sum(gone.values()) == g['removed'] > 0, (removed, g['removed'])
+PY
+    ok $name
+}
+
+# 5. Chromium draws it: the legend names each architecture with its colour and bytes,
+# sm_75 and sm_80 marked removed, sm_90 not; each architecture's colour (read from the
+# legend's swatches) covers some of the chart; the script raises nothing.
+t_gpu_render() {
+    local name=gpu-render d=$T/gpu cols out spec
+    chrome --dump-dom "file://$d/out.html" > "$d/dom.html" 2> "$d/dom.log"
+    cols=$(python3 - "$d/dom.html" <<'PY'
+import re, sys
+dom = open(sys.argv[1], encoding='utf-8', errors='replace').read()
+m = re.search(r'<div id="gpu-legend">(.*?)</div>', dom, re.S)
+assert m, 'no GPU legend shown'
+spans = dict((re.search(r'(sm_\d+[a-z]?) ', s).group(1), s)
+             for s in re.findall(r'<span[^>]*class="arch"[^>]*>(.*?)</span>', m.group(1)))
+assert sorted(spans) == ['sm_75', 'sm_80', 'sm_90'], sorted(spans)
+hexes = []
+for a, s in sorted(spans.items()):
+    rgb = re.search(r'background: rgb\((\d+), (\d+), (\d+)\)', s)
+    assert rgb, a + ': no swatch colour'
+    hexes.append('%02x%02x%02x:%s' % (int(rgb[1]), int(rgb[2]), int(rgb[3]), a))
+    assert ('sw gone' in s) == (a != 'sm_90'), a + ': removed shown wrong: ' + s
+assert 'removed by --cuda-arch sm_90' in m.group(1), 'no removed key'
+assert len(set(h.split(':')[0] for h in hexes)) == 3, 'architectures share a colour'
+print(' '.join(hexes))
+PY
+    ) || { bad $name "legend: $(tail -c 300 "$d/dom.html" | tr '\n' ' ')"; return; }
+    # the legends hidden (their room kept): the colours counted are the chart's
+    sed 's|</head>|<style>#legend,#gpu-legend{visibility:hidden}</style></head>|' \
+        "$d/out.html" > "$d/chart.html"
+    chrome --screenshot="$d/shot.png" "file://$d/chart.html" > "$d/chrome.log" 2>&1
+    [ -s "$d/shot.png" ] || { bad $name "no screenshot: $(tail -2 "$d/chrome.log")"; return; }
+    grep -q 'Uncaught' "$d/chrome.log" "$d/dom.log" &&
+        { bad $name "script error: $(grep -h -m1 Uncaught "$d/chrome.log" "$d/dom.log")"; return; }
+    [ -n "${KEEP_SHOT:-}" ] && cp "$d/shot.png" "${KEEP_SHOT%.png}-gpu.png"
+    out=$(COLOURS=$cols count_colours "$d/shot.png") ||
+        { bad $name "cannot read the screenshot"; return; }
+    # the code is 1.5% of the file, a thin band: each colour a few hundred pixels of it,
+    # and at least 0.005% of 1400x900 (63)
+    for spec in $out; do
+        awk -v s="${spec##*:}" 'BEGIN { exit !(s >= 0.005) }' ||
+            { bad $name "an architecture's colour missing from the chart: $(echo $out)"; return; }
+    done
+    ok $name "$cols"
+}
+
 if t_page; then
     if CHROME=$(find_chromium); then
         t_render
@@ -248,5 +337,17 @@ if t_page; then
 else
     skp render "no page to render (page failed)"
     skp tables "no page to render (page failed)"
+fi
+if [ -z "$NVCC" ]; then
+    skp gpu-page "nvcc missing"
+    skp gpu-render "nvcc missing"
+elif t_gpu_page; then
+    if [ -n "${CHROME:-}" ] || CHROME=$(find_chromium); then
+        t_gpu_render
+    else
+        skp gpu-render "chromium is not installed and cannot be"
+    fi
+else
+    skp gpu-render "no page to render (gpu-page failed)"
 fi
 finish
