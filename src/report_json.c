@@ -112,9 +112,10 @@ static void json_next_list(struct buf *j, size_t n, const char *name)
 
 /* ---- GPU code ------------------------------------------------------------- */
 
-/* The rows; with --cuda-arch (removed not NULL), what was removed of each. */
+/* The rows; with --cuda-arch, what was removed of each: from removed (the
+ * totals), or row by row from row_removed (a file's). */
 static void json_gpu_rows(struct buf *j, const struct fatbin_row *rows, size_t n,
-			  const struct fatbin_summary *removed)
+			  const struct fatbin_summary *removed, const uint64_t *row_removed)
 {
 	char arch[16];
 	size_t i;
@@ -127,9 +128,10 @@ static void json_gpu_rows(struct buf *j, const struct fatbin_row *rows, size_t n
 			 fatbin_kind_str((enum fatbin_kind)rows[i].kind),
 			 (unsigned long long)rows[i].bytes, (unsigned long long)rows[i].entries,
 			 (unsigned long long)rows[i].compressed);
-		if (removed)
+		if (removed || row_removed)
 			buf_addf(j, ", \"removed\": %llu",
-				 (unsigned long long)report_gpu_removed(removed, &rows[i]));
+				 (unsigned long long)(row_removed ? row_removed[i]
+						      : report_gpu_removed(removed, &rows[i])));
 		buf_addch(j, '}');
 	}
 	buf_addch(j, ']');
@@ -166,7 +168,7 @@ static void json_gpu(struct buf *j, FILE *f, const struct report *r)
 	if (r->cuda.n)
 		json_cuda(j, r);
 	buf_adds(j, "    \"by_arch\": ");
-	json_gpu_rows(j, r->gpu.rows, r->gpu.nrows, r->cuda.n ? &r->gpu_removed : NULL);
+	json_gpu_rows(j, r->gpu.rows, r->gpu.nrows, r->cuda.n ? &r->gpu_removed : NULL, NULL);
 	buf_adds(j, ",\n    \"files\": [");
 	for (i = 0; i < r->ngpu_files; i++) {
 		const struct report_gpu_file *g = &r->gpu_files[i];
@@ -177,7 +179,7 @@ static void json_gpu(struct buf *j, FILE *f, const struct report *r)
 		if (r->cuda.n)
 			buf_addf(j, "\"removed_bytes\": %llu, ", (unsigned long long)g->removed);
 		buf_adds(j, "\"by_arch\": ");
-		json_gpu_rows(j, g->rows, g->nrows, NULL);
+		json_gpu_rows(j, g->rows, g->nrows, NULL, r->cuda.n ? g->row_removed : NULL);
 		buf_addch(j, '}');
 	}
 	buf_adds(j, r->ngpu_files ? "\n    ]},\n" : "]},\n");
