@@ -110,6 +110,10 @@ void fsu_view_close(struct fsu_view *v);
  */
 int fsu_guard(void (*fn)(void *ctx), void *ctx);
 
+/* n bytes of fd at off into buf: 0, or -1 (errno; EIO when the file
+ * ends before). */
+int fsu_pread_all(int fd, void *buf, size_t n, uint64_t off);
+
 /* Read all of fd (a regular file of st_size bytes) into a malloc'd buffer.
  * Fails with EAGAIN-like message if the size changed while reading. */
 int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e);

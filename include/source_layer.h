@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "report.h"
 #include "slim.h"
@@ -52,6 +53,15 @@ int source_layer_add(struct source *s, struct archive_entry *ae);
  * p NULL, a hole of len bytes (reads as zeros).  0, or -1 (err set). */
 int source_layer_data(struct source *s, const void *p, size_t len);
 void source_layer_done(struct source *s);
+/* Instead of source_layer_data(): the current file's content is the file
+ * fd (st) of the tree being packed, read now only for its head and, with
+ * dedup on, its hash; it is read again from the tree, by its path beneath
+ * the root (source_layer_set_root), when the strip pass or the writer
+ * needs it, and refused if it is no longer that file (inode, size, time).
+ * 0, or -1 (the layer refused).  source_layer_done() follows. */
+int source_layer_data_tree(struct source *s, int fd, const struct stat *st);
+/* The root of the tree packed (owned from here on). */
+void source_layer_set_root(struct source *s, int rootfd);
 
 /* Refuse the layer with this message (the first one stays).  Returns -1. */
 int source_layer_fail(struct source *s, const char *fmt, ...) SLIM_PRINTF(2, 3);
@@ -70,7 +80,12 @@ void source_layer_finish(struct source *s);
 void source_layer_set_zip(struct source *s);
 
 /* For the tar writer: entry i's header as read (borrowed), where its
- * current content lies in the spool, and the spool. */
+ * current content lies in the spool, and the spool; or (content c not in
+ * the spool, source_layer_in_spool) the tree's file, opened and checked
+ * by source_layer_open (also for content in the spool: the spool's fd at
+ * an offset).  0, or -1 with e set. */
+int source_layer_open(const struct source *s, size_t c, struct source_file *f, struct err *e);
+bool source_layer_in_spool(const struct source *s, size_t c);
 struct archive_entry *source_layer_header(const struct source *s, size_t i);
 void source_layer_region(const struct source *s, size_t i, uint64_t *off, uint64_t *len);
 const struct spool *source_layer_spool(const struct source *s);

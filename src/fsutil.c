@@ -294,6 +294,26 @@ int fsu_guard(void (*fn)(void *ctx), void *ctx)
 	return 0;
 }
 
+int fsu_pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	unsigned char *p = buf;
+
+	while (n) {
+		ssize_t k = pread(fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO; /* shorter than it was */
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
 int fsu_read_all(int fd, size_t size, unsigned char **out, struct err *e)
 {
 	unsigned char *p = xmalloc(size + 1);

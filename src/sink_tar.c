@@ -22,7 +22,9 @@ struct tsink {
 	const char *output;      /* NULL: into /dev/null */
 	const char *name;        /* what messages call the output (NULL: output) */
 	int compress;
-	bool file_digest;        /* hash what reaches the output */
+	bool digests;            /* hash the tar stream and what reaches the output */
+	unsigned char *obuf;     /* what goes to fd, in large writes */
+	size_t olen;
 	uint32_t *dup_of;        /* per entry: the copy dedup kept, or ENT_NONE */
 	size_t ndup;
 	struct pipeline *p;      /* while writing */
@@ -123,18 +125,36 @@ static int setup_inner(struct tsink *T, struct archive *w)
 	return 0;
 }
 
-/* What reaches the output file: hashed, then written. */
+#define OBUF (1u << 20) /* libarchive hands over 10 KiB at a time */
+
+static int flush_out(struct tsink *T)
+{
+	int rc = T->olen ? fsu_write_all(T->fd, T->obuf, T->olen) : 0;
+
+	T->olen = 0;
+	return rc;
+}
+
+/* What reaches the output file: hashed, then written in large blocks. */
 static la_ssize_t file_out(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct tsink *T = ctx;
 
-	if (T->file_digest)
+	if (T->digests)
 		sha256_update(&T->file, len, buf);
-	if (fsu_write_all(T->fd, buf, len) != 0) {
-		archive_set_error(a, errno, "%s", strerror(errno));
-		return -1;
+	if (T->olen + len > OBUF && flush_out(T) != 0)
+		goto fail;
+	if (len >= OBUF) {
+		if (fsu_write_all(T->fd, buf, len) != 0)
+			goto fail;
+	} else {
+		memcpy(T->obuf + T->olen, buf, len);
+		T->olen += len;
 	}
 	return (la_ssize_t)len;
+fail:
+	archive_set_error(a, errno, "%s", strerror(errno));
+	return -1;
 }
 
 /* The tar writer hands every byte of the tar stream here: hash it (the
@@ -145,7 +165,8 @@ static la_ssize_t tar_out(struct archive *a, void *ctx, const void *buf, size_t 
 	la_ssize_t k;
 
 	(void)a;
-	sha256_update(&T->tar, len, buf);
+	if (T->digests)
+		sha256_update(&T->tar, len, buf);
 	k = archive_write_data(T->inner, buf, len);
 	if (k < 0 || (size_t)k != len) {
 		fail(T, "cannot write '%s': %s", out_name(T), archive_error_string(T->inner));
@@ -221,31 +242,43 @@ static void sparse_map(const struct source *s, size_t c, struct archive_entry *o
 		archive_entry_sparse_add_entry(oe, (la_int64_t)len, 0);
 }
 
+/* Content c, from the spool or (a tree packed) from the tree's file. */
 static int write_data(struct tsink *T, struct archive *w, size_t c, const char *path,
 		      unsigned char *buf)
 {
 	const struct source *s = T->p->src;
 	const struct spool *sp = source_layer_spool(s);
-	uint64_t off, len, at;
+	bool spooled = source_layer_in_spool(s, c);
+	struct source_file f;
+	struct err e = ERR_INIT;
+	uint64_t at;
+	int rc = 0;
 
-	source_layer_region(s, c, &off, &len);
-	for (at = 0; at < len;) {
-		size_t k = len - at < s->chunk ? (size_t)(len - at) : s->chunk;
+	if (source_layer_open(s, c, &f, &e) != 0) {
+		fail(T, "%s", e.msg);
+		err_release(&e);
+		return -1;
+	}
+	for (at = 0; at < f.size && !rc;) {
+		size_t k = f.size - at < s->chunk ? (size_t)(f.size - at) : s->chunk;
 		const unsigned char *q = buf;
 		/* a hole is not read: the kernel would zero a page for each */
-		if (k >= 4096 && spool_is_hole(sp, off + at, k))
+		if (spooled && k >= 4096 && spool_is_hole(sp, f.off + at, k)) {
 			q = zeros;
-		else if (spool_read(sp, buf, k, off + at) != 0) {
-			fail(T, "cannot read the spool file: %s", strerror(errno));
-			return -1;
+		} else if (fsu_pread_all(f.fd, buf, k, f.off + at) != 0) {
+			fail(T, spooled ? "cannot read the spool file: %s" : "cannot read '%s': %s",
+			     spooled ? strerror(errno) : path, strerror(errno));
+			rc = -1;
+			break;
 		}
 		if (archive_write_data(w, q, k) != (la_ssize_t)k) {
 			fail(T, "cannot write '%s': %s", path, archive_error_string(w));
-			return -1;
+			rc = -1;
 		}
 		at += k;
 	}
-	return 0;
+	source_close(&f);
+	return rc;
 }
 
 static void clamp(const struct slim_opts *o, struct archive_entry *ae)
@@ -350,7 +383,11 @@ static int close_writers(struct tsink *T, struct archive *w)
 	} else {
 		T->res.file_out = (uint64_t)archive_filter_bytes(w, -1);
 	}
-	if (T->file_digest)
+	if (flush_out(T) != 0) {
+		fail(T, "cannot write '%s': %s", out_name(T), strerror(errno));
+		return -1;
+	}
+	if (T->digests)
 		sha256_digest(&T->file, sizeof(T->res.out_digest), T->res.out_digest);
 	return 0;
 }
@@ -440,6 +477,7 @@ static void t_free(struct sink *k)
 	struct tsink *T = T_OF(k);
 
 	free(T->dup_of);
+	free(T->obuf);
 	err_release(&T->err);
 	free(T);
 }
@@ -452,7 +490,7 @@ static const struct sink_ops tar_ops = {
 };
 
 struct sink *sink_tar_new(const struct slim_opts *o, const char *output, const char *name,
-			  int compress, bool file_digest)
+			  int compress, bool digests)
 {
 	struct tsink *T = xcalloc(1, sizeof(*T));
 
@@ -463,7 +501,8 @@ struct sink *sink_tar_new(const struct slim_opts *o, const char *output, const c
 	T->output = output;
 	T->name = name;
 	T->compress = compress;
-	T->file_digest = file_digest;
+	T->digests = digests;
+	T->obuf = xmalloc(OBUF);
 	T->fd = -1;
 	return &T->base;
 }

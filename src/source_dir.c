@@ -549,8 +549,6 @@ static enum walk_action pack_visit(void *ctx, const struct walk_entry *w)
 {
 	struct pack *p = ctx;
 	struct archive_entry *ae, *spare = NULL;
-	unsigned char *data = NULL;
-	struct err e = ERR_INIT;
 	bool reg, ok = false;
 	int fd = -1;
 
@@ -576,15 +574,12 @@ static enum walk_action pack_visit(void *ctx, const struct walk_entry *w)
 				  (unsigned long long)w->st->st_blocks * 512, p->o->max_ratio);
 		goto out;
 	}
-	if (reg && fsu_read_all(fd, (size_t)w->st->st_size, &data, &e) != 0) {
-		source_layer_fail(p->s, "cannot read '%s': %s", w->relpath, e.msg);
-		goto out;
-	}
 	if (ae) {
 		struct archive_entry *a = ae;
 		ae = NULL; /* the source's now */
+		/* the content stays in the tree: read for its head and hash only */
 		if (source_layer_add(p->s, a) != 0 ||
-		    (reg && source_layer_data(p->s, data, (size_t)w->st->st_size) != 0))
+		    (reg && source_layer_data_tree(p->s, fd, w->st) != 0))
 			goto out;
 		if (reg)
 			source_layer_done(p->s);
@@ -594,8 +589,6 @@ out:
 	if (!ok)
 		p->rc = -1;
 	archive_entry_free(ae);
-	err_release(&e);
-	free(data);
 	if (fd >= 0)
 		close(fd);
 	return p->rc ? WALK_STOP : WALK_CONTINUE;
@@ -630,7 +623,8 @@ struct source *source_dir_pack(const struct slim_opts *o, struct report *rep, co
 	archive_entry_linkresolver_set_strategy(p.lr, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
 	walk_tree(rootfd, &wo);
 	archive_entry_linkresolver_free(p.lr);
-	close(rootfd);
+	/* the files are read from the tree again when written */
+	source_layer_set_root(p.s, rootfd);
 	if (!p.rc)
 		source_layer_finish(p.s);
 	return p.s;

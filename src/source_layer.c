@@ -5,13 +5,17 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "dedup.h"
+#include "fsutil.h"
 
 /* What each entry has beyond its record. */
 struct lside {
@@ -20,9 +24,15 @@ struct lside {
 	char *xattrs;             /* canonical xattr blob for dedup; NULL: none */
 	size_t xattrs_len;
 	struct dedup_digest dg;   /* of the content as read (dedup on) */
+	/* content still in the tree packed (source_layer_data_tree), not in
+	 * the spool: the file as it was read, to check it is still that one */
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
 	uint32_t nondir;          /* the latest entry of its path that is not a
 				   * directory, as the layer stood at this entry */
 	bool dg_valid;            /* dg describes the current content */
+	bool tree;                /* the content is the tree's file (above) */
 };
 
 struct pathmap {
@@ -39,6 +49,7 @@ struct lsource {
 	struct pathmap map;   /* path -> last entry with it */
 	struct spool spool;
 	struct err err;       /* why the layer is refused */
+	int rootfd;           /* a tree packed: its root (owned), or -1 */
 	/* the file whose content is being added */
 	size_t cur;
 	uint64_t pos, size;   /* bytes added so far, and declared */
@@ -445,6 +456,105 @@ int source_layer_data(struct source *s, const void *p, size_t len)
 	return 0;
 }
 
+/* Read fd (the tree's file st) whole for the hash, in chunks: 0, or -1
+ * with the layer refused. */
+static int hash_file(struct lsource *L, struct lside *sd, int fd, const struct stat *st)
+{
+	size_t chunk = L->base.chunk ? L->base.chunk : 1u << 20;
+	unsigned char *b = xmalloc(chunk);
+	uint64_t at = 0;
+	int rc = 0;
+
+	while (at < (uint64_t)st->st_size) {
+		size_t want = (uint64_t)st->st_size - at < chunk ? (size_t)(st->st_size - at) : chunk;
+		ssize_t k = pread(fd, b, want, (off_t)at);
+		if (k <= 0) {
+			rc = source_layer_fail(&L->base, "cannot read '%s': %s",
+					       L->base.ents.v[L->cur].path,
+					       k < 0 ? strerror(errno) : "it shrank while being read");
+			break;
+		}
+		hash_piece(L, sd, b, (size_t)k);
+		at += (size_t)k;
+	}
+	free(b);
+	L->pos = at;
+	return rc;
+}
+
+int source_layer_data_tree(struct source *s, int fd, const struct stat *st)
+{
+	struct lsource *L = L_OF(s);
+	struct entry *x = &s->ents.v[L->cur];
+	struct lside *sd = &L->side[L->cur];
+	unsigned char head[64];
+	ssize_t k = pread(fd, head, sizeof(head), 0);
+
+	if (k < 0)
+		return source_layer_fail(s, "cannot read '%s': %s", x->path, strerror(errno));
+	if (!strip_candidate(head, (size_t)k))
+		x->flags |= ENT_NOT_ELF;
+	sd->dg.elf_so = k > 0 && dedup_is_elf_so(head, (size_t)k);
+	sd->tree = true;
+	sd->dev = st->st_dev;
+	sd->ino = st->st_ino;
+	sd->mtime = st->st_mtim;
+	if (L->h)
+		return hash_file(L, sd, fd, st);
+	L->pos = (uint64_t)st->st_size;
+	return 0;
+}
+
+void source_layer_set_root(struct source *s, int rootfd)
+{
+	L_OF(s)->rootfd = rootfd;
+}
+
+/* Open content c that is still the tree's file, checked to be the file
+ * read when it was packed (same inode, size and time).  The fd, or -1
+ * with e set. */
+static int tree_open(const struct lsource *L, size_t c, struct err *e)
+{
+	const struct lside *sd = &L->side[c];
+	const char *path = L->base.ents.v[c].path;
+	struct stat st;
+	int fd = fsu_open_beneath(L->rootfd, path, O_RDONLY | O_NONBLOCK, L->o->xdev);
+
+	if (fd < 0) {
+		err_errno(e, errno, "cannot open '%s'", path);
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != sd->dev ||
+	    st.st_ino != sd->ino || (uint64_t)st.st_size != sd->len ||
+	    st.st_mtim.tv_sec != sd->mtime.tv_sec || st.st_mtim.tv_nsec != sd->mtime.tv_nsec) {
+		err_set(e, "'%s' changed after it was read", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int source_layer_open(const struct source *s, size_t c, struct source_file *f, struct err *e)
+{
+	const struct lsource *L = L_OF(s);
+
+	*f = (struct source_file)SOURCE_FILE_INIT;
+	f->size = L->side[c].len;
+	if (!L->side[c].tree) {
+		f->fd = L->spool.fd;
+		f->off = L->side[c].off;
+		return 0;
+	}
+	f->fd = tree_open(L, c, e);
+	f->own = true;
+	return f->fd < 0 ? -1 : 0;
+}
+
+bool source_layer_in_spool(const struct source *s, size_t c)
+{
+	return !L_OF(s)->side[c].tree;
+}
+
 void source_layer_done(struct source *s)
 {
 	struct lsource *L = L_OF(s);
@@ -535,22 +645,19 @@ static size_t content_of(const struct source *s, size_t i)
 
 static int l_open(struct source *s, size_t i, struct source_file *f, struct err *e)
 {
-	const struct lsource *L = L_OF(s);
 	size_t c = content_of(s, i);
 	const struct entry *x = &s->ents.v[c];
 
-	(void)e;
-	memset(f, 0, sizeof(*f));
-	f->fd = L->spool.fd;
-	f->own = false;
-	f->off = L->side[c].off;
-	f->size = L->side[c].len;
+	if (source_layer_open(s, c, f, e) != 0)
+		return -1;
 	f->st.st_ino = (ino_t)c + 1;
 	f->st.st_nlink = 1;
 	f->st.st_mode = x->mode;
 	f->st.st_uid = x->uid;
 	f->st.st_gid = x->gid;
 	f->st.st_size = (off_t)f->size;
+	/* a tree's file is one of its own: its time is checked after reading */
+	f->st.st_mtim = L_OF(s)->side[c].tree ? L_OF(s)->side[c].mtime : f->st.st_mtim;
 	return 0;
 }
 
@@ -569,9 +676,16 @@ static ssize_t l_read_head(struct source *s, size_t i, size_t max, unsigned char
 {
 	const struct lside *x = &L_OF(s)->side[content_of(s, i)];
 	size_t n = x->len < max ? (size_t)x->len : max;
+	struct source_file f;
+	struct err e = ERR_INIT;
+	int rc = source_layer_open(s, content_of(s, i), &f, &e);
 
 	*buf = xmalloc(n + 1);
-	if (spool_read(&L_OF(s)->spool, *buf, n, x->off) != 0) {
+	if (rc == 0)
+		rc = fsu_pread_all(f.fd, *buf, n, f.off);
+	source_close(&f);
+	err_release(&e);
+	if (rc != 0) {
 		free(*buf);
 		*buf = NULL;
 		return -1;
@@ -608,6 +722,7 @@ static int l_put(struct source *s, size_t i, const void *data, size_t len, struc
 	x->off = off;
 	x->len = len;
 	x->dg_valid = false;
+	x->tree = false;
 	return 0;
 }
 
@@ -623,6 +738,8 @@ static void l_free(struct source *s)
 	free(L->side);
 	free(L->map.slot);
 	spool_close(&L->spool);
+	if (L->rootfd >= 0)
+		close(L->rootfd);
 	XXH3_freeState(L->h);
 	err_release(&L->err);
 	entries_release(&s->ents);
@@ -650,6 +767,7 @@ struct source *source_layer_new(const struct slim_opts *o, struct report *rep, s
 	L->base.max_view = o->max_entry;
 	L->o = o;
 	L->rep = rep;
+	L->rootfd = -1;
 	if (spool_open(&L->spool, e) != 0) {
 		free(L);
 		return NULL;

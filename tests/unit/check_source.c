@@ -388,6 +388,56 @@ START_TEST(tar_put)
 }
 END_TEST
 
+/* A tree packed as a layer: the content is read from the tree when it is
+ * needed, and only while it is the file that was read. */
+START_TEST(pack_reads_the_tree)
+{
+	struct source_file f = SOURCE_FILE_INIT;
+	struct err e = ERR_INIT;
+	unsigned char *head = NULL, buf[5];
+	char *t = path_in("t"), *file = path_in("t/a/f");
+	struct timespec ts[2] = { { 0, 0 }, { 1234567, 0 } };
+	struct source *s;
+	long i;
+
+	ck_assert_int_eq(tu_sh("mkdir -p '%s/a' && printf 'hello' > '%s'", t, file), 0);
+	s = source_dir_pack(&so, &rep, t, 1 << 16, &e);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_null(source_layer_err(s));
+	i = find(s, "a/f");
+	ck_assert_int_ge(i, 0);
+	ck_assert(!source_layer_in_spool(s, (size_t)i));
+	ck_assert_ptr_nonnull(s->ops->digest(s, (size_t)i));
+	ck_assert_int_eq(s->ops->read_head(s, (size_t)i, (size_t)-1, &head), 5);
+	ck_assert_int_eq(memcmp(head, "hello", 5), 0);
+	free(head);
+	ck_assert_int_eq(s->ops->open(s, (size_t)i, &f, &e), 0);
+	ck_assert_int_eq(source_pread(&f, buf, 5, 0, &e), 0);
+	ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+	source_close(&f);
+	/* the same size, another time: another file now */
+	ck_assert_int_eq(utimensat(AT_FDCWD, file, ts, 0), 0);
+	ck_assert_int_eq(s->ops->open(s, (size_t)i, &f, &e), -1);
+	ck_assert(strstr(e.msg, "changed after it was read") != NULL);
+	err_release(&e);
+	ck_assert_int_eq(s->ops->read_head(s, (size_t)i, 5, &head), -1);
+	/* replaced by a symlink to a file outside: never followed */
+	ck_assert_int_eq(tu_sh("echo secret > '%s/out' && rm '%s' && ln -s ../../out '%s'", dir,
+			       file, file), 0);
+	ck_assert_int_eq(s->ops->open(s, (size_t)i, &f, &e), -1);
+	err_release(&e);
+	/* new content goes to the spool, and is read from there */
+	ck_assert_int_eq(s->ops->put(s, (size_t)i, "new", 3, &e), 0);
+	ck_assert(source_layer_in_spool(s, (size_t)i));
+	ck_assert_int_eq(s->ops->read_head(s, (size_t)i, (size_t)-1, &head), 3);
+	ck_assert_int_eq(memcmp(head, "new", 3), 0);
+	free(head);
+	source_free(s);
+	free(t);
+	free(file);
+}
+END_TEST
+
 START_TEST(zip_is_a_zip)
 {
 	struct source_tar_result tr;
@@ -469,6 +519,7 @@ Suite *source_suite(void)
 	tcase_add_test(tc, tar_refusals);
 	tcase_add_test(tc, tar_put);
 	tcase_add_test(tc, zip_is_a_zip);
+	tcase_add_test(tc, pack_reads_the_tree);
 	tcase_add_test(tc, spool_holes);
 	suite_add_tcase(s, tc);
 	return s;
