@@ -226,6 +226,7 @@ int fsu_open_parent(int rootfd, const char *relpath, const char **base, bool xde
 }
 
 #define VIEW_MAP_MIN (256 * 1024)
+#define VIEW_POPULATE_MAX (32u << 20)
 
 int fsu_view_open(int fd, size_t size, struct fsu_view *v, struct err *e)
 {
@@ -235,7 +236,10 @@ int fsu_view_open(int fd, size_t size, struct fsu_view *v, struct err *e)
 	v->n = size;
 	v->mapped = false;
 	if (size >= VIEW_MAP_MIN) {
-		p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		/* faulted in up front while small: a large file (a CUDA library
+		 * of 500 MB, mostly never read) only as far as it is read */
+		p = mmap(NULL, size, PROT_READ,
+			 MAP_PRIVATE | (size <= VIEW_POPULATE_MAX ? MAP_POPULATE : 0), fd, 0);
 		if (p != MAP_FAILED) {
 			v->p = p;
 			v->mapped = true;

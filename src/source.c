@@ -11,6 +11,7 @@
 
 /* Content this large is mapped rather than read (as fsu_view_open). */
 #define VIEW_MAP_MIN (256 * 1024)
+#define VIEW_POPULATE_MAX (32u << 20) /* larger: faulted in as read */
 
 void source_free(struct source *s)
 {
@@ -67,7 +68,8 @@ static int view_region(const struct source_file *f, struct source_view *v, struc
 	unsigned char *p;
 
 	if (f->size >= VIEW_MAP_MIN) {
-		p = mmap(NULL, f->size + lead, PROT_READ, MAP_PRIVATE | MAP_POPULATE, f->fd,
+		p = mmap(NULL, f->size + lead, PROT_READ,
+			 MAP_PRIVATE | (f->size <= VIEW_POPULATE_MAX ? MAP_POPULATE : 0), f->fd,
 			 (off_t)start);
 		if (p != MAP_FAILED) {
 			v->map = p;
