@@ -86,6 +86,10 @@ long ei_block_of(const struct img *m, uint64_t off, uint64_t len, bool *part);
 /* Where input offset off (in the loaded image or just past a block) lies
  * in the output. */
 uint64_t ei_moved(const struct img *m, uint64_t off);
+/* May a PT_LOAD aligned to p_align move down by shift bytes?  Not at all
+ * unless p_align is a power of two of a page (4 KiB) or more: the loader
+ * maps pages, whatever p_align says. */
+bool ei_load_shift_ok(uint64_t p_align, uint64_t shift);
 /* Copy the blocks to out and, when they moved, write the program headers
  * with their new offsets.  False when libelf cannot encode them. */
 bool ei_put_blocks(const struct img *m, unsigned char *out);

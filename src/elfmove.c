@@ -39,6 +39,22 @@ static uint64_t move_align(uint64_t a)
 	return (a & (a - 1)) == 0 && a <= (1ull << 30) ? a : 0;
 }
 
+/* The smallest page a loader maps: whatever its p_align says (0 and 1
+ * too), a PT_LOAD's p_offset must stay congruent to p_vaddr modulo the
+ * page, so one aligned to less may not move. */
+#define PAGE_MIN 4096u
+
+/* What a PT_LOAD may move by: its p_align, a page or more, else 0. */
+static uint64_t load_align(uint64_t a)
+{
+	return a >= PAGE_MIN ? move_align(a) : 0;
+}
+
+bool ei_load_shift_ok(uint64_t p_align, uint64_t shift)
+{
+	return shift == 0 || (load_align(p_align) && shift % p_align == 0);
+}
+
 /* The largest of two alignments; 0 (may not move) wins. */
 static uint64_t join_align(uint64_t a, uint64_t b)
 {
@@ -48,7 +64,7 @@ static uint64_t join_align(uint64_t a, uint64_t b)
 static void add_piece(struct piece *v, size_t *n, uint64_t off, uint64_t len, uint64_t align)
 {
 	if (len)
-		v[(*n)++] = (struct piece){ off, off + len, move_align(align) };
+		v[(*n)++] = (struct piece){ off, off + len, align };
 }
 
 /* Every piece of the image: the ELF header, the program header table, each
@@ -64,12 +80,13 @@ static size_t collect(const struct img *m, struct piece *v)
 		GElf_Phdr ph;
 		if (!gelf_getphdr(m->elf, (int)i, &ph))
 			return (size_t)-1;
-		add_piece(v, &n, ph.p_offset, ph.p_filesz, ph.p_align);
+		add_piece(v, &n, ph.p_offset, ph.p_filesz,
+			  ph.p_type == PT_LOAD ? load_align(ph.p_align) : move_align(ph.p_align));
 	}
 	for (i = 1; i < m->shnum; i++) {
 		const GElf_Shdr *sh = &m->s[i].sh;
 		if ((sh->sh_flags & SHF_ALLOC) && sh->sh_type != SHT_NOBITS)
-			add_piece(v, &n, sh->sh_offset, sh->sh_size, sh->sh_addralign);
+			add_piece(v, &n, sh->sh_offset, sh->sh_size, move_align(sh->sh_addralign));
 	}
 	return n;
 }
@@ -108,19 +125,23 @@ static void place(struct img *m, struct piece *v, size_t n)
 	m->new_end = pos;
 }
 
-/* Does every segment keep p_offset = p_vaddr modulo p_align? */
+/* Does every PT_LOAD stay, or move by a multiple of its p_align (a page
+ * or more), and keep p_offset = p_vaddr modulo p_align? */
 static bool congruent(const struct img *m)
 {
 	size_t i;
 
 	for (i = 0; i < m->phnum; i++) {
 		GElf_Phdr ph;
-		uint64_t a;
+		uint64_t a, to;
 		if (!gelf_getphdr(m->elf, (int)i, &ph))
 			return false;
+		if (ph.p_type != PT_LOAD)
+			continue;
 		a = ph.p_align;
-		if (a > 1 && (a & (a - 1)) == 0 && ph.p_type == PT_LOAD &&
-		    (ei_moved(m, ph.p_offset) - ph.p_vaddr) % a != 0)
+		to = ei_moved(m, ph.p_offset);
+		if (!ei_load_shift_ok(a, ph.p_offset - to) ||
+		    (a > 1 && (a & (a - 1)) == 0 && (to - ph.p_vaddr) % a != 0))
 			return false;
 	}
 	return true;
@@ -158,30 +179,43 @@ enum strip_verdict ei_blocks(struct img *m, bool move, struct strip_result *r)
 	return STRIP_CHANGED;
 }
 
+/* The last block that starts at or before off, or -1: blocks are sorted
+ * and apart, so a bisection finds it (a hostile image makes as many
+ * blocks as sections). */
+static long block_at(const struct img *m, uint64_t off)
+{
+	size_t lo = 0, hi = m->nblk;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->blk[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (long)lo - 1;
+}
+
 long ei_block_of(const struct img *m, uint64_t off, uint64_t len, bool *part)
 {
-	size_t i;
+	long i = block_at(m, off);
 
 	*part = false;
-	for (i = 0; i < m->nblk; i++) {
-		const struct eblock *b = &m->blk[i];
-		if (off >= b->off && off <= b->end && len <= b->end - off)
-			return (long)i;
-		if (off < b->end && off + len > b->off)
-			*part = true;
-	}
+	if (i >= 0 && off <= m->blk[i].end && len <= m->blk[i].end - off)
+		return i;
+	if (i >= 0 && off < m->blk[i].end)
+		*part = true;
+	/* the next block starts past off: does the range reach into it? */
+	if ((size_t)(i + 1) < m->nblk && off + len > m->blk[i + 1].off)
+		*part = true;
 	return -1;
 }
 
 uint64_t ei_moved(const struct img *m, uint64_t off)
 {
-	uint64_t shift = 0;
-	size_t i;
+	long i = block_at(m, off);
 
-	/* the last block that starts at or before off */
-	for (i = 0; i < m->nblk && m->blk[i].off <= off; i++)
-		shift = m->blk[i].shift;
-	return off - shift;
+	return off - (i >= 0 ? m->blk[i].shift : 0);
 }
 
 static void phdr_to32(Elf32_Phdr *d, const GElf_Phdr *s)
@@ -255,6 +289,8 @@ const char *ei_verify_blocks(const struct img *m, const unsigned char *out, size
 	Elf *e;
 	size_t i;
 	const char *why = NULL;
+	uint64_t from;
+	bool part;
 
 	for (i = 0; i < m->nblk; i++)
 		if (!ei_fits(m->blk[i].off - m->blk[i].shift, m->blk[i].end - m->blk[i].off, len) ||
@@ -271,13 +307,17 @@ const char *ei_verify_blocks(const struct img *m, const unsigned char *out, size
 			why = "program header unreadable";
 			break;
 		}
+		from = a.p_offset;
 		a.p_offset = ei_moved(m, a.p_offset);
 		if (memcmp(&a, &b, sizeof(a)) != 0)
 			why = "program header changed";
+		else if (b.p_type == PT_LOAD && !ei_load_shift_ok(b.p_align, from - b.p_offset))
+			why = "segment moved by other than a multiple of its alignment";
 		else if (b.p_type == PT_LOAD && b.p_align > 1 && (b.p_offset - b.p_vaddr) % b.p_align)
 			why = "segment offset not congruent to its address";
-		else if (b.p_filesz && !ei_fits(b.p_offset, b.p_filesz, len))
-			why = "segment out of bounds";
+		else if (b.p_filesz && (!ei_fits(b.p_offset, b.p_filesz, len) ||
+					ei_block_of(m, from, b.p_filesz, &part) < 0))
+			why = "segment out of bounds, or not in one block";
 	}
 	elf_end(e);
 	return why;

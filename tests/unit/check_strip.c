@@ -259,6 +259,114 @@ START_TEST(cross_class_and_endian)
 }
 END_TEST
 
+/* ---- interleaved layouts (elfmove.c) ------------------------------------ */
+
+static void shdr(Elf64_Shdr *sh, uint32_t name, uint32_t type, uint64_t flags, uint64_t off,
+		 uint64_t size, uint64_t align)
+{
+	uint64_t addr = off + (off >= 0x3000 ? 0x2000 : 0);
+
+	*sh = (Elf64_Shdr){ .sh_name = name, .sh_type = type, .sh_flags = flags,
+			    .sh_addr = flags & SHF_ALLOC ? addr : 0, .sh_offset = off,
+			    .sh_size = size, .sh_addralign = align };
+}
+
+/*
+ * An ELF64 LE shared object laid out as patchelf leaves one: .text in a
+ * PT_LOAD at 0x1000, .symtab and .strtab after it, then a PT_LOAD aligned
+ * to align at 0x3000 (its address 0x5000) holding .data; nalloc alloc
+ * sections of a byte each follow, a byte apart (a block each), then
+ * .shstrtab and the section headers.
+ */
+static unsigned char *patched(uint64_t align, size_t nalloc, size_t *n)
+{
+	static const char names[] = "\0.text\0.symtab\0.strtab\0.data\0.shstrtab\0.a";
+	size_t shnum = 6 + nalloc, i, str = 0x3041 + 2 * nalloc, shoff = (str + 64) & ~7ul;
+	unsigned char *b = calloc(1, shoff + shnum * sizeof(Elf64_Shdr));
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(b + 64);
+	Elf64_Shdr *sh = (Elf64_Shdr *)(b + shoff);
+
+	memcpy(eh->e_ident, "\177ELF\2\1\1", 7);
+	eh->e_type = ET_DYN;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = 64;
+	eh->e_shoff = shoff;
+	eh->e_ehsize = 64;
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 2;
+	eh->e_shentsize = sizeof(*sh);
+	eh->e_shnum = shnum < SHN_LORESERVE ? (Elf64_Half)shnum : 0;
+	eh->e_shstrndx = shnum < SHN_LORESERVE ? 5 : SHN_XINDEX;
+	ph[0] = (Elf64_Phdr){ PT_LOAD, PF_R | PF_X, 0, 0, 0, 0x1040, 0x1040, 0x1000 };
+	ph[1] = (Elf64_Phdr){ PT_LOAD, PF_R | PF_W, 0x3000, 0x5000, 0x5000, 0x40, 0x40, align };
+	memset(b + 0x1000, 0xc3, 0x40);
+	memset(b + 0x1040, 0x55, 0x1000);
+	memset(b + 0x3000, 'D', 0x40);
+	memcpy(b + str, names, sizeof(names));
+	sh[0].sh_size = shnum < SHN_LORESERVE ? 0 : shnum;
+	sh[0].sh_link = shnum < SHN_LORESERVE ? 0 : 5;
+	shdr(&sh[1], 1, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 0x1000, 0x40, 16);
+	shdr(&sh[2], 7, SHT_SYMTAB, 0, 0x1040, 0x1000, 8);
+	sh[2].sh_link = 3;
+	sh[2].sh_entsize = sizeof(Elf64_Sym);
+	shdr(&sh[3], 15, SHT_STRTAB, 0, 0x2040, 8, 1);
+	shdr(&sh[4], 23, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 0x3000, 0x40, 8);
+	sh[4].sh_addr = 0x5000;
+	shdr(&sh[5], 29, SHT_STRTAB, 0, str, sizeof(names), 1);
+	for (i = 0; i < nalloc; i++) {
+		b[0x3041 + 2 * i] = 'a';
+		shdr(&sh[6 + i], 39, SHT_PROGBITS, SHF_ALLOC, 0x3041 + 2 * i, 1, 1);
+	}
+	*n = shoff + shnum * sizeof(*sh);
+	return b;
+}
+
+/* The appended PT_LOAD moves down by a multiple of its p_align, a page or
+ * more; aligned to less (0 and 1 say "any"), it may not move at all: the
+ * loader maps pages, and p_offset must stay congruent to p_vaddr modulo
+ * the page whatever p_align says. */
+START_TEST(interleaved_moves_by_pages)
+{
+	static const uint64_t small[] = { 0, 1, 16, 2048 };
+	struct strip_result r = STRIP_RESULT_INIT;
+	unsigned char *in;
+	Elf64_Phdr ph;
+	size_t n, i;
+
+	in = patched(0x1000, 0, &n);
+	ck_assert_int_eq(strip_buffer(in, n, NULL, &r), STRIP_CHANGED);
+	memcpy(&ph, r.out + 64 + sizeof(ph), sizeof(ph));
+	ck_assert_uint_eq(ph.p_offset, 0x2000);
+	ck_assert_mem_eq(r.out + 0x2000, in + 0x3000, 0x40);
+	strip_result_release(&r);
+	free(in);
+	for (i = 0; i < ARRAY_SIZE(small); i++) {
+		in = patched(small[i], 0, &n);
+		ck_assert_int_eq(strip_buffer(in, n, NULL, &r), STRIP_SKIPPED);
+		ck_assert_int_eq(r.reason, SKIP_INTERLEAVED);
+		strip_result_release(&r);
+		free(in);
+	}
+}
+END_TEST
+
+/* An image of many sections, each a block of its own, is placed in time
+ * near-linear in them (it was quadratic: minutes for some megabytes). */
+START_TEST(interleaved_many_blocks)
+{
+	struct strip_result r = STRIP_RESULT_INIT;
+	size_t n;
+	unsigned char *in = patched(0x1000, 150000, &n);
+
+	ck_assert_int_eq(strip_buffer(in, n, NULL, &r), STRIP_CHANGED);
+	ck_assert_uint_lt(r.outlen, n);
+	strip_result_release(&r);
+	free(in);
+}
+END_TEST
+
 Suite *strip_suite(void)
 {
 	Suite *s = suite_create("strip");
@@ -273,6 +381,11 @@ Suite *strip_suite(void)
 	tcase_add_test(t, skips_with_reasons);
 	tcase_add_test(t, broken_input_fails_cleanly);
 	tcase_add_test(t, cross_class_and_endian);
+	suite_add_tcase(s, t);
+	t = tcase_create("interleaved");
+	tcase_set_timeout(t, 10);
+	tcase_add_test(t, interleaved_moves_by_pages);
+	tcase_add_test(t, interleaved_many_blocks);
 	suite_add_tcase(s, t);
 	return s;
 }
