@@ -149,7 +149,8 @@ struct fatbin_pruned {
 
 /*
  * Remove, from every container of the ELF image buf[0..n) (found as
- * fatbin_scan_elf() finds them), the entries no GPU of t can run: SASS
+ * fatbin_scan_elf() finds them, all before any is pruned; one that overlaps
+ * another found before it stays whole), the entries no GPU of t can run: SASS
  * runs on a GPU of the same major version and no lower minor ("a" variants
  * on that GPU only); of the PTX, the newest no newer than the newest GPU
  * stays (none with no_ptx); every listed GPU keeps the best entry that

@@ -246,15 +246,66 @@ uint64_t fatbin_prune(unsigned char *buf, size_t lo, size_t hi, const struct cud
 	return c.removed;
 }
 
+/* The containers of an image, as the input has them. */
+struct spot {
+	size_t off;
+	uint64_t len;
+};
+
+struct spots {
+	const unsigned char *buf;
+	struct spot *v;
+	size_t n, cap;
+};
+
+static void add_spot(void *ctx, size_t off, uint64_t len)
+{
+	struct spots *s = ctx;
+
+	xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
+	s->v[s->n].off = off;
+	s->v[s->n++].len = len;
+}
+
+static bool find_region(void *ctx, size_t lo, size_t hi)
+{
+	struct spots *s = ctx;
+
+	return fatbin_each(s->buf, lo, hi, add_spot, s, NULL, NULL);
+}
+
+static int cmp_spot(const void *a, const void *b)
+{
+	size_t x = ((const struct spot *)a)->off, y = ((const struct spot *)b)->off;
+
+	return (x > y) - (x < y);
+}
+
 uint64_t fatbin_prune_elf(unsigned char *buf, size_t n, const struct cuda_targets *t,
 			  struct fatbin_pruned *p)
 {
 	struct prune_ctx c = { buf, t, p, 0 };
+	struct spots s = { buf, NULL, 0, 0 };
+	uint64_t end = 0;
+	size_t i;
 
 	memset(p, 0, sizeof(*p));
 	fatbin_summary_init(&p->removed);
-	if (t->n)
-		fatbin_elf_regions(buf, n, prune_region, &c);
+	if (!t->n)
+		return 0;
+	/* every container first, then each pruned: sections may overlap, and
+	 * one walked after another was pruned would read bytes that are no
+	 * longer the input's; a container that overlaps one before it stays */
+	fatbin_elf_regions(buf, n, find_region, &s);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), cmp_spot);
+	for (i = 0; i < s.n; i++) {
+		if (s.v[i].off < end)
+			continue;
+		prune_container(&c, s.v[i].off, s.v[i].len);
+		end = s.v[i].off + s.v[i].len;
+	}
+	free(s.v);
 	return c.removed;
 }
 

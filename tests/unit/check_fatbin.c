@@ -523,6 +523,64 @@ START_TEST(prune_idempotent)
 }
 END_TEST
 
+/* A SASS entry header for arch with payload bytes after it, at p. */
+static void sass_at(unsigned char *p, uint32_t arch, uint64_t payload)
+{
+	put16(p, 2);
+	put16(p + 2, 0x101);
+	put32(p + 4, 64);
+	put64(p + 8, payload);
+	put32(p + 28, arch);
+	put64(p + 40, 0x11);
+}
+
+static void header_at(unsigned char *p, uint64_t size)
+{
+	put32(p, FATBIN_MAGIC);
+	put16(p + 4, 1);
+	put16(p + 6, 16);
+	put64(p + 8, size);
+}
+
+/* Two sections that overlap: A holds container C (sm_50, then sm_90 whose
+ * payload holds the start of a structure F), B starts where F lands once C
+ * is compacted; F's last entry is then read from the bytes after C, which
+ * no container of the input holds.  Pruning walks the input's containers:
+ * the bytes after C stay. */
+START_TEST(prune_overlapping_sections)
+{
+	unsigned char img[1472] = { 0 }, before[sizeof(img)];
+	struct cuda_targets t = { .n = 1, .arch = { 90 } };
+	struct fatbin_pruned p;
+	size_t i;
+
+	memcpy(img, "\177ELF\2\1\1", 7);
+	put64(img + 0x28, 1280); /* e_shoff */
+	put16(img + 0x3a, 64);
+	put16(img + 0x3c, 3);
+	header_at(img + 64, 352); /* C: [64, 432) */
+	sass_at(img + 80, 50, 64);
+	sass_at(img + 208, 90, 160);
+	header_at(img + 272, 400); /* F, inside C's second payload */
+	sass_at(img + 288, 50, 0);
+	sass_at(img + 352, 90, 144);
+	sass_at(img + 432, 90, 64); /* after C */
+	memset(img + 496, 'R', 64);
+	for (i = 1; i < 3; i++) { /* A: [64, 688), B: [144, 560) */
+		unsigned char *h = img + 1280 + 64 * i;
+		put32(h + 4, 1);
+		put64(h + 8, 2);
+		put64(h + 24, i == 1 ? 64 : 144);
+		put64(h + 32, i == 1 ? 624 : 416);
+	}
+	memcpy(before, img, sizeof(img));
+	ck_assert_uint_eq(fatbin_prune_elf(img, sizeof(img), &t, &p), 128);
+	ck_assert_uint_eq(p.containers, 1);
+	ck_assert_mem_eq(img + 432, before + 432, sizeof(img) - 432);
+	fatbin_pruned_release(&p);
+}
+END_TEST
+
 START_TEST(targets_parse)
 {
 	static const char *bad[] = { "", "90", "sm_9", "sm_", "sm_90,", ",sm_90", "sm_90b",
@@ -565,6 +623,7 @@ Suite *fatbin_suite(void)
 	tcase_add_test(t, prune_rules);
 	tcase_add_test(t, prune_whole);
 	tcase_add_test(t, prune_idempotent);
+	tcase_add_test(t, prune_overlapping_sections);
 	tcase_add_test(t, targets_parse);
 	suite_add_tcase(s, t);
 	return s;
