@@ -323,6 +323,39 @@ START_TEST(tmp_create_is_new_and_beside)
 }
 END_TEST
 
+/* Zero blocks become holes; what reads back is what was given, to the
+ * byte and the length: data after a hole, a partial last block of zeros,
+ * a file that ends in a hole, one that is only zeros, an empty one. */
+START_TEST(write_sparse_reads_back)
+{
+	static const size_t lens[] = { 0, 100, 4096, 3 * 4096, 3 * 4096 + 100, 5 * 4096 };
+	unsigned char *p = calloc(1, 5 * 4096), *back;
+	char name[FSU_TMPNAME_MAX], path[4096];
+	size_t i, k, n;
+	int fd;
+
+	for (k = 0; k < 2; k++) {
+		if (k) { /* data in blocks 0 and 3, zeros elsewhere */
+			memset(p + 10, 'a', 5);
+			memset(p + 3 * 4096 + 4095, 'b', 1);
+		}
+		for (i = 0; i < ARRAY_SIZE(lens); i++) {
+			fd = fsu_tmp_create(dfd, name, O_WRONLY, 0600);
+			ck_assert_int_ge(fd, 0);
+			ck_assert_int_eq(fsu_write_sparse(fd, p, lens[i]), 0);
+			close(fd);
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			back = tu_read(path, &n);
+			ck_assert_uint_eq(n, lens[i]);
+			ck_assert(n == 0 || memcmp(back, p, n) == 0);
+			free(back);
+			ck_assert_int_eq(unlinkat(dfd, name, 0), 0);
+		}
+	}
+	free(p);
+}
+END_TEST
+
 Suite *fsutil_suite(void)
 {
 	Suite *s = suite_create("fsutil");
@@ -340,6 +373,7 @@ Suite *fsutil_suite(void)
 	tcase_add_test(t, remove_tree_stays_on_its_file_system);
 	tcase_add_test(t, tmpname_pattern);
 	tcase_add_test(t, tmp_create_is_new_and_beside);
+	tcase_add_test(t, write_sparse_reads_back);
 	suite_add_tcase(s, t);
 	return s;
 }
