@@ -126,7 +126,8 @@ static void place(struct img *m, struct piece *v, size_t n)
 }
 
 /* Does every PT_LOAD stay, or move by a multiple of its p_align (a page
- * or more), and keep p_offset = p_vaddr modulo p_align? */
+ * or more) to an offset congruent to p_vaddr modulo p_align?  One that
+ * stays is left as the input has it. */
 static bool congruent(const struct img *m)
 {
 	size_t i;
@@ -141,7 +142,7 @@ static bool congruent(const struct img *m)
 		a = ph.p_align;
 		to = ei_moved(m, ph.p_offset);
 		if (!ei_load_shift_ok(a, ph.p_offset - to) ||
-		    (a > 1 && (a & (a - 1)) == 0 && (to - ph.p_vaddr) % a != 0))
+		    (to != ph.p_offset && (to - ph.p_vaddr) % a != 0))
 			return false;
 	}
 	return true;
@@ -313,7 +314,8 @@ const char *ei_verify_blocks(const struct img *m, const unsigned char *out, size
 			why = "program header changed";
 		else if (b.p_type == PT_LOAD && !ei_load_shift_ok(b.p_align, from - b.p_offset))
 			why = "segment moved by other than a multiple of its alignment";
-		else if (b.p_type == PT_LOAD && b.p_align > 1 && (b.p_offset - b.p_vaddr) % b.p_align)
+		else if (b.p_type == PT_LOAD && from != b.p_offset &&
+			 (b.p_offset - b.p_vaddr) % b.p_align)
 			why = "segment offset not congruent to its address";
 		else if (b.p_filesz && (!ei_fits(b.p_offset, b.p_filesz, len) ||
 					ei_block_of(m, from, b.p_filesz, &part) < 0))

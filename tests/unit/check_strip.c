@@ -352,6 +352,30 @@ START_TEST(interleaved_moves_by_pages)
 }
 END_TEST
 
+/* A PT_LOAD that stays is not checked for what the input already had: one
+ * aligned to 3, its offset not congruent, stays as it is while the
+ * appended one moves (the check after stripping failed on it: an error for
+ * a file the stripper had made right). */
+START_TEST(interleaved_odd_segment_stays)
+{
+	struct strip_result r = STRIP_RESULT_INIT;
+	Elf64_Phdr ph;
+	size_t n;
+	unsigned char *in = patched(0x1000, 0, &n);
+
+	memcpy(&ph, in + 64, sizeof(ph));
+	ph.p_vaddr = ph.p_paddr = 2;
+	ph.p_align = 3;
+	memcpy(in + 64, &ph, sizeof(ph));
+	ck_assert_int_eq(strip_buffer(in, n, NULL, &r), STRIP_CHANGED);
+	ck_assert_mem_eq(r.out + 64, &ph, sizeof(ph));
+	memcpy(&ph, r.out + 64 + sizeof(ph), sizeof(ph));
+	ck_assert_uint_eq(ph.p_offset, 0x2000);
+	strip_result_release(&r);
+	free(in);
+}
+END_TEST
+
 /* An image of many sections, each a block of its own, is placed in time
  * near-linear in them (it was quadratic: minutes for some megabytes). */
 START_TEST(interleaved_many_blocks)
@@ -386,6 +410,7 @@ Suite *strip_suite(void)
 	tcase_set_timeout(t, 10);
 	tcase_add_test(t, interleaved_moves_by_pages);
 	tcase_add_test(t, interleaved_many_blocks);
+	tcase_add_test(t, interleaved_odd_segment_stays);
 	suite_add_tcase(s, t);
 	return s;
 }
