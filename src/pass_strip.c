@@ -117,14 +117,49 @@ struct strip_call {
 	enum skip_reason left;       /* pruned only: why the stripper left it */
 };
 
+/* May GPU code be pruned from an image the stripper judged so?  Not from
+ * one it leaves on purpose: data after the image (a signature), objects
+ * (kernel modules), debug files, types it does not know. */
+static bool may_prune(const struct strip_result *sr)
+{
+	if (sr->archive || sr->verdict == STRIP_FAILED)
+		return false;
+	if (sr->verdict == STRIP_CHANGED)
+		return true;
+	switch (sr->reason) {
+	case SKIP_STRIPPED:
+	case SKIP_NOT_SMALLER:
+	case SKIP_INTERLEAVED:
+	case SKIP_EMIT_RELOCS:
+	case SKIP_LINKED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* --no-strip: what the stripper would say of the image, for may_prune. */
+static bool may_prune_unstripped(const struct strip_call *c)
+{
+	static const struct strip_opts none;
+	struct strip_result probe = STRIP_RESULT_INIT;
+	bool ok;
+
+	strip_buffer(c->data, c->n, &none, &probe);
+	ok = may_prune(&probe);
+	strip_result_release(&probe);
+	return ok;
+}
+
 /* --cuda-arch: prune the new content, or a copy of the old one. */
 static void prune(struct strip_call *c)
 {
 	struct strip_result *sr = c->sr;
 	unsigned char *copy;
 
-	if (!c->cuda->n || (c->gpu && !c->gpu->entries) || sr->archive ||
-	    sr->verdict == STRIP_FAILED)
+	if (!c->cuda->n || (c->gpu && !c->gpu->entries))
+		return;
+	if (c->o ? !may_prune(sr) : !may_prune_unstripped(c))
 		return;
 	if (sr->verdict == STRIP_SKIPPED) {
 		c->copy = xmalloc(c->n); /* freed by the caller if reading unwinds */

@@ -193,6 +193,19 @@ check_prune_whole() {
         cmp -s "$T/p/lib/libbig.so" "$T/pw/lib/libbig.so" &&
         [ "$(jget "$T/pw.json" 'g["gpu_code"]["containers_left_whole"] > 0')" = True ] &&
         ok prune-nothing-for-gpu || bad prune-nothing-for-gpu "$(head -c 300 "$T/err")"
+    # data after the image (a signature): left as it is, pruned or not
+    cp -a "$T/p" "$T/pt" && printf 'SIGNATURE' >> "$T/pt/lib/libbig.so" && cp "$T/pt/lib/libbig.so" "$T/signed"
+    "$SLIM" --json --cuda-arch sm_90 "$T/pt" > "$T/pt.json" 2> "$T/err" &&
+        cmp -s "$T/signed" "$T/pt/lib/libbig.so" &&
+        [ "$(jget "$T/pt.json" 'g["gpu_code"]["removed_bytes"]')" = 0 ] &&
+        ok prune-not-signed || bad prune-not-signed "a file with data after its image was changed"
+    # --no-strip: pruned, not stripped
+    cp -a "$T/p" "$T/pn"
+    "$SLIM" --json --no-strip --cuda-arch sm_90 "$T/pn" > "$T/pn.json" 2> "$T/err" &&
+        [ "$(stat -c %s "$T/pn/lib/libbig.so")" = "$(stat -c %s "$T/p/lib/libbig.so")" ] &&
+        [ "$(jget "$T/pn.json" 'g["gpu_code"]["removed_bytes"] > 0')" = True ] &&
+        readelf -SW "$T/pn/lib/libbig.so" | grep -q ' \.symtab ' &&
+        ok prune-no-strip || bad prune-no-strip "$(head -c 300 "$T/err")"
     "$SLIM" --cuda-arch sm_9 "$T/pw" > /dev/null 2> "$T/err"
     [ $? = 2 ] && grep -q "invalid GPU architecture 'sm_9'" "$T/err" && ok prune-usage ||
         bad prune-usage "$(head -c 300 "$T/err")"
