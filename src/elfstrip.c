@@ -184,6 +184,7 @@ static enum strip_verdict img_layout(struct img *m, struct strip_result *r)
 	if (v == STRIP_CHANGED)
 		v = fit_sections(m, r);
 	if (v == STRIP_SKIPPED && r->reason == SKIP_INTERLEAVED) {
+		r->reason = SKIP_NONE; /* the first try's; the blocks may move */
 		v = ei_blocks(m, true, r);
 		if (v == STRIP_CHANGED)
 			v = fit_sections(m, r);
