@@ -59,6 +59,10 @@ struct dedup_digest {
 bool dedup_is_elf_so(const unsigned char *h, size_t n);
 /* The digest dedup would compute for data[0..len). */
 void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d);
+/* The same digest of a content (content.h), read in chunks.  0, or -1
+ * with e set when it cannot be read. */
+struct content;
+int dedup_digest_content(const struct content *c, struct dedup_digest *d, struct err *e);
 
 /*
  * What dedup needs of a file before its narrowing stages, taken while the

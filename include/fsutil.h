@@ -142,6 +142,11 @@ int fsu_replace(int dirfd, const char *name, int origfd, const struct stat *st,
 /* fsu_replace that, when journal is not NULL, also links the finished
  * temp file as dirfd/journal before the exchange (see FSU_JOURNAL_PREFIX);
  * removed again when the call fails. */
+/* fsu_replace_j of a content (content.h), written with content_write. */
+struct content;
+int fsu_replace_c(int dirfd, const char *name, int origfd, const struct stat *st,
+		  const struct content *c, const char *journal, struct stat *newst,
+		  struct err *e);
 int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st,
 		  const void *data, size_t len, const char *journal, struct stat *newst,
 		  struct err *e);

@@ -20,6 +20,7 @@
 #include "source.h"
 #include "util.h"
 
+struct content;
 struct pipeline;
 struct sink;
 
@@ -51,10 +52,11 @@ struct sink_ops {
 	void (*replace_end)(struct sink *k, struct pipeline *p);
 	/* New content for the file whose content entry i is (an ENT_FILE; open
 	 * as f, the original, at the name that carries it: the verdict's
-	 * heir), from a pool thread.  The sink may take f's descriptor
-	 * (f->fd is then -1).  Fills e unless SINK_REPLACED. */
+	 * heir), from a pool thread: c (content.h), whose SRC pieces read
+	 * f's content.  The sink may take f's descriptor (f->fd is then -1)
+	 * once c is written.  Fills e unless SINK_REPLACED. */
 	enum sink_replace (*replace)(struct sink *k, struct pipeline *p, size_t i,
-				     struct source_file *f, const void *data, size_t len,
+				     struct source_file *f, const struct content *c,
 				     struct err *e);
 	/* May be NULL.  Wait for the work drop() started. */
 	void (*wait)(struct sink *k, struct pipeline *p);

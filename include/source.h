@@ -24,6 +24,7 @@
 #include "entry.h"
 #include "util.h"
 
+struct content;
 struct dedup_digest;
 struct dedup_probe;
 
@@ -73,9 +74,10 @@ struct source_ops {
 	/* May be NULL: the latest entry of path (normalized), or ENT_NONE. */
 	uint32_t (*find)(const struct source *s, const char *path);
 	/* May be NULL (the sink writes new content itself): replace i's
-	 * content by data[0..len), which from then on is what open() and
-	 * read_head() give; thread-safe.  Returns 0, or -1 with e set. */
-	int (*put)(struct source *s, size_t i, const void *data, size_t len, struct err *e);
+	 * content by c (content.h: its SRC pieces may read the source's own
+	 * file), which from then on is what open() and read_head() give;
+	 * thread-safe.  Returns 0, or -1 with e set. */
+	int (*put)(struct source *s, size_t i, const struct content *c, struct err *e);
 	/* May be NULL: forget the probes (dedup reads them no more). */
 	void (*drop_probes)(struct source *s);
 	/* May be NULL (rel as it is): rel as messages and the report name

@@ -43,6 +43,10 @@ int spool_write(struct spool *s, const void *p, size_t len, struct err *e);
 int spool_skip(struct spool *s, uint64_t len, struct err *e);
 /* A new region holding data[0..len): *off gets where.  Thread-safe. */
 int spool_put(struct spool *s, const void *data, size_t len, uint64_t *off, struct err *e);
+/* spool_put() of a content (content.h), read in chunks: its SRC pieces
+ * may be read from this spool.  Thread-safe. */
+struct content;
+int spool_put_content(struct spool *s, const struct content *c, uint64_t *off, struct err *e);
 
 /* Read len bytes at off.  0, or -1 (errno set). */
 int spool_read(const struct spool *s, void *p, size_t len, uint64_t off);

@@ -69,11 +69,16 @@ struct strip_members {
 	struct skip_count skip[SKIP__COUNT]; /* members kept byte for byte, by reason */
 };
 
+struct content;
+
 struct strip_result {
 	enum strip_verdict verdict;
 	enum skip_reason reason;
 	unsigned char *out; /* malloc'd; caller frees with strip_result_release */
 	size_t outlen;
+	/* strip_file(): the new content instead of out (content.h), when the
+	 * stripper made it in pieces (ET_EXEC, ET_DYN); outlen is its length */
+	struct content *content;
 	struct err err;
 	bool archive;       /* the input was an ar archive: ar is filled */
 	struct strip_members ar;
@@ -89,6 +94,14 @@ void strip_init(void);
  */
 enum strip_verdict strip_buffer(const unsigned char *in, size_t n,
 				const struct strip_opts *o, struct strip_result *r);
+/*
+ * strip_buffer() of a file's content: in[0..n) is also what fd holds at
+ * base, which the stripper reads in bulk (copying, checking) rather than
+ * through in, so that little of a large file is ever held.  An ET_EXEC or
+ * ET_DYN result comes as r->content, whose pieces read fd.
+ */
+enum strip_verdict strip_file(const unsigned char *in, size_t n, int fd, uint64_t base,
+			      const struct strip_opts *o, struct strip_result *r);
 void strip_result_release(struct strip_result *r);
 
 /* Does this head of a file (at least 8 bytes, or all of it) start an ELF

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+#include "content.h"
 #include "pool.h"
 #include "util.h"
 
@@ -783,6 +784,38 @@ void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d)
 	d->full = XXH3_128bits_digest(st);
 	d->elf_so = dedup_is_elf_so(data, head);
 	XXH3_freeState(st);
+}
+
+int dedup_digest_content(const struct content *c, struct dedup_digest *d, struct err *e)
+{
+	XXH3_state_t *st = XXH3_createState();
+	size_t head = c->len < DEDUP_BLOCK ? (size_t)c->len : DEDUP_BLOCK;
+	unsigned char *buf = xmalloc(CONTENT_CHUNK);
+	uint64_t at = head;
+	int rc = -1;
+
+	if (!st)
+		xoom();
+	d->size = c->len;
+	XXH3_128bits_reset(st);
+	if (content_read(c, 0, buf, head, e) != 0)
+		goto out;
+	XXH3_128bits_update(st, buf, head);
+	d->head = XXH3_128bits_digest(st);
+	d->elf_so = dedup_is_elf_so(buf, head);
+	while (at < c->len) {
+		size_t k = c->len - at < CONTENT_CHUNK ? (size_t)(c->len - at) : CONTENT_CHUNK;
+		if (content_read(c, at, buf, k, e) != 0)
+			goto out;
+		XXH3_128bits_update(st, buf, k);
+		at += k;
+	}
+	d->full = XXH3_128bits_digest(st);
+	rc = 0;
+out:
+	free(buf);
+	XXH3_freeState(st);
+	return rc;
 }
 
 struct dedup_probe *dedup_probe_head(const struct stat *st, const unsigned char *head, size_t len)

@@ -46,6 +46,11 @@ void strip_result_release(struct strip_result *r)
 	free(r->out);
 	r->out = NULL;
 	r->outlen = 0;
+	if (r->content) {
+		content_release(r->content);
+		free(r->content);
+		r->content = NULL;
+	}
 	err_release(&r->err);
 }
 

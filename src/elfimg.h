@@ -9,6 +9,7 @@
 #include <libelf.h>
 #include <stdbool.h>
 
+#include "content.h"
 #include "strip.h"
 
 struct sec {
@@ -31,6 +32,8 @@ struct eblock {
 struct img {
 	const unsigned char *in;
 	size_t n;
+	int fd;            /* >= 0: in is also fd's content at base, read in bulk through it */
+	uint64_t base;
 	Elf *elf;
 	GElf_Ehdr eh;
 	int cls;
@@ -90,12 +93,18 @@ uint64_t ei_moved(const struct img *m, uint64_t off);
  * unless p_align is a power of two of a page (4 KiB) or more: the loader
  * maps pages, whatever p_align says. */
 bool ei_load_shift_ok(uint64_t p_align, uint64_t shift);
-/* Copy the blocks to out and, when they moved, write the program headers
- * with their new offsets.  False when libelf cannot encode them. */
-bool ei_put_blocks(const struct img *m, unsigned char *out);
-/* NULL, or what is wrong with out's blocks and program headers against
- * the input (the ELF header aside). */
-const char *ei_verify_blocks(const struct img *m, const unsigned char *out, size_t len);
+/* Append the blocks to c (empty), as pieces of the input at their new
+ * offsets, zeros between them, up to the loaded image's new end.  False
+ * when they are not in order. */
+bool ei_add_blocks(const struct img *m, struct content *c);
+/* When blocks moved, write the program headers with their new offsets at
+ * out + m->phoff.  False when libelf cannot encode them. */
+bool ei_put_phdrs(const struct img *m, unsigned char *out);
+/* NULL, or what is wrong with out's blocks (len bytes) and program
+ * headers against the input (the ELF header aside); skel holds out's
+ * headers (program headers, when they moved) for libelf to parse. */
+const char *ei_verify_blocks(const struct img *m, const unsigned char *skel,
+			     const struct content *out, size_t len);
 
 /* Encode n bytes of type t from native src into dst in the file's class
  * and byte order. */
@@ -124,6 +133,10 @@ void strtab_release(struct strtab *t);
  * type: rel_strip() or the ET_EXEC/ET_DYN stripper. */
 enum strip_verdict strip_elf(const unsigned char *in, size_t n, bool allow_rel,
 			     struct strip_result *r);
+/* strip_elf of a file's content: in[0..n) is also fd's at base, read in
+ * bulk through fd; an ET_EXEC/ET_DYN result is r->content. */
+enum strip_verdict strip_elf_fd(const unsigned char *in, size_t n, int fd, uint64_t base,
+				bool allow_rel, struct strip_result *r);
 /* relstrip.c: the ET_REL stripper (R4), on a loaded image. */
 enum strip_verdict rel_strip(struct img *m, struct strip_result *r);
 /* ar.c: the archive rewriter (R5), for strip_buffer(): in[0..n) starts

@@ -231,16 +231,29 @@ static void phdr_to32(Elf32_Phdr *d, const GElf_Phdr *s)
 	d->p_align = (Elf32_Word)s->p_align;
 }
 
-bool ei_put_blocks(const struct img *m, unsigned char *out)
+bool ei_add_blocks(const struct img *m, struct content *c)
+{
+	size_t i;
+
+	for (i = 0; i < m->nblk; i++) {
+		const struct eblock *b = &m->blk[i];
+		if (b->off - b->shift < c->len)
+			return false;
+		content_add_zero(c, b->off - b->shift - c->len); /* the gap before it */
+		content_add_src(c, b->off, b->end - b->off);
+	}
+	if (m->new_end < c->len)
+		return false;
+	content_add_zero(c, m->new_end - c->len);
+	return true;
+}
+
+bool ei_put_phdrs(const struct img *m, unsigned char *out)
 {
 	size_t i, esz = m->eh.e_phentsize;
 	unsigned char *tbl;
 	bool ok = true;
 
-	for (i = 0; i < m->nblk; i++) {
-		const struct eblock *b = &m->blk[i];
-		memcpy(out + b->off - b->shift, m->in + b->off, b->end - b->off);
-	}
 	if (!m->moves || !m->phnum)
 		return true;
 	tbl = xcalloc(m->phnum, esz);
@@ -263,29 +276,34 @@ bool ei_put_blocks(const struct img *m, unsigned char *out)
 	return ok;
 }
 
-/* Are in[lo, hi) and the output's copy of them the same? */
-static bool same(const unsigned char *out, const unsigned char *in, uint64_t shift, uint64_t lo,
-		 uint64_t hi)
+/* Are in[lo, hi) and the output's copy of them the same?  A read that
+ * fails counts as a difference. */
+static bool same(const struct content *out, uint64_t shift, uint64_t lo, uint64_t hi)
 {
-	return lo >= hi || memcmp(out + lo - shift, in + lo, hi - lo) == 0;
+	struct err e = ERR_INIT;
+	bool ok = lo >= hi || content_same_as_src(out, lo - shift, lo, hi - lo, &e) == 1;
+
+	err_release(&e);
+	return ok;
 }
 
 /* Are the bytes of block b the input's, the ELF header aside and, when
  * blocks moved, the program header table (checked field by field)? */
-static bool same_block(const struct img *m, const unsigned char *out, const struct eblock *b)
+static bool same_block(const struct img *m, const struct content *out, const struct eblock *b)
 {
 	uint64_t ehsz = m->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
 	uint64_t lo = b->off > ehsz ? b->off : ehsz, ph, phend;
 
 	if (!m->moves || !m->phnum)
-		return same(out, m->in, b->shift, lo, b->end);
+		return same(out, b->shift, lo, b->end);
 	ph = m->eh.e_phoff;
 	phend = ph + (uint64_t)m->phnum * m->eh.e_phentsize;
-	return same(out, m->in, b->shift, lo, ph < b->end ? ph : b->end) &&
-	       same(out, m->in, b->shift, phend > lo ? phend : lo, b->end);
+	return same(out, b->shift, lo, ph < b->end ? ph : b->end) &&
+	       same(out, b->shift, phend > lo ? phend : lo, b->end);
 }
 
-const char *ei_verify_blocks(const struct img *m, const unsigned char *out, size_t len)
+const char *ei_verify_blocks(const struct img *m, const unsigned char *skel,
+			     const struct content *out, size_t len)
 {
 	Elf *e;
 	size_t i;
@@ -299,7 +317,7 @@ const char *ei_verify_blocks(const struct img *m, const unsigned char *out, size
 			return "loadable bytes differ";
 	if (!m->moves)
 		return NULL;
-	e = elf_memory((char *)out, len);
+	e = elf_memory((char *)skel, len);
 	if (!e)
 		return "output does not parse";
 	for (i = 0; i < m->phnum && !why; i++) {

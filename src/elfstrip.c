@@ -11,8 +11,10 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* A separate debug file keeps notes but turns all other alloc sections into
  * NOBITS.  Stripping it would destroy it. */
@@ -250,32 +252,54 @@ static GElf_Shdr new_shdr(const struct img *m, const struct sec *s)
 	return sh;
 }
 
-static enum strip_verdict img_emit(struct img *m, struct strip_result *r)
+/* The output's headers at their offsets in zeros that are never touched
+ * (no memory): what libelf parses of the output, and where its MEM pieces
+ * point.  NULL when it cannot be mapped. */
+static unsigned char *skeleton(uint64_t len)
 {
-	unsigned enc = m->eh.e_ident[EI_DATA];
-	unsigned char *out;
-	size_t i, k = 0;
-	void *tbl;
+	void *p;
 
-	out = xmalloc(m->total);
-	if (m->moves) /* the gaps left between blocks */
-		memset(out, 0, m->new_end);
-	if (!ei_put_blocks(m, out)) {
-		free(out);
-		return ei_fail(r, "cannot encode program headers: %s", elf_errmsg(-1));
-	}
-	memset(out + m->new_end, 0, m->total - m->new_end);
-	for (i = 1; i < m->shnum; i++) {
-		const struct sec *s = &m->s[i];
-		if (!s->moved || s->sh.sh_type == SHT_NOBITS || !s->sh.sh_size)
+	if (len == 0 || len > SIZE_MAX)
+		return NULL;
+	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Append the moved sections (the new .shstrtab last) and the section
+ * header table's place, with zeros between them; false when out of order. */
+static bool add_moved(const struct img *m, struct content *c, const unsigned char *sk)
+{
+	const struct sec *str = &m->s[m->shstrndx];
+	size_t i;
+
+	for (i = 1; i <= m->shnum; i++) {
+		const struct sec *s = i < m->shnum ? &m->s[i] : str;
+		if ((i < m->shnum && s == str) || !s->moved || s->sh.sh_type == SHT_NOBITS ||
+		    !s->sh.sh_size)
 			continue;
-		if (i == m->shstrndx)
-			memcpy(out + s->off, m->strtab.p, m->strtab.len);
+		if (s->off < c->len)
+			return false;
+		content_add_zero(c, s->off - c->len);
+		if (s == str)
+			content_add_ref(c, sk + s->off, m->strtab.len);
 		else
-			memcpy(out + s->off, m->in + s->sh.sh_offset, s->sh.sh_size);
+			content_add_src(c, s->sh.sh_offset, s->sh.sh_size);
 	}
+	if (m->shoff < c->len)
+		return false;
+	content_add_zero(c, m->shoff - c->len);
+	content_add_ref(c, sk + m->shoff, m->newshnum * m->shentsize);
+	return true;
+}
 
-	tbl = xcalloc(m->newshnum, m->shentsize);
+/* Encode the new section header table at out + m->shoff. */
+static bool put_shdrs(const struct img *m, unsigned char *out)
+{
+	size_t i, k = 0;
+	void *tbl = xcalloc(m->newshnum, m->shentsize);
+	bool ok;
+
 	for (i = 0; i < m->shnum; i++) {
 		GElf_Shdr sh;
 		if (!m->s[i].keep)
@@ -292,19 +316,60 @@ static enum strip_verdict img_emit(struct img *m, struct strip_result *r)
 			ei_shdr_to32(&((Elf32_Shdr *)tbl)[k++], &sh);
 		}
 	}
-	if (!ei_xlate(m->cls, enc, ELF_T_SHDR, out + m->shoff, m->newshnum * m->shentsize, tbl)) {
-		free(tbl);
-		free(out);
-		return ei_fail(r, "cannot encode section headers: %s", elf_errmsg(-1));
-	}
+	ok = ei_xlate(m->cls, m->eh.e_ident[EI_DATA], ELF_T_SHDR, out + m->shoff,
+		      m->newshnum * m->shentsize, tbl);
 	free(tbl);
+	return ok;
+}
 
-	if (!ei_put_ehdr(m, out, m->shoff, m->newshnum, m->newstrndx)) {
-		free(out);
+/* What libelf reads of the output besides the new headers, copied from
+ * the input into the skeleton: the program headers when they stay, a
+ * .shstrtab that stays (Go's, inside a segment).  The check compares the
+ * output's own bytes there with the input's, so the copies are the output. */
+static void put_kept(const struct img *m, unsigned char *sk)
+{
+	const struct sec *str = &m->s[m->shstrndx];
+	uint64_t ph = m->eh.e_phoff, phlen = (uint64_t)m->phnum * m->eh.e_phentsize;
+
+	if (!m->moves && ei_fits(ph, phlen, m->n) && ei_fits(ph, phlen, m->total))
+		memcpy(sk + ph, m->in + ph, phlen);
+	if (!str->moved && str->sh.sh_type != SHT_NOBITS &&
+	    ei_fits(str->sh.sh_offset, str->sh.sh_size, m->n) &&
+	    ei_fits(str->off, str->sh.sh_size, m->total))
+		memcpy(sk + str->off, m->in + str->sh.sh_offset, str->sh.sh_size);
+}
+
+/* The output as c's pieces: the loaded image and moved sections from the
+ * input, new headers in the skeleton *skel (owned by c). */
+static enum strip_verdict img_emit(struct img *m, struct content *c, unsigned char **skel,
+				   struct strip_result *r)
+{
+	uint64_t ehsz = m->cls == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+	uint64_t phlen = (uint64_t)m->phnum * m->eh.e_phentsize;
+	unsigned char *sk = skeleton(m->total);
+	struct cpiece w;
+
+	if (!sk)
+		return ei_fail(r, "cannot map memory for the new headers");
+	content_own_map(c, sk, (size_t)m->total);
+	*skel = sk;
+	if (!ei_put_phdrs(m, sk))
+		return ei_fail(r, "cannot encode program headers: %s", elf_errmsg(-1));
+	if (!m->reuse_shstrtab)
+		memcpy(sk + m->s[m->shstrndx].off, m->strtab.p, m->strtab.len);
+	if (!put_shdrs(m, sk))
+		return ei_fail(r, "cannot encode section headers: %s", elf_errmsg(-1));
+	if (!ei_put_ehdr(m, sk, m->shoff, m->newshnum, m->newstrndx))
 		return ei_fail(r, "cannot encode ELF header: %s", elf_errmsg(-1));
-	}
-	r->out = out;
-	r->outlen = m->total;
+	put_kept(m, sk);
+	if (!ei_add_blocks(m, c) || !add_moved(m, c, sk) || c->len != m->total)
+		return ei_fail(r, "internal check failed, file left as it was: layout out of order");
+	w = (struct cpiece){ .kind = PIECE_MEM, .len = ehsz, .p = sk };
+	if (!content_splice(c, 0, ehsz, &w, 1))
+		return ei_fail(r, "internal check failed, file left as it was: no room for headers");
+	w = (struct cpiece){ .kind = PIECE_MEM, .len = phlen, .p = sk + m->phoff };
+	if (m->moves && phlen && !content_splice(c, m->phoff, phlen, &w, 1))
+		return ei_fail(r, "internal check failed, file left as it was: no room for headers");
 	return STRIP_CHANGED;
 }
 
@@ -323,7 +388,7 @@ static bool same_ehdr(const GElf_Ehdr *a, const GElf_Ehdr *b, uint64_t phoff)
 /* Kept section i of m against its header in the output e (shnum sections,
  * names in section strndx): NULL, or what is wrong. */
 static const char *verify_section(const struct img *m, size_t i, Elf *e, size_t shnum,
-				  size_t strndx, const unsigned char *out, size_t len)
+				  size_t strndx, const struct content *out, size_t len)
 {
 	const struct sec *s = &m->s[i];
 	const char *name;
@@ -349,9 +414,15 @@ static const char *verify_section(const struct img *m, size_t i, Elf *e, size_t 
 		return "section out of bounds";
 	if (i == m->shstrndx && s->moved)
 		return NULL;
-	if (sh.sh_size != s->sh.sh_size ||
-	    (sh.sh_size && memcmp(out + sh.sh_offset, m->in + s->sh.sh_offset, sh.sh_size) != 0))
+	if (sh.sh_size != s->sh.sh_size)
 		return "section contents changed";
+	if (sh.sh_size) {
+		struct err er = ERR_INIT;
+		int same = content_same_as_src(out, sh.sh_offset, s->sh.sh_offset, sh.sh_size, &er);
+		err_release(&er);
+		if (same != 1)
+			return same < 0 ? "section unreadable" : "section contents changed";
+	}
 	return NULL;
 }
 
@@ -360,8 +431,9 @@ static const char *verify_section(const struct img *m, size_t i, Elf *e, size_t 
  * holds by construction; the check is what makes a bug in this file cost a
  * skipped file instead of a broken one.
  */
-static const char *img_verify(const struct img *m, unsigned char *out, size_t len)
+static const char *img_verify(const struct img *m, unsigned char *skel, const struct content *out)
 {
+	size_t len = (size_t)out->len;
 	const char *why = NULL;
 	size_t shnum, strndx, i;
 	GElf_Ehdr eh;
@@ -369,9 +441,10 @@ static const char *img_verify(const struct img *m, unsigned char *out, size_t le
 
 	if (len >= m->n)
 		return "output is not smaller";
-	if ((why = ei_verify_blocks(m, out, len)))
+	if ((why = ei_verify_blocks(m, skel, out, len)))
 		return why;
-	e = elf_memory((char *)out, len);
+	/* the skeleton holds every byte libelf reads: the output's headers */
+	e = elf_memory((char *)skel, len);
 	if (!e || !gelf_getehdr(e, &eh)) {
 		why = "output does not parse";
 		goto out;
@@ -398,29 +471,66 @@ out:
 	return why;
 }
 
+/* Hand the checked output c over: as it is when the caller reads the
+ * input through m->fd (r->content), else in one buffer (r->out). */
+static enum strip_verdict give(struct img *m, struct content *c, struct strip_result *r)
+{
+	struct err e = ERR_INIT;
+
+	if (m->fd >= 0) {
+		content_set_fd(c, m->fd, m->base);
+		r->content = xmalloc(sizeof(*r->content));
+		*r->content = *c;
+		r->outlen = (size_t)c->len;
+		return STRIP_CHANGED;
+	}
+	if (content_to_buf(c, &r->out, &e) != 0) {
+		content_release(c);
+		ei_fail(r, "%s", e.msg);
+		err_release(&e);
+		return STRIP_FAILED;
+	}
+	r->outlen = (size_t)c->len;
+	content_release(c);
+	return STRIP_CHANGED;
+}
+
 static enum strip_verdict exec_strip(struct img *m, struct strip_result *r)
 {
+	unsigned char *skel = NULL;
+	struct content c;
 	enum strip_verdict v;
 	const char *why;
 
+	/* read the input through m->in (the view) while checking, or through
+	 * the file: the bulk of it is never held */
+	content_init(&c, m->in, m->n);
+	if (m->fd >= 0)
+		content_set_fd(&c, m->fd, m->base);
 	v = img_classify(m, r);
 	if (v == STRIP_CHANGED)
 		v = img_layout(m, r);
 	if (v == STRIP_CHANGED)
-		v = img_emit(m, r);
-	if (v == STRIP_CHANGED && (why = img_verify(m, r->out, r->outlen))) {
-		free(r->out);
-		r->out = NULL;
-		r->outlen = 0;
+		v = img_emit(m, &c, &skel, r);
+	if (v == STRIP_CHANGED && (why = img_verify(m, skel, &c)))
 		v = ei_fail(r, "internal check failed, file left as it was: %s", why);
+	if (v != STRIP_CHANGED) {
+		content_release(&c);
+		return v;
 	}
-	return v;
+	return give(m, &c, r);
 }
 
 enum strip_verdict strip_elf(const unsigned char *in, size_t n, bool allow_rel,
 			     struct strip_result *r)
 {
-	struct img m = { .in = in, .n = n, .strtab = BUF_INIT };
+	return strip_elf_fd(in, n, -1, 0, allow_rel, r);
+}
+
+enum strip_verdict strip_elf_fd(const unsigned char *in, size_t n, int fd, uint64_t base,
+				bool allow_rel, struct strip_result *r)
+{
+	struct img m = { .in = in, .n = n, .fd = fd, .base = base, .strtab = BUF_INIT };
 	enum strip_verdict v;
 
 	v = ei_load(&m, allow_rel, r);

@@ -1,4 +1,5 @@
 #include "fsutil.h"
+#include "content.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -633,6 +634,20 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 		  const void *data, size_t len, const char *journal, struct stat *newst,
 		  struct err *e)
 {
+	struct content c;
+	int rc;
+
+	content_init(&c, NULL, 0);
+	content_add_ref(&c, data, len);
+	rc = fsu_replace_c(dirfd, name, origfd, st, &c, journal, newst, e);
+	content_release(&c);
+	return rc;
+}
+
+int fsu_replace_c(int dirfd, const char *name, int origfd, const struct stat *st,
+		  const struct content *c, const char *journal, struct stat *newst,
+		  struct err *e)
+{
 	char tmp[FSU_TMPNAME_MAX];
 	struct stat tst;
 	struct timespec ts[2];
@@ -644,8 +659,11 @@ int fsu_replace_j(int dirfd, const char *name, int origfd, const struct stat *st
 		return -1;
 	}
 	/* blocks of zeros (GPU code pruned) stay holes: disk use drops */
-	if (fsu_write_sparse(fd, data, len) != 0) {
-		err_errno(e, errno, "cannot write temporary file");
+	if (content_write(c, fd, true, e) != 0) {
+		/* a failed write says so as it always has; a failed read as is */
+		if (e->msg && (strncmp(e->msg, "cannot write", 12) == 0 ||
+			       strncmp(e->msg, "cannot copy", 11) == 0))
+			err_errno(e, e->code, "cannot write temporary file");
 		goto fail;
 	}
 	if (fstat(fd, &tst) != 0) {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <nettle/sha2.h>
 
+#include "content.h"
 #include "pipeline.h"
 
 /* Is path a wheel's RECORD ("NAME-VER.dist-info/RECORD" at the top)? */
@@ -160,6 +161,7 @@ static bool update(struct pipeline *p, size_t i, char **memo, struct buf *rec)
 	unsigned char *data = NULL;
 	struct err e = ERR_INIT;
 	struct strip_out *out;
+	struct content c;
 	ssize_t len = p->src->ops->read_head(p->src, i, (size_t)-1, &data);
 	bool ok = true;
 
@@ -170,11 +172,15 @@ static bool update(struct pipeline *p, size_t i, char **memo, struct buf *rec)
 		ok = false;
 		goto out;
 	}
-	if (p->sink->ops->replace(p->sink, p, i, &f, rec->p, rec->len, &e) != SINK_REPLACED) {
+	content_init(&c, NULL, 0);
+	content_add_ref(&c, rec->p, rec->len);
+	if (p->sink->ops->replace(p->sink, p, i, &f, &c, &e) != SINK_REPLACED) {
+		content_release(&c);
 		pipeline_fail(p, e.msg);
 		ok = false;
 		goto out;
 	}
+	content_release(&c);
 	out = pipeline_out(p, i);
 	out->after = rec->len;
 	out->replaced = true;

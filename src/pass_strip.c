@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "content.h"
 #include "fatbin.h"
 #include "fsutil.h"
 #include "pipeline.h"
@@ -107,6 +108,8 @@ static void make_work(struct pipeline *p)
 struct strip_call {
 	const unsigned char *data;
 	size_t n;
+	int fd;                      /* data is also fd's content at base; -1: only data */
+	uint64_t base;
 	const struct strip_opts *o;  /* NULL: --no-strip (GPU code only) */
 	struct strip_result *sr;
 	struct fatbin_summary *gpu;
@@ -145,7 +148,7 @@ static bool may_prune_unstripped(const struct strip_call *c)
 	struct strip_result probe = STRIP_RESULT_INIT;
 	bool ok;
 
-	strip_buffer(c->data, c->n, &none, &probe);
+	strip_file(c->data, c->n, c->fd, c->base, &none, &probe);
 	ok = may_prune(&probe);
 	strip_result_release(&probe);
 	return ok;
@@ -161,6 +164,19 @@ static void prune(struct strip_call *c)
 		return;
 	if (c->o ? !may_prune(sr) : !may_prune_unstripped(c))
 		return;
+	if (sr->content) { /* pruning works on a buffer: the content, read whole */
+		struct err e = ERR_INIT;
+		if (content_to_buf(sr->content, &sr->out, &e) != 0) {
+			strip_result_release(sr);
+			*sr = (struct strip_result)STRIP_RESULT_INIT;
+			sr->verdict = STRIP_FAILED;
+			sr->err = e;
+			return;
+		}
+		content_release(sr->content);
+		free(sr->content);
+		sr->content = NULL;
+	}
 	if (sr->verdict == STRIP_SKIPPED) {
 		c->copy = xmalloc(c->n); /* freed by the caller if reading unwinds */
 		memcpy(c->copy, c->data, c->n);
@@ -188,7 +204,7 @@ static void do_strip(void *ctx)
 	struct strip_call *c = ctx;
 
 	if (c->o)
-		strip_buffer(c->data, c->n, c->o, c->sr);
+		strip_file(c->data, c->n, c->fd, c->base, c->o, c->sr);
 	else
 		*c->sr = (struct strip_result)STRIP_RESULT_INIT;
 	/* the inventory reads the original: stripping keeps loaded sections as they are */
@@ -201,8 +217,8 @@ void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned
 		     size_t n, struct strip_result *sr)
 {
 	struct fatbin_pruned pruned;
-	struct strip_call c = { in, n, o->strip_on ? pass_strip_opts(o, path) : NULL, sr, NULL,
-				&o->cuda, &pruned, 0, NULL, SKIP_NONE };
+	struct strip_call c = { in, n, -1, 0, o->strip_on ? pass_strip_opts(o, path) : NULL, sr,
+				NULL, &o->cuda, &pruned, 0, NULL, SKIP_NONE };
 
 	fatbin_summary_init(&pruned.removed);
 	do_strip(&c);
@@ -300,35 +316,50 @@ static void hand_over(struct pipeline *p, size_t i, struct source_file *f,
 		      const struct strip_result *sr)
 {
 	struct err e = ERR_INIT;
+	struct dedup_digest dg;
 	struct strip_out *x;
+	struct content own;
+	const struct content *c = sr->content;
 
-	switch (p->sink->ops->replace(p->sink, p, i, f, sr->out, sr->outlen, &e)) {
+	if (!c) { /* made in memory (an archive, an object, pruned) */
+		content_init(&own, NULL, 0);
+		content_add_ref(&own, sr->out, sr->outlen);
+		c = &own;
+	}
+	/* dedup compares what was written without reading it back: hashed
+	 * now, while the sink has not taken f's descriptor (c reads it) */
+	if (p->o->dedup != DEDUP_OFF && dedup_digest_content(c, &dg, &e) != 0) {
+		entry_error(p, i, e.msg);
+		goto out;
+	}
+	switch (p->sink->ops->replace(p->sink, p, i, f, c, &e)) {
 	case SINK_REPLACED:
 		break;
 	case SINK_LINKS_OUTSIDE: /* rewriting would split links we cannot see */
 		skip(p, i, SKIP_LINKS_OUTSIDE);
-		return;
+		goto out;
 	case SINK_FATAL: /* the output cannot be made: the whole input fails */
 		pipeline_fail(p, e.msg);
 		p->v[i].state = V_ERROR;
-		err_release(&e);
-		return;
+		goto out;
 	case SINK_FAILED:
 		entry_error(p, i, e.msg);
-		err_release(&e);
-		return;
+		goto out;
 	}
 	x = pipeline_out(p, i);
 	x->after = sr->outlen;
 	x->stripped = sr->outlen < f->size;
 	x->replaced = !p->sink->dry_run;
 	if (p->o->dedup != DEDUP_OFF) {
-		/* dedup compares what was written without reading it back */
-		dedup_digest_of(sr->out, sr->outlen, &x->dg);
+		x->dg = dg;
 		x->have_dg = true;
 	}
 	p->v[i].state = V_CHANGED;
 	atomic_fetch_add(&p->saved, (unsigned long long)(f->size - sr->outlen));
+out:
+	if (c == &own)
+		content_release(&own);
+	err_release(&e);
 }
 
 /* Strip content i (open as f) in memory. */
@@ -347,7 +378,7 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 		entry_error(p, i, e.msg);
 		goto out;
 	}
-	call = (struct strip_call){ view.p, view.n,
+	call = (struct strip_call){ view.p, view.n, f->fd, f->off,
 				    p->o->strip_on ? pass_strip_opts(p->o, path) : NULL, &sr, &gpu,
 				    &p->o->cuda, &pruned, 0, NULL, SKIP_NONE };
 	if (fsu_guard(do_strip, &call) != 0) {

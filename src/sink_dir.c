@@ -129,8 +129,7 @@ static void relink_names(struct dsink *D, size_t i, size_t c, int dirfd, const c
 }
 
 static enum sink_replace d_replace(struct sink *k, struct pipeline *p, size_t i,
-				   struct source_file *f, const void *data, size_t len,
-				   struct err *e)
+				   struct source_file *f, const struct content *data, struct err *e)
 {
 	struct dsink *D = S_OF(k);
 	struct source_dir *d = D->d;
@@ -155,7 +154,7 @@ static enum sink_replace d_replace(struct sink *k, struct pipeline *p, size_t i,
 		return SINK_FAILED;
 	}
 	fsu_journal_name(journal, sizeof(journal), (unsigned long long)f->st.st_ino);
-	if (fsu_replace_j(dirfd, base, f->fd, &f->st, data, len, names > 1 ? journal : NULL, &nst,
+	if (fsu_replace_c(dirfd, base, f->fd, &f->st, data, names > 1 ? journal : NULL, &nst,
 			  e) != 0) {
 		close(dirfd);
 		return SINK_FAILED;

@@ -435,12 +435,11 @@ done:
 
 /* New content goes to the source's spool, where the writer reads it. */
 static enum sink_replace t_replace(struct sink *k, struct pipeline *p, size_t i,
-				   struct source_file *f, const void *data, size_t len,
-				   struct err *e)
+				   struct source_file *f, const struct content *c, struct err *e)
 {
 	(void)k;
 	(void)f;
-	return p->src->ops->put(p->src, i, data, len, e) == 0 ? SINK_REPLACED : SINK_FATAL;
+	return p->src->ops->put(p->src, i, c, e) == 0 ? SINK_REPLACED : SINK_FATAL;
 }
 
 /* A verified copy becomes a hard link to the kept copy in the output. */

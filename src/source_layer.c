@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "content.h"
 #include "dedup.h"
 #include "fsutil.h"
 
@@ -711,16 +712,16 @@ static uint32_t l_find(const struct source *s, const char *path)
 	return pm_get(&L_OF(s)->map, s->ents.v, path);
 }
 
-static int l_put(struct source *s, size_t i, const void *data, size_t len, struct err *e)
+static int l_put(struct source *s, size_t i, const struct content *c, struct err *e)
 {
 	struct lsource *L = L_OF(s);
 	struct lside *x = &L->side[content_of(s, i)];
 	uint64_t off;
 
-	if (spool_put(&L->spool, data, len, &off, e) != 0)
+	if (spool_put_content(&L->spool, c, &off, e) != 0)
 		return -1;
 	x->off = off;
-	x->len = len;
+	x->len = c->len;
 	x->dg_valid = false;
 	x->tree = false;
 	return 0;

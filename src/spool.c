@@ -1,6 +1,8 @@
 /* spool.c - an unlinked temporary file for a layer's contents. */
 #include "spool.h"
 
+#include "content.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -129,6 +131,27 @@ int spool_put(struct spool *s, const void *data, size_t len, uint64_t *off, stru
 	*off = spool_begin(s);
 	rc = spool_write(s, data, len, e);
 	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int spool_put_content(struct spool *s, const struct content *c, uint64_t *off, struct err *e)
+{
+	unsigned char *buf = xmalloc(CONTENT_CHUNK);
+	uint64_t at = 0;
+	int rc = 0;
+
+	/* as spool_put: chunks of whole blocks leave the same holes */
+	pthread_mutex_lock(&s->lock);
+	*off = spool_begin(s);
+	while (rc == 0 && at < c->len) {
+		size_t k = c->len - at < CONTENT_CHUNK ? (size_t)(c->len - at) : CONTENT_CHUNK;
+		rc = content_read(c, at, buf, k, e);
+		if (rc == 0)
+			rc = spool_write(s, buf, k, e);
+		at += k;
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(buf);
 	return rc;
 }
 

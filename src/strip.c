@@ -76,9 +76,16 @@ int strip_candidate(const unsigned char *head, size_t n)
 enum strip_verdict strip_buffer(const unsigned char *in, size_t n,
 				const struct strip_opts *o, struct strip_result *r)
 {
+	return strip_file(in, n, -1, 0, o, r);
+}
+
+enum strip_verdict strip_file(const unsigned char *in, size_t n, int fd, uint64_t base,
+			      const struct strip_opts *o, struct strip_result *r)
+{
 	strip_init();
 	r->out = NULL;
 	r->outlen = 0;
+	r->content = NULL;
 	r->reason = SKIP_NONE;
 	r->archive = false;
 	memset(&r->ar, 0, sizeof(r->ar));
@@ -88,5 +95,5 @@ enum strip_verdict strip_buffer(const unsigned char *in, size_t n,
 		return ar_strip(in, n, r);
 	if (n < 4 || memcmp(in, ELFMAG, SELFMAG) != 0)
 		return ei_skip(r, SKIP_NOT_ELF);
-	return strip_elf(in, n, o && o->strip_objects, r);
+	return strip_elf_fd(in, n, fd, base, o && o->strip_objects, r);
 }

@@ -17,6 +17,7 @@
 /* Every suite, in the order they run; one a line (merges stay easy). */
 #define SLIM_SUITES(X) \
 	X(util)       \
+	X(content)    \
 	X(pool)       \
 	X(report)     \
 	X(strip)      \
