@@ -121,6 +121,13 @@ bool fatbin_elf_regions(const unsigned char *in, size_t n, fatbin_region_fn fn, 
  * empty summary.
  */
 void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s);
+/* fatbin_scan_elf() that says, as it goes, which ranges [lo, hi) of in it
+ * is done with (it may come back to them for a section that overlaps):
+ * a caller holding in as a mapping drops their pages, so that scanning a
+ * library of 2 GB does not hold it. */
+typedef void (*fatbin_done_fn)(void *ctx, size_t lo, size_t hi);
+void fatbin_scan_elf_paged(const unsigned char *in, size_t n, struct fatbin_summary *s,
+			   fatbin_done_fn done, void *ctx);
 
 
 /* ---- pruning (fatprune.c) ------------------------------------------------ */

@@ -173,16 +173,37 @@ static void add_entry(void *ctx, const struct fatbin_entry *e)
 	fatbin_summary_add(ctx, e);
 }
 
-bool fatbin_each(const unsigned char *buf, size_t lo, size_t hi, fatbin_container_fn fn,
-		 void *ctx, fatbin_entry_fn efn, void *ectx)
+/* Where a scan says what it is done with (fatbin_scan_elf_paged). */
+struct pager {
+	fatbin_done_fn done;
+	void *ctx;
+	size_t from;  /* done with nothing below this yet */
+};
+
+#define PAGER_STEP (8u << 20)
+
+/* The scan will not read below off again: tell, every PAGER_STEP. */
+static void paged(struct pager *pg, size_t off, bool last)
+{
+	if (pg && pg->done && off > pg->from && (last || off - pg->from >= PAGER_STEP)) {
+		pg->done(pg->ctx, pg->from, off);
+		pg->from = off;
+	}
+}
+
+static bool each(const unsigned char *buf, size_t lo, size_t hi, fatbin_container_fn fn,
+		 void *ctx, fatbin_entry_fn efn, void *ectx, struct pager *pg)
 {
 	size_t off = (lo + 7) & ~(size_t)7, steps = 0, budget;
 	uint64_t len;
 
 	if (off < lo || hi <= lo) /* wrapped, or nothing */
 		return true;
+	if (pg)
+		pg->from = lo;
 	budget = (hi - lo) / 16 + 4096;
 	while (off < hi && hi - off >= FATBIN_HEADER) {
+		paged(pg, off, false);
 		if (le32(buf + off) != FATBIN_MAGIC) {
 			off += 8;
 			continue;
@@ -199,7 +220,14 @@ bool fatbin_each(const unsigned char *buf, size_t lo, size_t hi, fatbin_containe
 		off += (size_t)len;
 		off = off + 7 < off ? hi : (off + 7) & ~(size_t)7;
 	}
+	paged(pg, hi, true);
 	return true;
+}
+
+bool fatbin_each(const unsigned char *buf, size_t lo, size_t hi, fatbin_container_fn fn,
+		 void *ctx, fatbin_entry_fn efn, void *ectx)
+{
+	return each(buf, lo, hi, fn, ctx, efn, ectx, NULL);
 }
 
 static void count_container(void *ctx, size_t off, uint64_t len)
@@ -214,6 +242,13 @@ static void count_container(void *ctx, size_t off, uint64_t len)
 void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_summary *s)
 {
 	if (!fatbin_each(buf, lo, hi, count_container, s, add_entry, s))
+		s->incomplete = true;
+}
+
+static void scan_paged(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_summary *s,
+		       struct pager *pg)
+{
+	if (!each(buf, lo, hi, count_container, s, add_entry, s, pg))
 		s->incomplete = true;
 }
 
@@ -321,19 +356,26 @@ bool fatbin_elf_regions(const unsigned char *in, size_t n, fatbin_region_fn fn, 
 struct scan_ctx {
 	const unsigned char *in;
 	struct fatbin_summary *s;
+	struct pager pg;
 };
 
 static bool scan_region(void *ctx, size_t lo, size_t hi)
 {
 	struct scan_ctx *c = ctx;
 
-	fatbin_scan(c->in, lo, hi, c->s);
+	scan_paged(c->in, lo, hi, c->s, &c->pg);
 	return !c->s->incomplete;
 }
 
 void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s)
 {
-	struct scan_ctx c = { in, s };
+	fatbin_scan_elf_paged(in, n, s, NULL, NULL);
+}
+
+void fatbin_scan_elf_paged(const unsigned char *in, size_t n, struct fatbin_summary *s,
+			   fatbin_done_fn done, void *ctx)
+{
+	struct scan_ctx c = { in, s, { done, ctx, 0 } };
 
 	if (!fatbin_elf_regions(in, n, scan_region, &c))
 		s->incomplete = true;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "content.h"
 #include "fatbin.h"
@@ -110,6 +111,7 @@ struct strip_call {
 	size_t n;
 	int fd;                      /* data is also fd's content at base; -1: only data */
 	uint64_t base;
+	const struct source_view *view; /* data's view, or NULL */
 	const struct strip_opts *o;  /* NULL: --no-strip (GPU code only) */
 	struct strip_result *sr;
 	struct fatbin_summary *gpu;
@@ -198,6 +200,23 @@ static void prune(struct strip_call *c)
 	sr->outlen = c->n;
 }
 
+/* The GPU code scan is done with data[lo, hi): a mapped view gives its
+ * pages back (read again from the file if needed), so that a library of
+ * 2 GB is never held whole. */
+static void drop_pages(void *ctx, size_t lo, size_t hi)
+{
+	const struct strip_call *c = ctx;
+	const struct source_view *v = c->view;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)(c->data + lo) + pg - 1) / pg * pg;
+	uintptr_t b = (uintptr_t)(c->data + hi) / pg * pg;
+	uintptr_t m = (uintptr_t)v->map;
+
+	if (!v->map || a >= b || a < m || b > m + v->maplen)
+		return;
+	madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 /* Under the guard: the view may lose pages if the file shrinks. */
 static void do_strip(void *ctx)
 {
@@ -209,7 +228,7 @@ static void do_strip(void *ctx)
 		*c->sr = (struct strip_result)STRIP_RESULT_INIT;
 	/* the inventory reads the original: stripping keeps loaded sections as they are */
 	if (c->gpu)
-		fatbin_scan_elf(c->data, c->n, c->gpu);
+		fatbin_scan_elf_paged(c->data, c->n, c->gpu, c->view ? drop_pages : NULL, c);
 	prune(c);
 }
 
@@ -217,7 +236,7 @@ void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned
 		     size_t n, struct strip_result *sr)
 {
 	struct fatbin_pruned pruned;
-	struct strip_call c = { in, n, -1, 0, o->strip_on ? pass_strip_opts(o, path) : NULL, sr,
+	struct strip_call c = { in, n, -1, 0, NULL, o->strip_on ? pass_strip_opts(o, path) : NULL, sr,
 				NULL, &o->cuda, &pruned, 0, NULL, SKIP_NONE };
 
 	fatbin_summary_init(&pruned.removed);
@@ -378,7 +397,7 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 		entry_error(p, i, e.msg);
 		goto out;
 	}
-	call = (struct strip_call){ view.p, view.n, f->fd, f->off,
+	call = (struct strip_call){ view.p, view.n, f->fd, f->off, &view,
 				    p->o->strip_on ? pass_strip_opts(p->o, path) : NULL, &sr, &gpu,
 				    &p->o->cuda, &pruned, 0, NULL, SKIP_NONE };
 	if (fsu_guard(do_strip, &call) != 0) {
