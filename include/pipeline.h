@@ -136,9 +136,11 @@ void pass_strip(struct pipeline *p);
  * stripped), else o->strip.  Static or o's; borrowed. */
 const struct strip_opts *pass_strip_opts(const struct slim_opts *o, const char *path);
 /* What the strip pass makes of content in[0..n) at path: the stripper's
- * result, its GPU code pruned (--cuda-arch).  sr as strip_buffer() fills it. */
+ * result, its GPU code pruned (--cuda-arch).  sr as strip_file() fills it:
+ * in is also fd's content (fd >= 0; sr->content may read it), or only
+ * memory (fd -1: as strip_buffer() fills it). */
 void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned char *in,
-		     size_t n, struct strip_result *sr);
+		     size_t n, int fd, struct strip_result *sr);
 /* A wheel's RECORD: the new hash and size of every changed file, no line
  * for a removed one (a zip only). */
 void pass_record(struct pipeline *p);

@@ -233,10 +233,10 @@ static void do_strip(void *ctx)
 }
 
 void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned char *in,
-		     size_t n, struct strip_result *sr)
+		     size_t n, int fd, struct strip_result *sr)
 {
 	struct fatbin_pruned pruned;
-	struct strip_call c = { in, n, -1, 0, NULL, o->strip_on ? pass_strip_opts(o, path) : NULL, sr,
+	struct strip_call c = { in, n, fd, 0, NULL, o->strip_on ? pass_strip_opts(o, path) : NULL, sr,
 				NULL, &o->cuda, &pruned, 0, NULL, SKIP_NONE };
 
 	fatbin_summary_init(&pruned.removed);

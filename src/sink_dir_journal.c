@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "content.h"
 #include "fsutil.h"
 #include "sink_dir_int.h"
 
@@ -55,24 +56,56 @@ static bool same_meta(int a, const struct stat *as, int b, const struct stat *bs
 }
 
 struct proof_call {
-	const unsigned char *in, *journal; /* journal NULL: in must be stripped already */
+	const unsigned char *in;
+	int fd, jfd;                       /* jfd < 0: in must be stripped already */
 	size_t inlen, jlen;
 	const struct slim_opts *o;
 	const char *path;
 	bool proven;
 };
 
+/* Is what the stripper made (sr, CHANGED) the journal jfd's content?
+ * Compared in chunks: neither is ever held whole. */
+static bool same_as_journal(const struct strip_result *sr, int jfd)
+{
+	struct source_file jf = { .fd = jfd, .size = sr->outlen };
+	unsigned char *a = xmalloc(CONTENT_CHUNK), *b = xmalloc(CONTENT_CHUNK);
+	struct err e = ERR_INIT;
+	struct content own;
+	const struct content *c = sr->content;
+	uint64_t at = 0;
+	bool same = true;
+
+	if (!c) {
+		content_init(&own, NULL, 0);
+		content_add_ref(&own, sr->out, sr->outlen);
+		c = &own;
+	}
+	while (same && at < c->len) {
+		size_t k = c->len - at < CONTENT_CHUNK ? (size_t)(c->len - at) : CONTENT_CHUNK;
+		same = content_read(c, at, a, k, &e) == 0 && source_pread(&jf, b, k, at, &e) == 0 &&
+		       memcmp(a, b, k) == 0;
+		at += k;
+	}
+	if (c == &own)
+		content_release(&own);
+	err_release(&e);
+	free(a);
+	free(b);
+	return same;
+}
+
 static void do_proof(void *ctx)
 {
 	struct proof_call *c = ctx;
 	struct strip_result sr = STRIP_RESULT_INIT;
 
-	pass_strip_make(c->o, c->path, c->in, c->inlen, &sr);
-	if (!c->journal)
+	pass_strip_make(c->o, c->path, c->in, c->inlen, c->fd, &sr);
+	if (c->jfd < 0)
 		c->proven = sr.verdict == STRIP_SKIPPED && sr.reason == SKIP_STRIPPED;
 	else
 		c->proven = sr.verdict == STRIP_CHANGED && sr.outlen == c->jlen &&
-			    memcmp(sr.out, c->journal, c->jlen) == 0;
+			    same_as_journal(&sr, c->jfd);
 	strip_result_release(&sr);
 }
 
@@ -82,24 +115,20 @@ static void do_proof(void *ctx)
 static bool strips_to(const struct dsink *D, int fd, const struct stat *st, const char *path,
 		      int jfd, const struct stat *jst)
 {
-	struct fsu_view in = { NULL, 0, false }, jv = { NULL, 0, false };
-	struct proof_call c = { .o = D->o, .path = path };
+	struct fsu_view in = { NULL, 0, false };
+	struct proof_call c = { .o = D->o, .path = path, .fd = fd, .jfd = jfd };
 	struct err e = ERR_INIT;
 
-	if (fsu_view_open(fd, (size_t)st->st_size, &in, &e) != 0 ||
-	    (jfd >= 0 && fsu_view_open(jfd, (size_t)jst->st_size, &jv, &e) != 0))
+	if (fsu_view_open(fd, (size_t)st->st_size, &in, &e) != 0)
 		goto out;
 	c.in = in.p;
 	c.inlen = in.n;
-	c.journal = jfd >= 0 ? jv.p : NULL;
-	c.jlen = jv.n;
+	c.jlen = jfd >= 0 ? (size_t)jst->st_size : 0;
 	if (fsu_guard(do_proof, &c) != 0)
 		c.proven = false;
 out:
 	if (in.p)
 		fsu_view_close(&in);
-	if (jv.p)
-		fsu_view_close(&jv);
 	err_release(&e);
 	return c.proven;
 }
