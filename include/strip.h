@@ -1,7 +1,11 @@
 /* strip.h - strip unneeded symbols from an ELF image held in memory.
  *
- * The stripper works buffer in, buffer out: it never touches a file, so the
- * same code serves a file on disk, an archive member and a tar entry.  It
+ * The stripper works buffer in, buffer out: it opens no file, so the same
+ * code serves a file on disk, an archive member and a tar entry.  Given
+ * the file's descriptor too (strip_file), an ET_EXEC or ET_DYN image's
+ * output is a content (content.h) instead: pieces of the original, read
+ * through the descriptor when copied or checked, so that a library of
+ * 2 GB is never held.  It
  * follows ../shared/strip-spec.md rules R1-R3 and R7 (kept in the project's
  * README): bytes [0, E) of the loadable image are copied verbatim, kept
  * non-alloc sections are packed after E, then a new .shstrtab and the
