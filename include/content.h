@@ -71,6 +71,10 @@ void content_own_map(struct content *c, void *map, size_t len);
 bool content_splice(struct content *c, uint64_t off, uint64_t len, const struct cpiece *w,
 		    size_t nw);
 
+/* Where in c the original's [off, off + len) lies whole in one SRC piece:
+ * *pos; false when it does not. */
+bool content_find_src(const struct content *c, uint64_t off, uint64_t len, uint64_t *pos);
+
 /* Read [off, off + n) of the content into buf.  0, or -1 with e set (the
  * range is outside the content, or the original could not be read). */
 int content_read(const struct content *c, uint64_t off, void *buf, size_t n, struct err *e);

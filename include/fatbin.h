@@ -77,6 +77,14 @@ typedef void (*fatbin_entry_fn)(void *ctx, const struct fatbin_entry *e);
 uint64_t fatbin_container(const unsigned char *p, size_t n, fatbin_entry_fn fn, void *ctx,
 			  size_t *steps);
 
+/* The container header at p (n bytes available): its whole size, or 0
+ * when the header does not hold (its entries unchecked). */
+uint64_t fatbin_header(const unsigned char *p, uint64_t n);
+/* Does the entry header at p (at least FATBIN_ENTRY_MIN bytes readable
+ * when left is as much), with left bytes up to its container's end, hold
+ * together?  *e filled (but e->off). */
+bool fatbin_entry_read(const unsigned char *p, uint64_t left, struct fatbin_entry *e);
+
 /* "sass", "ptx" or "other". */
 const char *fatbin_kind_str(enum fatbin_kind k);
 /* "sm_90", "sm_90a", into out (at least 16 bytes). */
@@ -104,6 +112,14 @@ void fatbin_scan(const unsigned char *buf, size_t lo, size_t hi, struct fatbin_s
 typedef void (*fatbin_container_fn)(void *ctx, size_t off, uint64_t len);
 bool fatbin_each(const unsigned char *buf, size_t lo, size_t hi, fatbin_container_fn fn,
 		 void *ctx, fatbin_entry_fn efn, void *ectx);
+/* A scan says which ranges [lo, hi) of what it reads it is done with (it
+ * may come back to them for a section that overlaps): a caller holding
+ * them as a mapping drops their pages, so that scanning a library of 2 GB
+ * does not hold it. */
+typedef void (*fatbin_done_fn)(void *ctx, size_t lo, size_t hi);
+/* fatbin_each() (containers only) that tells done() as it goes. */
+bool fatbin_each_paged(const unsigned char *buf, size_t lo, size_t hi, fatbin_container_fn fn,
+		       void *ctx, fatbin_done_fn done, void *dctx);
 
 /* The regions of an ELF image that fatbin_scan_elf() scans, [lo, hi) to
  * fn in section order; fn returns false to stop.  False when stopped
@@ -121,11 +137,7 @@ bool fatbin_elf_regions(const unsigned char *in, size_t n, fatbin_region_fn fn, 
  * empty summary.
  */
 void fatbin_scan_elf(const unsigned char *in, size_t n, struct fatbin_summary *s);
-/* fatbin_scan_elf() that says, as it goes, which ranges [lo, hi) of in it
- * is done with (it may come back to them for a section that overlaps):
- * a caller holding in as a mapping drops their pages, so that scanning a
- * library of 2 GB does not hold it. */
-typedef void (*fatbin_done_fn)(void *ctx, size_t lo, size_t hi);
+/* fatbin_scan_elf() that tells done() as it goes (fatbin_done_fn). */
 void fatbin_scan_elf_paged(const unsigned char *in, size_t n, struct fatbin_summary *s,
 			   fatbin_done_fn done, void *ctx);
 
@@ -174,6 +186,18 @@ uint64_t fatbin_prune_elf(unsigned char *buf, size_t n, const struct cuda_target
 /* The same for the containers of buf[lo, hi) (as fatbin_scan() finds them). */
 uint64_t fatbin_prune(unsigned char *buf, size_t lo, size_t hi, const struct cuda_targets *t,
 		      struct fatbin_pruned *p);
+/*
+ * fatbin_prune_elf() of an image held as in[0..n) (only read), whose new
+ * content is c (content.h): the containers are found in the input, each
+ * pruned where it lies, unchanged, in one SRC piece of c (one that does
+ * not stays as it is), by pieces: its header anew, its kept entries from
+ * the input, zeros.  Each is checked (read back from c) as there.  The
+ * pages of in that the search and pruning read go to done() (may be NULL).
+ */
+struct content;
+uint64_t fatbin_prune_content(const unsigned char *in, size_t n, struct content *c,
+			      const struct cuda_targets *t, struct fatbin_pruned *p,
+			      fatbin_done_fn done, void *dctx);
 void fatbin_pruned_release(struct fatbin_pruned *p);
 
 #endif

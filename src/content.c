@@ -150,6 +150,21 @@ bool content_splice(struct content *c, uint64_t off, uint64_t len, const struct 
 	return true;
 }
 
+bool content_find_src(const struct content *c, uint64_t off, uint64_t len, uint64_t *pos)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		const struct cpiece *x = &c->v[i];
+		if (x->kind == PIECE_SRC && off >= x->off && off - x->off <= x->len &&
+		    len <= x->len - (off - x->off)) {
+			*pos = x->pos + (off - x->off);
+			return true;
+		}
+	}
+	return false;
+}
+
 int content_read_src(const struct content *c, uint64_t off, void *buf, size_t n, struct err *e)
 {
 	unsigned char *p = buf;

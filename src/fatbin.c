@@ -82,8 +82,12 @@ static bool walk(const unsigned char *p, uint64_t size, fatbin_entry_fn fn, void
 	return true;
 }
 
-uint64_t fatbin_container(const unsigned char *p, size_t n, fatbin_entry_fn fn, void *ctx,
-			  size_t *steps)
+bool fatbin_entry_read(const unsigned char *p, uint64_t left, struct fatbin_entry *e)
+{
+	return read_entry(p, left, e);
+}
+
+uint64_t fatbin_header(const unsigned char *p, uint64_t n)
 {
 	uint64_t size;
 
@@ -93,6 +97,17 @@ uint64_t fatbin_container(const unsigned char *p, size_t n, fatbin_entry_fn fn, 
 	size = le64(p + 8);
 	if (size < FATBIN_ENTRY_MIN || size > n - FATBIN_HEADER)
 		return 0;
+	return FATBIN_HEADER + size;
+}
+
+uint64_t fatbin_container(const unsigned char *p, size_t n, fatbin_entry_fn fn, void *ctx,
+			  size_t *steps)
+{
+	uint64_t size = fatbin_header(p, n);
+
+	if (size == 0)
+		return 0;
+	size -= FATBIN_HEADER;
 	if (!walk(p, size, NULL, NULL, steps))
 		return 0;
 	if (fn)
@@ -228,6 +243,14 @@ bool fatbin_each(const unsigned char *buf, size_t lo, size_t hi, fatbin_containe
 		 void *ctx, fatbin_entry_fn efn, void *ectx)
 {
 	return each(buf, lo, hi, fn, ctx, efn, ectx, NULL);
+}
+
+bool fatbin_each_paged(const unsigned char *buf, size_t lo, size_t hi, fatbin_container_fn fn,
+		       void *ctx, fatbin_done_fn done, void *dctx)
+{
+	struct pager pg = { done, dctx, lo };
+
+	return each(buf, lo, hi, fn, ctx, NULL, NULL, &pg);
 }
 
 static void count_container(void *ctx, size_t off, uint64_t len)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "content.h"
 #include "fatbin.h"
 #include "util.h"
 
@@ -174,29 +175,57 @@ static void put_le64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* What stays of the container at p (len bytes): its entries in x, which
+ * stay in *keep (both freed by the caller), *used the bytes they and the
+ * header take.  False when it stays whole. */
+static bool plan(const unsigned char *p, uint64_t len, const struct cuda_targets *t,
+		 struct fatbin_pruned *pr, struct ents *x, bool **keep, uint64_t *used)
+{
+	bool moved8 = true;
+	size_t i;
+
+	fatbin_container(p, len, collect, x, NULL);
+	*keep = xcalloc(x->n ? x->n : 1, sizeof(**keep));
+	*used = FATBIN_HEADER;
+	if (!choose(x, t, *keep)) {
+		pr->whole++;
+		return false;
+	}
+	for (i = 0; i < x->n; i++) {
+		if ((*keep)[i])
+			*used += x->v[i].bytes;
+		else
+			moved8 &= x->v[i].bytes % 8 == 0; /* entries keep their 8-byte alignment */
+	}
+	return *used != len && moved8;
+}
+
+/* The entries removed from a container that passed its check, counted. */
+static uint64_t count_removed(struct fatbin_pruned *pr, const struct ents *x, const bool *keep)
+{
+	uint64_t freed = 0;
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		if (!keep[i]) {
+			fatbin_summary_add(&pr->removed, &x->v[i]);
+			freed += x->v[i].bytes;
+		}
+	pr->containers++;
+	return freed;
+}
+
 /* Compact the container at buf + off (len bytes); the scan walked it. */
 static void prune_container(void *ctx, size_t off, uint64_t len)
 {
 	struct prune_ctx *c = ctx;
 	unsigned char *p = c->buf + off, *old;
 	struct ents x = { 0 };
-	uint64_t used = FATBIN_HEADER, freed = 0;
-	bool *keep, moved8 = true;
+	uint64_t used;
+	bool *keep;
 	size_t i;
 
-	fatbin_container(p, len, collect, &x, NULL);
-	keep = xcalloc(x.n ? x.n : 1, sizeof(*keep));
-	if (!choose(&x, c->t, keep)) {
-		c->p->whole++;
-		goto out;
-	}
-	for (i = 0; i < x.n; i++) {
-		if (keep[i])
-			used += x.v[i].bytes;
-		else
-			moved8 &= x.v[i].bytes % 8 == 0; /* entries keep their 8-byte alignment */
-	}
-	if (used == len || !moved8)
+	if (!plan(p, len, c->t, c->p, &x, &keep, &used))
 		goto out;
 	old = xmalloc(len);
 	memcpy(old, p, len);
@@ -212,13 +241,7 @@ static void prune_container(void *ctx, size_t off, uint64_t len)
 		memcpy(p, old, len);
 		c->p->failed++;
 	} else {
-		for (i = 0; i < x.n; i++)
-			if (!keep[i]) {
-				fatbin_summary_add(&c->p->removed, &x.v[i]);
-				freed += x.v[i].bytes;
-			}
-		c->p->containers++;
-		c->removed += freed;
+		c->removed += count_removed(c->p, &x, keep);
 	}
 	free(old);
 out:
@@ -312,4 +335,149 @@ uint64_t fatbin_prune_elf(unsigned char *buf, size_t n, const struct cuda_target
 void fatbin_pruned_release(struct fatbin_pruned *p)
 {
 	fatbin_summary_release(&p->removed);
+}
+
+/* ---- pruning a content ----------------------------------------------------- */
+
+struct cprune {
+	const unsigned char *in;
+	struct content *c;
+	const struct cuda_targets *t;
+	struct fatbin_pruned *p;
+	uint64_t removed;
+};
+
+/* Are [at, at + n) of c all zeros? */
+static bool zeros(const struct content *c, uint64_t at, uint64_t n, struct err *e)
+{
+	unsigned char *b = xmalloc(n < CONTENT_CHUNK ? (size_t)n + 1 : CONTENT_CHUNK);
+	bool ok = true;
+
+	while (ok && n) {
+		size_t k = n < CONTENT_CHUNK ? (size_t)n : CONTENT_CHUNK;
+		ok = content_read(c, at, b, k, e) == 0 && b[0] == 0 && memcmp(b, b + 1, k - 1) == 0;
+		at += k;
+		n -= k;
+	}
+	free(b);
+	return ok;
+}
+
+/* check() of the container at pos in c (len bytes), read back from c: a
+ * valid container of exactly the kept entries of x (from the input's
+ * container at src), in order, and zeros after them. */
+static bool check_content(const struct content *c, uint64_t pos, uint64_t len, uint64_t src,
+			  const struct ents *x, const bool *keep, uint64_t used)
+{
+	unsigned char h[FATBIN_ENTRY_MIN];
+	struct err e = ERR_INIT;
+	struct fatbin_entry fe;
+	uint64_t at = FATBIN_HEADER;
+	bool ok;
+	size_t i;
+
+	ok = content_read(c, pos, h, FATBIN_HEADER, &e) == 0 && fatbin_header(h, len) == used;
+	for (i = 0; ok && i < x->n; i++) {
+		if (!keep[i])
+			continue;
+		/* the walk fatbin_container() makes: each entry holds, they tile it */
+		ok = used - at >= FATBIN_ENTRY_MIN &&
+		     content_read(c, pos + at, h, FATBIN_ENTRY_MIN, &e) == 0 &&
+		     fatbin_entry_read(h, used - at, &fe) && fe.bytes == x->v[i].bytes &&
+		     content_same_as_src(c, pos + at, src + x->v[i].off, fe.bytes, &e) == 1;
+		at += x->v[i].bytes;
+	}
+	ok = ok && at == used && zeros(c, pos + used, len - used, &e);
+	err_release(&e);
+	return ok;
+}
+
+/* The pieces of the pruned container at in + off: header, kept entries,
+ * zeros; into w (x->n + 2 of them). */
+static size_t pruned_pieces(struct cprune *c, size_t off, uint64_t len, const struct ents *x,
+			    const bool *keep, uint64_t used, struct cpiece *w)
+{
+	unsigned char *hdr = xmalloc(FATBIN_HEADER);
+	size_t i, nw = 0;
+
+	memcpy(hdr, c->in + off, FATBIN_HEADER);
+	put_le64(hdr + 8, used - FATBIN_HEADER);
+	content_own(c->c, hdr);
+	w[nw++] = (struct cpiece){ .kind = PIECE_MEM, .len = FATBIN_HEADER, .p = hdr };
+	for (i = 0; i < x->n; i++)
+		if (keep[i])
+			w[nw++] = (struct cpiece){ .kind = PIECE_SRC, .len = x->v[i].bytes,
+						   .off = off + x->v[i].off };
+	w[nw++] = (struct cpiece){ .kind = PIECE_ZERO, .len = len - used };
+	return nw;
+}
+
+/* Prune the input's container at in + off (len bytes) where c holds it. */
+static void prune_in_content(struct cprune *c, size_t off, uint64_t len)
+{
+	struct cpiece back = { .kind = PIECE_SRC, .len = len, .off = off }, *w;
+	struct ents x = { 0 };
+	uint64_t pos, used;
+	bool *keep = NULL;
+	size_t nw;
+
+	if (!content_find_src(c->c, off, len, &pos))
+		return; /* not in the output as it is: it stays */
+	if (!plan(c->in + off, len, c->t, c->p, &x, &keep, &used))
+		goto out;
+	w = xcalloc(x.n + 2, sizeof(*w));
+	nw = pruned_pieces(c, off, len, &x, keep, used, w);
+	if (!content_splice(c->c, pos, len, w, nw) ||
+	    !check_content(c->c, pos, len, off, &x, keep, used)) {
+		content_splice(c->c, pos, len, &back, 1);
+		c->p->failed++;
+	} else {
+		c->removed += count_removed(c->p, &x, keep);
+	}
+	free(w);
+out:
+	free(keep);
+	free(x.v);
+}
+
+struct cfind {
+	struct spots s;
+	fatbin_done_fn done;
+	void *dctx;
+};
+
+static bool find_region_paged(void *ctx, size_t lo, size_t hi)
+{
+	struct cfind *f = ctx;
+
+	return fatbin_each_paged(f->s.buf, lo, hi, add_spot, &f->s, f->done, f->dctx);
+}
+
+uint64_t fatbin_prune_content(const unsigned char *in, size_t n, struct content *c,
+			      const struct cuda_targets *t, struct fatbin_pruned *p,
+			      fatbin_done_fn done, void *dctx)
+{
+	struct cprune k = { in, c, t, p, 0 };
+	struct cfind f = { { in, NULL, 0, 0 }, done, dctx };
+	uint64_t end = 0;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	fatbin_summary_init(&p->removed);
+	if (!t->n)
+		return 0;
+	/* as fatbin_prune_elf(): every container first, then each pruned */
+	fatbin_elf_regions(in, n, find_region_paged, &f);
+	if (f.s.n)
+		qsort(f.s.v, f.s.n, sizeof(*f.s.v), cmp_spot);
+	for (i = 0; i < f.s.n; i++) {
+		if (f.s.v[i].off < end)
+			continue;
+		prune_in_content(&k, f.s.v[i].off, f.s.v[i].len);
+		end = f.s.v[i].off + f.s.v[i].len;
+		if (done)
+			done(dctx, f.s.v[i].off, (size_t)end);
+	}
+	free(f.s.v);
+	return k.removed;
 }

@@ -120,6 +120,7 @@ struct strip_call {
 	uint64_t removed;            /* bytes of GPU code pruned */
 	unsigned char *copy;         /* pruning's copy, until the result owns it */
 	enum skip_reason left;       /* pruned only: why the stripper left it */
+	struct content *pcopy;       /* pruning's content of the input, until the result owns it */
 };
 
 /* May GPU code be pruned from an image the stripper judged so?  Not from
@@ -156,6 +157,53 @@ static bool may_prune_unstripped(const struct strip_call *c)
 	return ok;
 }
 
+/* The GPU code scan (or pruning) is done with data[lo, hi): a mapped view gives its
+ * pages back (read again from the file if needed), so that a library of
+ * 2 GB is never held whole. */
+static void drop_pages(void *ctx, size_t lo, size_t hi)
+{
+	const struct strip_call *c = ctx;
+	const struct source_view *v = c->view;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)(c->data + lo) + pg - 1) / pg * pg;
+	uintptr_t b = (uintptr_t)(c->data + hi) / pg * pg;
+	uintptr_t m = (uintptr_t)v->map;
+
+	if (!v->map || a >= b || a < m || b > m + v->maplen)
+		return;
+	madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* --cuda-arch on a file: prune the stripper's content, or one that is
+ * the file as it is when the stripper left it. */
+static void prune_content(struct strip_call *c)
+{
+	struct strip_result *sr = c->sr;
+	struct content *ct = sr->content;
+
+	if (!ct) {
+		ct = c->pcopy = xmalloc(sizeof(*ct)); /* freed by the caller if reading unwinds */
+		content_init(ct, c->data, c->n);
+		content_set_fd(ct, c->fd, c->base);
+		content_add_src(ct, 0, c->n);
+	}
+	c->removed = fatbin_prune_content(c->data, c->n, ct, c->cuda, c->pruned,
+					  c->view ? drop_pages : NULL, c);
+	if (ct == sr->content)
+		return;
+	c->pcopy = NULL;
+	if (!c->removed) {
+		content_release(ct);
+		free(ct);
+		return;
+	}
+	c->left = sr->reason;
+	sr->verdict = STRIP_CHANGED;
+	sr->reason = SKIP_NONE;
+	sr->content = ct;
+	sr->outlen = c->n;
+}
+
 /* --cuda-arch: prune the new content, or a copy of the old one. */
 static void prune(struct strip_call *c)
 {
@@ -166,19 +214,11 @@ static void prune(struct strip_call *c)
 		return;
 	if (c->o ? !may_prune(sr) : !may_prune_unstripped(c))
 		return;
-	if (sr->content) { /* pruning works on a buffer: the content, read whole */
-		struct err e = ERR_INIT;
-		if (content_to_buf(sr->content, &sr->out, &e) != 0) {
-			strip_result_release(sr);
-			*sr = (struct strip_result)STRIP_RESULT_INIT;
-			sr->verdict = STRIP_FAILED;
-			sr->err = e;
-			return;
-		}
-		content_release(sr->content);
-		free(sr->content);
-		sr->content = NULL;
+	if (c->fd >= 0 && (sr->content || sr->verdict == STRIP_SKIPPED)) {
+		prune_content(c);
+		return;
 	}
+	/* in memory: a buffer the stripper made, or a copy of the input */
 	if (sr->verdict == STRIP_SKIPPED) {
 		c->copy = xmalloc(c->n); /* freed by the caller if reading unwinds */
 		memcpy(c->copy, c->data, c->n);
@@ -198,23 +238,6 @@ static void prune(struct strip_call *c)
 	sr->reason = SKIP_NONE;
 	sr->out = copy;
 	sr->outlen = c->n;
-}
-
-/* The GPU code scan is done with data[lo, hi): a mapped view gives its
- * pages back (read again from the file if needed), so that a library of
- * 2 GB is never held whole. */
-static void drop_pages(void *ctx, size_t lo, size_t hi)
-{
-	const struct strip_call *c = ctx;
-	const struct source_view *v = c->view;
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = ((uintptr_t)(c->data + lo) + pg - 1) / pg * pg;
-	uintptr_t b = (uintptr_t)(c->data + hi) / pg * pg;
-	uintptr_t m = (uintptr_t)v->map;
-
-	if (!v->map || a >= b || a < m || b > m + v->maplen)
-		return;
-	madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 /* Under the guard: the view may lose pages if the file shrinks. */
@@ -404,6 +427,9 @@ static void strip_one(struct pipeline *p, size_t i, const char *path, struct sou
 		/* lost to the unwind (the stripper's output, a copy for pruning) */
 		sr = (struct strip_result)STRIP_RESULT_INIT;
 		free(call.copy);
+		if (call.pcopy)
+			content_release(call.pcopy);
+		free(call.pcopy);
 		entry_error(p, i, "file shrank while being read");
 		goto out;
 	}

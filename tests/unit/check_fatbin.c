@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "content.h"
 #include "fatbin.h"
 #include "testutil.h"
 #include "util.h"
@@ -581,6 +582,127 @@ START_TEST(prune_overlapping_sections)
 }
 END_TEST
 
+/* An ELF image (64-bit) of one alloc section [64, 64 + len) holding a
+ * mixed container, then 'R's, then the section headers: n bytes. */
+static unsigned char *mixed_image(size_t *n)
+{
+	struct buf b = BUF_INIT;
+	size_t len, shoff;
+	unsigned char *img, *h;
+
+	mixed(&b);
+	len = b.len;
+	shoff = (64 + len + 64 + 7) & ~(size_t)7;
+	*n = shoff + 2 * 64;
+	img = xcalloc(1, *n);
+	memcpy(img, "\177ELF\2\1\1", 7);
+	put64(img + 0x28, shoff);
+	put16(img + 0x3a, 64);
+	put16(img + 0x3c, 2);
+	memcpy(img + 64, b.p, len);
+	memset(img + 64 + len, 'R', 64);
+	h = img + shoff + 64;
+	put32(h + 4, 1);
+	put64(h + 8, 2);
+	put64(h + 24, 64);
+	put64(h + 32, len);
+	buf_release(&b);
+	return img;
+}
+
+/* Prune in[0..n) both ways, the content being the input shifted by lead
+ * bytes of "new header": the same bytes, figures and counters. */
+static uint64_t prune_both(const unsigned char *in, size_t n, size_t lead, const char *list)
+{
+	unsigned char *copy = malloc(n), *out = NULL;
+	struct cuda_targets t;
+	struct fatbin_pruned a, b;
+	struct err e = ERR_INIT;
+	struct content c;
+	uint64_t ra, rb;
+	char msg[128];
+
+	ck_assert_int_eq(cuda_targets_parse(list, &t, msg, sizeof(msg)), 0);
+	t.no_ptx = false;
+	memcpy(copy, in, n);
+	ra = fatbin_prune_elf(copy, n, &t, &a);
+	content_init(&c, in, n);
+	content_add_mem(&c, "HEADER--HEADER--", lead);
+	content_add_src(&c, lead, n - lead);
+	rb = fatbin_prune_content(in, n, &c, &t, &b, NULL, NULL);
+	ck_assert_uint_eq(ra, rb);
+	ck_assert_uint_eq(a.containers, b.containers);
+	ck_assert_uint_eq(a.whole, b.whole);
+	ck_assert_uint_eq(b.failed, 0);
+	ck_assert_uint_eq(a.removed.bytes, b.removed.bytes);
+	ck_assert_uint_eq(c.len, n);
+	ck_assert_int_eq(content_to_buf(&c, &out, &e), 0);
+	ck_assert_mem_eq(out, "HEADER--HEADER--", lead);
+	ck_assert_mem_eq(out + lead, copy + lead, n - lead);
+	free(out);
+	content_release(&c);
+	fatbin_pruned_release(&a);
+	fatbin_pruned_release(&b);
+	free(copy);
+	return rb;
+}
+
+START_TEST(prune_content_as_buffer)
+{
+	size_t n;
+	unsigned char *img = mixed_image(&n);
+
+	ck_assert_uint_gt(prune_both(img, n, 16, "sm_90"), 0);
+	ck_assert_uint_gt(prune_both(img, n, 16, "sm_80,sm_100"), 0);
+	ck_assert_uint_eq(prune_both(img, n, 16, "sm_60"), 0); /* nothing for it: whole */
+	/* the container is not in the content as it is (its header is new):
+	 * it stays, untouched */
+	{
+		struct cuda_targets t = { .n = 1, .arch = { 90 } };
+		struct fatbin_pruned p;
+		struct content c;
+
+		content_init(&c, img, n);
+		content_add_mem(&c, img, 80);
+		content_add_src(&c, 80, n - 80);
+		ck_assert_uint_eq(fatbin_prune_content(img, n, &c, &t, &p, NULL, NULL), 0);
+		ck_assert_uint_eq(c.n, 2);
+		fatbin_pruned_release(&p);
+		content_release(&c);
+	}
+	free(img);
+}
+END_TEST
+
+/* The image of prune_overlapping_sections: the same result as a content. */
+START_TEST(prune_content_overlapping)
+{
+	unsigned char img[1472] = { 0 };
+	size_t i;
+
+	memcpy(img, "\177ELF\2\1\1", 7);
+	put64(img + 0x28, 1280);
+	put16(img + 0x3a, 64);
+	put16(img + 0x3c, 3);
+	header_at(img + 64, 352);
+	sass_at(img + 80, 50, 64);
+	sass_at(img + 208, 90, 160);
+	header_at(img + 272, 400);
+	sass_at(img + 288, 50, 0);
+	sass_at(img + 352, 90, 144);
+	sass_at(img + 432, 90, 64);
+	memset(img + 496, 'R', 64);
+	for (i = 1; i < 3; i++) {
+		unsigned char *h = img + 1280 + 64 * i;
+		put32(h + 4, 1);
+		put64(h + 8, 2);
+		put64(h + 24, i == 1 ? 64 : 144);
+		put64(h + 32, i == 1 ? 624 : 416);
+	}
+	ck_assert_uint_eq(prune_both(img, sizeof(img), 8, "sm_90"), 128);
+}
+END_TEST
+
 START_TEST(targets_parse)
 {
 	static const char *bad[] = { "", "90", "sm_9", "sm_", "sm_90,", ",sm_90", "sm_90b",
@@ -624,6 +746,8 @@ Suite *fatbin_suite(void)
 	tcase_add_test(t, prune_whole);
 	tcase_add_test(t, prune_idempotent);
 	tcase_add_test(t, prune_overlapping_sections);
+	tcase_add_test(t, prune_content_as_buffer);
+	tcase_add_test(t, prune_content_overlapping);
 	tcase_add_test(t, targets_parse);
 	suite_add_tcase(s, t);
 	return s;
