@@ -252,6 +252,8 @@ static GElf_Shdr new_shdr(const struct img *m, const struct sec *s)
 	return sh;
 }
 
+#define CHECK_FAILED "internal check failed, file left as it was"
+
 /* The output's headers at their offsets in zeros that are never touched
  * (no memory): what libelf parses of the output, and where its MEM pieces
  * point.  NULL when it cannot be mapped. */
@@ -261,8 +263,8 @@ static unsigned char *skeleton(uint64_t len)
 
 	if (len == 0 || len > SIZE_MAX)
 		return NULL;
-	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
+	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -363,13 +365,13 @@ static enum strip_verdict img_emit(struct img *m, struct content *c, unsigned ch
 		return ei_fail(r, "cannot encode ELF header: %s", elf_errmsg(-1));
 	put_kept(m, sk);
 	if (!ei_add_blocks(m, c) || !add_moved(m, c, sk) || c->len != m->total)
-		return ei_fail(r, "internal check failed, file left as it was: layout out of order");
+		return ei_fail(r, "%s: layout out of order", CHECK_FAILED);
 	w = (struct cpiece){ .kind = PIECE_MEM, .len = ehsz, .p = sk };
 	if (!content_splice(c, 0, ehsz, &w, 1))
-		return ei_fail(r, "internal check failed, file left as it was: no room for headers");
+		return ei_fail(r, "%s: no room for headers", CHECK_FAILED);
 	w = (struct cpiece){ .kind = PIECE_MEM, .len = phlen, .p = sk + m->phoff };
 	if (m->moves && phlen && !content_splice(c, m->phoff, phlen, &w, 1))
-		return ei_fail(r, "internal check failed, file left as it was: no room for headers");
+		return ei_fail(r, "%s: no room for headers", CHECK_FAILED);
 	return STRIP_CHANGED;
 }
 
@@ -513,7 +515,7 @@ static enum strip_verdict exec_strip(struct img *m, struct strip_result *r)
 	if (v == STRIP_CHANGED)
 		v = img_emit(m, &c, &skel, r);
 	if (v == STRIP_CHANGED && (why = img_verify(m, skel, &c)))
-		v = ei_fail(r, "internal check failed, file left as it was: %s", why);
+		v = ei_fail(r, "%s: %s", CHECK_FAILED, why);
 	if (v != STRIP_CHANGED) {
 		content_release(&c);
 		return v;

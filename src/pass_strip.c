@@ -259,8 +259,8 @@ void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned
 		     size_t n, int fd, struct strip_result *sr)
 {
 	struct fatbin_pruned pruned;
-	struct strip_call c = { in, n, fd, 0, NULL, o->strip_on ? pass_strip_opts(o, path) : NULL, sr,
-				NULL, &o->cuda, &pruned, 0, NULL, SKIP_NONE };
+	struct strip_call c = { in, n, fd, 0, NULL, o->strip_on ? pass_strip_opts(o, path) : NULL,
+				sr, NULL, &o->cuda, &pruned, 0, NULL, SKIP_NONE, NULL };
 
 	fatbin_summary_init(&pruned.removed);
 	do_strip(&c);
