@@ -54,8 +54,8 @@ int source_layer_add(struct source *s, struct archive_entry *ae);
 int source_layer_data(struct source *s, const void *p, size_t len);
 void source_layer_done(struct source *s);
 /* Instead of source_layer_data(): the current file's content is the file
- * fd (st) of the tree being packed, read now only for its head and, with
- * dedup on, its hash; it is read again from the tree, by its path beneath
+ * fd (st) of the tree being packed, read now only for its head (dedup
+ * reads the files that have a size twin itself); it is read again from the tree, by its path beneath
  * the root (source_layer_set_root), when the strip pass or the writer
  * needs it, and refused if it is no longer that file (inode, size, time).
  * 0, or -1 (the layer refused).  source_layer_done() follows. */

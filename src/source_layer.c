@@ -457,32 +457,6 @@ int source_layer_data(struct source *s, const void *p, size_t len)
 	return 0;
 }
 
-/* Read fd (the tree's file st) whole for the hash, in chunks: 0, or -1
- * with the layer refused. */
-static int hash_file(struct lsource *L, struct lside *sd, int fd, const struct stat *st)
-{
-	size_t chunk = L->base.chunk ? L->base.chunk : 1u << 20;
-	unsigned char *b = xmalloc(chunk);
-	uint64_t at = 0;
-	int rc = 0;
-
-	while (at < (uint64_t)st->st_size) {
-		size_t want = (uint64_t)st->st_size - at < chunk ? (size_t)(st->st_size - at) : chunk;
-		ssize_t k = pread(fd, b, want, (off_t)at);
-		if (k <= 0) {
-			rc = source_layer_fail(&L->base, "cannot read '%s': %s",
-					       L->base.ents.v[L->cur].path,
-					       k < 0 ? strerror(errno) : "it shrank while being read");
-			break;
-		}
-		hash_piece(L, sd, b, (size_t)k);
-		at += (size_t)k;
-	}
-	free(b);
-	L->pos = at;
-	return rc;
-}
-
 int source_layer_data_tree(struct source *s, int fd, const struct stat *st)
 {
 	struct lsource *L = L_OF(s);
@@ -500,8 +474,7 @@ int source_layer_data_tree(struct source *s, int fd, const struct stat *st)
 	sd->dev = st->st_dev;
 	sd->ino = st->st_ino;
 	sd->mtime = st->st_mtim;
-	if (L->h)
-		return hash_file(L, sd, fd, st);
+	/* no hash: dedup reads only the files that have a size twin */
 	L->pos = (uint64_t)st->st_size;
 	return 0;
 }
@@ -565,7 +538,7 @@ void source_layer_done(struct source *s)
 	s->ents.v[L->cur].size = L->pos;
 	if (!L->pos)
 		s->ents.v[L->cur].flags |= ENT_NOT_ELF;
-	if (!L->h)
+	if (!L->h || sd->tree)
 		return;
 	if (!L->pos)
 		sd->dg.head = XXH3_128bits_digest(L->h);

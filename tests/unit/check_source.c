@@ -421,7 +421,8 @@ START_TEST(pack_reads_the_tree)
 	i = find(s, "a/f");
 	ck_assert_int_ge(i, 0);
 	ck_assert(!source_layer_in_spool(s, (size_t)i));
-	ck_assert_ptr_nonnull(s->ops->digest(s, (size_t)i));
+	/* not hashed at the walk: dedup reads only files with a size twin */
+	ck_assert_ptr_null(s->ops->digest(s, (size_t)i));
 	ck_assert_int_eq(s->ops->read_head(s, (size_t)i, (size_t)-1, &head), 5);
 	ck_assert_int_eq(memcmp(head, "hello", 5), 0);
 	free(head);
