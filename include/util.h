@@ -112,4 +112,8 @@ char *path_normalize(const char *p, bool strict, const char **why);
  * would climb above the top. */
 char *path_fold(const char *p, const char **why);
 
+/* n bytes of fd at off into buf: 0, or -1 with e set ("read failed: ...",
+ * or "file changed size while being read" when the file ends before). */
+int pread_exact(int fd, void *buf, size_t n, uint64_t off, struct err *e);
+
 #endif

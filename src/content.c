@@ -177,22 +177,8 @@ int content_read_src(const struct content *c, uint64_t off, void *buf, size_t n,
 		memcpy(buf, c->mem + off, n);
 		return 0;
 	}
-	while (n) {
-		ssize_t k = pread(c->fd, p, n, (off_t)(c->base + off));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			err_errno(e, errno, "read failed");
-			return -1;
-		}
-		if (k == 0) {
-			err_set(e, "file changed size while being read");
-			return -1;
-		}
-		p += k;
-		off += (uint64_t)k;
-		n -= (size_t)k;
-	}
+	if (pread_exact(c->fd, p, n, c->base + off, e) != 0)
+		return -1;
 	return 0;
 }
 

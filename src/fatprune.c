@@ -304,13 +304,31 @@ static int cmp_spot(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The containers found, in order, each to fn, but one that overlaps one
+ * before it (sections may overlap); s is emptied. */
+static void each_apart(struct spots *s, fatbin_container_fn fn, void *ctx)
+{
+	uint64_t end = 0;
+	size_t i;
+
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_spot);
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i].off < end)
+			continue;
+		fn(ctx, s->v[i].off, s->v[i].len);
+		end = s->v[i].off + s->v[i].len;
+	}
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
 uint64_t fatbin_prune_elf(unsigned char *buf, size_t n, const struct cuda_targets *t,
 			  struct fatbin_pruned *p)
 {
 	struct prune_ctx c = { buf, t, p, 0 };
 	struct spots s = { buf, NULL, 0, 0 };
-	uint64_t end = 0;
-	size_t i;
 
 	memset(p, 0, sizeof(*p));
 	fatbin_summary_init(&p->removed);
@@ -320,15 +338,7 @@ uint64_t fatbin_prune_elf(unsigned char *buf, size_t n, const struct cuda_target
 	 * one walked after another was pruned would read bytes that are no
 	 * longer the input's; a container that overlaps one before it stays */
 	fatbin_elf_regions(buf, n, find_region, &s);
-	if (s.n)
-		qsort(s.v, s.n, sizeof(*s.v), cmp_spot);
-	for (i = 0; i < s.n; i++) {
-		if (s.v[i].off < end)
-			continue;
-		prune_container(&c, s.v[i].off, s.v[i].len);
-		end = s.v[i].off + s.v[i].len;
-	}
-	free(s.v);
+	each_apart(&s, prune_container, &c);
 	return c.removed;
 }
 
@@ -444,7 +454,18 @@ struct cfind {
 	struct spots s;
 	fatbin_done_fn done;
 	void *dctx;
+	struct cprune *k;
 };
+
+/* Prune one container of the content, then say its bytes are done. */
+static void prune_then_done(void *ctx, size_t off, uint64_t len)
+{
+	struct cfind *f = ctx;
+
+	prune_in_content(f->k, off, len);
+	if (f->done)
+		f->done(f->dctx, off, (size_t)(off + len));
+}
 
 static bool find_region_paged(void *ctx, size_t lo, size_t hi)
 {
@@ -458,9 +479,7 @@ uint64_t fatbin_prune_content(const unsigned char *in, size_t n, struct content 
 			      fatbin_done_fn done, void *dctx)
 {
 	struct cprune k = { in, c, t, p, 0 };
-	struct cfind f = { { in, NULL, 0, 0 }, done, dctx };
-	uint64_t end = 0;
-	size_t i;
+	struct cfind f = { { in, NULL, 0, 0 }, done, dctx, &k };
 
 	memset(p, 0, sizeof(*p));
 	fatbin_summary_init(&p->removed);
@@ -468,16 +487,6 @@ uint64_t fatbin_prune_content(const unsigned char *in, size_t n, struct content 
 		return 0;
 	/* as fatbin_prune_elf(): every container first, then each pruned */
 	fatbin_elf_regions(in, n, find_region_paged, &f);
-	if (f.s.n)
-		qsort(f.s.v, f.s.n, sizeof(*f.s.v), cmp_spot);
-	for (i = 0; i < f.s.n; i++) {
-		if (f.s.v[i].off < end)
-			continue;
-		prune_in_content(&k, f.s.v[i].off, f.s.v[i].len);
-		end = f.s.v[i].off + f.s.v[i].len;
-		if (done)
-			done(dctx, f.s.v[i].off, (size_t)end);
-	}
-	free(f.s.v);
+	each_apart(&f.s, prune_then_done, &f);
 	return k.removed;
 }

@@ -31,25 +31,7 @@ void source_display(const struct source *s, const char *rel, struct buf *out)
 
 int source_pread(const struct source_file *f, void *buf, size_t len, uint64_t off, struct err *e)
 {
-	unsigned char *p = buf;
-
-	while (len) {
-		ssize_t k = pread(f->fd, p, len, (off_t)(f->off + off));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			err_errno(e, errno, "read failed");
-			return -1;
-		}
-		if (k == 0) {
-			err_set(e, "file changed size while being read");
-			return -1;
-		}
-		p += k;
-		off += (uint64_t)k;
-		len -= (size_t)k;
-	}
-	return 0;
+	return pread_exact(f->fd, buf, len, f->off + off, e);
 }
 
 void source_close(struct source_file *f)

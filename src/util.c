@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 char buf_empty[1];
 
@@ -321,4 +322,27 @@ char *path_normalize(const char *p, bool strict, const char **why)
 char *path_fold(const char *p, const char **why)
 {
 	return normalize(p, PN_FOLD, why);
+}
+
+int pread_exact(int fd, void *buf, size_t n, uint64_t off, struct err *e)
+{
+	unsigned char *p = buf;
+
+	while (n) {
+		ssize_t k = pread(fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			err_errno(e, errno, "read failed");
+			return -1;
+		}
+		if (k == 0) {
+			err_set(e, "file changed size while being read");
+			return -1;
+		}
+		p += k;
+		off += (uint64_t)k;
+		n -= (size_t)k;
+	}
+	return 0;
 }
