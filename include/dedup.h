@@ -21,8 +21,11 @@
  * Files are read through a source (source.h: a tree's files opened
  * beneath its root without following symlinks, or a layer's spool) and
  * linked through the caller (a sink): dedup itself never names a path to
- * the file system.  Memory: the items' bookkeeping, one XXH3 state (about
- * 600 bytes) per candidate longer than a block between stages 2 and 3,
+ * the file system.  Memory: 68 bytes per distinct inode (its key, its
+ * first-block digest, where its names are), 24 more while they are
+ * gathered; about 80 more per file that gets past stage 2 (its full
+ * digest, xattrs, an error), one XXH3 state (about 600 bytes) per
+ * candidate longer than a block between stages 2 and 3,
  * and one chunk buffer (two while comparing) per worker thread; never a
  * whole file.
  */
@@ -88,6 +91,8 @@ struct dedup_probe *dedup_probe_head(const struct stat *st, const unsigned char 
  * One name of a file, as the caller saw it (lstat).  Only regular,
  * non-empty files take part; other items are ignored.  Names with equal
  * dev and ino are one file (already linked) and are never hashed twice.
+ * Items are asked for when needed (struct dedup_items), never held all at
+ * once: a million names would cost 100 MB.
  */
 struct dedup_item {
 	const char *path;  /* for messages; borrowed for the call */
@@ -99,8 +104,23 @@ struct dedup_item {
 	uid_t uid;
 	gid_t gid;
 	const struct dedup_digest *pre; /* NULL: read the file; borrowed */
-	const struct dedup_probe *probe; /* NULL, or see above (pre wins); borrowed */
+	bool has_probe;    /* probe holds what the walk saw (pre wins) */
+	struct dedup_probe probe;
 };
+
+/*
+ * The caller's items 0..n: get() fills *it with item i (mode 0: it takes
+ * no part).  Called from dedup's threads at once (it must be thread-safe)
+ * and for the same item more than once (it must give the same answer
+ * until dedup_free()).
+ */
+struct dedup_items {
+	size_t n;
+	void (*get)(const void *ctx, size_t i, struct dedup_item *it);
+	const void *ctx;
+};
+/* Items that are an array (tests, small callers). */
+struct dedup_items dedup_items_array(const struct dedup_item *v, size_t n);
 
 enum dedup_mode {
 	DEDUP_OFF,    /* do nothing */
@@ -109,16 +129,16 @@ enum dedup_mode {
 };
 
 /*
- * Make every name of a copy a link to the kept copy: items[kept] is the
- * kept copy's first name, names[0..n) index the copy's names, st is the
- * copy as verified (each name must still be that file, unchanged).
- * Returns 0, or -1 with e set and *failed the index in names of the name
- * that was not linked; e->code EMLINK when the kept copy can take no more
- * links (then, with *failed 0, nothing has changed).
+ * Make every name of a copy a link to the kept copy: kept is the kept
+ * copy's first name, names[0..n) the copy's names, st is the copy as
+ * verified (each name must still be that file, unchanged).  Returns 0, or
+ * -1 with e set and *failed the index in names of the name that was not
+ * linked; e->code EMLINK when the kept copy can take no more links (then,
+ * with *failed 0, nothing has changed).
  */
-typedef int (*dedup_link_fn)(void *ctx, const struct dedup_item *items, size_t kept,
-			     const size_t *names, size_t n, const struct stat *st, size_t *failed,
-			     struct err *e);
+typedef int (*dedup_link_fn)(void *ctx, const struct dedup_item *kept,
+			     const struct dedup_item *names, size_t n, const struct stat *st,
+			     size_t *failed, struct err *e);
 
 struct dedup_opts {
 	enum dedup_mode mode;
@@ -139,6 +159,9 @@ struct dedup_opts {
 struct dedup_group {
 	size_t *items;     /* indices into the caller's item array; owned */
 	size_t nitems;
+	size_t *copies;    /* the first name of each copy (not the kept one),
+			    * ascending; owned */
+	size_t ncopies;
 	size_t nfiles;     /* distinct inodes in the group, at least 2 */
 	uint64_t size;     /* size of one copy */
 	bool elf_shared;   /* ELF ET_DYN (from the content); linked only with link_elf */
@@ -186,7 +209,8 @@ struct dedup_result {
  *
  * The work comes in three phases, so that the caller can act between
  * them: dedup_new() and dedup_hash_heads() (stages 1 and 2; the items'
- * probes are not read after it, and the caller may free them),
+ * probes are read in dedup_new() and never after, so that the caller may
+ * free them then),
  * dedup_hash_rest() (stage 3: nothing is compared or linked yet; the
  * caller may finish work that changes link counts now), dedup_link()
  * (stage 4, and the result).  dedup_run() does them all.
@@ -195,7 +219,7 @@ struct dedup_result {
  * caller releases it.  items and src are borrowed until dedup_free().
  */
 struct dedup;
-struct dedup *dedup_new(struct source *src, const struct dedup_item *items, size_t n,
+struct dedup *dedup_new(struct source *src, const struct dedup_items *items,
 			const struct dedup_opts *o);
 void dedup_hash_heads(struct dedup *d);
 void dedup_hash_rest(struct dedup *d);

@@ -178,4 +178,23 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 		      rules_read_fn read, void *ctx, int jobs, struct rules_verdict *v,
 		      struct err *e);
 
+/*
+ * The same, with the entries asked for and the verdicts handed over one
+ * at a time, so that a million entries need no arrays beside the
+ * caller's own: entry() fills *out with entry i (its path must stay valid
+ * until the call returns; asked once or more, from the calling thread),
+ * verdict() gets every entry's verdict once, in no particular order (on
+ * success only).  read and ctx as above.  The tree of nodes it builds
+ * costs about 90 bytes an entry while it runs.
+ */
+struct rules_input {
+	size_t n;
+	void (*entry)(void *ctx, size_t i, struct rules_entry *out);
+	void (*verdict)(void *ctx, size_t i, const struct rules_verdict *v);
+	rules_read_fn read;
+	void *ctx;
+	int jobs;
+};
+int rules_decide_each(const struct rules *r, const struct rules_input *in, struct err *e);
+
 #endif

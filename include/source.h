@@ -62,9 +62,9 @@ struct source_ops {
 	/* The digest dedup would compute of i's current content, when the
 	 * source took it while reading (a layer); else NULL.  Borrowed. */
 	const struct dedup_digest *(*digest)(const struct source *s, size_t i);
-	/* What the walk saw of i's first block, for dedup; NULL if nothing
-	 * (or no longer: source_drop_probes).  Borrowed. */
-	const struct dedup_probe *(*probe)(const struct source *s, size_t i);
+	/* What the walk saw of i's first block, for dedup, into *out; false
+	 * if nothing (or no longer: source_drop_probes). */
+	bool (*probe)(const struct source *s, size_t i, struct dedup_probe *out);
 	/* What identifies i's file as a source_file's st_dev and st_ino
 	 * would (a layer makes them up: 0 and the content's entry + 1). */
 	void (*ident)(const struct source *s, size_t i, dev_t *dev, ino_t *ino);

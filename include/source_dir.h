@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <xxhash.h>
+
 #include "report.h"
 #include "slim.h"
 #include "source.h"
@@ -34,6 +36,17 @@ struct dir_side {
 	uint32_t nlink;   /* saturates at UINT32_MAX */
 	uint32_t next;    /* the next name of the same inode, or ENT_NONE */
 };
+
+/* What the walk's probe saw of a regular file's first block, for dedup:
+ * 32 bytes, beside the side's dev and ino and the entry's size, which it
+ * was checked against. */
+struct dir_probe {
+	XXH128_hash_t head;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint8_t flags;  /* DIR_PROBED, DIR_PROBE_ELF_SO */
+};
+enum { DIR_PROBED = 1, DIR_PROBE_ELF_SO = 2 };
 
 /* A temporary name a killed run left (not an entry). */
 struct dir_tmp {
@@ -56,7 +69,7 @@ struct source_dir {
 	const char *display_root;   /* "" when paths are shown as they are */
 	struct dir_side *side;      /* parallel to base.ents */
 	size_t capside;
-	struct dedup_probe **probes; /* parallel to base.ents; NULL when none */
+	struct dir_probe *probes;   /* parallel to base.ents; NULL once dropped */
 	size_t capprobes;
 	uint32_t *dirs;             /* the walk's current directories, by depth */
 	size_t capdirs;

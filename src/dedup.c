@@ -15,26 +15,46 @@
 
 enum role { ROLE_NONE, ROLE_KEPT, ROLE_COPY };
 
-/*
- * One distinct inode among the regular, non-empty items.  During a pool
- * pass a dfile is written only by the thread handed it (or its group), so
- * no locking is needed and the merge in file order is deterministic.
- */
-struct dfile {
-	const size_t *names;   /* item indices of its names, ascending */
-	size_t nnames;
+enum dflag {
+	F_ELF_SO = 1 << 0,
+	F_REST = 1 << 1,         /* the rest is to be hashed (state or from 0) */
+	F_XATTRS_KNOWN = 1 << 2, /* xattrs read (a probe has none) */
+	F_LINKED = 1 << 3,       /* replaced by a link (or would be) */
+	F_PRE = 1 << 4,          /* its content is known by an earlier pass's digest */
+	F_PROBED = 1 << 5,       /* head and mtime are the walk's probe's */
+	F_FULL_IS_HEAD = 1 << 6, /* no longer than a block: full digest == head */
+};
+
+/* What a file needs once it is read: made on first use, by the one thread
+ * that has the file. */
+struct dext {
 	XXH3_state_t *state;   /* kept between the two hash passes */
-	XXH128_hash_t head;    /* digest of the first DEDUP_BLOCK bytes */
-	XXH128_hash_t full;    /* digest of everything */
-	struct timespec mtime; /* when hashed */
+	XXH128_hash_t full;    /* digest of everything (unless F_FULL_IS_HEAD) */
 	struct buf xattrs;     /* canonical form: see fsu_read_xattrs() */
-	bool xattrs_known;     /* xattrs read (a probe has none) */
-	bool elf_so;
-	bool rest;             /* the rest is to be hashed (state or from 0) */
-	enum role role;
-	bool linked;           /* replaced by a link (or would be) */
 	size_t err_item;       /* the name err is about */
 	struct err err;
+};
+
+/*
+ * One distinct inode among the regular, non-empty items: 64 bytes, for it
+ * is kept for every file of the input.  Its names are c->order[names ..
+ * the next file's names), ascending.  During a pool pass a dfile is
+ * written only by the thread handed it (or its group), so no locking is
+ * needed and the merge in file order is deterministic.
+ */
+struct dfile {
+	uint64_t size;         /* of the content dedup works on (an earlier pass's
+				* digest's, else the item's) */
+	XXH128_hash_t head;    /* digest of the first DEDUP_BLOCK bytes */
+	int64_t mtime_sec;     /* when hashed */
+	struct dext *x;        /* NULL until read (or failed) */
+	uint32_t names;
+	uint32_t uid, gid;
+	uint32_t dev;          /* index in c->devs */
+	uint32_t mtime_nsec;
+	uint16_t mode;         /* a regular file's st_mode fits */
+	uint8_t flags;         /* enum dflag */
+	uint8_t role;          /* enum role */
 };
 
 /* The comparison keys of the three narrowing stages. */
@@ -46,32 +66,89 @@ struct span {
 
 struct dedup {
 	struct source *src;
-	const struct dedup_item *items;
+	struct dedup_items items;
 	const struct dedup_opts *o;
-	size_t *order;       /* regular non-empty items by (dev, ino, index) */
+	uint32_t *order;     /* item indices: every file's names, in file order */
+	size_t norder;
+	dev_t *devs;         /* the devices of the files, ascending */
+	size_t ndevs;
 	struct dfile *files; /* in item order of their first names */
 	size_t nfiles;
-	size_t *work;        /* file indices still in the running */
+	uint32_t *work;      /* file indices still in the running */
 	size_t nwork;
 	struct span *groups; /* runs of work with equal content and metadata */
 	size_t ngroups;
 	enum stage stage;    /* key used by cmp_work() */
 };
 
-static const struct dedup_item *first_item(const struct dedup *c, const struct dfile *f)
+static void get_item(const struct dedup *c, size_t i, struct dedup_item *it)
 {
-	return &c->items[f->names[0]];
+	memset(it, 0, sizeof(*it));
+	c->items.get(c->items.ctx, i, it);
+}
+
+static size_t first_name(const struct dedup *c, const struct dfile *f)
+{
+	return c->order[f->names];
+}
+
+static const uint32_t *names_of(const struct dedup *c, const struct dfile *f)
+{
+	return &c->order[f->names];
+}
+
+static size_t nnames(const struct dedup *c, const struct dfile *f)
+{
+	size_t k = (size_t)(f - c->files);
+
+	return (k + 1 < c->nfiles ? c->files[k + 1].names : c->norder) - f->names;
+}
+
+static struct dext *ext(struct dfile *f)
+{
+	if (!f->x) {
+		f->x = xcalloc(1, sizeof(*f->x));
+		buf_init(&f->x->xattrs);
+		f->x->err_item = SIZE_MAX;
+	}
+	return f->x;
+}
+
+static const char *ferr(const struct dfile *f)
+{
+	return f->x ? f->x->err.msg : NULL;
+}
+
+/* f's error: why, about its first name unless said otherwise. */
+static struct err *errp(const struct dedup *c, struct dfile *f)
+{
+	struct dext *x = ext(f);
+
+	if (x->err_item == SIZE_MAX)
+		x->err_item = first_name(c, f);
+	return &x->err;
+}
+
+static XXH128_hash_t full_of(const struct dfile *f)
+{
+	return (f->flags & F_FULL_IS_HEAD) || !f->x ? f->head : f->x->full;
+}
+
+static void set_mtime(struct dfile *f, struct timespec t)
+{
+	f->mtime_sec = t.tv_sec;
+	f->mtime_nsec = (uint32_t)t.tv_nsec;
+}
+
+static bool same_mtime(const struct dfile *f, struct timespec t)
+{
+	return f->mtime_sec == t.tv_sec && f->mtime_nsec == (uint32_t)t.tv_nsec;
 }
 
 /* The size of the content dedup works on (after earlier passes). */
 static uint64_t item_size(const struct dedup_item *it)
 {
 	return it->pre ? it->pre->size : it->size;
-}
-
-static uint64_t file_size(const struct dedup *c, const struct dfile *f)
-{
-	return item_size(first_item(c, f));
 }
 
 static int cmp_u64(uint64_t a, uint64_t b)
@@ -91,50 +168,138 @@ static int cmp_size_t(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void array_get(const void *ctx, size_t i, struct dedup_item *it)
+{
+	*it = ((const struct dedup_item *)ctx)[i];
+}
+
+struct dedup_items dedup_items_array(const struct dedup_item *v, size_t n)
+{
+	return (struct dedup_items){ .n = n, .get = array_get, .ctx = v };
+}
+
 /* ---- finding the distinct inodes ---------------------------------------- */
 
-static int cmp_inode(const void *a, const void *b, void *ctx)
+/* A name while the files are gathered: 24 bytes, then freed. */
+struct gname {
+	dev_t dev;
+	ino_t ino;
+	uint32_t item;
+};
+
+static int cmp_gname(const void *a, const void *b)
 {
-	const struct dedup_item *items = ctx;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int r = cmp_u64(items[x].dev, items[y].dev);
+	const struct gname *x = a, *y = b;
+	int r = cmp_u64(x->dev, y->dev);
 
 	if (!r)
-		r = cmp_u64(items[x].ino, items[y].ino);
-	return r ? r : cmp_size_t(a, b);
+		r = cmp_u64(x->ino, y->ino);
+	return r ? r : cmp_u64(x->item, y->item);
 }
 
-static int cmp_file_first(const void *a, const void *b)
+static bool takes_part(const struct dedup_item *it)
 {
-	const struct dfile *x = a, *y = b;
-	return cmp_size_t(&x->names[0], &y->names[0]);
+	return S_ISREG(it->mode) && item_size(it) > 0;
 }
 
-/* Fill c->order and c->files: every regular non-empty inode, its names. */
-static void collect_files(struct dedup *c, size_t n)
+/* A new file whose first name is it: its key, and its head when the walk's
+ * probe of it still describes it. */
+static void init_file(struct dfile *f, const struct dedup_item *it, uint32_t dev)
 {
-	const struct dedup_item *it = c->items;
-	size_t i, norder = 0, start;
+	const struct dedup_probe *pr = &it->probe;
+	uint64_t size = item_size(it);
 
-	c->order = xcalloc(n, sizeof(*c->order));
-	for (i = 0; i < n; i++)
-		if (S_ISREG(it[i].mode) && item_size(&it[i]) > 0)
-			c->order[norder++] = i;
-	qsort_r(c->order, norder, sizeof(*c->order), cmp_inode, (void *)it);
-	c->files = xcalloc(norder, sizeof(*c->files));
-	for (start = 0; start < norder; start = i) {
-		struct dfile *f = &c->files[c->nfiles++];
-		const struct dedup_item *a = &it[c->order[start]];
-
-		for (i = start + 1; i < norder; i++)
-			if (it[c->order[i]].dev != a->dev || it[c->order[i]].ino != a->ino)
-				break;
-		f->names = &c->order[start];
-		f->nnames = i - start;
-		f->err_item = f->names[0];
-		buf_init(&f->xattrs);
+	f->size = size;
+	f->dev = dev;
+	f->mode = (uint16_t)it->mode;
+	f->uid = (uint32_t)it->uid;
+	f->gid = (uint32_t)it->gid;
+	if (it->pre) {
+		f->flags |= F_PRE;
+		return;
 	}
-	qsort(c->files, c->nfiles, sizeof(*c->files), cmp_file_first);
+	if (it->has_probe && pr->dev == it->dev && pr->ino == it->ino && pr->size == size) {
+		/* the walk read the head: nothing to open for it */
+		set_mtime(f, pr->mtime);
+		f->head = pr->head;
+		f->flags |= F_PROBED | (pr->elf_so ? F_ELF_SO : 0) |
+			    (size <= DEDUP_BLOCK ? F_FULL_IS_HEAD : F_REST);
+	}
+}
+
+static int cmp_file_first(const void *a, const void *b, void *ctx)
+{
+	const struct gname *g = ctx;
+	const struct dfile *x = a, *y = b;
+
+	return cmp_u64(g[x->names].item, g[y->names].item);
+}
+
+/* A regular file's st_mode fits 16 bits, an owner 32. */
+_Static_assert(sizeof(uid_t) <= 4 && sizeof(gid_t) <= 4, "owners fit a dfile");
+
+/* Fill c->files, c->order, c->devs: every regular non-empty inode, its
+ * names. */
+static void collect_files(struct dedup *c)
+{
+	struct dedup_item it;
+	struct gname *g;
+	size_t i, n = c->items.n, ng = 0, start, k;
+
+	if (n > UINT32_MAX)
+		n = UINT32_MAX; /* more than a source holds */
+	for (i = 0; i < n; i++) {
+		get_item(c, i, &it);
+		ng += takes_part(&it);
+	}
+	if (!ng)
+		return;
+	g = xcalloc(ng, sizeof(*g));
+	for (i = 0, k = 0; i < n && k < ng; i++) {
+		get_item(c, i, &it);
+		if (takes_part(&it))
+			g[k++] = (struct gname){ it.dev, it.ino, (uint32_t)i };
+	}
+	ng = k;
+	qsort(g, ng, sizeof(*g), cmp_gname);
+	for (i = 0; i < ng; i++)
+		if (!i || g[i].dev != g[i - 1].dev || g[i].ino != g[i - 1].ino)
+			c->nfiles++;
+	c->files = xcalloc(c->nfiles, sizeof(*c->files));
+	c->nfiles = 0;
+	for (start = 0; start < ng; start = i) {
+		struct dfile *f;
+
+		for (i = start + 1; i < ng; i++)
+			if (g[i].dev != g[start].dev || g[i].ino != g[start].ino)
+				break;
+		get_item(c, g[start].item, &it);
+		if (!c->ndevs || c->devs[c->ndevs - 1] != g[start].dev) {
+			c->devs = xrealloc(c->devs, (c->ndevs + 1) * sizeof(*c->devs));
+			c->devs[c->ndevs++] = g[start].dev;
+		}
+		f = &c->files[c->nfiles++];
+		f->names = (uint32_t)start; /* in g, for now */
+		init_file(f, &it, (uint32_t)(c->ndevs - 1));
+	}
+	qsort_r(c->files, c->nfiles, sizeof(*c->files), cmp_file_first, g);
+	/* the names, in file order */
+	c->order = xcalloc(ng, sizeof(*c->order));
+	for (k = 0; k < c->nfiles; k++) {
+		struct dfile *f = &c->files[k];
+
+		start = f->names;
+		f->names = (uint32_t)c->norder;
+		for (i = start; i < ng && g[i].dev == g[start].dev && g[i].ino == g[start].ino; i++)
+			c->order[c->norder++] = g[i].item;
+	}
+	free(g);
 }
 
 /* ---- narrowing: keep only files that share their key with another ----- */
@@ -142,37 +307,55 @@ static void collect_files(struct dedup *c, size_t n)
 static int key_cmp(const struct dedup *c, size_t a, size_t b, enum stage s)
 {
 	const struct dfile *x = &c->files[a], *y = &c->files[b];
-	const struct dedup_item *p = first_item(c, x), *q = first_item(c, y);
-	int r = cmp_u64(p->dev, q->dev);
+	int r = cmp_u64(x->dev, y->dev);
 
 	if (!r)
-		r = cmp_u64(item_size(p), item_size(q));
+		r = cmp_u64(x->size, y->size);
 	if (!r)
-		r = cmp_u64(p->mode, q->mode);
+		r = cmp_u64(x->mode, y->mode);
 	if (!r)
-		r = cmp_u64(p->uid, q->uid);
+		r = cmp_u64(x->uid, y->uid);
 	if (!r)
-		r = cmp_u64(p->gid, q->gid);
+		r = cmp_u64(x->gid, y->gid);
 	if (r || s == STAGE_META)
 		return r;
 	r = cmp_hash(x->head, y->head);
 	if (r || s == STAGE_HEAD)
 		return r;
-	r = cmp_u64(x->xattrs.len, y->xattrs.len);
+	{
+		size_t xl = x->x ? x->x->xattrs.len : 0, yl = y->x ? y->x->xattrs.len : 0;
+
+		r = cmp_u64(xl, yl);
+		if (!r && xl)
+			r = memcmp(x->x->xattrs.p, y->x->xattrs.p, xl);
+	}
 	if (!r)
-		r = memcmp(x->xattrs.p, y->xattrs.p, x->xattrs.len);
-	if (!r)
-		r = cmp_hash(x->full, y->full);
+		r = cmp_hash(full_of(x), full_of(y));
 	return r;
 }
 
 static int cmp_work(const void *a, const void *b, void *ctx)
 {
 	const struct dedup *c = ctx;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	int r = key_cmp(c, x, y, c->stage);
 
-	return r ? r : cmp_size_t(a, b);
+	return r ? r : cmp_u32(a, b);
+}
+
+/* f takes no more part: what it holds goes, but an error. */
+static void retire(struct dfile *f)
+{
+	if (!f->x)
+		return;
+	XXH3_freeState(f->x->state);
+	f->x->state = NULL;
+	if (f->x->err.msg)
+		return;
+	buf_release(&f->x->xattrs);
+	free(f->x);
+	f->x = NULL;
+	f->flags &= (uint8_t)~F_XATTRS_KNOWN;
 }
 
 /* Drop from c->work the files that failed or have no partner under key s;
@@ -184,20 +367,19 @@ static void narrow(struct dedup *c, enum stage s)
 	if (!c->work)
 		return; /* nothing in the running */
 	for (i = 0; i < c->nwork; i++)
-		if (!c->files[c->work[i]].err.msg)
+		if (!ferr(&c->files[c->work[i]]))
 			c->work[n++] = c->work[i];
+		else
+			retire(&c->files[c->work[i]]);
 	c->stage = s;
 	qsort_r(c->work, n, sizeof(*c->work), cmp_work, c);
 	for (i = 0; i < n; i++) {
-		struct dfile *f = &c->files[c->work[i]];
-
 		if ((i > 0 && key_cmp(c, c->work[i - 1], c->work[i], s) == 0) ||
 		    (i + 1 < n && key_cmp(c, c->work[i], c->work[i + 1], s) == 0)) {
 			c->work[k++] = c->work[i];
 			continue;
 		}
-		XXH3_freeState(f->state);
-		f->state = NULL;
+		retire(&c->files[c->work[i]]);
 	}
 	c->nwork = k;
 }
@@ -209,7 +391,7 @@ static int cmp_span(const void *a, const void *b, void *ctx)
 	const struct dedup *c = ctx;
 	const struct span *x = a, *y = b;
 
-	return cmp_size_t(&c->work[x->start], &c->work[y->start]);
+	return cmp_u32(&c->work[x->start], &c->work[y->start]);
 }
 
 static void make_groups(struct dedup *c)
@@ -243,42 +425,40 @@ bool dedup_is_elf_so(const unsigned char *h, size_t n)
 	return type == ET_DYN;
 }
 
-static bool same_time(struct timespec a, struct timespec b)
-{
-	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
-
 /*
  * Open f's content and check it is still the file the items describe
  * (and, once hashed, unchanged since: mtime and xattrs; xattrs not read yet
- * are read here).  Returns 0 with sf open, or -1 with f->err set.
+ * are read here).  Returns 0 with sf open, or -1 with f's error set.
  */
 static int open_file(const struct dedup *c, struct dfile *f, bool hashed, struct source_file *sf)
 {
-	const struct dedup_item *it = first_item(c, f);
 	const struct stat *st = &sf->st;
+	struct dedup_item it;
 	struct buf xa = BUF_INIT;
+	struct dext *x;
 
-	if (c->src->ops->open(c->src, it->entry, sf, &f->err) != 0)
+	get_item(c, first_name(c, f), &it);
+	if (c->src->ops->open(c->src, it.entry, sf, errp(c, f)) != 0)
 		return -1;
-	if (st->st_dev != it->dev || st->st_ino != it->ino || st->st_mode != it->mode ||
-	    (uint64_t)st->st_size != it->size || st->st_uid != it->uid ||
-	    st->st_gid != it->gid || (hashed && !same_time(st->st_mtim, f->mtime))) {
-		err_set(&f->err, "file changed while being processed; left as it was");
+	if (st->st_dev != c->devs[f->dev] || st->st_ino != it.ino || st->st_mode != f->mode ||
+	    (uint64_t)st->st_size != it.size || st->st_uid != f->uid || st->st_gid != f->gid ||
+	    (hashed && !same_mtime(f, st->st_mtim))) {
+		err_set(errp(c, f), "file changed while being processed; left as it was");
 		goto fail;
 	}
 	if (!hashed)
 		return 0;
-	if (!f->xattrs_known) {
-		if (c->src->ops->xattrs(c->src, it->entry, sf, &f->xattrs, &f->err) != 0)
+	x = ext(f);
+	if (!(f->flags & F_XATTRS_KNOWN)) {
+		if (c->src->ops->xattrs(c->src, it.entry, sf, &x->xattrs, errp(c, f)) != 0)
 			goto fail;
-		f->xattrs_known = true;
+		f->flags |= F_XATTRS_KNOWN;
 		return 0;
 	}
-	if (c->src->ops->xattrs(c->src, it->entry, sf, &xa, &f->err) != 0)
+	if (c->src->ops->xattrs(c->src, it.entry, sf, &xa, errp(c, f)) != 0)
 		goto fail;
-	if (xa.len != f->xattrs.len || memcmp(xa.p, f->xattrs.p, xa.len) != 0) {
-		err_set(&f->err, "extended attributes changed while being processed; left as it was");
+	if (xa.len != x->xattrs.len || memcmp(xa.p, x->xattrs.p, xa.len) != 0) {
+		err_set(errp(c, f), "extended attributes changed while being processed; left as it was");
 		goto fail;
 	}
 	buf_release(&xa);
@@ -293,13 +473,14 @@ fail:
  * a shared file, a layer's spool, never changes.) */
 static int check_unchanged(const struct dedup *c, const struct source_file *sf, struct dfile *f)
 {
+	struct dedup_item it;
 	struct stat st;
 
 	if (!sf->own)
 		return 0;
-	if (fstat(sf->fd, &st) != 0 || (uint64_t)st.st_size != first_item(c, f)->size ||
-	    !same_time(st.st_mtim, f->mtime)) {
-		err_set(&f->err, "file changed while being read; left as it was");
+	get_item(c, first_name(c, f), &it);
+	if (fstat(sf->fd, &st) != 0 || (uint64_t)st.st_size != it.size || !same_mtime(f, st.st_mtim)) {
+		err_set(errp(c, f), "file changed while being read; left as it was");
 		return -1;
 	}
 	return 0;
@@ -309,60 +490,53 @@ static int check_unchanged(const struct dedup *c, const struct source_file *sf, 
 
 /* Pool pass 1: the first block's digest, the ELF type (and xattrs, where
  * the file is opened here).  The hash state is kept for files longer than
- * one block. */
+ * one block.  A probed file has all this from the walk. */
 static void hash_head(void *ctx, size_t k)
 {
 	struct dedup *c = ctx;
 	struct dfile *f = &c->files[c->work[k]];
-	const struct dedup_item *it = first_item(c, f);
-	const struct dedup_digest *pre = it->pre;
-	const struct dedup_probe *pr = it->probe;
-	uint64_t size = file_size(c, f);
-	size_t len = size < DEDUP_BLOCK ? (size_t)size : DEDUP_BLOCK;
+	size_t len = f->size < DEDUP_BLOCK ? (size_t)f->size : DEDUP_BLOCK;
 	unsigned char head[DEDUP_BLOCK];
 	struct source_file sf = SOURCE_FILE_INIT;
+	struct dedup_item it;
+	struct dext *x;
 
-	if (!pre && pr && pr->dev == it->dev && pr->ino == it->ino && pr->size == size) {
-		/* the walk read the head: nothing to open here */
-		f->mtime = pr->mtime;
-		f->head = pr->head;
-		f->elf_so = pr->elf_so;
-		if (size <= DEDUP_BLOCK)
-			f->full = f->head;
-		else
-			f->rest = true;
+	if (f->flags & F_PROBED)
 		return;
-	}
 	if (open_file(c, f, false, &sf) != 0)
 		return;
-	f->mtime = sf.st.st_mtim;
-	if (pre) {
-		f->head = pre->head;
-		f->full = pre->full;
-		f->elf_so = pre->elf_so;
-		f->xattrs_known = c->src->ops->xattrs(c->src, it->entry, &sf, &f->xattrs, &f->err) == 0;
+	x = ext(f);
+	set_mtime(f, sf.st.st_mtim);
+	if (f->flags & F_PRE) {
+		get_item(c, first_name(c, f), &it);
+		f->head = it.pre->head;
+		x->full = it.pre->full;
+		f->flags |= it.pre->elf_so ? F_ELF_SO : 0;
+		if (c->src->ops->xattrs(c->src, it.entry, &sf, &x->xattrs, errp(c, f)) == 0)
+			f->flags |= F_XATTRS_KNOWN;
 		goto out;
 	}
-	if (c->src->ops->xattrs(c->src, it->entry, &sf, &f->xattrs, &f->err) != 0)
+	get_item(c, first_name(c, f), &it);
+	if (c->src->ops->xattrs(c->src, it.entry, &sf, &x->xattrs, errp(c, f)) != 0)
 		goto out;
-	f->xattrs_known = true;
-	if (source_pread(&sf, head, len, 0, &f->err) != 0)
+	f->flags |= F_XATTRS_KNOWN;
+	if (source_pread(&sf, head, len, 0, errp(c, f)) != 0)
 		goto out;
-	f->state = XXH3_createState();
-	if (!f->state) {
-		err_set(&f->err, "out of memory for a hash state");
+	x->state = XXH3_createState();
+	if (!x->state) {
+		err_set(errp(c, f), "out of memory for a hash state");
 		goto out;
 	}
-	XXH3_128bits_reset(f->state);
-	XXH3_128bits_update(f->state, head, len);
-	f->head = XXH3_128bits_digest(f->state);
-	f->elf_so = dedup_is_elf_so(head, len);
-	if (len == size) {
-		f->full = f->head;
-		XXH3_freeState(f->state);
-		f->state = NULL;
+	XXH3_128bits_reset(x->state);
+	XXH3_128bits_update(x->state, head, len);
+	f->head = XXH3_128bits_digest(x->state);
+	f->flags |= dedup_is_elf_so(head, len) ? F_ELF_SO : 0;
+	if (len == f->size) {
+		f->flags |= F_FULL_IS_HEAD;
+		XXH3_freeState(x->state);
+		x->state = NULL;
 	} else {
-		f->rest = true;
+		f->flags |= F_REST;
 	}
 	check_unchanged(c, &sf, f);
 out:
@@ -372,35 +546,36 @@ out:
 /* Hash the rest of f (open as sf), continuing its state, or all of it
  * from the start when its head came from a probe (which must still be
  * what the file starts with). */
-static void hash_from(struct dfile *f, const struct source_file *sf, uint64_t size)
+static void hash_from(const struct dedup *c, struct dfile *f, const struct source_file *sf)
 {
+	struct dext *x = ext(f);
 	unsigned char *buf = NULL;
 	uint64_t off = DEDUP_BLOCK;
 
-	if (!f->state) {
-		f->state = XXH3_createState();
-		if (!f->state) {
-			err_set(&f->err, "out of memory for a hash state");
+	if (!x->state) {
+		x->state = XXH3_createState();
+		if (!x->state) {
+			err_set(errp(c, f), "out of memory for a hash state");
 			return;
 		}
-		XXH3_128bits_reset(f->state);
+		XXH3_128bits_reset(x->state);
 		off = 0;
 	}
 	buf = xmalloc(DEDUP_CHUNK);
-	while (off < size) {
-		size_t len = size - off < DEDUP_CHUNK ? (size_t)(size - off) : DEDUP_CHUNK;
+	while (off < f->size) {
+		size_t len = f->size - off < DEDUP_CHUNK ? (size_t)(f->size - off) : DEDUP_CHUNK;
 
-		if (source_pread(sf, buf, len, off, &f->err) != 0)
+		if (source_pread(sf, buf, len, off, errp(c, f)) != 0)
 			goto out;
 		/* a probe's head: it must be what is there now */
 		if (off == 0 && !XXH128_isEqual(XXH3_128bits(buf, DEDUP_BLOCK), f->head)) {
-			err_set(&f->err, "file changed while being processed; left as it was");
+			err_set(errp(c, f), "file changed while being processed; left as it was");
 			goto out;
 		}
-		XXH3_128bits_update(f->state, buf, len);
+		XXH3_128bits_update(x->state, buf, len);
 		off += len;
 	}
-	f->full = XXH3_128bits_digest(f->state);
+	x->full = XXH3_128bits_digest(x->state);
 out:
 	free(buf);
 }
@@ -413,17 +588,19 @@ static void hash_rest(void *ctx, size_t k)
 	struct dfile *f = &c->files[c->work[k]];
 	struct source_file sf = SOURCE_FILE_INIT;
 
-	if (!f->rest && f->xattrs_known)
+	if (!(f->flags & F_REST) && (f->flags & F_XATTRS_KNOWN))
 		return;
-	if (open_file(c, f, true, &sf) != 0 || !f->rest)
+	if (open_file(c, f, true, &sf) != 0 || !(f->flags & F_REST))
 		goto out;
-	hash_from(f, &sf, file_size(c, f));
-	if (!f->err.msg)
+	hash_from(c, f, &sf);
+	if (!ferr(f))
 		check_unchanged(c, &sf, f);
 out:
 	source_close(&sf);
-	XXH3_freeState(f->state);
-	f->state = NULL;
+	if (f->x) {
+		XXH3_freeState(f->x->state);
+		f->x->state = NULL;
+	}
 }
 
 /* ---- verifying and linking ---------------------------------------------- */
@@ -440,7 +617,7 @@ struct group_io {
 
 static bool group_would_link(const struct dedup *c, const struct dfile *kept)
 {
-	return !kept->elf_so || c->o->link_elf;
+	return !(kept->flags & F_ELF_SO) || c->o->link_elf;
 }
 
 /* Compare the two open files byte for byte; -1 with e set if they differ. */
@@ -468,18 +645,25 @@ static int same_content(const struct source_file *a, const struct source_file *b
 static bool relink_names(const struct dedup *c, const struct group_io *io, struct dfile *f,
 			 const struct stat *st)
 {
-	size_t failed = 0;
+	const uint32_t *names = names_of(c, f);
+	size_t i, nn = nnames(c, f), failed = 0;
+	struct dedup_item kept, *it;
+	int rc;
 
 	if (!c->o->link) {
-		err_set(&f->err, "cannot be linked here");
+		err_set(errp(c, f), "cannot be linked here");
 		return false;
 	}
-	if (c->o->link(c->o->link_ctx, c->items, io->kept_item, f->names, f->nnames, st, &failed,
-		       &f->err) != 0) {
-		f->err_item = f->names[failed < f->nnames ? failed : 0];
+	get_item(c, io->kept_item, &kept);
+	it = xcalloc(nn, sizeof(*it));
+	for (i = 0; i < nn; i++)
+		get_item(c, names[i], &it[i]);
+	rc = c->o->link(c->o->link_ctx, &kept, it, nn, st, &failed, errp(c, f));
+	free(it);
+	if (rc != 0) {
+		f->x->err_item = names[failed < nn ? failed : 0];
 		return false;
 	}
-	f->err_item = f->names[0];
 	return true;
 }
 
@@ -489,31 +673,34 @@ static bool relink_names(const struct dedup *c, const struct group_io *io, struc
 static bool verify_copy(const struct dedup *c, const struct group_io *io, struct dfile *f)
 {
 	struct source_file sf = SOURCE_FILE_INIT;
-	bool full = false;
+	bool full = false, linked;
 
 	if (open_file(c, f, true, &sf) != 0)
 		return false;
 	/* Names outside the items keep the inode alive: linking frees nothing
 	 * (and the kept copy, chosen the same way, has none). */
-	if (sf.st.st_nlink > f->nnames)
+	if (sf.st.st_nlink > nnames(c, f))
 		goto out;
 	/* linking needs the content on disk to be the content hashed */
-	if (c->o->mode == DEDUP_LINK && !c->o->dry_run && (uint64_t)sf.st.st_size != file_size(c, f))
+	if (c->o->mode == DEDUP_LINK && !c->o->dry_run && (uint64_t)sf.st.st_size != f->size)
 		goto out;
 	/* A report on content an earlier pass has not written yet can only
 	 * trust the digests; a link always compares the bytes on disk. */
-	if (!(!io->link && (io->kept_pre || first_item(c, f)->pre)) &&
-	    same_content(&io->kept, &sf, file_size(c, f), io->buf, &f->err) != 0)
+	if (!(!io->link && (io->kept_pre || (f->flags & F_PRE))) &&
+	    same_content(&io->kept, &sf, f->size, io->buf, errp(c, f)) != 0)
 		goto out;
 	if (check_unchanged(c, &sf, f) != 0)
 		goto out;
 	f->role = ROLE_COPY;
-	f->linked = io->would_link;
+	linked = io->would_link;
 	if (io->link)
-		f->linked = relink_names(c, io, f, &sf.st);
-	if (io->link && !f->linked && f->err.code == EMLINK && f->err_item == f->names[0]) {
+		linked = relink_names(c, io, f, &sf.st);
+	f->flags = (uint8_t)(linked ? f->flags | F_LINKED : f->flags & ~F_LINKED);
+	if (io->link && !linked && f->x->err.code == EMLINK &&
+	    f->x->err_item == first_name(c, f)) {
 		/* nothing moved yet: f stays whole and takes over */
-		err_release(&f->err);
+		err_release(&f->x->err);
+		f->x->err_item = SIZE_MAX;
 		f->role = ROLE_NONE;
 		full = true;
 	}
@@ -536,7 +723,7 @@ static struct dfile *pick_kept(struct dedup *c, const struct span *s, struct gro
 			continue;
 		/* Names outside the items: the copies linked to it would change
 		 * with it when it is edited there.  It takes no part. */
-		if (io->kept.st.st_nlink > kept->nnames)
+		if (io->kept.st.st_nlink > nnames(c, kept))
 			source_close(&io->kept);
 	}
 	return io->kept.fd >= 0 ? kept : NULL;
@@ -556,12 +743,12 @@ static void verify_group(void *ctx, size_t g)
 	if (!kept)
 		return;
 	kept->role = ROLE_KEPT;
-	io.kept_item = kept->names[0];
-	io.kept_pre = first_item(c, kept)->pre != NULL;
+	io.kept_item = first_name(c, kept);
+	io.kept_pre = kept->flags & F_PRE;
 	io.link = c->o->mode == DEDUP_LINK && !c->o->dry_run;
 	/* a real run links only what is on disk as it was hashed */
 	io.would_link = group_would_link(c, kept) &&
-			(!io.link || (uint64_t)io.kept.st.st_size == file_size(c, kept));
+			(!io.link || (uint64_t)io.kept.st.st_size == kept->size);
 	io.link = io.link && io.would_link;
 	io.buf = xmalloc(2 * (size_t)DEDUP_CHUNK);
 	for (; k < s->len; k++) {
@@ -574,7 +761,7 @@ static void verify_group(void *ctx, size_t g)
 			break;
 		source_close(&io.kept);
 		io.kept = nf;
-		io.kept_item = f->names[0];
+		io.kept_item = first_name(c, f);
 	}
 	free(io.buf);
 	source_close(&io.kept);
@@ -588,7 +775,7 @@ static void add_group(const struct dedup *c, const struct span *s, struct dedup_
 {
 	struct dedup_group g = { 0 };
 	const struct dfile *kept = NULL;
-	size_t k, nitems = 0, ncopies = 0, nlinked = 0;
+	size_t k, i, nitems = 0, ncopies = 0, nlinked = 0;
 
 	for (k = 0; k < s->len; k++) {
 		const struct dfile *f = &c->files[c->work[s->start + k]];
@@ -598,24 +785,29 @@ static void add_group(const struct dedup *c, const struct span *s, struct dedup_
 		if (f->role == ROLE_KEPT)
 			kept = f;
 		ncopies += f->role == ROLE_COPY;
-		nlinked += f->linked;
-		nitems += f->nnames;
+		nlinked += (f->flags & F_LINKED) != 0;
+		nitems += nnames(c, f);
 	}
 	if (!kept || !ncopies)
 		return;
 	g.items = xcalloc(nitems, sizeof(*g.items));
+	g.copies = xcalloc(ncopies, sizeof(*g.copies));
 	for (k = 0; k < s->len; k++) {
 		const struct dfile *f = &c->files[c->work[s->start + k]];
+		const uint32_t *names = names_of(c, f);
 
-		if (f->role != ROLE_NONE) {
-			memcpy(g.items + g.nitems, f->names, f->nnames * sizeof(*g.items));
-			g.nitems += f->nnames;
-		}
+		if (f->role == ROLE_NONE)
+			continue;
+		for (i = 0; i < nnames(c, f); i++)
+			g.items[g.nitems++] = names[i];
+		if (f->role == ROLE_COPY)
+			g.copies[g.ncopies++] = names[0];
 	}
 	qsort(g.items, g.nitems, sizeof(*g.items), cmp_size_t);
+	qsort(g.copies, g.ncopies, sizeof(*g.copies), cmp_size_t);
 	g.nfiles = ncopies + 1;
-	g.size = file_size(c, kept);
-	g.elf_shared = kept->elf_so;
+	g.size = kept->size;
+	g.elf_shared = kept->flags & F_ELF_SO;
 	g.linked = nlinked > 0;
 	res->files_linked += nlinked;
 	res->bytes_saved += g.size * nlinked;
@@ -636,7 +828,7 @@ static int cmp_group(const void *a, const void *b)
 static int cmp_error(const void *a, const void *b)
 {
 	const struct dfile *x = *(const struct dfile *const *)a, *y = *(const struct dfile *const *)b;
-	return cmp_size_t(&x->err_item, &y->err_item);
+	return cmp_size_t(&x->x->err_item, &y->x->err_item);
 }
 
 /* Every file's error, in item order. */
@@ -646,19 +838,19 @@ static void collect_errors(const struct dedup *c, struct dedup_result *res)
 	size_t i, n = 0;
 
 	for (i = 0; i < c->nfiles; i++)
-		n += c->files[i].err.msg != NULL;
+		n += ferr(&c->files[i]) != NULL;
 	if (!n)
 		return;
 	bad = xcalloc(n, sizeof(*bad));
 	for (i = 0, n = 0; i < c->nfiles; i++)
-		if (c->files[i].err.msg)
+		if (ferr(&c->files[i]))
 			bad[n++] = &c->files[i];
 	qsort(bad, n, sizeof(*bad), cmp_error);
 	res->errors = xcalloc(n, sizeof(*res->errors));
 	for (i = 0; i < n; i++) {
-		res->errors[i].item = bad[i]->err_item;
-		res->errors[i].err.msg = xstrdup(bad[i]->err.msg);
-		res->errors[i].err.code = bad[i]->err.code;
+		res->errors[i].item = bad[i]->x->err_item;
+		res->errors[i].err.msg = xstrdup(bad[i]->x->err.msg);
+		res->errors[i].err.code = bad[i]->x->err.code;
 	}
 	res->nerrors = n;
 	free(bad);
@@ -683,32 +875,38 @@ void dedup_free(struct dedup *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->nfiles; i++) {
-		XXH3_freeState(c->files[i].state);
-		buf_release(&c->files[i].xattrs);
-		err_release(&c->files[i].err);
+		struct dext *x = c->files[i].x;
+
+		if (!x)
+			continue;
+		XXH3_freeState(x->state);
+		buf_release(&x->xattrs);
+		err_release(&x->err);
+		free(x);
 	}
 	free(c->files);
 	free(c->order);
+	free(c->devs);
 	free(c->work);
 	free(c->groups);
 	free(c);
 }
 
-struct dedup *dedup_new(struct source *src, const struct dedup_item *items, size_t n,
+struct dedup *dedup_new(struct source *src, const struct dedup_items *items,
 			const struct dedup_opts *o)
 {
 	struct dedup *c = xcalloc(1, sizeof(*c));
 	size_t i;
 
 	c->src = src;
-	c->items = items;
+	c->items = *items;
 	c->o = o;
-	if (o->mode == DEDUP_OFF || !n)
+	if (o->mode == DEDUP_OFF || !items->n)
 		return c; /* no files: every phase does nothing */
-	collect_files(c, n);
+	collect_files(c);
 	c->work = xcalloc(c->nfiles ? c->nfiles : 1, sizeof(*c->work));
 	for (i = 0; i < c->nfiles; i++)
-		c->work[c->nwork++] = i;
+		c->work[c->nwork++] = (uint32_t)i;
 	narrow(c, STAGE_META);
 	return c;
 }
@@ -740,13 +938,14 @@ void dedup_link(struct dedup *c, struct dedup_result *res)
 int dedup_run(struct source *src, const struct dedup_item *items, size_t n,
 	      const struct dedup_opts *o, struct dedup_result *res)
 {
+	struct dedup_items its = dedup_items_array(items, n);
 	struct dedup *c;
 
 	if (!res || !o || (!items && n) || (!src && n)) {
 		errno = EINVAL;
 		return -1;
 	}
-	c = dedup_new(src, items, n, o);
+	c = dedup_new(src, &its, o);
 	dedup_hash_heads(c);
 	dedup_hash_rest(c);
 	dedup_link(c, res);
@@ -760,8 +959,10 @@ void dedup_result_release(struct dedup_result *res)
 
 	if (!res)
 		return;
-	for (i = 0; i < res->ngroups; i++)
+	for (i = 0; i < res->ngroups; i++) {
 		free(res->groups[i].items);
+		free(res->groups[i].copies);
+	}
 	free(res->groups);
 	for (i = 0; i < res->nerrors; i++)
 		err_release(&res->errors[i].err);

@@ -15,58 +15,47 @@ static bool takes_part(const struct pipeline *p, size_t i)
 	return x->type == ENT_FILE || (x->type == ENT_HARDLINK && p->src->link_names);
 }
 
-/* One item per name that takes part (mode 0: dedup leaves it alone). */
-static struct dedup_item *make_items(const struct pipeline *p)
+/* Item i: entry i, when it takes part as a name of its file (else mode 0:
+ * dedup leaves it alone).  Asked for by dedup when it needs it, from its
+ * threads: it reads only what the passes have settled. */
+static void get_item(const void *ctx, size_t i, struct dedup_item *it)
 {
+	const struct pipeline *p = ctx;
 	const struct source *s = p->src;
-	const struct entries *t = &s->ents;
-	struct dedup_item *it = xcalloc(t->n, sizeof(*it));
-	size_t i;
+	const struct entry *x = &s->ents.v[i];
+	size_t c;
 
-	for (i = 0; i < t->n; i++) {
-		const struct entry *x = &t->v[i];
-		/* a name shares its file's content as a pass left it, unless
-		 * moving it to the new content failed */
-		size_t c = x->type == ENT_HARDLINK && p->v[i].state != V_ERROR &&
-				   (!p->v[x->link].dropped || p->out[x->link]) ? x->link : i;
-		if (!takes_part(p, i))
-			continue;
-		it[i].path = x->path;
-		it[i].entry = i;
-		s->ops->ident(s, i, &it[i].dev, &it[i].ino);
-		it[i].mode = x->mode;
-		it[i].uid = x->uid;
-		it[i].gid = x->gid;
-		it[i].size = pipeline_size(p, c);
-		it[i].pre = pipeline_digest(p, c);
-		it[i].probe = s->ops->probe ? s->ops->probe(s, i) : NULL;
-	}
-	return it;
+	if (!takes_part(p, i))
+		return;
+	/* a name shares its file's content as a pass left it, unless moving
+	 * it to the new content failed */
+	c = x->type == ENT_HARDLINK && p->v[i].state != V_ERROR &&
+			(!p->v[x->link].dropped || p->out[x->link]) ? x->link : i;
+	it->path = x->path;
+	it->entry = i;
+	s->ops->ident(s, i, &it->dev, &it->ino);
+	it->mode = x->mode;
+	it->uid = x->uid;
+	it->gid = x->gid;
+	it->size = pipeline_size(p, c);
+	it->pre = pipeline_digest(p, c);
+	it->has_probe = s->ops->probe && s->ops->probe(s, i, &it->probe);
 }
 
 /* One change per linked file, under its first name. */
-static void report_links(struct pipeline *p, const struct dedup_item *it,
-			 const struct dedup_group *d, struct buf *path)
+static void report_links(struct pipeline *p, const struct dedup_group *d, struct buf *path)
 {
-	const struct dedup_item *kept = &it[d->items[0]];
-	size_t k, q;
+	size_t k;
 
-	for (k = 1; k < d->nitems; k++) {
-		const struct dedup_item *c = &it[d->items[k]];
-		bool seen = c->ino == kept->ino && c->dev == kept->dev;
-		for (q = 1; q < k && !seen; q++)
-			seen = it[d->items[q]].ino == c->ino && it[d->items[q]].dev == c->dev;
-		if (seen)
-			continue;
-		pipeline_display(p, c->entry, path);
+	for (k = 0; k < d->ncopies; k++) {
+		pipeline_display(p, d->copies[k], path);
 		report_change(p->rep, path->p, "dedup", d->size, 0);
 	}
 }
 
 /* What dedup found, into the report.  links: the copies count as linked
  * (they are, or would be in this run's output). */
-static void report_result(struct pipeline *p, const struct dedup_item *it,
-			  const struct dedup_result *res, bool links)
+static void report_result(struct pipeline *p, const struct dedup_result *res, bool links)
 {
 	struct buf path = BUF_INIT;
 	size_t g, i;
@@ -80,13 +69,13 @@ static void report_result(struct pipeline *p, const struct dedup_item *it,
 	});
 	for (g = 0; g < res->ngroups; g++) {
 		const struct dedup_group *d = &res->groups[g];
-		pipeline_display(p, it[d->items[0]].entry, &path);
+		pipeline_display(p, d->items[0], &path);
 		report_dup(p->rep, path.p, d->size, d->nfiles - 1, d->linked && links, d->elf_shared);
 		if (d->linked && links)
-			report_links(p, it, d, &path);
+			report_links(p, d, &path);
 	}
 	for (i = 0; i < res->nerrors; i++)
-		pipeline_error(p, it[res->errors[i].item].entry, res->errors[i].err.msg);
+		pipeline_error(p, res->errors[i].item, res->errors[i].err.msg);
 	buf_release(&path);
 }
 
@@ -97,7 +86,7 @@ void pass_dedup(struct pipeline *p)
 				.dry_run = k->dry_run, .jobs = p->o->jobs,
 				.link = k->link, .link_ctx = k->link_ctx };
 	struct dedup_result res = DEDUP_RESULT_INIT;
-	struct dedup_item *it;
+	struct dedup_items items = { .n = p->src->ents.n, .get = get_item, .ctx = p };
 	struct dedup *d;
 	bool links;
 
@@ -107,21 +96,19 @@ void pass_dedup(struct pipeline *p)
 	if (!k->link)
 		o.mode = DEDUP_REPORT;
 	links = k->link && (p->o->dedup == DEDUP_LINK || k->report_would_link);
-	it = make_items(p);
-	d = dedup_new(p->src, it, p->src->ents.n, &o);
+	d = dedup_new(p->src, &items, &o);
+	/* dedup has what it needs of the probes */
+	if (p->src->ops->drop_probes)
+		p->src->ops->drop_probes(p->src);
 	if (!(k->overlap & SINK_BESIDE_DEDUP_HASH) && k->ops->wait)
 		k->ops->wait(k, p);
 	dedup_hash_heads(d);
-	/* the first blocks are hashed: the probes are read no more */
-	if (p->src->ops->drop_probes)
-		p->src->ops->drop_probes(p->src);
 	dedup_hash_rest(d);
 	/* the sink's work beside the hashing changes link counts: done first */
 	if (k->ops->wait)
 		k->ops->wait(k, p);
 	dedup_link(d, &res);
-	report_result(p, it, &res, links);
+	report_result(p, &res, links);
 	dedup_result_release(&res);
 	dedup_free(d);
-	free(it);
 }

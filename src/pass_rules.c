@@ -5,52 +5,87 @@
 
 #include "pipeline.h"
 
+/* What the rules engine asks for and hands back, entry by entry: no
+ * arrays of paths or verdicts beside the records. */
 struct rules_ctx {
-	struct source *src;
-	const size_t *ix; /* rules entry -> entry */
+	struct pipeline *p;
+	const uint32_t *ix; /* rules entry -> entry */
+	int *rule_of;
+	struct kept {
+		uint32_t entry;
+		const char *why;
+	} *kept;            /* kept on purpose, reported in entry order */
+	size_t nkept, capkept;
 };
+
+static void rules_entry_of(void *ctx, size_t k, struct rules_entry *out)
+{
+	const struct rules_ctx *c = ctx;
+	const struct entry *x = &c->p->src->ents.v[c->ix[k]];
+
+	out->path = x->path;
+	out->type = entry_rules_type(x);
+	out->size = x->size;
+}
+
+static void rules_verdict_of(void *ctx, size_t k, const struct rules_verdict *v)
+{
+	struct rules_ctx *c = ctx;
+	uint32_t i = c->ix[k];
+
+	c->p->v[i].dropped = v->rule >= 0;
+	c->rule_of[i] = v->rule;
+	if (!v->kept_on_purpose)
+		return;
+	xgrow(&c->kept, &c->capkept, c->nkept + 1, sizeof(*c->kept));
+	c->kept[c->nkept++] = (struct kept){ i, v->why ? v->why : "kept" };
+}
 
 static ssize_t read_entry(void *ctx, size_t k, size_t max, unsigned char **buf)
 {
 	const struct rules_ctx *c = ctx;
 
-	return c->src->ops->read_head(c->src, c->ix[k], max, buf);
+	return c->p->src->ops->read_head(c->p->src, c->ix[k], max, buf);
+}
+
+static int cmp_kept(const void *a, const void *b)
+{
+	const struct kept *x = a, *y = b;
+
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
 }
 
 /* Decide: v[].dropped, and the rule of each entry in *rule_of. */
 static int decide(struct pipeline *p, int *rule_of, struct err *e)
 {
 	const struct entries *t = &p->src->ents;
-	size_t *ix = xmalloc(t->n * sizeof(*ix)), i, n = 0;
-	struct rules_entry *ents = xcalloc(t->n, sizeof(*ents));
-	struct rules_verdict *v;
-	struct rules_ctx c = { p->src, ix };
+	uint32_t *ix = xmalloc((t->n ? t->n : 1) * sizeof(*ix));
+	struct rules_ctx c = { .p = p, .ix = ix, .rule_of = rule_of };
+	struct rules_input in = { 0, rules_entry_of, rules_verdict_of, read_entry, &c, p->o->jobs };
 	struct buf path = BUF_INIT;
+	size_t i;
 	int rc;
 
 	for (i = 0; i < t->n; i++) {
 		rule_of[i] = -1;
 		if ((t->v[i].flags & ENT_GONE) || strcmp(t->v[i].path, ".") == 0)
 			continue;
-		ix[n] = i;
-		ents[n].path = t->v[i].path;
-		ents[n].type = entry_rules_type(&t->v[i]);
-		ents[n].size = t->v[i].size;
-		n++;
+		ix[in.n++] = (uint32_t)i; /* a source holds at most ENT_MAX */
 	}
-	v = xcalloc(n ? n : 1, sizeof(*v));
-	rc = rules_decide_jobs(p->o->rules, ents, n, read_entry, &c, p->o->jobs, v, e);
-	for (i = 0; rc == 0 && i < n; i++) {
-		p->v[ix[i]].dropped = v[i].rule >= 0;
-		rule_of[ix[i]] = v[i].rule;
-		if (v[i].kept_on_purpose) {
-			pipeline_display(p, ix[i], &path);
-			report_kept(p->rep, path.p, v[i].why ? v[i].why : "kept");
+	rc = rules_decide_each(p->o->rules, &in, e);
+	if (rc == 0 && c.nkept)
+		qsort(c.kept, c.nkept, sizeof(*c.kept), cmp_kept);
+	for (i = 0; rc == 0 && i < c.nkept; i++) {
+		pipeline_display(p, c.kept[i].entry, &path);
+		report_kept(p->rep, path.p, c.kept[i].why);
+	}
+	if (rc != 0) /* no verdict is left half made */
+		for (i = 0; i < t->n; i++) {
+			p->v[i].dropped = false;
+			rule_of[i] = -1;
 		}
-	}
 	buf_release(&path);
-	free(v);
-	free(ents);
+	free(c.kept);
 	free(ix);
 	return rc;
 }

@@ -74,9 +74,14 @@ static void run_steps(struct pipeline *p)
 	if (p->src->ops->ready)
 		p->src->ops->ready(p->src);
 	pass_owners(p);
+	/* Hand back what the walk freed: the rules' tree comes on top of
+	 * the records. */
+	malloc_trim(0);
 	if (pass_rules(p, &e) != 0 && step_failed(p, &e))
 		goto failed;
 	count_final(p);
+	/* what the passes make of the contents: after the rules' peak */
+	p->out = xcalloc(p->src->ents.n ? p->src->ents.n : 1, sizeof(*p->out));
 	if (!(p->sink->overlap & SINK_BESIDE_STRIP))
 		wait_sink(p);
 	pass_strip(p);
@@ -116,7 +121,6 @@ int pipeline_run(struct pipeline *p, const struct slim_opts *o, struct report *r
 	atomic_init(&p->done, 0);
 	atomic_init(&p->saved, 0);
 	p->v = xcalloc(n, sizeof(*p->v));
-	p->out = xcalloc(n, sizeof(*p->out));
 	for (i = 0; i < src->ents.n; i++)
 		p->v[i].heir = ENT_NONE;
 	run_steps(p);

@@ -44,7 +44,7 @@ struct strip_out *pipeline_out(struct pipeline *p, size_t i)
 
 const struct dedup_digest *pipeline_digest(const struct pipeline *p, size_t i)
 {
-	const struct strip_out *x = p->out[i];
+	const struct strip_out *x = p->out ? p->out[i] : NULL;
 
 	if (x && x->have_dg)
 		return &x->dg;
@@ -53,7 +53,7 @@ const struct dedup_digest *pipeline_digest(const struct pipeline *p, size_t i)
 
 uint64_t pipeline_size(const struct pipeline *p, size_t i)
 {
-	const struct strip_out *x = p->out[i];
+	const struct strip_out *x = p->out ? p->out[i] : NULL;
 
 	return x && x->replaced ? x->after : p->src->ents.v[i].size;
 }

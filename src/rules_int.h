@@ -154,7 +154,7 @@ struct node {
 
 struct dctx {
 	const struct rules *r;
-	const struct rules_entry *ents;
+	const struct rules_input *in;
 	rules_read_fn read;
 	void *rctx;
 	struct node *nodes;
@@ -162,7 +162,10 @@ struct dctx {
 	uint32_t *map;       /* node index + 1, 0: empty slot */
 	size_t mapmask;
 	uint32_t *order;     /* node indices by depth */
-	int32_t *crule;      /* [node * C_N + class]: nearest rule of that class */
+	int32_t *crule;      /* [slot * C_N + class]: nearest rule of that class */
+	uint32_t *cslot;     /* a directory node's slot in crule; UINT32_MAX: a file's,
+			      * which needs its own only while it is matched (cfile) */
+	int32_t cfile[C_N];
 	/* path components of comp_node, for anchored globs */
 	struct buf compbuf;
 	char **comps;
@@ -175,6 +178,9 @@ struct dctx {
 	 * costs its length for each of them) */
 	uint64_t implied, implied_max;
 };
+
+/* The size the caller gives entry i (rules_tree.c). */
+uint64_t rl_entry_size(const struct dctx *d, size_t i);
 
 /* ---- small helpers ------------------------------------------------------ */
 

@@ -178,7 +178,7 @@ void rl_foreign_magic(struct dctx *d)
 
 		if (nd->type != RT_FILE || (nd->flags & (F_WHITEOUT | F_FIRMWARE)))
 			continue;
-		if (nd->entry < 0 || d->ents[nd->entry].size < 64 || not_binary(nd->name))
+		if (nd->entry < 0 || rl_entry_size(d, (size_t)nd->entry) < 64 || not_binary(nd->name))
 			continue;
 		got = rl_read(d, (uint32_t)i, HEAD, &h);
 		if (got > 0)

@@ -151,24 +151,42 @@ static bool is_init(const struct node *nd)
 	       ends_with(nd->name, ".so") || ends_with(nd->name, ".pyd");
 }
 
-static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, struct err *e)
+uint64_t rl_entry_size(const struct dctx *d, size_t i)
+{
+	struct rules_entry x = { 0 };
+
+	d->in->entry(d->in->ctx, i, &x);
+	return x.size;
+}
+
+static int build_tree(struct dctx *d, size_t n, struct err *e)
 {
 	size_t i, k, *count = NULL;
 	uint32_t maxdepth = 0;
+	struct rules_entry x;
 
 	if (n >= INT32_MAX / 2) {
 		err_set(e, "too many entries (%zu)", n);
 		return -1;
 	}
+	/* the entries and the root; more for the directories a layer leaves out */
+	d->cap = n + 1;
+	d->nodes = xmalloc(d->cap * sizeof(*d->nodes));
 	node_push(d, "", 0, false); /* the root */
 	d->implied_max = 64 << 20; /* and 16 times the entries' own names */
 	for (i = 0; i < n; i++) {
-		const char *bad = bad_path(ents[i].path);
-		size_t len = strlen(ents[i].path);
+		const char *bad, *path;
+		size_t len;
 		uint32_t ni;
 
+		memset(&x, 0, sizeof(x));
+		d->in->entry(d->in->ctx, i, &x);
+		path = x.path;
+		bad = bad_path(path);
+		len = strlen(path);
+
 		if (bad) {
-			err_set(e, "invalid entry path '%s': %s", ents[i].path, bad);
+			err_set(e, "invalid entry path '%s': %s", path, bad);
 			return -1;
 		}
 		if (len >= UINT32_MAX) {
@@ -176,10 +194,10 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, 
 			return -1;
 		}
 		d->implied_max += 16 * (uint64_t)(len + 1);
-		ni = node_push(d, ents[i].path, len, false);
+		ni = node_push(d, path, len, false);
 		d->nodes[ni].entry = (int32_t)i;
-		d->nodes[ni].type = (uint8_t)ents[i].type;
-		if (ents[i].type == RT_WHITEOUT || !strncmp(d->nodes[ni].name, ".wh.", 4))
+		d->nodes[ni].type = (uint8_t)x.type;
+		if (x.type == RT_WHITEOUT || !strncmp(d->nodes[ni].name, ".wh.", 4))
 			d->nodes[ni].flags |= F_WHITEOUT;
 	}
 	map_grow(d);
@@ -430,11 +448,19 @@ static void protect(struct dctx *d, struct node *nd, const struct match *m)
 	}
 }
 
+/* The nearest rule of each class at node i: a directory's are kept for
+ * its children (d->cslot), a file's only for as long as it is matched. */
+static int32_t *crule_of(struct dctx *d, uint32_t i)
+{
+	return d->cslot[i] == UINT32_MAX ? d->cfile : &d->crule[(size_t)d->cslot[i] * C_N];
+}
+
 static void match_node(struct dctx *d, uint32_t i)
 {
 	struct node *nd = &d->nodes[i];
 	const struct node *p = parent_of(d, nd);
-	int32_t *cr = &d->crule[(size_t)i * C_N], *pcr = &d->crule[(size_t)nd->parent * C_N];
+	int32_t *cr = crule_of(d, i);
+	const int32_t *pcr = crule_of(d, nd->parent);
 	struct match m = { -1, -1, NULL, 0, 0 };
 	unsigned c;
 
@@ -458,15 +484,23 @@ static void match_node(struct dctx *d, uint32_t i)
 	for (c = 0; c < C_N; c++)
 		if (cr[c] >= 0)
 			nd->mask |= (uint16_t)CB(c);
+	/* until the verdicts, vrule holds the first class's rule */
+	for (c = 0; c < C_N && nd->vrule < 0; c++)
+		nd->vrule = cr[c];
 	if (!(nd->flags & F_WHITEOUT))
 		protect(d, nd, &m);
 }
 
-static void decide(struct dctx *d, struct rules_verdict *v)
+static void decide(struct dctx *d)
 {
-	size_t k;
+	size_t k, ndirs = 1;
 
-	d->crule = xmalloc(d->nnodes * C_N * sizeof(*d->crule));
+	/* the root and every directory keep their classes' rules */
+	d->cslot = xmalloc(d->nnodes * sizeof(*d->cslot));
+	d->cslot[0] = 0;
+	for (k = 1; k < d->nnodes; k++)
+		d->cslot[k] = d->nodes[k].type == RT_DIR ? (uint32_t)ndirs++ : UINT32_MAX;
+	d->crule = xmalloc(ndirs * C_N * sizeof(*d->crule));
 	for (k = 0; k < C_N; k++)
 		d->crule[k] = -1;
 	for (k = 1; k < d->nnodes; k++)
@@ -483,7 +517,6 @@ static void decide(struct dctx *d, struct rules_verdict *v)
 		uint32_t i = d->order[k];
 		struct node *nd = &d->nodes[i];
 		const struct node *p = parent_of(d, nd);
-		unsigned c;
 
 		if (nd->dflags & D_PROT) {
 			if (nd->mask) {
@@ -499,19 +532,19 @@ static void decide(struct dctx *d, struct rules_verdict *v)
 			nd->vrule = p->vrule;
 		} else if (nd->mask) {
 			nd->dflags |= D_DROP;
-			nd->vrule = nd->own;
-			for (c = 0; c < C_N && nd->vrule < 0; c++)
-				nd->vrule = d->crule[(size_t)i * C_N + c];
+			if (nd->own >= 0)
+				nd->vrule = nd->own;
 		}
 		if (nd->entry >= 0) {
-			struct rules_verdict *out = &v[nd->entry];
+			struct rules_verdict out;
 
-			out->rule = nd->dflags & D_DROP ? nd->vrule : -1;
-			out->keep_rule = nd->dflags & D_DROP ? -1 : nd->keep_rule;
-			out->kept_on_purpose = !(nd->dflags & D_DROP) && nd->why && nd->mask;
-			out->why = out->kept_on_purpose ? nd->why : NULL;
-			if (!out->kept_on_purpose)
-				out->keep_rule = nd->dflags & D_PROT_SELF ? nd->keep_rule : -1;
+			out.rule = nd->dflags & D_DROP ? nd->vrule : -1;
+			out.keep_rule = nd->dflags & D_DROP ? -1 : nd->keep_rule;
+			out.kept_on_purpose = !(nd->dflags & D_DROP) && nd->why && nd->mask;
+			out.why = out.kept_on_purpose ? nd->why : NULL;
+			if (!out.kept_on_purpose)
+				out.keep_rule = nd->dflags & D_PROT_SELF ? nd->keep_rule : -1;
+			d->in->verdict(d->in->ctx, (size_t)nd->entry, &out);
 		}
 	}
 }
@@ -522,9 +555,48 @@ int rules_decide(const struct rules *r, const struct rules_entry *entries, size_
 	return rules_decide_jobs(r, entries, n, read, ctx, 1, v, e);
 }
 
+/* rules_decide_jobs() over rules_decide_each(): the caller's arrays. */
+struct arrays {
+	const struct rules_entry *ents;
+	struct rules_verdict *v;
+	rules_read_fn read;
+	void *ctx;
+};
+
+static void array_entry(void *ctx, size_t i, struct rules_entry *out)
+{
+	*out = ((const struct arrays *)ctx)->ents[i];
+}
+
+static void array_verdict(void *ctx, size_t i, const struct rules_verdict *v)
+{
+	((struct arrays *)ctx)->v[i] = *v;
+}
+
+static ssize_t array_read(void *ctx, size_t i, size_t max, unsigned char **buf)
+{
+	const struct arrays *a = ctx;
+
+	return a->read ? a->read(a->ctx, i, max, buf) : -1;
+}
+
 int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, size_t n,
 		      rules_read_fn read, void *ctx, int jobs, struct rules_verdict *v,
 		      struct err *e)
+{
+	struct arrays a = { entries, v, read, ctx };
+	struct rules_input in = { n, array_entry, array_verdict, read ? array_read : NULL, &a, jobs };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v[i].rule = v[i].keep_rule = -1;
+		v[i].kept_on_purpose = false;
+		v[i].why = NULL;
+	}
+	return rules_decide_each(r, &in, e);
+}
+
+int rules_decide_each(const struct rules *r, const struct rules_input *in, struct err *e)
 {
 	struct dctx d;
 	size_t i;
@@ -532,19 +604,14 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 
 	memset(&d, 0, sizeof(d));
 	d.r = r;
-	d.ents = entries;
-	d.read = read;
-	d.rctx = ctx;
-	d.jobs = jobs;
+	d.in = in;
+	d.read = in->read;
+	d.rctx = in->ctx;
+	d.jobs = in->jobs;
 	d.comp_node = UINT32_MAX;
 	buf_init(&d.compbuf);
 	buf_init(&d.tmp);
-	for (i = 0; i < n; i++) {
-		v[i].rule = v[i].keep_rule = -1;
-		v[i].kept_on_purpose = false;
-		v[i].why = NULL;
-	}
-	if (build_tree(&d, entries, n, e) < 0)
+	if (build_tree(&d, in->n, e) < 0)
 		goto out;
 	if (r->n) {
 		structure(&d);
@@ -554,7 +621,13 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 			rl_static_magic(&d);
 		if (r->needs & NEED_FOREIGN)
 			rl_foreign_magic(&d);
-		decide(&d, v);
+		decide(&d);
+	} else {
+		const struct rules_verdict keep = { -1, -1, false, NULL };
+
+		for (i = 1; i < d.nnodes; i++)
+			if (d.nodes[i].entry >= 0)
+				in->verdict(in->ctx, (size_t)d.nodes[i].entry, &keep);
 	}
 	ret = 0;
 out:
@@ -565,6 +638,7 @@ out:
 	free(d.map);
 	free(d.order);
 	free(d.crule);
+	free(d.cslot);
 	free(d.comps);
 	buf_release(&d.compbuf);
 	buf_release(&d.tmp);

@@ -194,13 +194,13 @@ static void d_replace_end(struct sink *k, struct pipeline *p)
 /* ---- linking copies ------------------------------------------------------------ */
 
 /* Make every name of a copy a hard link to the kept copy (dedup.h). */
-static int d_link(void *ctx, const struct dedup_item *items, size_t kept, const size_t *names,
+static int d_link(void *ctx, const struct dedup_item *kept, const struct dedup_item *names,
 		  size_t n, const struct stat *st, size_t *failed, struct err *e)
 {
 	struct dsink *D = ctx;
 	const struct source_dir *d = D->d;
 	const char *kbase, *base;
-	int kdir = fsu_open_parent(d->rootfd, items[kept].path, &kbase, D->o->xdev), rc = 0;
+	int kdir = fsu_open_parent(d->rootfd, kept->path, &kbase, D->o->xdev), rc = 0;
 	size_t k;
 
 	*failed = 0;
@@ -209,7 +209,7 @@ static int d_link(void *ctx, const struct dedup_item *items, size_t kept, const 
 		return -1;
 	}
 	for (k = 0; k < n && rc == 0; k++) {
-		int dir = fsu_open_parent(d->rootfd, items[names[k]].path, &base, D->o->xdev);
+		int dir = fsu_open_parent(d->rootfd, names[k].path, &base, D->o->xdev);
 		*failed = k;
 		if (dir < 0) {
 			err_errno(e, errno, "cannot open the directory");

@@ -443,7 +443,7 @@ static enum sink_replace t_replace(struct sink *k, struct pipeline *p, size_t i,
 }
 
 /* A verified copy becomes a hard link to the kept copy in the output. */
-static int t_link(void *ctx, const struct dedup_item *items, size_t kept, const size_t *names,
+static int t_link(void *ctx, const struct dedup_item *kept, const struct dedup_item *names,
 		  size_t n, const struct stat *st, size_t *failed, struct err *e)
 {
 	struct tsink *T = ctx;
@@ -453,8 +453,8 @@ static int t_link(void *ctx, const struct dedup_item *items, size_t kept, const 
 	(void)failed;
 	(void)e;
 	for (k = 0; k < n; k++)
-		if (items[names[k]].entry < T->ndup)
-			T->dup_of[items[names[k]].entry] = (uint32_t)items[kept].entry;
+		if (names[k].entry < T->ndup)
+			T->dup_of[names[k].entry] = (uint32_t)kept->entry;
 	return 0;
 }
 

@@ -72,7 +72,7 @@ static bool add_rec(struct source_dir *d, const char *rel, const struct stat *st
 		return false;
 	xgrow(&d->side, &d->capside, i + 1, sizeof(*d->side));
 	xgrow(&d->probes, &d->capprobes, i + 1, sizeof(*d->probes));
-	d->probes[i] = NULL;
+	memset(&d->probes[i], 0, sizeof(d->probes[i]));
 	sd = &d->side[i];
 	sd->dev = st->st_dev;
 	sd->ino = st->st_ino;
@@ -88,6 +88,24 @@ static bool add_rec(struct source_dir *d, const char *rel, const struct stat *st
 		d->dirs[depth - 1] = (uint32_t)i;
 	}
 	return true;
+}
+
+/* The walk is over: the arrays give back what they grew by. */
+static void fit(struct source_dir *d)
+{
+	struct entries *t = &d->base.ents;
+	size_t n = t->n ? t->n : 1;
+
+	t->v = xrealloc(t->v, n * sizeof(*t->v));
+	t->cap = n;
+	if (d->side) {
+		d->side = xrealloc(d->side, n * sizeof(*d->side));
+		d->capside = n;
+	}
+	if (d->probes) {
+		d->probes = xrealloc(d->probes, n * sizeof(*d->probes));
+		d->capprobes = n;
+	}
 }
 
 /* The walk's probe (in its threads): what dedup needs of the file. */
@@ -157,14 +175,21 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 	}
 	i = d->base.ents.n - 1;
 	x = &d->base.ents.v[i];
-	d->probes[i] = pr;
 	if (S_ISREG(m) && bound_sparse((uint64_t)e->st->st_blocks * 512, (uint64_t)e->st->st_size,
 				       d->o->max_ratio)) {
 		/* its probe read a head of holes; dedup and the rules read none */
-		free(pr);
-		d->probes[i] = NULL;
 		x->flags |= ENT_SPARSE;
+	} else if (pr && pr->dev == e->st->st_dev && pr->ino == e->st->st_ino &&
+		   pr->size == (uint64_t)e->st->st_size) {
+		/* kept only as what the record does not hold already */
+		d->probes[i] = (struct dir_probe){
+			.head = pr->head,
+			.mtime_sec = pr->mtime.tv_sec,
+			.mtime_nsec = (uint32_t)pr->mtime.tv_nsec,
+			.flags = DIR_PROBED | (pr->elf_so ? DIR_PROBE_ELF_SO : 0),
+		};
 	}
+	free(pr);
 	if (S_ISREG(m) && e->headlen >= 0 && !strip_candidate(e->head, (size_t)e->headlen))
 		x->flags |= ENT_NOT_ELF;
 	return WALK_CONTINUE;
@@ -278,11 +303,21 @@ static void d_ident(const struct source *s, size_t i, dev_t *dev, ino_t *ino)
 	*ino = d->side[i].ino;
 }
 
-static const struct dedup_probe *d_probe(const struct source *s, size_t i)
+static bool d_probe(const struct source *s, size_t i, struct dedup_probe *out)
 {
 	const struct source_dir *d = D_OF(s);
+	const struct dir_probe *pr = d->probes ? &d->probes[i] : NULL;
 
-	return d->probes ? d->probes[i] : NULL;
+	if (!pr || !(pr->flags & DIR_PROBED))
+		return false;
+	out->dev = d->side[i].dev;
+	out->ino = d->side[i].ino;
+	out->size = s->ents.v[i].size;
+	out->mtime.tv_sec = pr->mtime_sec;
+	out->mtime.tv_nsec = pr->mtime_nsec;
+	out->head = pr->head;
+	out->elf_so = pr->flags & DIR_PROBE_ELF_SO;
+	return true;
 }
 
 /* Are there names of i's inode the walk did not see?  (As it saw them.) */
@@ -294,17 +329,12 @@ static bool d_outside(const struct source *s, size_t i)
 	return d->side[lead].nlink > source_dir_names(d, lead);
 }
 
-/* Dedup has hashed the first blocks: the walk's probes (about 80 bytes a
- * regular file) are read no more. */
+/* Dedup has taken what it needs of the walk's probes (32 bytes an entry):
+ * they are read no more. */
 static void d_drop_probes(struct source *s)
 {
 	struct source_dir *d = D_OF(s);
-	size_t i;
 
-	if (!d->probes)
-		return;
-	for (i = 0; i < s->ents.n; i++)
-		free(d->probes[i]);
 	free(d->probes);
 	d->probes = NULL;
 	d->capprobes = 0;
@@ -484,6 +514,7 @@ int source_dir_scan(struct source *s, struct err *e)
 		err_set(e, "%s", strerror(errno));
 		return -1;
 	}
+	fit(d);
 	return 0;
 }
 

@@ -90,6 +90,15 @@ static void list_tree(void)
 	ck_assert_int_eq(walk_tree(t.fd, &o), 0);
 }
 
+static size_t item_of(const char *name);
+
+/* Item name carries the walk's probe pr (copied). */
+static void set_probe(const char *name, const struct dedup_probe *pr)
+{
+	t.items[item_of(name)].probe = *pr;
+	t.items[item_of(name)].has_probe = true;
+}
+
 /* The tree's items read through a tree source and linked by the in-place
  * sink, as the pipeline has dedup do it. */
 struct io {
@@ -476,7 +485,6 @@ START_TEST(differs_in_owner)
 END_TEST
 
 static struct dedup_probe *probe_of(const char *name);
-static size_t item_of(const char *name);
 
 /* Only files with the same xattrs are linked; with probed: the walk's
  * probes stand in for dedup's look at the heads (they carry no xattrs:
@@ -509,7 +517,7 @@ static void xattr_groups(bool probed)
 	list_tree();
 	for (i = 0; probed && i < (cap ? 6u : 4u); i++) {
 		pr[i] = probe_of(names[i]);
-		t.items[item_of(names[i])].probe = pr[i];
+		set_probe(names[i], pr[i]);
 	}
 	ck_assert_int_eq(dedup_tree(&o, &r), 0);
 	ck_assert_uint_eq(r.nerrors, 0);
@@ -852,9 +860,9 @@ START_TEST(probe_stands_for_the_head)
 	ck_assert(!XXH128_isEqual(pa->head, pb->head));
 	ck_assert(XXH128_isEqual(pa->head, pc->head));
 	ck_assert_uint_eq(pa->size, 9000);
-	t.items[item_of("a")].probe = pa;
-	t.items[item_of("b")].probe = pb;
-	t.items[item_of("c")].probe = pc;
+	set_probe("a", pa);
+	set_probe("b", pb);
+	set_probe("c", pc);
 	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
 	ck_assert_uint_eq(r.ngroups, 1);
 	ck_assert_uint_eq(r.bytes_saved, 9000);
@@ -864,6 +872,7 @@ START_TEST(probe_stands_for_the_head)
 	 * the start, finds out (had dedup read b's head itself, b would
 	 * just have no partner) */
 	pb->head = pa->head;
+	set_probe("b", pb);
 	ck_assert_int_eq(dedup_tree(&lnk, &r), 0);
 	ck_assert_uint_eq(r.files_linked, 1);
 	ck_assert_uint_eq(r.nerrors, 1);
@@ -873,7 +882,7 @@ START_TEST(probe_stands_for_the_head)
 	dedup_result_release(&r);
 	/* a probe of another inode is not b's: b is read, and has no partner */
 	list_tree();
-	t.items[item_of("b")].probe = pa;
+	set_probe("b", pa);
 	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
 	ck_assert_uint_eq(r.nerrors, 0);
 	ck_assert_uint_eq(r.ngroups, 0); /* a and c are one file now */
@@ -884,18 +893,17 @@ START_TEST(probe_stands_for_the_head)
 }
 END_TEST
 
-/* Once dedup_hash_heads() is done the probes may be freed (the pipeline
- * does): dedup reads none after it (under AddressSanitizer a late read is
- * a use after free). */
-static struct dedup_probe *freed_probes[3];
+/* Once dedup_new() is done the probes may be gone (the pipeline drops
+ * them): dedup asks for none after it, and would find none.  The items
+ * are asked for through a provider that has forgotten them by then. */
+static bool probes_gone;
 
-static void free_probes(void)
+static void get_forgetting(const void *ctx, size_t i, struct dedup_item *it)
 {
-	size_t i;
-
-	for (i = 0; i < 3; i++) {
-		memset(freed_probes[i], 0xa5, sizeof(*freed_probes[i]));
-		free(freed_probes[i]);
+	*it = ((const struct dedup_item *)ctx)[i];
+	if (probes_gone) {
+		memset(&it->probe, 0xa5, sizeof(it->probe));
+		it->has_probe = false;
 	}
 }
 
@@ -904,6 +912,7 @@ START_TEST(probes_free_when_done)
 	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2 };
 	struct dedup_result r = DEDUP_RESULT_INIT;
 	const char *names[3] = { "a", "b", "c" };
+	struct dedup_items items;
 	struct dedup *d;
 	struct io io;
 	size_t i;
@@ -913,12 +922,17 @@ START_TEST(probes_free_when_done)
 	write_pattern("c", 9000, 1);
 	write_pattern("d", 100, 1);
 	list_tree();
-	for (i = 0; i < 3; i++)
-		t.items[item_of(names[i])].probe = freed_probes[i] = probe_of(names[i]);
+	for (i = 0; i < 3; i++) {
+		struct dedup_probe *pr = probe_of(names[i]);
+		set_probe(names[i], pr);
+		free(pr);
+	}
 	io_open(&io, &lnk);
-	d = dedup_new(io.src, t.items, t.n, &io.o);
+	items = (struct dedup_items){ t.n, get_forgetting, t.items };
+	probes_gone = false;
+	d = dedup_new(io.src, &items, &io.o);
+	probes_gone = true;
 	dedup_hash_heads(d);
-	free_probes();
 	dedup_hash_rest(d);
 	dedup_link(d, &r);
 	dedup_free(d);
@@ -948,8 +962,8 @@ START_TEST(probe_of_changed_head_is_caught)
 	ck_assert(XXH128_isEqual(pa->head, pb->head));
 	ck_assert_int_eq(tu_sh("cd '%s' && touch -r b ref && printf X | dd of=b bs=1 seek=10 "
 			       "conv=notrunc 2>/dev/null && touch -r ref b && rm ref", t.dir), 0);
-	t.items[item_of("a")].probe = pa;
-	t.items[item_of("b")].probe = pb;
+	set_probe("a", pa);
+	set_probe("b", pb);
 	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
 	ck_assert_uint_eq(r.ngroups, 0);
 	ck_assert_uint_eq(r.nerrors, 1);
