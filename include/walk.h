@@ -63,11 +63,13 @@ struct walk_opts {
 	 * directories being reported (the path down to the current entry). */
 	size_t ahead;
 	/* probe (parallel walks only, may be NULL): called from the walk's
-	 * threads for every non-empty regular file, with the file open
-	 * (O_NOFOLLOW, read-only), its fstat and its first bytes (up to
-	 * probe_len, at most WALK_PROBE_MAX; fewer only if the file is
-	 * shorter or a read fails).  What it returns reaches visit as
-	 * e->probe; probe_free releases what no visit got. */
+	 * threads (or from the calling thread, between visits, for a
+	 * directory no thread had taken when the report needed it) for
+	 * every non-empty regular file, with the file open (O_NOFOLLOW,
+	 * read-only), its fstat and its first bytes (up to probe_len, at
+	 * most WALK_PROBE_MAX; fewer only if the file is shorter or a read
+	 * fails).  What it returns reaches visit as e->probe; probe_free
+	 * releases what no visit got (called from the calling thread). */
 	size_t probe_len;
 	void *(*probe)(void *ctx, int fd, const struct stat *st, const unsigned char *head,
 		       size_t len);
