@@ -17,6 +17,10 @@
 #define WALK_PEEK 16
 /* The most bytes a probe is given. */
 #define WALK_PROBE_MAX 4096
+/* Entries a parallel walk reads ahead of its report by default: some 8 MB
+ * of listings (and the probes'), enough to keep the threads busy while
+ * the report works. */
+#define WALK_AHEAD 65536
 
 struct walk_entry {
 	const char *relpath;   /* from the root, no leading "./"; borrowed */
@@ -46,18 +50,26 @@ enum walk_action {
 
 struct walk_opts {
 	bool xdev; /* do not descend into another file system */
-	/* jobs > 0: read the tree with that many threads first, then report
-	 * it, in the same order as a plain walk, from the calling thread
-	 * (entries carry no dirfd).  peek: also read each regular file's
-	 * first WALK_PEEK bytes (parallel walks only). */
+	/* jobs > 0: read the tree with that many threads, ahead of the
+	 * report, which comes in the same order as a plain walk, from the
+	 * calling thread (entries carry no dirfd).  peek: also read each
+	 * regular file's first WALK_PEEK bytes (parallel walks only). */
 	int jobs;
 	bool peek;
+	/* A parallel walk's read-ahead: the threads take no new directory
+	 * while this many entries are read and not yet reported (0:
+	 * WALK_AHEAD).  A directory is read whole, so the most held is about
+	 * this plus one directory per thread, plus the listings of the
+	 * directories being reported (the path down to the current entry). */
+	size_t ahead;
 	/* probe (parallel walks only, may be NULL): called from the walk's
-	 * threads for every non-empty regular file, with the file open
-	 * (O_NOFOLLOW, read-only), its fstat and its first bytes (up to
-	 * probe_len, at most WALK_PROBE_MAX; fewer only if the file is
-	 * shorter or a read fails).  What it returns reaches visit as
-	 * e->probe; probe_free releases what no visit got. */
+	 * threads (or from the calling thread, between visits, for a
+	 * directory no thread had taken when the report needed it) for
+	 * every non-empty regular file, with the file open (O_NOFOLLOW,
+	 * read-only), its fstat and its first bytes (up to probe_len, at
+	 * most WALK_PROBE_MAX; fewer only if the file is shorter or a read
+	 * fails).  What it returns reaches visit as e->probe; probe_free
+	 * releases what no visit got (called from the calling thread). */
 	size_t probe_len;
 	void *(*probe)(void *ctx, int fd, const struct stat *st, const unsigned char *head,
 		       size_t len);

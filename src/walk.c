@@ -141,12 +141,24 @@ static void walk_dir(struct walker *w, int dfd, int depth)
  *
  * Threads take directories from a shared stack: each lists one, sorts its
  * names, lstat()s them (and reads the first bytes of regular files), and
- * pushes its subdirectories.  A directory is opened by its path beneath
- * the root (fsu_open_beneath: no symlink, no "..") and must be the inode
- * its parent listed.  When every directory is read, the calling thread
- * reports the tree depth first, in name order, exactly as walk_dir() does,
- * freeing it as it goes.  Errors are kept where they happened and
- * reported in that order too.
+ * then pushes its subdirectories, the first one last, so that the top of
+ * the stack is the directory the report needs soonest.  A directory is
+ * opened by its path beneath the root (fsu_open_beneath: no symlink, no
+ * "..") and must be the inode its parent listed.  Meanwhile the calling
+ * thread reports the tree depth first, in name order, exactly as
+ * walk_dir() does, freeing it as it goes; errors are kept where they
+ * happened and reported in that order too.
+ *
+ * The readers run ahead of the report by a bounded number of entries (the
+ * budget, o->ahead): a reader takes no new directory while that many
+ * entries are read and not yet reported, so a tree of millions of files
+ * is never held whole.  One directory is read whole, though: the bound is
+ * the budget plus one directory per reader (a directory of a million
+ * names is a million entries in memory, as it must be to sort them).  The
+ * reporter never waits on the budget: a directory it needs that no reader
+ * has taken it reads itself, and one a reader is reading it waits for.
+ * A subtree the report drops (pruned, stopped, not to be entered) is
+ * taken off the stack unread.
  */
 
 struct pstat { /* what a parallel walk keeps of an lstat */
@@ -170,7 +182,13 @@ struct pent {
 	unsigned char dtype;   /* from readdir */
 	unsigned char head[WALK_PEEK];
 	void *probe;           /* from o->probe, until visit takes it */
-	struct pnode *child;   /* a directory to descend into */
+	struct pnode *child;   /* a directory to descend into (it owns it) */
+};
+
+enum pstate {
+	P_QUEUED,              /* on the stack, not read */
+	P_READING,             /* taken by a reader (or the reporter) */
+	P_READ,                /* listed: ents and n are its own */
 };
 
 struct pnode {
@@ -183,6 +201,8 @@ struct pnode {
 	char *names;           /* every name, NUL-separated */
 	struct pent *ents;
 	size_t n;
+	enum pstate state;     /* under pwalk.mu */
+	size_t counted;        /* entries of it still in pwalk.ahead */
 };
 
 struct pwalk {
@@ -190,10 +210,14 @@ struct pwalk {
 	int rootfd;
 	dev_t rootdev;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct pnode **stack;
+	pthread_cond_t work;   /* readers: a directory or budget to be had */
+	pthread_cond_t done;   /* the reporter: a directory was read */
+	struct pnode **stack;  /* P_QUEUED ones; the top is needed first */
 	size_t nstack, capstack;
-	size_t pending;        /* pushed and not yet read */
+	size_t ahead;          /* entries read and not yet reported */
+	size_t budget;         /* readers take no directory past it */
+	bool quit;             /* the report is over */
+	bool waiting;          /* the reporter waits on done */
 	atomic_int held;       /* descriptors of pushed directories */
 };
 
@@ -257,16 +281,6 @@ static void peek(struct pwalk *p, int fd, const struct stat *st, struct pent *x)
 static int open_reg(int dfd, const char *name)
 {
 	return openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-}
-
-static void push(struct pwalk *p, struct pnode *d)
-{
-	pthread_mutex_lock(&p->mu);
-	xgrow(&p->stack, &p->capstack, p->nstack + 1, sizeof(*p->stack));
-	p->stack[p->nstack++] = d;
-	p->pending++;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
 }
 
 /* Open directory d for reading: a descriptor, or -1 with d->open_err
@@ -392,10 +406,9 @@ static int open_peek(int dfd, const struct pent *x, const struct stat *st, struc
 	return ffd;
 }
 
-/* Push the directory x of d (stat'ed as st; cfd its descriptor or -1) to
- * be read. */
-static void push_child(struct pwalk *p, const struct pnode *d, struct pent *x,
-		       const struct stat *st, int cfd)
+/* A directory x of d (stat'ed as st; cfd its descriptor or -1) to be
+ * read: its node, queued once d is read. */
+static void add_child(const struct pnode *d, struct pent *x, const struct stat *st, int cfd)
 {
 	struct pnode *c = xcalloc(1, sizeof(*c));
 	struct buf path = BUF_INIT;
@@ -406,15 +419,15 @@ static void push_child(struct pwalk *p, const struct pnode *d, struct pent *x,
 	}
 	buf_adds(&path, x->name);
 	c->relpath = buf_detach(&path, NULL);
-	c->fd = cfd;
+	c->fd = cfd; /* if opened: a directory, and !xdev */
 	c->dev = st->st_dev;
 	c->ino = st->st_ino;
+	c->state = P_QUEUED;
 	x->child = c;
-	push(p, c); /* with cfd, if opened: a directory, and !xdev */
 }
 
-/* Stat entry x of d (in directory fd), peek at a regular file, push a
- * directory. */
+/* Stat entry x of d (in directory fd), peek at a regular file, make a
+ * directory's node. */
 static void read_entry(struct pwalk *p, struct pnode *d, int fd, struct pent *x)
 {
 	bool want = p->o->peek || p->o->probe;
@@ -444,10 +457,10 @@ static void read_entry(struct pwalk *p, struct pnode *d, int fd, struct pent *x)
 		close(ffd);
 	}
 	if (S_ISDIR(st.st_mode) && (!p->o->xdev || st.st_dev == p->rootdev))
-		push_child(p, d, x, &st, cfd);
+		add_child(d, x, &st, cfd);
 }
 
-/* List, stat and peek one directory; push its subdirectories. */
+/* List, stat and peek one directory (taken: P_READING). */
 static void read_node(struct pwalk *p, struct pnode *d)
 {
 	size_t i;
@@ -461,6 +474,60 @@ static void read_node(struct pwalk *p, struct pnode *d)
 	close(fd);
 }
 
+/* k more entries of d are reported (p->mu held): wake the readers if that
+ * brings the entries read ahead back under the budget. */
+static void uncount(struct pwalk *p, struct pnode *d, size_t k)
+{
+	bool over = p->ahead >= p->budget;
+
+	d->counted -= k;
+	p->ahead -= k;
+	if (over && p->ahead < p->budget)
+		pthread_cond_broadcast(&p->work);
+}
+
+/* d has been read (p->mu held): count its entries, and queue its
+ * subdirectories with the first on top, the one the report needs first. */
+static void finish_node(struct pwalk *p, struct pnode *d)
+{
+	size_t i;
+	bool pushed = false;
+
+	free(d->relpath); /* its children have theirs */
+	d->relpath = NULL;
+	d->state = P_READ;
+	d->counted = d->n;
+	p->ahead += d->n;
+	for (i = d->n; i-- > 0;) {
+		if (!d->ents[i].child)
+			continue;
+		xgrow(&p->stack, &p->capstack, p->nstack + 1, sizeof(*p->stack));
+		p->stack[p->nstack++] = d->ents[i].child;
+		pushed = true;
+	}
+	if (pushed && p->ahead < p->budget)
+		pthread_cond_broadcast(&p->work);
+	if (p->waiting)
+		pthread_cond_broadcast(&p->done);
+}
+
+/* Take queued d off the stack (p->mu held).  The reporter wants it, so it
+ * is at or near the top: search from there. */
+static void unqueue(struct pwalk *p, const struct pnode *d)
+{
+	size_t i = p->nstack;
+
+	while (i-- > 0)
+		if (p->stack[i] == d) {
+			memmove(p->stack + i, p->stack + i + 1,
+				(p->nstack - i - 1) * sizeof(*p->stack));
+			p->nstack--;
+			return;
+		}
+}
+
+/* A reader: take the directory on top of the stack while under the
+ * budget, until the report is over. */
 static void *pworker(void *arg)
 {
 	struct pwalk *p = arg;
@@ -468,46 +535,97 @@ static void *pworker(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->nstack && p->pending)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (!p->nstack)
+		while (!p->quit && (!p->nstack || p->ahead >= p->budget))
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->quit)
 			break;
 		d = p->stack[--p->nstack];
+		d->state = P_READING;
 		pthread_mutex_unlock(&p->mu);
 		read_node(p, d);
-		free(d->relpath);
-		d->relpath = NULL;
 		pthread_mutex_lock(&p->mu);
-		if (--p->pending == 0)
-			pthread_cond_broadcast(&p->cv);
+		finish_node(p, d);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-static void free_node(const struct walk_opts *o, struct pnode *d)
+/* Wait until no reader is busy with d (p->mu held). */
+static void wait_read(struct pwalk *p, const struct pnode *d)
 {
+	while (d->state == P_READING) {
+		p->waiting = true;
+		pthread_cond_wait(&p->done, &p->mu);
+	}
+	p->waiting = false;
+}
+
+/* The reporter needs d read: it reads d itself if no reader has taken it
+ * (whatever the budget: the report must go on), else waits for the
+ * reader. */
+static void need_node(struct pwalk *p, struct pnode *d)
+{
+	pthread_mutex_lock(&p->mu);
+	if (d->state == P_QUEUED) {
+		unqueue(p, d);
+		d->state = P_READING;
+		pthread_mutex_unlock(&p->mu);
+		read_node(p, d);
+		pthread_mutex_lock(&p->mu);
+		finish_node(p, d);
+	}
+	wait_read(p, d);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Free d and everything below it that was not reported, probes included
+ * (the reporter's job, in its thread).  A directory a reader is busy with
+ * is waited for; one not read yet is taken off the stack, never read. */
+static void drop_node(struct pwalk *p, struct pnode *d)
+{
+	const struct walk_opts *o = p->o;
 	size_t i;
 
-	if (!d)
-		return;
+	pthread_mutex_lock(&p->mu);
+	wait_read(p, d);
+	if (d->state == P_QUEUED)
+		unqueue(p, d);
+	else
+		uncount(p, d, d->counted);
+	pthread_mutex_unlock(&p->mu);
 	for (i = 0; i < d->n; i++) {
-		free_node(o, d->ents[i].child);
+		if (d->ents[i].child)
+			drop_node(p, d->ents[i].child);
 		if (d->ents[i].probe && o->probe_free)
 			o->probe_free(o->ctx, d->ents[i].probe);
 	}
-	if (d->fd >= 0)
+	if (d->fd >= 0) { /* queued with a descriptor */
 		close(d->fd);
+		atomic_fetch_sub(&p->held, 1);
+	}
 	free(d->ents);
 	free(d->names);
 	free(d->relpath);
 	free(d);
 }
 
-/* Report node d (read by the threads) as walk_dir() would; frees it. */
-static void report_node(struct walker *w, struct pnode *d, int depth)
+/* The report counts entries off the budget in batches of this many (and
+ * before it may wait for a directory): a lock per batch, not per entry. */
+#define WALK_BATCH 256
+
+/* Count k entries of d reported, k then 0. */
+static void reported(struct pwalk *p, struct pnode *d, size_t *k)
 {
-	size_t i, base = w->path.len;
+	pthread_mutex_lock(&p->mu);
+	uncount(p, d, *k);
+	pthread_mutex_unlock(&p->mu);
+	*k = 0;
+}
+
+/* Report node d (read) as walk_dir() would; frees it and what is below. */
+static void report_node(struct walker *w, struct pwalk *p, struct pnode *d, int depth)
+{
+	size_t i, base = w->path.len, k = 0;
 
 	if (d->read_err)
 		w->o->error(w->o->ctx, w->path.len ? w->path.p : ".", "cannot read directory",
@@ -520,6 +638,8 @@ static void report_node(struct walker *w, struct pnode *d, int depth)
 
 		if (w->stop)
 			break;
+		if (++k >= WALK_BATCH)
+			reported(p, d, &k);
 		buf_setlen(&w->path, base);
 		if (base)
 			buf_addch(&w->path, '/');
@@ -544,8 +664,16 @@ static void report_node(struct walker *w, struct pnode *d, int depth)
 			w->stop = true;
 			break;
 		}
-		if (!x->child || act != WALK_CONTINUE)
+		if (!x->child)
 			continue;
+		if (act != WALK_CONTINUE) { /* pruned: unread if still queued */
+			drop_node(p, x->child);
+			x->child = NULL;
+			continue;
+		}
+		if (k)
+			reported(p, d, &k);
+		need_node(p, x->child);
 		if (x->child->open_err) {
 			if (x->child->open_err == EAGAIN)
 				w->o->error(w->o->ctx, w->path.p, "directory changed during the walk",
@@ -553,9 +681,11 @@ static void report_node(struct walker *w, struct pnode *d, int depth)
 			else if (x->child->open_err != ENOENT)
 				w->o->error(w->o->ctx, w->path.p, "cannot open directory",
 					    x->child->open_err);
+			drop_node(p, x->child);
+			x->child = NULL;
 			continue;
 		}
-		report_node(w, x->child, depth + 1);
+		report_node(w, p, x->child, depth + 1);
 		x->child = NULL; /* freed there */
 		buf_setlen(&w->path, base);
 		if (base)
@@ -568,34 +698,44 @@ static void report_node(struct walker *w, struct pnode *d, int depth)
 		}
 	}
 	buf_setlen(&w->path, base);
-	free_node(w->o, d);
+	drop_node(p, d); /* what is left: after a stop, or nothing */
 }
 
 static int walk_parallel(int rootfd, const struct walk_opts *o, dev_t rootdev)
 {
-	struct pwalk p = { .o = o, .rootfd = rootfd, .rootdev = rootdev };
+	struct pwalk p = { .o = o, .rootfd = rootfd, .rootdev = rootdev,
+			   .budget = o->ahead ? o->ahead : WALK_AHEAD };
 	struct walker w = { .o = o, .path = BUF_INIT };
 	struct pnode *root = xcalloc(1, sizeof(*root));
 	pthread_t *t = xcalloc((size_t)o->jobs, sizeof(*t));
 	int i, started = 0;
 
 	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.cv, NULL);
+	pthread_cond_init(&p.work, NULL);
+	pthread_cond_init(&p.done, NULL);
 	root->relpath = xstrdup("");
 	root->fd = -1;
-	push(&p, root);
+	root->state = P_QUEUED;
+	xgrow(&p.stack, &p.capstack, 1, sizeof(*p.stack));
+	p.stack[p.nstack++] = root;
 	for (i = 0; i < o->jobs; i++)
 		if (pthread_create(&t[i], NULL, pworker, &p) == 0)
 			started++;
-	if (!started)
-		pworker(&p); /* no threads to be had: read it here */
+	/* with no threads to be had, need_node reads every directory here */
+	need_node(&p, root);
+	report_node(&w, &p, root, 1);
+	/* everything is dropped: the stack is empty, no reader busy */
+	pthread_mutex_lock(&p.mu);
+	p.quit = true;
+	pthread_cond_broadcast(&p.work);
+	pthread_mutex_unlock(&p.mu);
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	free(t);
 	free(p.stack);
 	pthread_mutex_destroy(&p.mu);
-	pthread_cond_destroy(&p.cv);
-	report_node(&w, root, 1);
+	pthread_cond_destroy(&p.work);
+	pthread_cond_destroy(&p.done);
 	buf_release(&w.path);
 	return w.stop ? 1 : 0;
 }
