@@ -70,8 +70,8 @@ struct dedup {
 	const struct dedup_opts *o;
 	uint32_t *order;     /* item indices: every file's names, in file order */
 	size_t norder;
-	dev_t *devs;         /* the devices of the files, ascending */
-	size_t ndevs;
+	dev_t *devs;         /* the devices of the files, as first seen */
+	size_t ndevs, lastdev;
 	struct dfile *files; /* in item order of their first names */
 	size_t nfiles;
 	uint32_t *work;      /* file indices still in the running */
@@ -186,21 +186,114 @@ struct dedup_items dedup_items_array(const struct dedup_item *v, size_t n)
 
 /* ---- finding the distinct inodes ---------------------------------------- */
 
-/* A name while the files are gathered: 24 bytes, then freed. */
+/* A name while the files are gathered: 16 bytes, then freed. */
 struct gname {
-	dev_t dev;
-	ino_t ino;
+	uint64_t ino;
+	uint32_t dev;  /* index in c->devs */
 	uint32_t item;
 };
 
-static int cmp_gname(const void *a, const void *b)
+static bool gname_less(const struct gname *x, const struct gname *y)
 {
-	const struct gname *x = a, *y = b;
-	int r = cmp_u64(x->dev, y->dev);
+	if (x->dev != y->dev)
+		return x->dev < y->dev;
+	if (x->ino != y->ino)
+		return x->ino < y->ino;
+	return x->item < y->item;
+}
 
-	if (!r)
-		r = cmp_u64(x->ino, y->ino);
-	return r ? r : cmp_u64(x->item, y->item);
+static void gname_swap(struct gname *x, struct gname *y)
+{
+	struct gname t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+static void gname_sift(struct gname *v, size_t root, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && gname_less(&v[c], &v[c + 1]))
+			c++;
+		if (!gname_less(&v[root], &v[c]))
+			return;
+		gname_swap(&v[root], &v[c]);
+		root = c;
+	}
+}
+
+/* Sort v[0..n) in place: the names of a million files must not need a
+ * second copy (qsort's merge sort takes one).  Quicksort, heapsort past a
+ * depth of 2 log n, insertion sort for short runs. */
+static void gname_sort(struct gname *v, size_t n, unsigned depth)
+{
+	while (n > 16) {
+		struct gname *m = &v[n / 2], pivot;
+		size_t i = 0, j = n - 1;
+
+		if (!depth--) {
+			size_t k;
+
+			for (k = n / 2; k-- > 0;)
+				gname_sift(v, k, n);
+			for (k = n - 1; k > 0; k--) {
+				gname_swap(&v[0], &v[k]);
+				gname_sift(v, 0, k);
+			}
+			return;
+		}
+		/* median of three, as pivot */
+		if (gname_less(m, &v[0]))
+			gname_swap(m, &v[0]);
+		if (gname_less(&v[n - 1], m))
+			gname_swap(&v[n - 1], m);
+		if (gname_less(m, &v[0]))
+			gname_swap(m, &v[0]);
+		pivot = *m;
+		for (;;) {
+			while (gname_less(&v[i], &pivot))
+				i++;
+			while (gname_less(&pivot, &v[j]))
+				j--;
+			if (i >= j)
+				break;
+			gname_swap(&v[i++], &v[j--]);
+		}
+		/* v[0..j] <= pivot <= v[j+1..n): the shorter side first */
+		if (j + 1 < n - j - 1) {
+			gname_sort(v, j + 1, depth);
+			v += j + 1;
+			n -= j + 1;
+		} else {
+			gname_sort(v + j + 1, n - j - 1, depth);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && gname_less(&v[k], &v[k - 1]); k--)
+			gname_swap(&v[k], &v[k - 1]);
+}
+
+/* The index of dev in c->devs, added if new (a tree spans a few devices). */
+static uint32_t dev_index(struct dedup *c, dev_t dev)
+{
+	size_t i;
+
+	if (c->ndevs && c->devs[c->lastdev] == dev)
+		return (uint32_t)c->lastdev;
+	for (i = 0; i < c->ndevs; i++)
+		if (c->devs[i] == dev)
+			break;
+	if (i == c->ndevs) {
+		c->devs = xrealloc(c->devs, (c->ndevs + 1) * sizeof(*c->devs));
+		c->devs[c->ndevs++] = dev;
+	}
+	c->lastdev = i;
+	return (uint32_t)i;
 }
 
 static bool takes_part(const struct dedup_item *it)
@@ -233,24 +326,18 @@ static void init_file(struct dfile *f, const struct dedup_item *it, uint32_t dev
 	}
 }
 
-static int cmp_file_first(const void *a, const void *b, void *ctx)
-{
-	const struct gname *g = ctx;
-	const struct dfile *x = a, *y = b;
-
-	return cmp_u64(g[x->names].item, g[y->names].item);
-}
-
 /* A regular file's st_mode fits 16 bits, an owner 32. */
 _Static_assert(sizeof(uid_t) <= 4 && sizeof(gid_t) <= 4, "owners fit a dfile");
 
 /* Fill c->files, c->order, c->devs: every regular non-empty inode, its
- * names. */
+ * names.  Memory at the peak: 16 + 4 bytes a name, 68 a file. */
 static void collect_files(struct dedup *c)
 {
 	struct dedup_item it;
 	struct gname *g;
-	size_t i, n = c->items.n, ng = 0, start, k;
+	uint32_t *run_of; /* item -> 1 + where its file's names start in g */
+	size_t i, n = c->items.n, ng = 0, nf = 0, start, k;
+	unsigned depth = 0;
 
 	if (n > UINT32_MAX)
 		n = UINT32_MAX; /* more than a source holds */
@@ -264,41 +351,37 @@ static void collect_files(struct dedup *c)
 	for (i = 0, k = 0; i < n && k < ng; i++) {
 		get_item(c, i, &it);
 		if (takes_part(&it))
-			g[k++] = (struct gname){ it.dev, it.ino, (uint32_t)i };
+			g[k++] = (struct gname){ it.ino, dev_index(c, it.dev), (uint32_t)i };
 	}
 	ng = k;
-	qsort(g, ng, sizeof(*g), cmp_gname);
-	for (i = 0; i < ng; i++)
-		if (!i || g[i].dev != g[i - 1].dev || g[i].ino != g[i - 1].ino)
-			c->nfiles++;
-	c->files = xcalloc(c->nfiles, sizeof(*c->files));
-	c->nfiles = 0;
+	for (k = ng; k; k >>= 1)
+		depth += 2;
+	gname_sort(g, ng, depth);
+	/* each file at its first name (the least item of its run) */
+	run_of = xcalloc(n, sizeof(*run_of));
 	for (start = 0; start < ng; start = i) {
-		struct dfile *f;
-
 		for (i = start + 1; i < ng; i++)
 			if (g[i].dev != g[start].dev || g[i].ino != g[start].ino)
 				break;
-		get_item(c, g[start].item, &it);
-		if (!c->ndevs || c->devs[c->ndevs - 1] != g[start].dev) {
-			c->devs = xrealloc(c->devs, (c->ndevs + 1) * sizeof(*c->devs));
-			c->devs[c->ndevs++] = g[start].dev;
-		}
-		f = &c->files[c->nfiles++];
-		f->names = (uint32_t)start; /* in g, for now */
-		init_file(f, &it, (uint32_t)(c->ndevs - 1));
+		run_of[g[start].item] = (uint32_t)start + 1;
+		nf++;
 	}
-	qsort_r(c->files, c->nfiles, sizeof(*c->files), cmp_file_first, g);
-	/* the names, in file order */
+	c->files = xcalloc(nf, sizeof(*c->files));
 	c->order = xcalloc(ng, sizeof(*c->order));
-	for (k = 0; k < c->nfiles; k++) {
-		struct dfile *f = &c->files[k];
+	for (k = 0; k < n; k++) {
+		struct dfile *f;
 
-		start = f->names;
+		if (!run_of[k])
+			continue;
+		start = run_of[k] - 1;
+		get_item(c, k, &it);
+		f = &c->files[c->nfiles++];
 		f->names = (uint32_t)c->norder;
+		init_file(f, &it, g[start].dev);
 		for (i = start; i < ng && g[i].dev == g[start].dev && g[i].ino == g[start].ino; i++)
 			c->order[c->norder++] = g[i].item;
 	}
+	free(run_of);
 	free(g);
 }
 
