@@ -17,6 +17,15 @@ CFLAGS  ?= -O2 -g
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larchive -lzstd -lxxhash -lnettle -ljansson) -pthread
 
+# The version slim reports: scripts/version (git describe, else the VERSION
+# file); `make SLIM_VERSION=...` sets it.  Only src/version.c gets it (-D),
+# through build/gen/version.txt, which changes only when the version does.
+ifeq ($(origin SLIM_VERSION),undefined)
+SLIM_VERSION := $(shell scripts/version)
+endif
+export SLIM_VERSION
+VERSION_FILE = build/gen/version.txt
+
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 HDR  = $(wildcard include/*.h)
 IHDR = $(wildcard src/*.h)  # private headers shared by one module's files
@@ -53,11 +62,19 @@ $(GEN_ASSETS): $(ASSETS) scripts/embed-assets
 	@$(if $(Q),echo "  EMBED   $@")
 	$(Q)scripts/embed-assets $@ $(ASSETS)
 
+$(VERSION_FILE): FORCE
+	@mkdir -p $(@D)
+	@test -n '$(SLIM_VERSION)' || { echo "make: no version (scripts/version failed)" >&2; exit 1; }
+	@echo '$(SLIM_VERSION)' | cmp -s - $@ 2>/dev/null || echo '$(SLIM_VERSION)' > $@
+
+build/rel/version.o build/san/version.o: $(VERSION_FILE)
+build/rel/version.o build/san/version.o: VDEF = -DSLIM_VERSION_STRING='"$(SLIM_VERSION)"'
+
 # ---- release build -------------------------------------------------------
 build/rel/%.o: src/%.c $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(VDEF) -c -o $@ $<
 
 build/rel/report_assets.o: $(GEN_ASSETS) include/report_assets.h
 	@mkdir -p $(@D)
@@ -72,14 +89,14 @@ slim: $(SRC:src/%.c=build/rel/%.o) build/rel/report_assets.o build/rel/main.o
 static: build/static/slim
 
 build/static/slim: $(wildcard src/*.c) $(HDR) $(IHDR) scripts/build-static.sh $(ASSETS) \
-		   scripts/embed-assets
+		   scripts/embed-assets $(VERSION_FILE)
 	@PKGS_LIB="$(PKGS_LIB)" CC="$(CC)" scripts/build-static.sh $@
 
 # ---- sanitizer build, used by every test ---------------------------------
 build/san/%.o: src/%.c $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) $(VDEF) -c -o $@ $<
 
 build/san/report_assets.o: $(GEN_ASSETS) include/report_assets.h
 	@mkdir -p $(@D)
