@@ -3,7 +3,8 @@
 #   make            build ./slim
 #   make check      install what is missing, build with ASan+UBSan, run all tests
 #   make example    install what is missing, build, run slim on corpus/example
-#   make install    install slim and slim.1 under PREFIX (/usr/local)
+#   make install    install slim (stripped), slim.1, the docs and the shell
+#                   completions under DESTDIR/PREFIX (/usr/local)
 
 PREFIX   ?= /usr/local
 CC       ?= cc
@@ -45,9 +46,9 @@ TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++
              gcc-i686-linux-gnu gcc-aarch64-linux-gnu binutils-powerpc-linux-gnu \
              binutils-powerpc64-linux-gnu patchelf golang-go bc python3-dev python3-venv \
              unzip chromium strace buildah podman skopeo umoci runc busybox-static \
-             buildah podman skopeo umoci runc debootstrap
+             buildah podman skopeo umoci runc debootstrap zsh jq
 
-.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static \
+.PHONY: all check unit e2e example deps deps-build install uninstall clean fixtures fuzz fuzz-smoke static \
 	compare-reports FORCE
 
 all: slim
@@ -183,7 +184,8 @@ E2E_SCRIPTS = "e2e build/san/slim build/fixtures" "e2e_ar build/san/slim build/a
               "e2e_image build/san/slim" "e2e_container build/static/slim" \
               "e2e_crash build/san/slim" "e2e_fs build/san/slim" "e2e_hostile build/san/slim" \
               "e2e_sweep build/san/slim" "e2e_gpu build/san/slim" \
-              "e2e_auditwheel build/san/slim" "e2e_big build/san/slim"
+              "e2e_auditwheel build/san/slim" "e2e_big build/san/slim" \
+              "e2e_pkg build/san/slim"
 e2e: build/san/slim build/loadcmp fixtures
 	@rc=0; for t in $(E2E_SCRIPTS); do \
 	    set -- $$t; n=$$1; shift; \
@@ -212,9 +214,37 @@ example: deps-build
 	@$(MAKE) --no-print-directory slim
 	@corpus/example.sh ./slim
 
-install: slim
-	install -D -m 755 slim $(DESTDIR)$(PREFIX)/bin/slim
-	install -D -m 644 slim.1 $(DESTDIR)$(PREFIX)/share/man/man1/slim.1
+# ---- install -------------------------------------------------------------
+# make install [DESTDIR=/tmp/pkg] [PREFIX=/usr] [SLIM_BIN=build/static/slim]:
+# the binary stripped (install -s), slim.1, the docs (README's links into doc/
+# kept), and the bash and zsh completions, which the binary prints from its
+# option table (so SLIM_BIN must run here).  e2e_pkg checks what lands.
+SLIM_BIN    ?= slim
+BINDIR       = $(PREFIX)/bin
+MAN1DIR      = $(PREFIX)/share/man/man1
+DOCDIR       = $(PREFIX)/share/doc/slim
+BASHCOMPDIR  = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR   = $(PREFIX)/share/zsh/site-functions
+DOCS         = README.md CHANGELOG.md LICENSE THIRD-PARTY.md
+DOC_EXTRA    = $(wildcard doc/*.md doc/*.yml)
+
+install: $(SLIM_BIN)
+	@mkdir -p build/completions
+	$(abspath $(SLIM_BIN)) --completion bash > build/completions/slim.bash
+	$(abspath $(SLIM_BIN)) --completion zsh > build/completions/_slim
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(DOCDIR)/doc \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -s -m 755 $(SLIM_BIN) $(DESTDIR)$(BINDIR)/slim
+	install -m 644 slim.1 $(DESTDIR)$(MAN1DIR)/slim.1
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(DOC_EXTRA) $(DESTDIR)$(DOCDIR)/doc/
+	install -m 644 build/completions/slim.bash $(DESTDIR)$(BASHCOMPDIR)/slim
+	install -m 644 build/completions/_slim $(DESTDIR)$(ZSHCOMPDIR)/_slim
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/slim $(DESTDIR)$(MAN1DIR)/slim.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/slim $(DESTDIR)$(ZSHCOMPDIR)/_slim
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build slim
