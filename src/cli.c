@@ -609,9 +609,9 @@ static void print_bash(FILE *f)
 		fputs("\t", f);
 		bash_names(&opts[i], f);
 		if (k == VAL_FILE)
-			fputs(")\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n\t\treturn ;;\n", f);
+			fputs(")\n\t\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n\t\treturn ;;\n", f);
 		else
-			fprintf(f, ")\n\t\tCOMPREPLY=($(compgen -W '%s' -- \"$cur\"))\n"
+			fprintf(f, ")\n\t\tmapfile -t COMPREPLY < <(compgen -W '%s' -- \"$cur\")\n"
 				   "\t\treturn ;;\n", w);
 	}
 	/* a free value (N, GLOB): nothing to offer, and not a PATH */
@@ -621,12 +621,12 @@ static void print_bash(FILE *f)
 			fputs(n++ ? "|" : "", f);
 			bash_names(&opts[i], f);
 		}
-	fputs(")\n\t\treturn ;;\n\tesac\n\tif [[ $cur == -* ]]; then\n\t\tCOMPREPLY=($(compgen -W '", f);
+	fputs(")\n\t\treturn ;;\n\tesac\n\tif [[ $cur == -* ]]; then\n\t\tmapfile -t COMPREPLY < <(compgen -W '", f);
 	for (i = 0; i < ARRAY_SIZE(opts); i++)
 		if (opts[i].help)
 			fprintf(f, "%s--%s", i ? " " : "", opts[i].name);
-	fputs("' -- \"$cur\"))\n\t\treturn\n\tfi\n"
-	      "\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n}\n"
+	fputs("' -- \"$cur\")\n\t\treturn\n\tfi\n"
+	      "\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n}\n"
 	      "complete -o filenames -F _slim slim\n", f);
 }
 
