@@ -6,8 +6,8 @@
 #   README.md's option table, and offered by the bash completion, and nothing else is
 #   offered; --completion itself stays out of --help;
 # - the bash completion completes options, option values (each one accepted by slim) and
-#   file names; the zsh one parses (zsh -n; a counted skip without zsh) and names the same
-#   options;
+#   file names; the zsh one names the same options, parses (zsh -n) and completes in an
+#   interactive zsh (zpty) - counted skips without zsh;
 # - --version's first line: "slim X.Y.Z... (container image post-processor...", which the
 #   README's note on other programs named slim points to;
 # - make install DESTDIR=... PREFIX=/usr with SLIM: a binary without .symtab that runs, the
@@ -109,6 +109,27 @@ if ! have zsh; then
     skp zsh_syntax "zsh missing"
 elif out=$(zsh -n "$T/_slim" 2>&1); then ok zsh_syntax
 else bad zsh_syntax "$out"; fi
+# an interactive zsh (zpty) with the completion in its fpath: "slim --dry<TAB>" becomes
+# "slim --dry-run", "slim --dedup <TAB>" lists the modes (each read waits for its text:
+# the timeout ends a completion that never comes)
+cat >"$T/drive.zsh" <<'EOF'
+zmodload zsh/zpty || exit 3
+zpty z 'zsh -f -i'
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; unsetopt beep; print RE''ADY"
+zpty -r z out '*READY*' || exit 3
+zpty -w -n z $'slim --dry\t'
+zpty -r z out '*slim --dry-run*' && print dry-run
+zpty -w -n z $'\C-u'
+zpty -w -n z $'slim --dedup \t'
+zpty -r z out '*link*off*report*' && print dedup-values
+zpty -d z
+EOF
+if have zsh; then
+    mkdir -p "$T/zfunc" && cp "$T/_slim" "$T/zfunc/_slim"
+    out=$(cd "$T" && HOME=$T timeout 10 zsh -f "$T/drive.zsh" "$T/zfunc" 2>&1 | tr '\n' ' ')
+    if [ "$out" = "dry-run dedup-values " ]; then ok zsh_complete "--dry -> --dry-run; --dedup: link off report"
+    else bad zsh_complete "an interactive zsh completed: '$out'"; fi
+fi
 
 # ---- make install -----------------------------------------------------------------
 D=$T/dest
