@@ -129,6 +129,8 @@ if have zsh; then
     out=$(cd "$T" && HOME=$T timeout 10 zsh -f "$T/drive.zsh" "$T/zfunc" 2>&1 | tr '\n' ' ')
     if [ "$out" = "dry-run dedup-values " ]; then ok zsh_complete "--dry -> --dry-run; --dedup: link off report"
     else bad zsh_complete "an interactive zsh completed: '$out'"; fi
+else
+    skp zsh_complete "zsh missing"
 fi
 
 # ---- make install -----------------------------------------------------------------
