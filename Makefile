@@ -3,7 +3,8 @@
 #   make            build ./slim
 #   make check      install what is missing, build with ASan+UBSan, run all tests
 #   make example    install what is missing, build, run slim on corpus/example
-#   make install    install slim and slim.1 under PREFIX (/usr/local)
+#   make install    install slim (stripped), slim.1, the docs and the shell
+#                   completions under DESTDIR/PREFIX (/usr/local)
 
 PREFIX   ?= /usr/local
 CC       ?= cc
@@ -16,6 +17,15 @@ BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -pthread
 CFLAGS  ?= -O2 -g
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LIBS     = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lelf -larchive -lzstd -lxxhash -lnettle -ljansson) -pthread
+
+# The version slim reports: scripts/version (git describe, else the VERSION
+# file); `make SLIM_VERSION=...` sets it.  Only src/version.c gets it (-D),
+# through build/gen/version.txt, which changes only when the version does.
+ifeq ($(origin SLIM_VERSION),undefined)
+SLIM_VERSION := $(shell scripts/version)
+endif
+export SLIM_VERSION
+VERSION_FILE = build/gen/version.txt
 
 SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 HDR  = $(wildcard include/*.h)
@@ -36,9 +46,9 @@ TEST_PKGS  = check binutils elfutils attr libcap2-bin python3 clang lld llvm g++
              gcc-i686-linux-gnu gcc-aarch64-linux-gnu binutils-powerpc-linux-gnu \
              binutils-powerpc64-linux-gnu patchelf golang-go bc python3-dev python3-venv \
              unzip chromium strace buildah podman skopeo umoci runc busybox-static \
-             buildah podman skopeo umoci runc debootstrap
+             buildah podman skopeo umoci runc debootstrap zsh jq
 
-.PHONY: all check unit e2e example deps deps-build install clean fixtures fuzz fuzz-smoke static \
+.PHONY: all check unit e2e example deps deps-build install uninstall clean fixtures fuzz fuzz-smoke static \
 	compare-reports FORCE
 
 all: slim
@@ -53,11 +63,19 @@ $(GEN_ASSETS): $(ASSETS) scripts/embed-assets
 	@$(if $(Q),echo "  EMBED   $@")
 	$(Q)scripts/embed-assets $@ $(ASSETS)
 
+$(VERSION_FILE): FORCE
+	@mkdir -p $(@D)
+	@test -n '$(SLIM_VERSION)' || { echo "make: no version (scripts/version failed)" >&2; exit 1; }
+	@echo '$(SLIM_VERSION)' | cmp -s - $@ 2>/dev/null || echo '$(SLIM_VERSION)' > $@
+
+build/rel/version.o build/san/version.o: $(VERSION_FILE)
+build/rel/version.o build/san/version.o: VDEF = -DSLIM_VERSION_STRING='"$(SLIM_VERSION)"'
+
 # ---- release build -------------------------------------------------------
 build/rel/%.o: src/%.c $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(VDEF) -c -o $@ $<
 
 build/rel/report_assets.o: $(GEN_ASSETS) include/report_assets.h
 	@mkdir -p $(@D)
@@ -72,14 +90,14 @@ slim: $(SRC:src/%.c=build/rel/%.o) build/rel/report_assets.o build/rel/main.o
 static: build/static/slim
 
 build/static/slim: $(wildcard src/*.c) $(HDR) $(IHDR) scripts/build-static.sh $(ASSETS) \
-		   scripts/embed-assets
+		   scripts/embed-assets $(VERSION_FILE)
 	@PKGS_LIB="$(PKGS_LIB)" CC="$(CC)" scripts/build-static.sh $@
 
 # ---- sanitizer build, used by every test ---------------------------------
 build/san/%.o: src/%.c $(HDR) $(IHDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) $(VDEF) -c -o $@ $<
 
 build/san/report_assets.o: $(GEN_ASSETS) include/report_assets.h
 	@mkdir -p $(@D)
@@ -166,7 +184,8 @@ E2E_SCRIPTS = "e2e build/san/slim build/fixtures" "e2e_ar build/san/slim build/a
               "e2e_image build/san/slim" "e2e_container build/static/slim" \
               "e2e_crash build/san/slim" "e2e_fs build/san/slim" "e2e_hostile build/san/slim" \
               "e2e_sweep build/san/slim" "e2e_gpu build/san/slim" \
-              "e2e_auditwheel build/san/slim" "e2e_big build/san/slim"
+              "e2e_auditwheel build/san/slim" "e2e_big build/san/slim" \
+              "e2e_pkg build/san/slim"
 e2e: build/san/slim build/loadcmp fixtures
 	@rc=0; for t in $(E2E_SCRIPTS); do \
 	    set -- $$t; n=$$1; shift; \
@@ -195,9 +214,37 @@ example: deps-build
 	@$(MAKE) --no-print-directory slim
 	@corpus/example.sh ./slim
 
-install: slim
-	install -D -m 755 slim $(DESTDIR)$(PREFIX)/bin/slim
-	install -D -m 644 slim.1 $(DESTDIR)$(PREFIX)/share/man/man1/slim.1
+# ---- install -------------------------------------------------------------
+# make install [DESTDIR=/tmp/pkg] [PREFIX=/usr] [SLIM_BIN=build/static/slim]:
+# the binary stripped (install -s), slim.1, the docs (README's links into doc/
+# kept), and the bash and zsh completions, which the binary prints from its
+# option table (so SLIM_BIN must run here).  e2e_pkg checks what lands.
+SLIM_BIN    ?= slim
+BINDIR       = $(PREFIX)/bin
+MAN1DIR      = $(PREFIX)/share/man/man1
+DOCDIR       = $(PREFIX)/share/doc/slim
+BASHCOMPDIR  = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR   = $(PREFIX)/share/zsh/site-functions
+DOCS         = README.md CHANGELOG.md LICENSE THIRD-PARTY.md
+DOC_EXTRA    = $(wildcard doc/*.md doc/*.yml)
+
+install: $(SLIM_BIN)
+	@mkdir -p build/completions
+	$(abspath $(SLIM_BIN)) --completion bash > build/completions/slim.bash
+	$(abspath $(SLIM_BIN)) --completion zsh > build/completions/_slim
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(DOCDIR)/doc \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -s -m 755 $(SLIM_BIN) $(DESTDIR)$(BINDIR)/slim
+	install -m 644 slim.1 $(DESTDIR)$(MAN1DIR)/slim.1
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(DOC_EXTRA) $(DESTDIR)$(DOCDIR)/doc/
+	install -m 644 build/completions/slim.bash $(DESTDIR)$(BASHCOMPDIR)/slim
+	install -m 644 build/completions/_slim $(DESTDIR)$(ZSHCOMPDIR)/_slim
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/slim $(DESTDIR)$(MAN1DIR)/slim.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/slim $(DESTDIR)$(ZSHCOMPDIR)/_slim
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build slim

@@ -33,12 +33,14 @@ struct cli {
 	 * bytes before */
 	bool fail_over, fail_pct;
 	double fail_limit;
+	const char *completion; /* --completion: "bash" or "zsh" */
 };
 
 enum cli_action {
 	CLI_RUN,        /* run c->paths */
 	CLI_HELP,       /* --help: print cli_print_help() */
 	CLI_VERSION,    /* --version: print cli_print_version() */
+	CLI_COMPLETION, /* --completion SHELL: print cli_print_completion() */
 	CLI_LIST_RULES, /* --list-rules: print c->rules (rules_list) */
 	CLI_USAGE,      /* bad usage: e says what; point to --help */
 	CLI_BAD_RULES,  /* a preset, glob, rules file or --arch cannot be used:
@@ -59,6 +61,10 @@ void cli_release(struct cli *c);
 /* The text of --help and of --version. */
 void cli_print_help(FILE *f);
 void cli_print_version(FILE *f);
+/* The completion script for shell ("bash" or "zsh"), from the option
+ * table: every option --help lists, the values of those that take a few
+ * words, file names where a file is asked for. */
+void cli_print_completion(const char *shell, FILE *f);
 
 /*
  * What path is, into *kind: what --input says (returns NULL, or why path

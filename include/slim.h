@@ -9,7 +9,11 @@
 #include "fatbin.h"
 #include "strip.h"
 
-#define SLIM_VERSION "0.1.0"
+/* The version slim reports (--version, the report, JSON, HTML): a string
+ * src/version.c holds, made at build time by scripts/version (git describe,
+ * else the VERSION file). */
+extern const char slim_version[];
+#define SLIM_VERSION slim_version
 
 /* Exit statuses (documented in README.md and slim.1). */
 enum {

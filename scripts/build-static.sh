@@ -123,8 +123,13 @@ need_static c $LEAN
 # ---- compile ----------------------------------------------------------------
 mkdir -p "$OBJ" "$(dirname "$OUT")"
 rm -f "$OBJ"/*.o
+# the version (make passes SLIM_VERSION; scripts/version checks it is one
+# word without quotes, so it passes through CFLAGS_STATIC's word splitting)
+VERSION=${SLIM_VERSION:-$(scripts/version)} || die "no version (scripts/version failed)"
+case $VERSION in "" | *[!0-9A-Za-z.+~_-]*) die "unusable version '$VERSION'" ;; esac
 CFLAGS_STATIC="-std=gnu11 -D_GNU_SOURCE -Iinclude -pthread -O2 -DLIBARCHIVE_STATIC \
- -ffunction-sections -fdata-sections -Wall -Wextra -Wno-missing-field-initializers"
+ -ffunction-sections -fdata-sections -Wall -Wextra -Wno-missing-field-initializers \
+ -DSLIM_VERSION_STRING=\"$VERSION\""
 export CC CFLAGS_STATIC OBJ
 # the audit page's files (assets/) as C, as the Makefile makes them
 GEN=build/gen/report_assets.c

@@ -90,6 +90,9 @@ static int no_run(enum cli_action act, const struct cli *c, const struct err *e)
 	case CLI_VERSION:
 		cli_print_version(stdout);
 		break;
+	case CLI_COMPLETION:
+		cli_print_completion(c->completion, stdout);
+		break;
 	case CLI_LIST_RULES:
 		rules_list(c->rules, stdout);
 		break;

@@ -5,11 +5,18 @@
 #   tests/e2e_cli.sh SLIM            compare
 #   tests/e2e_cli.sh SLIM --regen    rewrite the transcript (after a wanted change)
 # A case is one line of shell words (below); what it prints is the same in any
-# directory: the paths it names are made here, relative.
+# directory: the paths it names are made here, relative.  The version (from
+# git describe, scripts/version) reads VERSION in the transcript.
 . "$(dirname "$0")/lib.sh"
 lib_init cli
 SLIM=$(readlink -f "$1")
 WANT=$(cd "$(dirname "$0")" && pwd)/e2e_cli.expected
+VER=$("$SLIM" --version 2>/dev/null | sed -n '1s/^slim \([^ ]*\) .*/\1/p')
+case $VER in
+[0-9]*.[0-9]*.[0-9]*) ;;
+*) bad version "no X.Y.Z version on the first line of --version: $("$SLIM" --version 2>&1 | head -1)"; finish ;;
+esac
+VER_RE=$(printf '%s' "$VER" | sed 's/[.]/\\./g')   # BRE: only . is special in X.Y.Z-N-gH+dirty
 
 cases() {
     cat <<'EOF'
@@ -95,6 +102,8 @@ cases() {
 -q img
 -qn --fail-if-saving-over 0 t
 -qn --fail-if-saving-over 1G t
+--completion fish
+--completion
 EOF
 }
 
@@ -121,8 +130,8 @@ run_case() {
     env -u SOURCE_DATE_EPOCH "$SLIM" "$@" > out 2> err < /dev/null
     rc=$?
     printf '$ slim %s\n' "$line"
-    sed 's/^/1| /' out
-    sed 's/^/2| /' err
+    sed "s/$VER_RE/VERSION/g; s/^/1| /" out
+    sed "s/$VER_RE/VERSION/g; s/^/2| /" err
     printf 'exit %d\n' "$rc"
 }
 

@@ -14,7 +14,10 @@
 # stripped files, slim's --json report (written into the image) matches what
 # the tree lost, the image sizes go the way README says, and slim warns about
 # lower-layer files in "grows" but not in "shrinks".  Then it runs the static
-# slim in a FROM scratch image (nothing else in it) on a tree.
+# slim in a FROM scratch image (nothing else in it) on a tree, builds slim's own
+# image from the repository's Dockerfile (a context as README says: the static
+# binary at build/static/slim, the license files, .dockerignore) and takes slim
+# from it with COPY --from into another image, where it runs.
 # Prints ok/FAIL/skip lines, the sizes, and "N passed, N failed, N skipped".
 # Skips (exit 0) when the container tools are missing and cannot be
 # installed, or cannot run here.  KEEP_T=1 keeps the temporary directory
@@ -363,6 +366,56 @@ if build scratch "$T/scratch.Containerfile"; then
             else bad scratch_slim "$why"; fi
         fi
         podman "${S[@]}" rm -f slimrun >/dev/null 2>&1
+    fi
+fi
+
+# ---- slim's own image (the repository's Dockerfile), used through COPY --from -------
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SC=$T/selfctx
+mkdir -p "$SC/build/static" && cp "$SLIM" "$SC/build/static/slim" &&
+    cp "$ROOT/LICENSE" "$ROOT/THIRD-PARTY.md" "$ROOT/.dockerignore" "$SC/"
+want=$("$SLIM" --version | head -1)
+cat >"$T/useself.Containerfile" <<'EOF'
+FROM localhost/base:1
+COPY --from=localhost/slim-self /slim /usr/local/bin/slim
+RUN slim --version > /slim-version.txt
+EOF
+cat >"$T/files.py" <<'EOF'
+import json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+names = set()
+for layer in json.load(t.extractfile("manifest.json"))[0]["Layers"]:
+    for m in tarfile.open(fileobj=t.extractfile(layer)):
+        if not m.isdir():
+            names.add(m.name[2:] if m.name.startswith("./") else m.name)
+print(" ".join(sorted(names)))
+EOF
+if ! buildah "${S[@]}" build --isolation chroot --pull=never --no-cache -f "$ROOT/Dockerfile" \
+        -t localhost/slim-self "$SC" >"$T/slim-self.log" 2>&1; then
+    bad self_image "buildah build -f Dockerfile failed: $(tail -3 "$T/slim-self.log" | tr '\n' ' ')"
+elif ! podman "${S[@]}" save --format docker-archive -o "$T/slim-self.tar" localhost/slim-self \
+        >"$T/slim-self.save.log" 2>&1; then
+    bad self_image "podman save failed: $(tail -2 "$T/slim-self.save.log" | tr '\n' ' ')"
+else
+    # the image holds slim and its license files, nothing else; its entrypoint is slim
+    files=$(python3 "$T/files.py" "$T/slim-self.tar" 2>&1)
+    v=$(podman "${S[@]}" run --rm "${RUNFLAGS[@]}" localhost/slim-self --version 2>&1 | head -1)
+    if [ "$files" != "slim usr/share/doc/slim/LICENSE usr/share/doc/slim/THIRD-PARTY.md" ]; then
+        bad self_image "files in the image: $files"
+    elif [ "$v" != "$want" ]; then
+        bad self_image "its entrypoint says '$v', not '$want'"
+    else
+        ok self_image "saved: $(stat -c %s "$T/slim-self.tar") bytes"
+    fi
+    if ! buildah "${S[@]}" build --isolation chroot --pull=never --no-cache \
+            -f "$T/useself.Containerfile" -t localhost/useself "$SC" >"$T/useself.log" 2>&1; then
+        bad self_copy_from "COPY --from=localhost/slim-self failed: $(tail -3 "$T/useself.log" | tr '\n' ' ')"
+    elif ! v=$(podman "${S[@]}" run --rm "${RUNFLAGS[@]}" localhost/useself cat /slim-version.txt 2>&1); then
+        bad self_copy_from "podman run failed: $v"
+    elif [ "$(head -1 <<<"$v")" != "$want" ]; then
+        bad self_copy_from "the copied slim says '$v', not '$want'"
+    else
+        ok self_copy_from "$want"
     fi
 fi
 
