@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -106,18 +107,41 @@ static int no_run(enum cli_action act, const struct cli *c, const struct err *e)
 	return EXIT_OK;
 }
 
-/* Did the run save more than --fail-if-saving-over allows?  Says so. */
+/* x (bytes, or percent) in units of f as "12.3" into out: with as many
+ * decimals as it takes to show it is more than lim. */
+static void in_unit(char *out, size_t n, double x, double f, double lim)
+{
+	int prec = 1;
+
+	do
+		snprintf(out, n, "%.*f", prec, x / f);
+	while (strtod(out, NULL) <= lim && ++prec < 7);
+}
+
+/* Did the run save more than --fail-if-saving-over allows?  Says so, in
+ * the unit the limit was given in. */
 static bool over_limit(const struct cli *c, const struct report *rep)
 {
+	const char *verb = c->o.dry_run ? "would save" : "saved";
 	double saved = (double)report_saved(rep);
 	double lim = c->fail_pct ? c->fail_limit / 100.0 * (double)rep->bytes_before
 				 : c->fail_limit;
+	char x[64];
 
 	if (saved <= lim)
 		return false;
-	fprintf(stderr, "slim: %s %.0f bytes, over the limit of %.0f bytes "
-			"(--fail-if-saving-over)\n",
-		c->o.dry_run ? "would save" : "saved", saved, lim);
+	if (c->fail_pct) {
+		in_unit(x, sizeof(x), 100.0 * saved, (double)rep->bytes_before, c->fail_limit);
+		fprintf(stderr, "slim: %s %s%% (%.0f bytes), over the limit of %s "
+				"(--fail-if-saving-over)\n", verb, x, saved, c->fail_text);
+	} else if (c->fail_factor > 1) {
+		in_unit(x, sizeof(x), saved, c->fail_factor, c->fail_limit / c->fail_factor);
+		fprintf(stderr, "slim: %s %s%s (%.0f bytes), over the limit of %s "
+				"(--fail-if-saving-over)\n", verb, x, c->fail_unit, saved, c->fail_text);
+	} else {
+		fprintf(stderr, "slim: %s %.0f bytes, over the limit of %.0f bytes "
+				"(--fail-if-saving-over)\n", verb, saved, lim);
+	}
 	return true;
 }
 
