@@ -62,14 +62,14 @@ static const struct opt {
 	  "in OUT, clamp times to EPOCH (default $SOURCE_DATE_EPOCH)" },
 	{ "platform", OPT_PLATFORM, required_argument, "OS/ARCH[/V]",
 	  "images: slim only this platform's image (others are dropped)" },
-	{ "max-entry-size", OPT_MAX_ENTRY, required_argument, "N",
-	  "layers: strip files up to N bytes (K/M/G) in memory (default 4G)" },
+	{ "max-entry-size", OPT_MAX_ENTRY, required_argument, "SIZE",
+	  "layers: strip files up to SIZE in memory (default 4G)" },
 	{ "max-ratio", OPT_MAX_RATIO, required_argument, "N",
 	  "layers, zips: refuse one that grows N times past 1G (default 1000; 0: no limit)" },
 	{ "html", OPT_HTML, required_argument, "FILE",
 	  "write a self-contained HTML audit page (treemap and tables)" },
-	{ "fail-if-saving-over", OPT_FAIL_OVER, required_argument, "N[%]",
-	  "exit 4 if slim saves (would save) more than N bytes (K/M/G) or N%" },
+	{ "fail-if-saving-over", OPT_FAIL_OVER, required_argument, "SIZE|N%",
+	  "exit 4 if slim saves (would save) more than SIZE or N%" },
 	{ "quiet", 'q', no_argument, NULL, "print no report and no progress" },
 	{ "verbose", 'v', no_argument, NULL, "list every changed and skipped file" },
 	{ "help", 'h', no_argument, NULL, "show this help and exit" },
@@ -100,8 +100,11 @@ void cli_print_help(FILE *f)
 				 opts[i].arg ? opts[i].arg : "", end);
 		fprintf(f, "  %-26s %s\n", left, opts[i].help);
 	}
-	fprintf(f, "\nExit status: 0 done, 1 done but some files failed, 2 bad usage,\n"
-		   "3 could not run, 4 saving over the --fail-if-saving-over limit.\n"
+	fprintf(f, "\nSIZE: bytes, or with a unit: K, M, G, T or KiB, MiB, GiB, TiB (1024s),\n"
+		   "KB, MB, GB, TB (1000s); 1.5M is 1572864 bytes, 10MB 10000000.\n");
+	fprintf(f, "\nExit status: 0 done, 1 done but some files failed (or every PATH:\n"
+		   "then only the errors are printed), 2 bad usage, 3 could not run,\n"
+		   "4 saving over the --fail-if-saving-over limit.\n"
 		   "Report on stdout, diagnostics on stderr.\n"
 		   "See slim(1) and README.md.\n");
 }
@@ -578,6 +581,12 @@ static enum cli_action check_output(struct cli *c, struct err *e)
 			err_set(e, "-o '%s': not a file name", out);
 		else
 			err_errno(e, errno, "-o '%s': cannot open its directory", out);
+		return CLI_USAGE;
+	}
+	/* found now, not after all the work, when the output is renamed in */
+	if (faccessat(dfd, ".", W_OK, AT_EACCESS) != 0) {
+		err_errno(e, errno, "-o '%s': cannot write in its directory", out);
+		close(dfd);
 		return CLI_USAGE;
 	}
 	close(dfd);

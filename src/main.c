@@ -67,6 +67,11 @@ static void run_one(const struct cli *c, const char *path, struct report *rep)
 
 	if (why)
 		report_error(rep, path, why);
+	else if (stat(path, &st) != 0 && errno == ENOENT && strchr(path, ':'))
+		/* "python:3.12-slim": a name for a registry, not a file */
+		report_error(rep, path, "No such file or directory (an image name? slim reads "
+					"a saved image: docker save -o img.tar NAME, or skopeo "
+					"copy docker://NAME oci:img)");
 	else if (kind == CLI_IN_IMAGE && (o->output || o->dry_run))
 		image_run(o, path, rep);
 	else if (kind == CLI_IN_IMAGE)
@@ -79,6 +84,18 @@ static void run_one(const struct cli *c, const char *path, struct report *rep)
 		report_error(rep, path, "a layer or archive: give -o OUT for a slimmed copy");
 	else
 		run_dir(o, path, rep);
+}
+
+/* Did the errors from index `from` on name path itself (the whole input
+ * failed: missing, refused, unreadable), not a file in it? */
+static bool failed_whole(const struct report *rep, size_t from, const char *path)
+{
+	size_t i;
+
+	for (i = from; i < rep->nerrors; i++)
+		if (strcmp(rep->errors[i].path, path) == 0)
+			return true;
+	return false;
 }
 
 /* A command line that asks for no run: what it asks, and the status. */
@@ -152,7 +169,8 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	struct cli c;
 	enum cli_action act;
-	int i, status;
+	int i, status, nfailed = 0;
+	size_t before;
 
 	/* Buffers of a file's size (up to 32 MiB) come from the heap and go
 	 * back to it, kept (up to 64 MiB free at a heap's top) for the next
@@ -174,8 +192,11 @@ int main(int argc, char **argv)
 	report_passes(&rep, c.o.rules != NULL, c.o.dedup != DEDUP_OFF);
 	if (c.o.cuda.n)
 		report_cuda_targets(&rep, &c.o.cuda);
-	for (i = 0; i < c.npaths; i++)
+	for (i = 0; i < c.npaths; i++) {
+		before = rep.nerrors;
 		run_one(&c, c.paths[i], &rep);
+		nfailed += failed_whole(&rep, before, c.paths[i]);
+	}
 	report_finish(&rep);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		report_peak_rss(&rep, (uint64_t)ru.ru_maxrss * 1024);
@@ -185,9 +206,11 @@ int main(int argc, char **argv)
 	if (c.fail_over && !rep.nerrors && over_limit(&c, &rep))
 		status = EXIT_OVER;
 	report_print_errors(&rep, stderr);
+	/* no PATH could be slimmed at all: the errors say it, not a table of
+	 * zeros (JSON is still printed: a reader of stdout expects it) */
 	if (c.o.json)
 		report_print_json(&rep, stdout, status);
-	else if (!c.o.quiet)
+	else if (!c.o.quiet && nfailed < c.npaths)
 		report_print_table(&rep, stdout, c.o.verbose);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "slim: cannot write the report: %s\n", strerror(errno));
