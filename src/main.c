@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "image.h"
 #include "layer.h"
+#include "progress.h"
 #include "report.h"
 #include "report_print.h"
 #include "run.h"
@@ -186,6 +187,7 @@ int main(int argc, char **argv)
 		cli_release(&c);
 		return status;
 	}
+	progress_enable(c.o.progress);
 	strip_init();
 	fsu_raise_nofile();
 	report_init(&rep, c.o.dry_run);
@@ -197,6 +199,7 @@ int main(int argc, char **argv)
 		run_one(&c, c.paths[i], &rep);
 		nfailed += failed_whole(&rep, before, c.paths[i]);
 	}
+	progress_clear();
 	report_finish(&rep);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		report_peak_rss(&rep, (uint64_t)ru.ru_maxrss * 1024);
