@@ -116,6 +116,15 @@ t_image_tty() {
     grep -aq 'image layers' tty.out || fail "no report"
 }
 
+t_image_tar_tty() {
+    tar -cf img.tar -C "$T/img" .
+    on_tty -o out.tar img.tar
+    [ "$RC" = 0 ] || fail "exit $RC: $(head -c 300 tty.out | cat -v)"
+    progress_lines > p
+    grep -q '^slim: unpacking the image: .* of .* (.*%)' p || fail "no unpacking line: $(head -c 300 p)"
+    grep -q '^slim: layer 2/2: writing the output: ' p || fail "no writing line for layer 2/2"
+}
+
 t_image_not_tty() {
     "$SLIM" -o out "$T/img" > out.txt 2> err
     RC=$?
@@ -197,6 +206,7 @@ if have script; then
     run_case layer_dry_tty t_layer_dry_tty
     run_case layer_quiet_tty t_layer_quiet_tty
     run_case image_tty t_image_tty
+    run_case image_tar_tty t_image_tar_tty
 else
     skp progress_tty "script (util-linux) missing"
 fi
