@@ -430,7 +430,7 @@ static enum cli_action unknown(int key, char **argv, struct err *e)
 		err_set(e, "option '--%s' needs an argument (%s)", x->name, x->arg);
 	else if (key == ':' && x)
 		err_set(e, "option '-%c' (--%s) needs an argument (%s)", optopt, x->name, x->arg);
-	else if (x && optopt >= 128)
+	else if (x && strncmp(word, "--", 2) == 0) /* "--json=1" */
 		err_set(e, "option '--%s' takes no argument", x->name);
 	else if (optopt)
 		err_set(e, "invalid option -- '%c'", optopt);

@@ -100,6 +100,7 @@ cases() {
 --d t
 --jsn=1 t
 --json=1 t
+--dry-run=1 t
 --dedup
 -j
 --cuda-ptx
