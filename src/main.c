@@ -58,8 +58,10 @@ fail:
 	return -1;
 }
 
-/* Slim one PATH into the report. */
-static void run_one(const struct cli *c, const char *path, struct report *rep)
+/* Slim one PATH into the report.  Returns -1 when PATH failed as a whole
+ * (missing, not what --input says, refused, unreadable: nothing done),
+ * else 0 (files in it may have failed). */
+static int run_one(const struct cli *c, const char *path, struct report *rep)
 {
 	const struct slim_opts *o = &c->o;
 	struct stat st;
@@ -74,29 +76,18 @@ static void run_one(const struct cli *c, const char *path, struct report *rep)
 					"a saved image: docker save -o img.tar NAME, or skopeo "
 					"copy docker://NAME oci:img)");
 	else if (kind == CLI_IN_IMAGE && (o->output || o->dry_run))
-		image_run(o, path, rep);
+		return image_run(o, path, rep);
 	else if (kind == CLI_IN_IMAGE)
 		report_error(rep, path, "an image: give -o OUT for a slimmed copy");
 	else if (o->output && kind == CLI_IN_DIR && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
 		report_error(rep, path, "not a directory, a layer, a wheel or an image");
 	else if (o->output || (kind != CLI_IN_DIR && o->dry_run)) /* a dry run: an audit */
-		layer_run(o, path, rep);
+		return layer_run(o, path, rep);
 	else if (kind != CLI_IN_DIR)
 		report_error(rep, path, "a layer or archive: give -o OUT for a slimmed copy");
 	else
-		run_dir(o, path, rep);
-}
-
-/* Did the errors from index `from` on name path itself (the whole input
- * failed: missing, refused, unreadable), not a file in it? */
-static bool failed_whole(const struct report *rep, size_t from, const char *path)
-{
-	size_t i;
-
-	for (i = from; i < rep->nerrors; i++)
-		if (strcmp(rep->errors[i].path, path) == 0)
-			return true;
-	return false;
+		return run_dir(o, path, rep);
+	return -1;
 }
 
 /* A command line that asks for no run: what it asks, and the status. */
@@ -171,7 +162,6 @@ int main(int argc, char **argv)
 	struct cli c;
 	enum cli_action act;
 	int i, status, nfailed = 0;
-	size_t before;
 
 	/* Buffers of a file's size (up to 32 MiB) come from the heap and go
 	 * back to it, kept (up to 64 MiB free at a heap's top) for the next
@@ -194,11 +184,8 @@ int main(int argc, char **argv)
 	report_passes(&rep, c.o.rules != NULL, c.o.dedup != DEDUP_OFF);
 	if (c.o.cuda.n)
 		report_cuda_targets(&rep, &c.o.cuda);
-	for (i = 0; i < c.npaths; i++) {
-		before = rep.nerrors;
-		run_one(&c, c.paths[i], &rep);
-		nfailed += failed_whole(&rep, before, c.paths[i]);
-	}
+	for (i = 0; i < c.npaths; i++)
+		nfailed += run_one(&c, c.paths[i], &rep) != 0;
 	progress_clear();
 	report_finish(&rep);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)

@@ -175,6 +175,13 @@ t_fatal_no_table() {
     [ ! -s out ] || fail "a report of a run that did nothing: $(head -c 200 out)"
     grep -q "^slim: cannot process 'python:3.12-slim': No such file or directory (an image name?" err ||
         fail "message: $(cat err)"
+    # a layer refused part way (truncated): its error, no table of what was read
+    head -c 2000 "$T/layer.tar.gz" > cut.tar.gz
+    "$SLIM" -o o.tar cut.tar.gz > out 2> err
+    RC=$?
+    [ "$RC" = 1 ] || fail "truncated layer: exit $RC"
+    [ ! -s out ] || fail "a report of a refused layer: $(head -c 200 out)"
+    grep -q "^slim: cannot process 'cut.tar.gz': " err || fail "truncated layer: $(cat err)"
     # one PATH of two did run: its report is printed
     mkdir t && printf 'a' > t/a
     "$SLIM" -n missing t > out 2> err
