@@ -34,6 +34,10 @@ struct cli {
 	bool fail_over, fail_pct;
 	double fail_limit;
 	const char *completion; /* --completion: "bash" or "zsh" */
+	/* and as given: the text (argv's), its unit ("", "MB", "K", "%") and
+	 * the bytes of one unit (not pct), for a message in the same unit */
+	const char *fail_text, *fail_unit;
+	double fail_factor;
 };
 
 enum cli_action {

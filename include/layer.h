@@ -33,6 +33,10 @@ bool layer_detect(const char *path);
  * when no output could be written (also in rep). */
 int layer_run(const struct slim_opts *o, const char *input, struct report *rep);
 
+/* The compression a layer written to path gets: o->compress, or (AUTO)
+ * what its name ends with (.zst/.tzst, .gz/.tgz; else COMPRESS_NONE). */
+int layer_output_compress(const struct slim_opts *o, const char *path);
+
 /* One entry of a layer as its tar has it, for an image's table of what
  * later layers waste (image_entries_add in image.c). */
 struct layer_listed {

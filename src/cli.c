@@ -1,11 +1,13 @@
 /* cli.c - the command line: the option table, parsing, --help. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sys/stat.h>
@@ -62,14 +64,14 @@ static const struct opt {
 	  "in OUT, clamp times to EPOCH (default $SOURCE_DATE_EPOCH)" },
 	{ "platform", OPT_PLATFORM, required_argument, "OS/ARCH[/V]",
 	  "images: slim only this platform's image (others are dropped)" },
-	{ "max-entry-size", OPT_MAX_ENTRY, required_argument, "N",
-	  "layers: strip files up to N bytes (K/M/G) in memory (default 4G)" },
+	{ "max-entry-size", OPT_MAX_ENTRY, required_argument, "SIZE",
+	  "layers: strip files up to SIZE in memory (default 4G)" },
 	{ "max-ratio", OPT_MAX_RATIO, required_argument, "N",
 	  "layers, zips: refuse one that grows N times past 1G (default 1000; 0: no limit)" },
 	{ "html", OPT_HTML, required_argument, "FILE",
 	  "write a self-contained HTML audit page (treemap and tables)" },
-	{ "fail-if-saving-over", OPT_FAIL_OVER, required_argument, "N[%]",
-	  "exit 4 if slim saves (would save) more than N bytes (K/M/G) or N%" },
+	{ "fail-if-saving-over", OPT_FAIL_OVER, required_argument, "SIZE|N%",
+	  "exit 4 if slim saves (would save) more than SIZE or N%" },
 	{ "quiet", 'q', no_argument, NULL, "print no report and no progress" },
 	{ "verbose", 'v', no_argument, NULL, "list every changed and skipped file" },
 	{ "help", 'h', no_argument, NULL, "show this help and exit" },
@@ -104,8 +106,11 @@ void cli_print_help(FILE *f)
 				 opts[i].arg ? opts[i].arg : "", end);
 		fprintf(f, "  %-26s %s\n", left, opts[i].help);
 	}
-	fprintf(f, "\nExit status: 0 done, 1 done but some files failed, 2 bad usage,\n"
-		   "3 could not run, 4 saving over the --fail-if-saving-over limit.\n"
+	fprintf(f, "\nSIZE: bytes, or with a unit: K, M, G, T or KiB, MiB, GiB, TiB (1024s),\n"
+		   "KB, MB, GB, TB (1000s); 1.5M is 1572864 bytes, 10MB 10000000.\n");
+	fprintf(f, "\nExit status: 0 done, 1 done but some files failed (or every PATH:\n"
+		   "then only the errors are printed), 2 bad usage, 3 could not run,\n"
+		   "4 saving over the --fail-if-saving-over limit.\n"
 		   "Report on stdout, diagnostics on stderr.\n"
 		   "See slim(1) and README.md.\n");
 }
@@ -147,13 +152,16 @@ static bool parse_ll(const char *s, long long lo, long long hi, long long *v)
 	return !errno && end != s && !*end && *v >= lo && *v <= hi;
 }
 
+/* An integer in lo..hi; the message of one outside says the range. */
 static enum cli_action parse_int(const char *s, int lo, int hi, const char *what, int *v,
 				 struct err *e)
 {
 	long long x;
 
-	if (!parse_ll(s, lo, hi, &x))
-		return bad(e, what, s);
+	if (!parse_ll(s, lo, hi, &x)) {
+		err_set(e, "%s '%s' (%d to %d)", what, s, lo, hi);
+		return CLI_USAGE;
+	}
 	*v = (int)x;
 	return CLI_RUN;
 }
@@ -166,49 +174,99 @@ static enum cli_action parse_mtime(const char *arg, struct slim_opts *o, struct 
 			return bad(e, "--mtime without a value needs SOURCE_DATE_EPOCH", NULL);
 	}
 	o->clamp_mtime = true;
-	if (!parse_ll(arg, 0, (1LL << 40), &o->mtime))
-		return bad(e, "invalid --mtime", arg);
+	if (!parse_ll(arg, 0, (1LL << 40), &o->mtime)) {
+		err_set(e, "invalid --mtime '%s' (seconds since 1970, 0 to %lld)", arg, 1LL << 40);
+		return CLI_USAGE;
+	}
 	return CLI_RUN;
 }
 
-/* The factor of a size suffix (k, m or g, either case: binary units). */
-static double unit(char u)
+/*
+ * The factor of a size's unit, as GNU tools read them: K, M, G, T (either
+ * case) and KiB, MiB, ... are powers of 1024; KB, MB, ... powers of 1000;
+ * B or nothing, bytes.  0: not a unit.
+ */
+static double unit(const char *u)
 {
-	return u == 'k' || u == 'K' ? 1024.0 : u == 'm' || u == 'M' ? 1048576.0 : 1073741824.0;
+	static const char letters[] = "KMGT";
+	const char *at;
+	double base, f = 1;
+	int k;
+
+	if (!*u || strcasecmp(u, "B") == 0)
+		return 1;
+	at = strchr(letters, toupper((unsigned char)u[0]));
+	if (!at)
+		return 0;
+	if (!u[1] || strcasecmp(u + 1, "iB") == 0)
+		base = 1024;
+	else if (strcasecmp(u + 1, "B") == 0)
+		base = 1000;
+	else
+		return 0;
+	for (k = 0; k <= at - letters; k++)
+		f *= base;
+	return f;
 }
 
-/* "N" or "N[KMG]" bytes */
-static bool parse_size(const char *s, unsigned long long *out)
+/* "N" with a unit or none (unit() above); *u gets the unit as given. */
+static bool parse_size(const char *s, double *out, const char **u)
 {
 	char *end;
-	double v;
+	double v, f;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0 || (*end && (end[1] || !strchr("kKmMgG", *end))))
+	if (errno || end == s || !(v >= 0) || !isdigit((unsigned char)*s) || !(f = unit(end)))
 		return false;
-	if (*end)
-		v *= unit(*end);
-	*out = (unsigned long long)v;
-	return true;
+	*out = v * f;
+	*u = end;
+	return *out < 1.8e19; /* fits in 64 bits */
 }
 
-/* --fail-if-saving-over: "N", "N[KMG]" or "N%" */
+static enum cli_action parse_max_entry(const char *s, struct slim_opts *o, struct err *e)
+{
+	const char *u;
+	double v;
+
+	if (!parse_size(s, &v, &u)) {
+		err_set(e, "invalid --max-entry-size '%s' (bytes, or a size such as 512K, "
+			   "10MB, 10MiB, 4G)", s);
+		return CLI_USAGE;
+	}
+	o->max_entry = (unsigned long long)v;
+	return CLI_RUN;
+}
+
+static enum cli_action bad_limit(const char *s, struct err *e)
+{
+	err_set(e, "invalid --fail-if-saving-over '%s' (bytes, a size such as 10MB, or a "
+		   "percentage such as 5%%)", s);
+	return CLI_USAGE;
+}
+
+/* --fail-if-saving-over: a size (parse_size) or "N%" */
 static enum cli_action parse_limit(const char *s, struct cli *c, struct err *e)
 {
+	size_t n = strlen(s);
+	const char *u;
 	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return bad(e, "invalid --fail-if-saving-over", s);
-	if (*end == '%' && !end[1])
+	c->fail_text = s;
+	if (n > 1 && s[n - 1] == '%') {
+		errno = 0;
+		v = strtod(s, &end);
+		if (errno || end != s + n - 1 || !(v >= 0) || !isdigit((unsigned char)*s))
+			return bad_limit(s, e);
 		c->fail_pct = true;
-	else if (*end && !end[1] && strchr("kKmMgG", *end))
-		v *= unit(*end);
-	else if (*end)
-		return bad(e, "invalid --fail-if-saving-over", s);
+		c->fail_unit = "%";
+	} else if (parse_size(s, &v, &u)) {
+		c->fail_unit = u;
+		c->fail_factor = unit(u);
+	} else {
+		return bad_limit(s, e);
+	}
 	c->fail_over = true;
 	c->fail_limit = v;
 	return CLI_RUN;
@@ -297,13 +355,109 @@ static enum cli_action add_preset(struct cli *c, struct pstate *ps, const char *
 	return rules_did(rules_add_preset(c->rules, name, e));
 }
 
-/* An option getopt does not know, or one without its argument. */
-static enum cli_action unknown(char **argv, struct err *e)
+/* The table's entry for key, or NULL. */
+static const struct opt *opt_of(int key)
 {
-	if (optopt && optopt < 128)
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(opts); i++)
+		if (opts[i].key == key)
+			return &opts[i];
+	return NULL;
+}
+
+/* The edit distance of a and b (insert, delete, replace, swap two
+ * neighbours), or more than 3 when it is more. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), i, j;
+	size_t d[40][40];
+
+	if (na >= 40 || nb >= 40 || (na > nb ? na - nb : nb - na) > 3)
+		return 4;
+	for (i = 0; i <= na; i++)
+		d[i][0] = i;
+	for (j = 0; j <= nb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= na; i++) {
+		for (j = 1; j <= nb; j++) {
+			size_t x = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < x)
+				x = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < x)
+				x = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < x)
+				x = d[i - 2][j - 2] + 1;
+			d[i][j] = x;
+		}
+	}
+	return d[na][nb];
+}
+
+/* The long options that name (as typed, without "--" and "=...") may
+ * have meant, into out: those it is a prefix of (getopt_long found it
+ * ambiguous), else the nearest few edits away.  Returns how many. */
+static size_t suggest(const char *name, size_t len, const char **out, size_t max)
+{
+	char typed[40];
+	size_t i, n = 0, best = 3, d;
+
+	if (!len || len >= sizeof(typed))
+		return 0;
+	memcpy(typed, name, len);
+	typed[len] = '\0';
+	for (i = 0; i < ARRAY_SIZE(opts) && n < max; i++)
+		if (strncmp(opts[i].name, typed, len) == 0)
+			out[n++] = opts[i].name;
+	if (n)
+		return n;
+	/* one edit for a short name, up to three for a long one */
+	if (len / 4 < best)
+		best = len / 4 ? len / 4 : 1;
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		d = distance(typed, opts[i].name);
+		if (d < best || (d == best && n < max)) {
+			n = d < best ? 0 : n;
+			best = d;
+			out[n++] = opts[i].name;
+		}
+	}
+	return n;
+}
+
+/* An option getopt does not know, one without its argument (key ':'), or
+ * one given an argument it takes none of: what it was, and what the user
+ * may have meant. */
+static enum cli_action unknown(int key, char **argv, struct err *e)
+{
+	const char *word = argv[optind - 1], *name, *eq, *near[4];
+	const struct opt *x = optopt ? opt_of(optopt) : NULL;
+	struct buf msg = BUF_INIT;
+	size_t n, i;
+
+	if (key == ':' && x && strncmp(word, "--", 2) == 0)
+		err_set(e, "option '--%s' needs an argument (%s)", x->name, x->arg);
+	else if (key == ':' && x)
+		err_set(e, "option '-%c' (--%s) needs an argument (%s)", optopt, x->name, x->arg);
+	else if (x && strncmp(word, "--", 2) == 0) /* "--json=1" */
+		err_set(e, "option '--%s' takes no argument", x->name);
+	else if (optopt)
 		err_set(e, "invalid option -- '%c'", optopt);
 	else
-		err_set(e, "unrecognized option '%s'", argv[optind - 1]);
+		err_set(e, "unrecognized option '%s'", word);
+	if (key == ':' || optopt || strncmp(word, "--", 2) != 0)
+		return CLI_USAGE;
+	name = word + 2;
+	eq = strchr(name, '=');
+	n = suggest(name, eq ? (size_t)(eq - name) : strlen(name), near, ARRAY_SIZE(near));
+	if (!n)
+		return CLI_USAGE;
+	buf_addf(&msg, "%s; did you mean ", e->msg);
+	for (i = 0; i < n; i++)
+		buf_addf(&msg, "%s--%s", i == 0 ? "" : i + 1 < n ? ", " : " or ", near[i]);
+	err_set(e, "%s?", msg.p);
+	buf_release(&msg);
 	return CLI_USAGE;
 }
 
@@ -313,6 +467,7 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 			      struct err *e)
 {
 	struct slim_opts *o = &c->o;
+	long long ll;
 	int ratio;
 
 	switch (key) {
@@ -332,13 +487,16 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 	case OPT_ARCH: return rules_did(rules_set_arch(c->rules, arg, e));
 	case 'o': o->output = arg; break;
 	case OPT_COMPRESS: return parse_compress(arg, o, e);
-	case OPT_LEVEL: return parse_int(arg, 1, 22, "invalid compression level", &o->level, e);
+	case OPT_LEVEL:
+		if (parse_ll(arg, 1, 22, &ll)) {
+			o->level = (int)ll;
+			break;
+		}
+		err_set(e, "invalid compression level '%s' (zstd levels are 1-22, gzip 1-9)", arg);
+		return CLI_USAGE;
 	case OPT_MTIME: return parse_mtime(arg, o, e);
 	case OPT_FAIL_OVER: return parse_limit(arg, c, e);
-	case OPT_MAX_ENTRY:
-		if (!parse_size(arg, &o->max_entry))
-			return bad(e, "invalid --max-entry-size", arg);
-		break;
+	case OPT_MAX_ENTRY: return parse_max_entry(arg, o, e);
 	case OPT_HTML: o->html = arg; break;
 	case OPT_INPUT: return parse_input(arg, c, e);
 	case OPT_MAX_RATIO:
@@ -364,7 +522,8 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 		c->completion = arg;
 		return CLI_COMPLETION;
 	case '?':
-	default: return unknown(argv, e);
+	case ':':
+	default: return unknown(key, argv, e);
 	}
 	return CLI_RUN;
 }
@@ -375,6 +534,7 @@ static void getopt_tables(struct option *lo, char *so)
 {
 	size_t i;
 
+	*so++ = ':'; /* a missing argument returns ':', not '?' */
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		lo[i].name = opts[i].name;
 		lo[i].has_arg = opts[i].has_arg;
@@ -438,7 +598,28 @@ static enum cli_action check_output(struct cli *c, struct err *e)
 			err_errno(e, errno, "-o '%s': cannot open its directory", out);
 		return CLI_USAGE;
 	}
+	/* found now, not after all the work, when the output is renamed in */
+	if (faccessat(dfd, ".", W_OK, AT_EACCESS) != 0) {
+		err_errno(e, errno, "-o '%s': cannot write in its directory", out);
+		close(dfd);
+		return CLI_USAGE;
+	}
 	close(dfd);
+	return CLI_RUN;
+}
+
+/* --level for a gzip output (asked for, or OUT's name): gzip has 1-9. */
+static enum cli_action check_level(const struct slim_opts *o, struct err *e)
+{
+	if (!o->level || o->level <= 9)
+		return CLI_RUN;
+	if (o->compress == COMPRESS_GZIP ||
+	    (o->output && o->compress == COMPRESS_AUTO &&
+	     layer_output_compress(o, o->output) == COMPRESS_GZIP)) {
+		err_set(e, "invalid compression level '%d' for gzip (gzip levels are 1-9)",
+			o->level);
+		return CLI_USAGE;
+	}
 	return CLI_RUN;
 }
 
@@ -476,6 +657,8 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 		return bad(e, "--compress, --level and --mtime need -o", NULL);
 	if (ps.cuda_ptx && !o->cuda.n)
 		return bad(e, "--cuda-ptx needs --cuda-arch", NULL);
+	if (check_level(o, e) != CLI_RUN)
+		return CLI_USAGE;
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
 	c->paths = argv + optind;
 	c->npaths = argc - optind;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "progress.h"
 
 /* Resolve target (of a symlink at link) to a path in the input; NULL if it
  * leaves it. */
@@ -84,6 +85,21 @@ static int charge_stream(struct image *img, struct archive *a, const char *entry
 
 /* Write the data of the current entry (size bytes, charged already) to fd.
  * Holes stay holes on disk. */
+/* The line of progress, when one is due: how far into the input tar. */
+static void unpacking(const struct image *img, struct archive *a)
+{
+	uint64_t at = (uint64_t)archive_filter_bytes(a, -1);
+	char x[32], y[32];
+
+	if (!progress_due())
+		return;
+	fmt_bytes(x, sizeof(x), at);
+	fmt_bytes(y, sizeof(y), img->tar_size);
+	progress_show("unpacking the image: %s of %s (%.0f%%)", x, y,
+		      img->tar_size && at <= img->tar_size
+			      ? 100.0 * (double)at / (double)img->tar_size : 0.0);
+}
+
 static int unpack_data(struct image *img, struct archive *a, struct archive_entry *ae, int fd,
 		       uint64_t size)
 {
@@ -101,6 +117,7 @@ static int unpack_data(struct image *img, struct archive *a, struct archive_entr
 			return img_fail(img, "entry '%s': data past its size", (name));
 		if (n && pwrite(fd, p, n, off) != (ssize_t)n)
 			return img_fail(img, "cannot write '%s': %s", (name), strerror(errno));
+		unpacking(img, a);
 	}
 	if (ftruncate(fd, (off_t)size) != 0) /* a hole at the end */
 		return img_fail(img, "cannot write '%s': %s", (name), strerror(errno));
@@ -198,6 +215,7 @@ int img_unpack(struct image *img)
 		goto out;
 	}
 	bound_init(&img->bound, (uint64_t)st.st_size, img->o->max_ratio);
+	img->tar_size = (uint64_t)st.st_size;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
@@ -220,6 +238,7 @@ int img_unpack(struct image *img)
 	}
 	rc = 0;
 out:
+	progress_clear();
 	archive_read_free(a);
 	if (fd >= 0)
 		close(fd);

@@ -115,6 +115,7 @@ struct image {
 	struct bound bound;       /* what the input may expand to (unpacked, decompressed) */
 	uint64_t streamed;        /* bytes of the input tar's stream charged to it */
 	size_t nentries;          /* entries of the input tar */
+	uint64_t tar_size;        /* the input tar's bytes (progress) */
 	struct smap alias;        /* tar input: a link's name -> what it names (char *) */
 	struct smap memo;         /* key -> struct blobres * */
 	struct strpool names;     /* escaped names for warnings (img_esc) */

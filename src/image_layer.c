@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "progress.h"
 
 /* The message of the error layer_process_fd reported on the layer name. */
 static const char *layer_error(const struct report *lrep, const char *name)
@@ -205,9 +206,13 @@ int img_layers(struct image *img, const struct img_layer_ref *refs, size_t n, bo
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!(ls[i] = img_layer(img, &refs[i])))
+	for (i = 0; i < n; i++) {
+		progress_label("layer %zu/%zu", i + 1, n);
+		ls[i] = img_layer(img, &refs[i]);
+		progress_label(NULL);
+		if (!ls[i])
 			return -1;
+	}
 	for (i = 0; i < n; i++) {
 		if (img_layer_settle(img, ls[i], refs[i].docker, layout) != 0)
 			return -1;

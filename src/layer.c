@@ -215,7 +215,7 @@ int layer_process(const struct slim_opts *o, const char *input, const char *outp
 
 /* ---- the command line's layer mode ----------------------------------------------- */
 
-static int want_compress(const struct slim_opts *o, const char *p)
+int layer_output_compress(const struct slim_opts *o, const char *p)
 {
 	size_t n = strlen(p);
 
@@ -280,7 +280,7 @@ int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 	}
 	/* an audit without -o measures what zstd (a zip: deflate) leaves */
 	rc = layer_process(o, input, o->output,
-			   o->output ? want_compress(o, o->output) : COMPRESS_ZSTD, rep, &res);
+			   o->output ? layer_output_compress(o, o->output) : COMPRESS_ZSTD, rep, &res);
 	layer_result_release(&res);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "fsutil.h"
 #include "image.h"
 #include "layer.h"
+#include "progress.h"
 #include "report.h"
 #include "report_print.h"
 #include "run.h"
@@ -56,8 +58,10 @@ fail:
 	return -1;
 }
 
-/* Slim one PATH into the report. */
-static void run_one(const struct cli *c, const char *path, struct report *rep)
+/* Slim one PATH into the report.  Returns -1 when PATH failed as a whole
+ * (missing, not what --input says, refused, unreadable: nothing done),
+ * else 0 (files in it may have failed). */
+static int run_one(const struct cli *c, const char *path, struct report *rep)
 {
 	const struct slim_opts *o = &c->o;
 	struct stat st;
@@ -66,18 +70,24 @@ static void run_one(const struct cli *c, const char *path, struct report *rep)
 
 	if (why)
 		report_error(rep, path, why);
+	else if (stat(path, &st) != 0 && errno == ENOENT && strchr(path, ':'))
+		/* "python:3.12-slim": a name for a registry, not a file */
+		report_error(rep, path, "No such file or directory (an image name? slim reads "
+					"a saved image: docker save -o img.tar NAME, or skopeo "
+					"copy docker://NAME oci:img)");
 	else if (kind == CLI_IN_IMAGE && (o->output || o->dry_run))
-		image_run(o, path, rep);
+		return image_run(o, path, rep);
 	else if (kind == CLI_IN_IMAGE)
 		report_error(rep, path, "an image: give -o OUT for a slimmed copy");
 	else if (o->output && kind == CLI_IN_DIR && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
 		report_error(rep, path, "not a directory, a layer, a wheel or an image");
 	else if (o->output || (kind != CLI_IN_DIR && o->dry_run)) /* a dry run: an audit */
-		layer_run(o, path, rep);
+		return layer_run(o, path, rep);
 	else if (kind != CLI_IN_DIR)
 		report_error(rep, path, "a layer or archive: give -o OUT for a slimmed copy");
 	else
-		run_dir(o, path, rep);
+		return run_dir(o, path, rep);
+	return -1;
 }
 
 /* A command line that asks for no run: what it asks, and the status. */
@@ -109,18 +119,41 @@ static int no_run(enum cli_action act, const struct cli *c, const struct err *e)
 	return EXIT_OK;
 }
 
-/* Did the run save more than --fail-if-saving-over allows?  Says so. */
+/* x (bytes, or percent) in units of f as "12.3" into out: with as many
+ * decimals as it takes to show it is more than lim. */
+static void in_unit(char *out, size_t n, double x, double f, double lim)
+{
+	int prec = 1;
+
+	do
+		snprintf(out, n, "%.*f", prec, x / f);
+	while (strtod(out, NULL) <= lim && ++prec < 7);
+}
+
+/* Did the run save more than --fail-if-saving-over allows?  Says so, in
+ * the unit the limit was given in. */
 static bool over_limit(const struct cli *c, const struct report *rep)
 {
+	const char *verb = c->o.dry_run ? "would save" : "saved";
 	double saved = (double)report_saved(rep);
 	double lim = c->fail_pct ? c->fail_limit / 100.0 * (double)rep->bytes_before
 				 : c->fail_limit;
+	char x[64];
 
 	if (saved <= lim)
 		return false;
-	fprintf(stderr, "slim: %s %.0f bytes, over the limit of %.0f bytes "
-			"(--fail-if-saving-over)\n",
-		c->o.dry_run ? "would save" : "saved", saved, lim);
+	if (c->fail_pct) {
+		in_unit(x, sizeof(x), 100.0 * saved, (double)rep->bytes_before, c->fail_limit);
+		fprintf(stderr, "slim: %s %s%% (%.0f bytes), over the limit of %s "
+				"(--fail-if-saving-over)\n", verb, x, saved, c->fail_text);
+	} else if (c->fail_factor > 1) {
+		in_unit(x, sizeof(x), saved, c->fail_factor, c->fail_limit / c->fail_factor);
+		fprintf(stderr, "slim: %s %s%s (%.0f bytes), over the limit of %s "
+				"(--fail-if-saving-over)\n", verb, x, c->fail_unit, saved, c->fail_text);
+	} else {
+		fprintf(stderr, "slim: %s %.0f bytes, over the limit of %.0f bytes "
+				"(--fail-if-saving-over)\n", verb, saved, lim);
+	}
 	return true;
 }
 
@@ -131,7 +164,7 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	struct cli c;
 	enum cli_action act;
-	int i, status;
+	int i, status, nfailed = 0;
 
 	/* Buffers of a file's size (up to 32 MiB) come from the heap and go
 	 * back to it, kept (up to 64 MiB free at a heap's top) for the next
@@ -147,6 +180,7 @@ int main(int argc, char **argv)
 		cli_release(&c);
 		return status;
 	}
+	progress_enable(c.o.progress);
 	strip_init();
 	fsu_raise_nofile();
 	report_init(&rep, c.o.dry_run);
@@ -154,7 +188,8 @@ int main(int argc, char **argv)
 	if (c.o.cuda.n)
 		report_cuda_targets(&rep, &c.o.cuda);
 	for (i = 0; i < c.npaths; i++)
-		run_one(&c, c.paths[i], &rep);
+		nfailed += run_one(&c, c.paths[i], &rep) != 0;
+	progress_clear();
 	report_finish(&rep);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		report_peak_rss(&rep, (uint64_t)ru.ru_maxrss * 1024);
@@ -164,9 +199,11 @@ int main(int argc, char **argv)
 	if (c.fail_over && !rep.nerrors && over_limit(&c, &rep))
 		status = EXIT_OVER;
 	report_print_errors(&rep, stderr);
+	/* no PATH could be slimmed at all: the errors say it, not a table of
+	 * zeros (JSON is still printed: a reader of stdout expects it) */
 	if (c.o.json)
 		report_print_json(&rep, stdout, status);
-	else if (!c.o.quiet)
+	else if (!c.o.quiet && nfailed < c.npaths)
 		report_print_table(&rep, stdout, c.o.verbose);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "slim: cannot write the report: %s\n", strerror(errno));

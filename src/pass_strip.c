@@ -34,6 +34,7 @@
 #include "fatbin.h"
 #include "fsutil.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "pool.h"
 
 static bool looks_like_library(const char *path)
@@ -477,9 +478,8 @@ static void tick(void *ctx)
 	char saved[32];
 
 	fmt_bytes(saved, sizeof(saved), atomic_load(&p->saved));
-	fprintf(stderr, "\rslim: %zu/%zu files, %s %s ", atomic_load(&p->done), p->nwork,
-		saved, p->o->dry_run ? "to save" : "saved");
-	fflush(stderr);
+	progress_show("stripping %zu/%zu files, %s %s", atomic_load(&p->done), p->nwork, saved,
+		      p->o->dry_run ? "to save" : "saved");
 }
 
 /* The verdicts into the report, in entry order, under the carriers' names. */
@@ -522,7 +522,6 @@ void pass_strip(struct pipeline *p)
 	pool_run(p->o->jobs, p->nwork, process, p, p->o->progress ? tick : NULL);
 	if (p->sink->ops->replace_end)
 		p->sink->ops->replace_end(p->sink, p);
-	if (p->o->progress && p->nwork)
-		fprintf(stderr, "\r\033[K");
+	progress_clear();
 	collect(p);
 }

@@ -17,6 +17,12 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* The noun for n of a thing: one and many. */
+static const char *pl(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static void pct(char *out, size_t n, uint64_t part, uint64_t whole)
 {
 	if (!whole)
@@ -142,7 +148,12 @@ void report_print_table_groups(const struct report *r, FILE *f)
 	int k;
 
 	audit_init(&a, r);
-	fprintf(f, "  by kind\n");
+	for (k = 0; k < AUDIT__COUNT; k++)
+		if (a.kind_files[k])
+			break;
+	/* a removed directory is one change, as in JSON's by_kind */
+	if (k < AUDIT__COUNT)
+		fprintf(f, "  by kind (changes: a file, or a directory removed whole; saved)\n");
 	for (k = 0; k < AUDIT__COUNT; k++) {
 		if (!a.kind_files[k])
 			continue;
@@ -185,10 +196,11 @@ static void table_seen(const struct report *r, FILE *f)
 	for (k = 0; k < SKIP__COUNT; k++)
 		skipped += r->skip[k].files;
 	fprintf(f, "slim %s%s\n", SLIM_VERSION, r->dry_run ? " (dry run: nothing was changed)" : "");
-	fprintf(f, "  files seen      %10llu  (%llu regular, %llu directories, %llu symlinks, %llu other)\n",
+	fprintf(f, "  entries seen    %10llu  (%llu regular %s, %llu %s, %llu %s, %llu other)\n",
 		(unsigned long long)r->seen, (unsigned long long)r->regular,
-		(unsigned long long)r->dirs, (unsigned long long)r->symlinks,
-		(unsigned long long)r->other);
+		pl(r->regular, "file", "files"), (unsigned long long)r->dirs,
+		pl(r->dirs, "directory", "directories"), (unsigned long long)r->symlinks,
+		pl(r->symlinks, "symlink", "symlinks"), (unsigned long long)r->other);
 	fprintf(f, "  ELF and ar files%10llu\n", (unsigned long long)r->elf);
 	fmt_bytes(a, sizeof(a), r->strip.before);
 	fmt_bytes(b, sizeof(b), r->strip.after);
@@ -226,9 +238,10 @@ static void table_dedup(const struct report *r, FILE *f)
 	char a[32];
 
 	fmt_bytes(a, sizeof(a), r->dup_bytes_saved);
-	fprintf(f, "  %-15s %10llu  (in %llu groups, %s)\n", r->dry_run ? "would link" : "linked",
+	fprintf(f, "  %-15s %10llu  (in %llu %s, %s)\n", r->dry_run ? "would link" : "linked",
 		(unsigned long long)r->dup_files_linked,
-		(unsigned long long)(r->dup_groups - r->dup_elf_groups), a);
+		(unsigned long long)(r->dup_groups - r->dup_elf_groups),
+		pl(r->dup_groups - r->dup_elf_groups, "group", "groups"), a);
 	if (r->dup_elf_groups) {
 		fmt_bytes(a, sizeof(a), r->dup_elf_bytes);
 		fprintf(f, "    %-44s %6llu  %10s\n", "ELF shared object groups left (--dedup-elf)",
@@ -242,17 +255,42 @@ static void table_archives(const struct report *r, FILE *f)
 
 	fmt_bytes(a, sizeof(a), r->members.before);
 	fmt_bytes(b, sizeof(b), r->members.after);
-	fprintf(f, "  archives        %10llu  (%llu stripped; members: %llu, %llu stripped %s -> %s)\n",
+	fprintf(f, "  archives        %10llu  (%llu stripped; members: %llu, %llu stripped, %s -> %s)\n",
 		(unsigned long long)r->archives, (unsigned long long)r->archives_stripped,
 		(unsigned long long)r->members.members, (unsigned long long)r->members.stripped, a,
 		b);
 	table_skip_reasons(r->members.skip, "members ", f);
 }
 
+/* "saved 1.2 MiB (12.0%)", "would grow by 3 B", "saved 0 B": from
+ * before to after (the percentage only of a size before). */
+static void print_change(FILE *f, uint64_t before, uint64_t after, bool dry_run)
+{
+	char c[32], p[16];
+
+	if (after > before) {
+		fmt_bytes(c, sizeof(c), after - before);
+		fprintf(f, "%s by %s", dry_run ? "would grow" : "grew", c);
+		if (before) {
+			pct(p, sizeof(p), after - before, before);
+			fprintf(f, " (%s)", p);
+		}
+		fputc('\n', f);
+		return;
+	}
+	fmt_bytes(c, sizeof(c), before - after);
+	fprintf(f, "%s %s", dry_run ? "would save" : "saved", c);
+	if (before) {
+		pct(p, sizeof(p), before - after, before);
+		fprintf(f, " (%s)", p);
+	}
+	fputc('\n', f);
+}
+
 /* Errors, the groups, what the run itself did, then the bytes. */
 static void table_totals(const struct report *r, FILE *f)
 {
-	char a[32], b[32], c[32], p[16];
+	char a[32], b[32];
 	uint64_t saved = report_saved(r);
 
 	fprintf(f, "  errors          %10llu\n", (unsigned long long)r->nerrors);
@@ -269,10 +307,8 @@ static void table_totals(const struct report *r, FILE *f)
 			(unsigned long long)r->superseded);
 	fmt_bytes(a, sizeof(a), r->bytes_before);
 	fmt_bytes(b, sizeof(b), r->bytes_before - saved);
-	fmt_bytes(c, sizeof(c), saved);
-	pct(p, sizeof(p), saved, r->bytes_before);
-	fprintf(f, "  bytes           %s -> %s, %s %s (%s)\n", a, b,
-		r->dry_run ? "would save" : "saved", c, p);
+	fprintf(f, "  bytes           %s -> %s, ", a, b);
+	print_change(f, r->bytes_before, r->bytes_before - saved, r->dry_run);
 }
 
 static void table_layer(const struct report *r, FILE *f)
@@ -281,13 +317,25 @@ static void table_layer(const struct report *r, FILE *f)
 
 	fmt_bytes(a, sizeof(a), r->tar_before);
 	fmt_bytes(b, sizeof(b), r->tar_after);
+	if (!r->tar_before && !r->comp_before) { /* a tree in: no sizes before */
+		fmt_bytes(a, sizeof(a), r->comp_after);
+		fprintf(f, "  layer (tar)     %s (packed from a tree)\n", b);
+		fprintf(f, "  file (packed)   %s\n", a);
+		return;
+	}
 	if (r->tar_before || r->tar_after)
 		fprintf(f, "  layer (tar)     %s -> %s\n", a, b);
 	fmt_bytes(a, sizeof(a), r->comp_before);
 	fmt_bytes(b, sizeof(b), r->comp_after);
-	pct(p, sizeof(p), r->comp_before > r->comp_after ? r->comp_before - r->comp_after : 0,
-	    r->comp_before);
-	fprintf(f, "  file (packed)   %s -> %s (%s smaller)\n", a, b, p);
+	fprintf(f, "  file (packed)   %s -> %s", a, b);
+	if (r->comp_after > r->comp_before) {
+		fmt_bytes(a, sizeof(a), r->comp_after - r->comp_before);
+		pct(p, sizeof(p), r->comp_after - r->comp_before, r->comp_before);
+		fprintf(f, " (grew by %s, %s)\n", a, p);
+	} else {
+		pct(p, sizeof(p), r->comp_before - r->comp_after, r->comp_before);
+		fprintf(f, " (%s smaller)\n", p);
+	}
 }
 
 /* ---- the lists ------------------------------------------------------------ */
@@ -391,14 +439,16 @@ static void table_dups(const struct report *r, FILE *f)
 static void table_verbose(const struct report *r, FILE *f)
 {
 	struct buf path = BUF_INIT;
+	char a[32], b[32];
 	size_t i;
 
 	if (r->nchanges)
 		fprintf(f, "\nchanged\n");
 	for (i = 0; i < r->nchanges; i++) {
 		const struct report_change *ch = &r->changes[i];
-		fprintf(f, "  %-6s %12llu -> %12llu  %s\n", ch->pass, (unsigned long long)ch->before,
-			(unsigned long long)ch->after, esc(&path, ch->path));
+		fmt_bytes(a, sizeof(a), ch->before);
+		fmt_bytes(b, sizeof(b), ch->after);
+		fprintf(f, "  %-6s %10s -> %10s  %s\n", ch->pass, a, b, esc(&path, ch->path));
 	}
 	if (r->nkept)
 		fprintf(f, "\nkept on purpose\n");

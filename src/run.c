@@ -20,10 +20,11 @@ static void warn_lower(const struct sink *sink)
 	if (!files)
 		return;
 	fmt_bytes(b, sizeof(b), bytes);
-	fprintf(stderr, "slim: warning: %llu files (%s) came from lower image layers; rewriting "
-			"them adds new copies on top and grows the image if this stage is the "
+	fprintf(stderr, "slim: warning: %llu %s (%s) came from lower image layers; rewriting "
+			"%s adds new copies on top and grows the image if this stage is the "
 			"one you ship (see README, 'Use in a Dockerfile')\n",
-		(unsigned long long)files, b);
+		(unsigned long long)files, files == 1 ? "file" : "files", b,
+		files == 1 ? "it" : "them");
 }
 
 int run_dir(const struct slim_opts *o, const char *root, struct report *rep)

@@ -14,6 +14,7 @@
 
 #include "fsutil.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "source_layer.h"
 
 struct tsink {
@@ -32,6 +33,8 @@ struct tsink {
 	struct sha256_ctx file;  /* of what reaches the output */
 	struct archive *inner;   /* the compressing writer behind the tar writer */
 	int fd;
+	uint64_t written;        /* bytes that reached the output so far */
+	size_t at;               /* the entry being written (progress) */
 	struct err err;          /* the first write error */
 	struct sink_tar_result res;
 };
@@ -142,6 +145,7 @@ static la_ssize_t file_out(struct archive *a, void *ctx, const void *buf, size_t
 
 	if (T->digests)
 		sha256_update(&T->file, len, buf);
+	T->written += len;
 	if (T->olen + len > OBUF && flush_out(T) != 0)
 		goto fail;
 	if (len >= OBUF) {
@@ -219,6 +223,19 @@ fail:
 
 /* ---- entries ------------------------------------------------------------------ */
 
+/* The line of progress, when one is due: entries, and bytes out. */
+static void writing(const struct tsink *T)
+{
+	char b[32];
+	size_t n = T->p->src->ents.n;
+
+	if (!progress_due())
+		return;
+	fmt_bytes(b, sizeof(b), T->written);
+	progress_show("writing %s: %zu/%zu %s, %s written", T->output ? "the output" : "(audit)",
+		      T->at, n, n == 1 ? "entry" : "entries", b);
+}
+
 static void add_region(void *ctx, uint64_t at, uint64_t n)
 {
 	archive_entry_sparse_add_entry(ctx, (la_int64_t)at, (la_int64_t)n);
@@ -276,6 +293,7 @@ static int write_data(struct tsink *T, struct archive *w, size_t c, const char *
 			rc = -1;
 		}
 		at += k;
+		writing(T); /* a large file takes a while too */
 	}
 	source_close(&f);
 	return rc;
@@ -348,6 +366,8 @@ static int write_entries(struct tsink *T, struct archive *w)
 
 	for (i = 0; i < s->ents.n && !rc; i++) {
 		struct archive_entry *oe;
+		T->at = i + 1;
+		writing(T);
 		if (pipeline_gone(T->p, i))
 			continue;
 		oe = out_header(T, i, &src);
@@ -412,8 +432,11 @@ static int t_finish(struct sink *k, struct pipeline *p, struct err *e)
 		}
 	}
 	if (open_writers(T, p->src->zip, &w) != 0 || write_entries(T, w) != 0 ||
-	    close_writers(T, w) != 0)
+	    close_writers(T, w) != 0) {
+		progress_clear();
 		goto done;
+	}
+	progress_clear();
 	if (T->output && out_commit(T, &out) != 0)
 		goto done;
 	rc = 0;

@@ -18,6 +18,7 @@
 #include <nettle/sha2.h>
 
 #include "bound.h"
+#include "progress.h"
 #include "source_layer.h"
 
 /* How the tar reader gets its bytes, and what it hashes on the way. */
@@ -35,6 +36,7 @@ struct stack {
 
 struct reader {
 	struct source *s;
+	int fd;               /* the input (for how far the read is) */
 	struct archive *a;    /* the tar (or zip) reader */
 	struct bound bound;   /* what the input may expand to (bound.h) */
 	size_t chunk;
@@ -81,6 +83,30 @@ static int bound_check(struct reader *R, const char *name, uint64_t n)
 	struct bound b = R->bound;
 
 	return bound_over(&b, n) ? charge(R, name, n) : 0;
+}
+
+/* The line of progress, when one is due: how far into the input file
+ * the read is (of its size, when known), and the entries so far. */
+static void reading(const struct reader *R)
+{
+	char at_s[32], size_s[32];
+	off_t at;
+
+	if (!progress_due())
+		return;
+	at = lseek(R->fd, 0, SEEK_CUR);
+	if (at < 0)
+		at = 0;
+	fmt_bytes(at_s, sizeof(at_s), (uint64_t)at);
+	if (R->to->in_size && (uint64_t)at <= R->to->in_size) {
+		fmt_bytes(size_s, sizeof(size_s), R->to->in_size);
+		progress_show("reading %s of %s (%.0f%%), %zu %s", at_s, size_s,
+			      100.0 * (double)at / (double)R->to->in_size, R->s->ents.n,
+			      R->s->ents.n == 1 ? "entry" : "entries");
+	} else {
+		progress_show("reading %s, %zu %s", at_s, R->s->ents.n,
+			      R->s->ents.n == 1 ? "entry" : "entries");
+	}
 }
 
 /* Fetch the next block of s if the current one is used up. */
@@ -183,6 +209,7 @@ static int read_file(struct reader *R, struct src *s, struct archive_entry *ae,
 			break;
 		if (source_layer_data(R->s, p, k) != 0)
 			return -1;
+		reading(R); /* a large file takes a while too */
 	}
 	source_layer_done(R->s);
 	return 0;
@@ -238,6 +265,7 @@ static int read_entries(struct reader *R, uint64_t *tar_bytes)
 			rc = -1;
 			goto out;
 		}
+		reading(R);
 	}
 	if (r != ARCHIVE_EOF)
 		rc = source_layer_fail(R->s, "%s", archive_error_string(R->a)
@@ -406,7 +434,7 @@ static bool starts_zip(int fd)
 int source_tar_read(struct source *s, int fd, const struct source_tar_opts *to,
 		    struct source_tar_result *res)
 {
-	struct reader R = { .s = s, .chunk = s->chunk, .to = to };
+	struct reader R = { .s = s, .fd = fd, .chunk = s->chunk, .to = to };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -419,6 +447,7 @@ int source_tar_read(struct source *s, int fd, const struct source_tar_opts *to,
 	rc = starts_zip(fd) ? read_zip(&R, fd, res) : read_stacked(&R, fd, res);
 	if (rc != 0 && R.unrecognized && !to->digests)
 		rc = read_again(&R, fd, res);
+	progress_clear();
 	if (rc == 0)
 		source_layer_finish(s);
 	return rc;

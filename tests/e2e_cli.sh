@@ -104,6 +104,36 @@ cases() {
 -qn --fail-if-saving-over 1G t
 --completion fish
 --completion
+--dryrun t
+--dry-rn t
+--d t
+--jsn=1 t
+--json=1 t
+--dry-run=1 t
+--dedup
+-j
+--cuda-ptx
+--level 25 -o out.tar.zst t
+--level 12 -o out.tar.gz t
+--level 12 --compress gzip -o out.tar t
+--level 12 -qn -o out.tar.zst t
+--max-ratio 1000000001 t
+--max-entry-size 10MB -qn t
+--max-entry-size 10MiB -qn t
+--max-entry-size 10mb -qn t
+--max-entry-size 1.5kib -qn t
+--max-entry-size 10XB t
+--max-entry-size MB t
+--fail-if-saving-over 10MBB t
+-qn --fail-if-saving-over 0.00001MB t
+-qn --fail-if-saving-over 0.000009MB t
+-qn --fail-if-saving-over 0.001KiB t
+-qn --fail-if-saving-over 0.001K t
+-qn --fail-if-saving-over 1% t
+-qn --fail-if-saving-over 99% t
+-n python:3.12-slim
+-n nonexistent
+-qn nonexistent t
 EOF
 }
 
