@@ -18,7 +18,7 @@
 enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
        OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH,
        OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO, OPT_INPUT,
-       OPT_CUDA_ARCH, OPT_CUDA_PTX };
+       OPT_CUDA_ARCH, OPT_CUDA_PTX, OPT_ROOT, OPT_BYTECODE, OPT_DEDUP_MIN, OPT_DEDUP_PATHS };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -41,6 +41,10 @@ static const struct opt {
 	{ "list-rules", OPT_LIST_RULES, no_argument, NULL, "print every active rule and exit" },
 	{ "arch", OPT_ARCH, required_argument, "ARCH",
 	  "the tree's own CPU for the foreign preset (amd64, arm64, ...)" },
+	{ "root", OPT_ROOT, required_argument, "DIR",
+	  "in place: PATH is in an image root mounted at DIR (presets match from DIR)" },
+	{ "python-bytecode", OPT_BYTECODE, required_argument, "drop|keep",
+	  "remove Python byte-code (drop, default) or keep it: faster imports" },
 	{ "no-strip", OPT_NO_STRIP, no_argument, NULL, "do not strip ELF files or archives" },
 	{ "cuda-arch", OPT_CUDA_ARCH, required_argument, "LIST",
 	  "remove GPU code no listed GPU runs (sm_90, or sm_80,sm_90)" },
@@ -49,6 +53,10 @@ static const struct opt {
 	{ "dedup", OPT_DEDUP, required_argument, "MODE",
 	  "link identical files (link, default), only report them, or off" },
 	{ "dedup-elf", OPT_DEDUP_ELF, no_argument, NULL, "also link identical ELF shared objects" },
+	{ "dedup-min-size", OPT_DEDUP_MIN, required_argument, "N",
+	  "link only files of N bytes (K/M/G) or more (default 4K in place, 0 in layers)" },
+	{ "dedup-paths", OPT_DEDUP_PATHS, required_argument, "safe|all",
+	  "all: also link under etc/ and var/ (default: safe in place, all in layers)" },
 	{ "input", OPT_INPUT, required_argument, "KIND",
 	  "read PATH as a layer, image, dir or wheel (default: from its content)" },
 	{ "output", 'o', required_argument, "OUT",
@@ -320,6 +328,27 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 	case OPT_RULES: return rules_did(rules_load_file(c->rules, arg, e));
 	case OPT_LIST_RULES: ps->list_rules = true; break;
 	case OPT_ARCH: return rules_did(rules_set_arch(c->rules, arg, e));
+	case OPT_ROOT:
+		if (!*arg)
+			return bad(e, "--root needs a directory", NULL);
+		o->root = arg;
+		break;
+	case OPT_BYTECODE:
+		if (strcmp(arg, "keep") != 0 && strcmp(arg, "drop") != 0)
+			return bad(e, "invalid --python-bytecode (drop or keep)", arg);
+		o->keep_bytecode = strcmp(arg, "keep") == 0;
+		rules_keep_bytecode(c->rules, o->keep_bytecode);
+		break;
+	case OPT_DEDUP_MIN:
+		if (!parse_size(arg, &o->dedup_min))
+			return bad(e, "invalid --dedup-min-size", arg);
+		o->dedup_min_set = true;
+		break;
+	case OPT_DEDUP_PATHS:
+		if (strcmp(arg, "safe") != 0 && strcmp(arg, "all") != 0)
+			return bad(e, "invalid --dedup-paths (safe or all)", arg);
+		o->dedup_paths = strcmp(arg, "all") == 0 ? DEDUP_PATHS_ALL : DEDUP_PATHS_SAFE;
+		break;
 	case 'o': o->output = arg; break;
 	case OPT_COMPRESS: return parse_compress(arg, o, e);
 	case OPT_LEVEL: return parse_int(arg, 1, 22, "invalid compression level", &o->level, e);
@@ -427,6 +456,36 @@ static enum cli_action check_output(struct cli *c, struct err *e)
 	return CLI_RUN;
 }
 
+/* --root DIR: a directory, and every PATH is in it. */
+static enum cli_action check_root(struct cli *c, struct err *e)
+{
+	char *root = realpath(c->o.root, NULL), *p = NULL;
+	enum cli_action act = CLI_RUN;
+	struct stat st;
+	int i;
+
+	if (!root || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		act = bad(e, "--root is not a directory", c->o.root);
+		goto out;
+	}
+	for (i = 0; i < c->npaths && act == CLI_RUN; i++) {
+		struct err sub = ERR_INIT;
+
+		if (lstat(c->paths[i], &st) != 0)
+			continue; /* a PATH that is not there: its own error later */
+		p = fsu_place(c->paths[i], root, &sub);
+		if (!p) {
+			err_set(e, "'%s' is not under --root '%s'", c->paths[i], c->o.root);
+			act = CLI_USAGE;
+		}
+		err_release(&sub);
+		free(p);
+	}
+out:
+	free(root);
+	return act;
+}
+
 enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 {
 	struct option lo[ARRAY_SIZE(opts) + 1];
@@ -461,9 +520,14 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 		return bad(e, "--compress, --level and --mtime need -o", NULL);
 	if (ps.cuda_ptx && !o->cuda.n)
 		return bad(e, "--cuda-ptx needs --cuda-arch", NULL);
+	if (o->root && o->output)
+		return bad(e, "--root is for trees slimmed in place: with -o, paths start at the "
+			      "given directory already", NULL);
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
 	c->paths = argv + optind;
 	c->npaths = argc - optind;
+	if (o->root && check_root(c, e) != CLI_RUN)
+		return CLI_USAGE;
 	return o->output ? check_output(c, e) : CLI_RUN;
 }
 

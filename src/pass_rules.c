@@ -1,7 +1,11 @@
 /* pass_rules.c - the removal rules over the entries in the output's final
  * state, and what each removal frees. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/utsname.h>
 
 #include "pipeline.h"
 
@@ -17,6 +21,44 @@ static ssize_t read_entry(void *ctx, size_t k, size_t max, unsigned char **buf)
 	return c->src->ops->read_head(c->src, c->ix[k], max, buf);
 }
 
+/* The CPU slim runs on, as the foreign preset names machines; 0 if unknown. */
+static unsigned host_machine(void)
+{
+	struct utsname u;
+
+	return uname(&u) == 0 ? rules_arch_machine(u.machine) : 0;
+}
+
+/* Say which CPU the foreign preset took as the tree's own, and how to
+ * choose another: it decides which binaries go.  Not again for the next
+ * input when it says the same (the layers of an image). */
+static void note_machine(const struct pipeline *p, const struct rules_found *f)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char last[256];
+	const char *arch = rules_arch_name(f->machine);
+	char msg[256];
+
+	if (!f->foreign || p->o->quiet || !strcmp(f->machine_from, "given"))
+		return;
+	if (!f->machine)
+		snprintf(msg, sizeof(msg), "no CPU that most of its ELF files are for: no ELF file "
+			 "is dropped; --arch ARCH names the tree's own");
+	else
+		snprintf(msg, sizeof(msg), "kept ELF files for %s (%s) and dropped those for other "
+			 "CPUs; --arch ARCH names another", arch ? arch : "its CPU",
+			 !strcmp(f->machine_from, "host") ? "the CPU slim runs on" :
+			 !strcmp(f->machine_from, "loaders") ? "its dynamic loaders" :
+							       "most of its ELF files");
+	pthread_mutex_lock(&lock);
+	if (strcmp(msg, last) != 0) {
+		fprintf(stderr, "slim: note: preset foreign in '%s': %s\n",
+			*p->src->name ? p->src->name : ".", msg);
+		snprintf(last, sizeof(last), "%s", msg);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 /* Decide: v[].dropped, and the rule of each entry in *rule_of. */
 static int decide(struct pipeline *p, int *rule_of, struct err *e)
 {
@@ -25,6 +67,8 @@ static int decide(struct pipeline *p, int *rule_of, struct err *e)
 	struct rules_entry *ents = xcalloc(t->n, sizeof(*ents));
 	struct rules_verdict *v;
 	struct rules_ctx c = { p->src, ix };
+	struct rules_at at = { p->src->prefix, p->src->on_host ? host_machine() : 0 };
+	struct rules_found found;
 	struct buf path = BUF_INIT;
 	int rc;
 
@@ -39,7 +83,9 @@ static int decide(struct pipeline *p, int *rule_of, struct err *e)
 		n++;
 	}
 	v = xcalloc(n ? n : 1, sizeof(*v));
-	rc = rules_decide_jobs(p->o->rules, ents, n, read_entry, &c, p->o->jobs, v, e);
+	rc = rules_decide_at(p->o->rules, &at, ents, n, read_entry, &c, p->o->jobs, v, &found, e);
+	if (rc == 0)
+		note_machine(p, &found);
 	for (i = 0; rc == 0 && i < n; i++) {
 		p->v[ix[i]].dropped = v[i].rule >= 0;
 		rule_of[ix[i]] = v[i].rule;
@@ -109,6 +155,8 @@ static void removals(struct pipeline *p, const int *rule_of)
 		pipeline_display(p, tops[i], &path);
 		report_removed(p->rep, path.p, rules_name(p->o->rules, rule_of[tops[i]]),
 			       files[tops[i]], bytes[tops[i]]);
+		if (rules_is_bytecode(p->o->rules, rule_of[tops[i]]))
+			report_bytecode(p->rep, files[tops[i]]);
 	}
 	buf_release(&path);
 	free(files);

@@ -151,10 +151,12 @@ static bool is_init(const struct node *nd)
 	       ends_with(nd->name, ".so") || ends_with(nd->name, ".pyd");
 }
 
-static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, struct err *e)
+static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
+		      const char *prefix, struct err *e)
 {
-	size_t i, k, *count = NULL;
-	uint32_t maxdepth = 0;
+	size_t i, k, *count = NULL, plen = prefix ? strlen(prefix) : 0;
+	uint32_t maxdepth = 0, pdepth = 0;
+	struct buf full = BUF_INIT;
 
 	if (n >= INT32_MAX / 2) {
 		err_set(e, "too many entries (%zu)", n);
@@ -162,6 +164,15 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, 
 	}
 	node_push(d, "", 0, false); /* the root */
 	d->implied_max = 64 << 20; /* and 16 times the entries' own names */
+	if (plen && bad_path(prefix)) {
+		err_set(e, "invalid prefix '%s': %s", prefix, bad_path(prefix));
+		return -1;
+	}
+	d->skip = plen ? plen + 1 : 0;
+	for (i = 0; plen && i < plen; i++)
+		pdepth += prefix[i] == '/';
+	pdepth += plen ? 1 : 0;
+	buf_init(&full);
 	for (i = 0; i < n; i++) {
 		const char *bad = bad_path(ents[i].path);
 		size_t len = strlen(ents[i].path);
@@ -169,19 +180,28 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, 
 
 		if (bad) {
 			err_set(e, "invalid entry path '%s': %s", ents[i].path, bad);
+			buf_release(&full);
 			return -1;
 		}
-		if (len >= UINT32_MAX) {
+		if (len + plen + 1 >= UINT32_MAX) {
 			err_set(e, "entry path too long");
+			buf_release(&full);
 			return -1;
 		}
 		d->implied_max += 16 * (uint64_t)(len + 1);
-		ni = node_push(d, ents[i].path, len, false);
+		if (plen) { /* the node's path from the file system root: its own copy */
+			buf_setlen(&full, 0);
+			buf_addf(&full, "%s/%s", prefix, ents[i].path);
+			ni = node_push(d, full.p, full.len, true);
+		} else {
+			ni = node_push(d, ents[i].path, len, false);
+		}
 		d->nodes[ni].entry = (int32_t)i;
 		d->nodes[ni].type = (uint8_t)ents[i].type;
 		if (ents[i].type == RT_WHITEOUT || !strncmp(d->nodes[ni].name, ".wh.", 4))
 			d->nodes[ni].flags |= F_WHITEOUT;
 	}
+	buf_release(&full);
 	map_grow(d);
 	for (i = 1; i <= n; i++)
 		*map_slot(d, d->nodes[i].path, d->nodes[i].len) = (uint32_t)i + 1;
@@ -217,6 +237,10 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n, 
 		for (j = (uint32_t)i; j && !d->nodes[j].depth; j = d->nodes[j].parent)
 			d->nodes[j].depth = dep--;
 	}
+	/* every entry is below the prefix: the nodes this deep are its own */
+	for (i = 1; i < d->nnodes; i++)
+		if (d->nodes[i].depth <= pdepth)
+			d->nodes[i].flags |= F_ABOVE;
 	count = xcalloc(maxdepth + 2, sizeof(*count));
 	for (i = 0; i < d->nnodes; i++)
 		count[d->nodes[i].depth + 1]++;
@@ -374,7 +398,8 @@ static void match_rules(struct dctx *d, uint32_t i, int32_t *cr, struct match *m
 		const struct rule *ru = &d->r->v[k];
 		bool hit;
 
-		if (!target_ok(ru, nd) || (nd->type == RT_OTHER && !ru->comp))
+		if (!target_ok(ru, nd) || (nd->type == RT_OTHER && !ru->comp) ||
+		    rl_rule_off(d->r, ru) || (ru->comp && (nd->flags & F_ABOVE)))
 			continue;
 		if (ru->comp)
 			hit = rl_glob_match(d, ru, i);
@@ -526,6 +551,13 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 		      rules_read_fn read, void *ctx, int jobs, struct rules_verdict *v,
 		      struct err *e)
 {
+	return rules_decide_at(r, NULL, entries, n, read, ctx, jobs, v, NULL, e);
+}
+
+int rules_decide_at(const struct rules *r, const struct rules_at *at,
+		    const struct rules_entry *entries, size_t n, rules_read_fn read, void *ctx,
+		    int jobs, struct rules_verdict *v, struct rules_found *found, struct err *e)
+{
 	struct dctx d;
 	size_t i;
 	int ret = -1;
@@ -537,6 +569,8 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 	d.rctx = ctx;
 	d.jobs = jobs;
 	d.comp_node = UINT32_MAX;
+	d.machine = r->machine ? r->machine : at ? at->machine : 0;
+	d.machine_from = r->machine ? "given" : d.machine ? "host" : "none";
 	buf_init(&d.compbuf);
 	buf_init(&d.tmp);
 	for (i = 0; i < n; i++) {
@@ -544,7 +578,9 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 		v[i].kept_on_purpose = false;
 		v[i].why = NULL;
 	}
-	if (build_tree(&d, entries, n, e) < 0)
+	if (found)
+		memset(found, 0, sizeof(*found));
+	if (build_tree(&d, entries, n, at ? at->prefix : NULL, e) < 0)
 		goto out;
 	if (r->n) {
 		structure(&d);
@@ -555,6 +591,11 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 		if (r->needs & NEED_FOREIGN)
 			rl_foreign_magic(&d);
 		decide(&d, v);
+	}
+	if (found && (r->needs & NEED_FOREIGN)) {
+		found->foreign = true;
+		found->machine = d.machine;
+		found->machine_from = d.machine_from;
 	}
 	ret = 0;
 out:
