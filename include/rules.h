@@ -69,6 +69,7 @@ struct rules_verdict {
 	bool kept_on_purpose;
 	/* Static text saying why; NULL unless kept_on_purpose:
 	 *   "--keep"            a keep rule whose origin is "--keep"
+	 *   "--exclude"         a keep rule whose origin is "--exclude"
 	 *   "keep rule"         a keep rule from elsewhere (a rules file)
 	 *   "holds a kept entry" a directory kept for something inside it
 	 *   "whiteout"

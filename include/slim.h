@@ -31,6 +31,10 @@ struct slim_opts {
 	bool strip_on;              /* the strip pass (--no-strip turns it off) */
 	struct strip_opts strip;
 	const struct rules *rules;  /* removal rules; NULL: none */
+	/* --exclude: what its globs match (drop rules here, only to match,
+	 * with what is below a matched directory) no pass touches; NULL: none.
+	 * rules holds the same globs as keep rules. */
+	const struct rules *exclude;
 	enum dedup_mode dedup;      /* --dedup=link|report|off */
 	bool dedup_elf;             /* --dedup-elf */
 	/* --dedup-min-size: link only files of at least this many bytes;

@@ -18,7 +18,8 @@
 enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
        OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH,
        OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO, OPT_INPUT,
-       OPT_CUDA_ARCH, OPT_CUDA_PTX, OPT_ROOT, OPT_BYTECODE, OPT_DEDUP_MIN, OPT_DEDUP_PATHS };
+       OPT_CUDA_ARCH, OPT_CUDA_PTX, OPT_ROOT, OPT_BYTECODE, OPT_DEDUP_MIN, OPT_DEDUP_PATHS,
+       OPT_EXCLUDE };
 
 /* One table drives getopt_long and --help. */
 static const struct opt {
@@ -36,6 +37,8 @@ static const struct opt {
 	{ "preset", OPT_PRESET, required_argument, "NAME",
 	  "add a removal preset (python is on; none turns it off)" },
 	{ "keep", OPT_KEEP, required_argument, "GLOB", "never remove what GLOB matches" },
+	{ "exclude", OPT_EXCLUDE, required_argument, "GLOB",
+	  "leave what GLOB matches alone: not removed, stripped or linked" },
 	{ "drop", OPT_DROP, required_argument, "GLOB", "also remove what GLOB matches" },
 	{ "rules", OPT_RULES, required_argument, "FILE", "read removal rules from FILE" },
 	{ "list-rules", OPT_LIST_RULES, no_argument, NULL, "print every active rule and exit" },
@@ -324,6 +327,10 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 	case OPT_DEDUP_ELF: o->dedup_elf = true; break;
 	case OPT_PRESET: return add_preset(c, ps, arg, e);
 	case OPT_KEEP: return rules_did(rules_add_glob(c->rules, true, arg, "--keep", e));
+	case OPT_EXCLUDE:
+		if (rules_add_glob(c->exclude, false, arg, "--exclude", e) != 0)
+			return CLI_BAD_RULES;
+		return rules_did(rules_add_glob(c->rules, true, arg, "--exclude", e));
 	case OPT_DROP: return rules_did(rules_add_glob(c->rules, false, arg, "--drop", e));
 	case OPT_RULES: return rules_did(rules_load_file(c->rules, arg, e));
 	case OPT_LIST_RULES: ps->list_rules = true; break;
@@ -498,6 +505,7 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 	getopt_tables(lo, so);
 	memset(c, 0, sizeof(*c));
 	c->rules = rules_new();
+	c->exclude = rules_new();
 	o->jobs = pool_ncpu();
 	o->strip_on = true;
 	o->dedup = DEDUP_LINK;
@@ -512,6 +520,7 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 	if (ps.list_rules)
 		return CLI_LIST_RULES;
 	o->rules = rules_count(c->rules) ? c->rules : NULL;
+	o->exclude = rules_count(c->exclude) ? c->exclude : NULL;
 	if (optind >= argc)
 		return bad(e, "missing PATH", NULL);
 	if (o->output && argc - optind != 1)
@@ -534,7 +543,9 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 void cli_release(struct cli *c)
 {
 	rules_free(c->rules);
-	c->rules = NULL;
+	rules_free(c->exclude);
+	c->rules = c->exclude = NULL;
+	c->o.exclude = NULL;
 	c->o.rules = NULL;
 }
 

@@ -50,7 +50,8 @@ static bool takes_part(const struct pipeline *p, const struct dedup_limits *l, s
 {
 	const struct entry *x = &p->src->ents.v[i];
 
-	if (pipeline_gone(p, i) || (x->flags & (ENT_SPARSE | ENT_WHITEOUT)))
+	if (pipeline_gone(p, i) || (x->flags & (ENT_SPARSE | ENT_WHITEOUT)) ||
+	    pipeline_excluded(p, i))
 		return false;
 	if (x->type != ENT_FILE && !(x->type == ENT_HARDLINK && p->src->link_names))
 		return false;

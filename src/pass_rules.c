@@ -45,7 +45,7 @@ static void note_machine(const struct pipeline *p, const struct rules_found *f)
 		snprintf(msg, sizeof(msg), "no CPU that most of its ELF files are for: no ELF file "
 			 "is dropped; --arch ARCH names the tree's own");
 	else
-		snprintf(msg, sizeof(msg), "kept ELF files for %s (%s) and dropped those for other "
+		snprintf(msg, sizeof(msg), "keeps ELF files for %s (%s) and drops those for other "
 			 "CPUs; --arch ARCH names another", arch ? arch : "its CPU",
 			 !strcmp(f->machine_from, "host") ? "the CPU slim runs on" :
 			 !strcmp(f->machine_from, "loaders") ? "its dynamic loaders" :
@@ -57,6 +57,23 @@ static void note_machine(const struct pipeline *p, const struct rules_found *f)
 		snprintf(last, sizeof(last), "%s", msg);
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+/* --exclude: p->excluded, from its globs (drop rules, so that what is
+ * below a matched directory is matched too).  v is scratch space. */
+static int exclusions(struct pipeline *p, const struct rules_entry *ents, size_t n,
+		      const size_t *ix, struct rules_verdict *v, struct err *e)
+{
+	size_t i;
+
+	if (!p->o->exclude)
+		return 0;
+	if (rules_decide(p->o->exclude, ents, n, NULL, NULL, v, e) != 0)
+		return -1;
+	p->excluded = xcalloc(p->src->ents.n, sizeof(*p->excluded));
+	for (i = 0; i < n; i++)
+		p->excluded[ix[i]] = v[i].rule >= 0;
+	return 0;
 }
 
 /* Decide: v[].dropped, and the rule of each entry in *rule_of. */
@@ -83,7 +100,9 @@ static int decide(struct pipeline *p, int *rule_of, struct err *e)
 		n++;
 	}
 	v = xcalloc(n ? n : 1, sizeof(*v));
-	rc = rules_decide_at(p->o->rules, &at, ents, n, read_entry, &c, p->o->jobs, v, &found, e);
+	rc = exclusions(p, ents, n, ix, v, e);
+	if (rc == 0)
+		rc = rules_decide_at(p->o->rules, &at, ents, n, read_entry, &c, p->o->jobs, v, &found, e);
 	if (rc == 0)
 		note_machine(p, &found);
 	for (i = 0; rc == 0 && i < n; i++) {

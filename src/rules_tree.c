@@ -446,7 +446,8 @@ static void protect(struct dctx *d, struct node *nd, const struct match *m)
 
 		nd->dflags |= D_PROT_SELF | D_KEEP_ALL;
 		nd->keep_rule = m->keep;
-		nd->why = !strcmp(o, "--keep") ? "--keep" : "keep rule";
+		nd->why = !strcmp(o, "--keep") ? "--keep" : !strcmp(o, "--exclude") ? "--exclude"
+										     : "keep rule";
 	} else if (m->safety >= 0 && nd->mask && !(nd->mask & ~m->guard)) {
 		nd->dflags |= D_PROT_SELF | D_SHIELD;
 		nd->guard = (uint16_t)m->guard;
