@@ -95,6 +95,16 @@ cases() {
 -q img
 -qn --fail-if-saving-over 0 t
 -qn --fail-if-saving-over 1G t
+--python-bytecode some t
+--python-bytecode keep --list-rules
+--dedup-min-size 4X t
+--dedup-paths none t
+--exclude a/../b t
+--root nonexistent t
+--root f.txt t
+--root adir t
+--root t -o out.tar t
+-qn --root t t/pkg
 EOF
 }
 
