@@ -56,7 +56,7 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 	src = source_dir_open(o, rep, root, &e);
 	if (!src || place(o, root, src, &e) != 0)
 		goto out;
-	if (o->rules && !o->quiet)
+	if (o->rules)
 		rules_warn_unreachable(o->rules, src->prefix, root, stderr);
 	/* the root is locked before it is walked */
 	sink = sink_dir_new(o, src);
