@@ -182,6 +182,7 @@ struct dctx {
 	struct buf tmp;
 	int jobs; /* threads that may call read at once */
 	size_t skip; /* bytes of the prefix and its '/' at the start of every path */
+	char *paths; /* with a prefix: the entries' nodes' paths, in one block */
 	unsigned machine;         /* foreign: the tree's own, or 0: work it out */
 	const char *machine_from; /* what rules_found says */
 	/* the names of the directories the entries leave out, which the tree

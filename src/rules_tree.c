@@ -156,7 +156,7 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
 {
 	size_t i, k, *count = NULL, plen = prefix ? strlen(prefix) : 0;
 	uint32_t maxdepth = 0, pdepth = 0;
-	struct buf full = BUF_INIT;
+	char *at = NULL; /* the next path in d->paths */
 
 	if (n >= INT32_MAX / 2) {
 		err_set(e, "too many entries (%zu)", n);
@@ -172,7 +172,13 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
 	for (i = 0; plen && i < plen; i++)
 		pdepth += prefix[i] == '/';
 	pdepth += plen ? 1 : 0;
-	buf_init(&full);
+	if (plen) { /* every node's path from the file system root, in one block */
+		size_t total = 0;
+
+		for (i = 0; i < n; i++)
+			total += plen + 1 + strlen(ents[i].path) + 1;
+		at = d->paths = xmalloc(total ? total : 1);
+	}
 	for (i = 0; i < n; i++) {
 		const char *bad = bad_path(ents[i].path);
 		size_t len = strlen(ents[i].path);
@@ -180,19 +186,19 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
 
 		if (bad) {
 			err_set(e, "invalid entry path '%s': %s", ents[i].path, bad);
-			buf_release(&full);
 			return -1;
 		}
 		if (len + plen + 1 >= UINT32_MAX) {
 			err_set(e, "entry path too long");
-			buf_release(&full);
 			return -1;
 		}
 		d->implied_max += 16 * (uint64_t)(len + 1);
-		if (plen) { /* the node's path from the file system root: its own copy */
-			buf_setlen(&full, 0);
-			buf_addf(&full, "%s/%s", prefix, ents[i].path);
-			ni = node_push(d, full.p, full.len, true);
+		if (plen) {
+			memcpy(at, prefix, plen);
+			at[plen] = '/';
+			memcpy(at + plen + 1, ents[i].path, len + 1);
+			ni = node_push(d, at, plen + 1 + len, false);
+			at += plen + 1 + len + 1;
 		} else {
 			ni = node_push(d, ents[i].path, len, false);
 		}
@@ -201,7 +207,6 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
 		if (ents[i].type == RT_WHITEOUT || !strncmp(d->nodes[ni].name, ".wh.", 4))
 			d->nodes[ni].flags |= F_WHITEOUT;
 	}
-	buf_release(&full);
 	map_grow(d);
 	for (i = 1; i <= n; i++)
 		*map_slot(d, d->nodes[i].path, d->nodes[i].len) = (uint32_t)i + 1;
@@ -604,6 +609,7 @@ out:
 		if (d.nodes[i].flags & F_OWNED)
 			free((char *)d.nodes[i].path);
 	free(d.nodes);
+	free(d.paths);
 	free(d.map);
 	free(d.order);
 	free(d.crule);
