@@ -73,6 +73,14 @@ static int exclusions(struct pipeline *p, const struct rules_entry *ents, size_t
 	p->excluded = xcalloc(p->src->ents.n, sizeof(*p->excluded));
 	for (i = 0; i < n; i++)
 		p->excluded[ix[i]] = v[i].rule >= 0;
+	/* a file one of whose names is excluded is left alone under every
+	 * name: stripping it would change the excluded name's content too */
+	for (i = 0; i < p->src->ents.n; i++) {
+		const struct entry *x = &p->src->ents.v[i];
+
+		if (p->excluded[i] && x->type == ENT_HARDLINK && x->link != ENT_NONE)
+			p->excluded[x->link] = true;
+	}
 	return 0;
 }
 

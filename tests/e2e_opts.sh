@@ -7,7 +7,8 @@
 #                   each preset, and nothing removed
 #   root:           --root DIR: a tree inside an image root mounted at DIR matches from DIR
 #                   (usr/local/include removed); a PATH outside DIR is a usage error (2)
-#   exclude:        --exclude: an excluded ELF keeps its symbols and is not a hard link,
+#   exclude:        --exclude: an excluded ELF keeps its symbols and is not a hard link
+#                   (nor stripped when its other name is not excluded),
 #                   an excluded test directory stays, the same files not excluded are
 #                   stripped, linked and removed; in a layer the excluded file passes
 #                   through byte for byte
@@ -111,6 +112,11 @@ t_exclude() {
         { bad $name "blob1 and blob2 (not excluded) not linked"; return; }
     [ -f "$d/t/app/pkg/tests/test_x.py" ] || { bad $name "the excluded tests directory was removed"; return; }
     [ ! -e "$d/t/app/pkg2/tests" ] || { bad $name "pkg2/tests (not excluded) not removed"; return; }
+    # a file with an excluded name (a hard link) is left alone under its other name too
+    mkdir -p "$d/h/v" && mkso "$d/h/a.so" && ln "$d/h/a.so" "$d/h/v/b.so"
+    "$SLIM" -q --exclude 'v/' "$d/h" || { bad $name "slim (hard link) failed"; return; }
+    has_symtab "$d/h/v/b.so" && [ "$(inode "$d/h/a.so")" = "$(inode "$d/h/v/b.so")" ] ||
+        { bad $name "the excluded hard link's file was stripped"; return; }
     # a layer: the excluded file passes through as it is
     "$SLIM" -q --exclude 'app/vendor/lib.so' -o "$d/out.tar" "$d/in.tar" || { bad $name "slim -o failed"; return; }
     mkdir "$d/x" && tar -C "$d/x" -xf "$d/out.tar"
