@@ -151,12 +151,75 @@ static bool is_init(const struct node *nd)
 	       ends_with(nd->name, ".so") || ends_with(nd->name, ".pyd");
 }
 
+/*
+ * A prefix (rules_at): d->skip, and d->paths, a block for every entry's
+ * path from the file system root ("prefix/path").  Returns the prefix's
+ * depth (0: none), or -1 with e set for a prefix that is no normalized
+ * relative path.
+ */
+static long prefix_init(struct dctx *d, const struct rules_entry *ents, size_t n,
+			const char *prefix, struct err *e)
+{
+	size_t i, plen = prefix ? strlen(prefix) : 0, total = 0;
+	long depth = 1;
+
+	if (!plen)
+		return 0;
+	if (bad_path(prefix)) {
+		err_set(e, "invalid prefix '%s': %s", prefix, bad_path(prefix));
+		return -1;
+	}
+	for (i = 0; i < plen; i++)
+		depth += prefix[i] == '/';
+	for (i = 0; i < n; i++)
+		total += plen + 1 + strlen(ents[i].path) + 1;
+	d->skip = plen + 1;
+	d->paths = xmalloc(total ? total : 1);
+	return depth;
+}
+
+/* Every entry is below the prefix: the nodes at most its depth are its
+ * own directories. */
+static void mark_above(struct dctx *d, uint32_t pdepth)
+{
+	size_t i;
+
+	for (i = 1; i < d->nnodes; i++)
+		if (d->nodes[i].depth <= pdepth)
+			d->nodes[i].flags |= F_ABOVE;
+}
+
+/* The node of entry i; with a prefix its path is written at *at (in
+ * d->paths), which moves past it. */
+static uint32_t entry_node(struct dctx *d, const struct rules_entry *ents, size_t i, size_t len,
+			   const char *prefix, char **at)
+{
+	size_t plen = d->skip ? d->skip - 1 : 0;
+	uint32_t ni;
+
+	if (plen) {
+		memcpy(*at, prefix, plen);
+		(*at)[plen] = '/';
+		memcpy(*at + plen + 1, ents[i].path, len + 1);
+		ni = node_push(d, *at, plen + 1 + len, false);
+		*at += plen + 1 + len + 1;
+	} else {
+		ni = node_push(d, ents[i].path, len, false);
+	}
+	d->nodes[ni].entry = (int32_t)i;
+	d->nodes[ni].type = (uint8_t)ents[i].type;
+	if (ents[i].type == RT_WHITEOUT || !strncmp(d->nodes[ni].name, ".wh.", 4))
+		d->nodes[ni].flags |= F_WHITEOUT;
+	return ni;
+}
+
 static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
 		      const char *prefix, struct err *e)
 {
 	size_t i, k, *count = NULL, plen = prefix ? strlen(prefix) : 0;
-	uint32_t maxdepth = 0, pdepth = 0;
-	char *at = NULL; /* the next path in d->paths */
+	uint32_t maxdepth = 0;
+	long pdepth;
+	char *at; /* the next path in d->paths */
 
 	if (n >= INT32_MAX / 2) {
 		err_set(e, "too many entries (%zu)", n);
@@ -164,25 +227,12 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
 	}
 	node_push(d, "", 0, false); /* the root */
 	d->implied_max = 64 << 20; /* and 16 times the entries' own names */
-	if (plen && bad_path(prefix)) {
-		err_set(e, "invalid prefix '%s': %s", prefix, bad_path(prefix));
+	if ((pdepth = prefix_init(d, ents, n, prefix, e)) < 0)
 		return -1;
-	}
-	d->skip = plen ? plen + 1 : 0;
-	for (i = 0; plen && i < plen; i++)
-		pdepth += prefix[i] == '/';
-	pdepth += plen ? 1 : 0;
-	if (plen) { /* every node's path from the file system root, in one block */
-		size_t total = 0;
-
-		for (i = 0; i < n; i++)
-			total += plen + 1 + strlen(ents[i].path) + 1;
-		at = d->paths = xmalloc(total ? total : 1);
-	}
+	at = d->paths;
 	for (i = 0; i < n; i++) {
 		const char *bad = bad_path(ents[i].path);
 		size_t len = strlen(ents[i].path);
-		uint32_t ni;
 
 		if (bad) {
 			err_set(e, "invalid entry path '%s': %s", ents[i].path, bad);
@@ -193,19 +243,7 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
 			return -1;
 		}
 		d->implied_max += 16 * (uint64_t)(len + 1);
-		if (plen) {
-			memcpy(at, prefix, plen);
-			at[plen] = '/';
-			memcpy(at + plen + 1, ents[i].path, len + 1);
-			ni = node_push(d, at, plen + 1 + len, false);
-			at += plen + 1 + len + 1;
-		} else {
-			ni = node_push(d, ents[i].path, len, false);
-		}
-		d->nodes[ni].entry = (int32_t)i;
-		d->nodes[ni].type = (uint8_t)ents[i].type;
-		if (ents[i].type == RT_WHITEOUT || !strncmp(d->nodes[ni].name, ".wh.", 4))
-			d->nodes[ni].flags |= F_WHITEOUT;
+		entry_node(d, ents, i, len, prefix, &at);
 	}
 	map_grow(d);
 	for (i = 1; i <= n; i++)
@@ -242,10 +280,7 @@ static int build_tree(struct dctx *d, const struct rules_entry *ents, size_t n,
 		for (j = (uint32_t)i; j && !d->nodes[j].depth; j = d->nodes[j].parent)
 			d->nodes[j].depth = dep--;
 	}
-	/* every entry is below the prefix: the nodes this deep are its own */
-	for (i = 1; i < d->nnodes; i++)
-		if (d->nodes[i].depth <= pdepth)
-			d->nodes[i].flags |= F_ABOVE;
+	mark_above(d, (uint32_t)pdepth);
 	count = xcalloc(maxdepth + 2, sizeof(*count));
 	for (i = 0; i < d->nnodes; i++)
 		count[d->nodes[i].depth + 1]++;
