@@ -18,6 +18,8 @@
 #   bytecode:       --python-bytecode keep leaves __pycache__ and *.pyc; drop (the
 #                   default) removes them, the text report says what that costs and the
 #                   JSON counts the files
+#   foreign_note:   --preset foreign without --arch names the CPU it took: in place the
+#                   host's, with --root the tree's; with --arch it says nothing
 # Prints ok/FAIL/skip lines and "N passed, N failed, N skipped"; exits 1 on failure.
 if [ $# -ne 1 ]; then echo "usage: $0 SLIM" >&2; exit 2; fi
 . "$(dirname "$0")/lib.sh"
@@ -172,5 +174,18 @@ t_bytecode() {
     ok $name
 }
 
-t_mounted_usr_local; t_unreachable; t_root; t_exclude; t_dedup_min_size; t_bytecode
+t_foreign_note() {
+    local name=foreign_note d=$T/fn
+    mkdir -p "$d/t" && cp "$(type -P true)" "$d/t/prog"
+    "$SLIM" -n --preset foreign "$d/t" > /dev/null 2> "$d/err" || { bad $name "slim failed"; return; }
+    grep -q "^slim: note: preset foreign in '$d/t': keeps ELF files for [a-z0-9]* (the CPU slim runs on)" "$d/err" ||
+        { bad $name "in place: no note naming the host's CPU: $(cat "$d/err")"; return; }
+    "$SLIM" -n --preset foreign --root "$d/t" "$d/t" > /dev/null 2> "$d/err"
+    grep -q "(most of its ELF files)" "$d/err" || { bad $name "--root: no note naming the tree's CPU: $(cat "$d/err")"; return; }
+    "$SLIM" -n --preset foreign --arch amd64 "$d/t" > /dev/null 2> "$d/err"
+    [ ! -s "$d/err" ] || { bad $name "a note with --arch: $(cat "$d/err")"; return; }
+    ok $name
+}
+
+t_mounted_usr_local; t_unreachable; t_root; t_exclude; t_dedup_min_size; t_bytecode; t_foreign_note
 finish
