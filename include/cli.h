@@ -22,6 +22,7 @@ enum cli_input { CLI_IN_AUTO, CLI_IN_LAYER, CLI_IN_IMAGE, CLI_IN_DIR, CLI_IN_WHE
 struct cli {
 	struct slim_opts o;   /* o.rules is rules, or NULL when it holds no rule */
 	struct rules *rules;  /* owned; cli_release() frees it */
+	struct rules *exclude; /* --exclude globs (o.exclude); owned, freed likewise */
 	char **paths;         /* the PATHs: argv's tail, borrowed */
 	int npaths;
 	enum cli_input input;

@@ -187,6 +187,16 @@ ssize_t fsu_read_head(int fd, size_t max, unsigned char **out);
  * reads); returns how many were read, fewer at end of file or an error. */
 size_t fsu_pread_upto(int fd, void *buf, size_t want);
 
+/*
+ * Where a tree given as path sits below root (an absolute, resolved
+ * directory, "/" for the file system root): path resolved (realpath), and
+ * root's part of it cut off, as a normalized relative path ("" for root
+ * itself); for a file, its directory's.  Returns it (malloc'd: the caller
+ * frees), or NULL with e set when path cannot be resolved or is not below
+ * root.
+ */
+char *fsu_place(const char *path, const char *root, struct err *e);
+
 /* Raise the open-file limit to its hard maximum (deep trees). */
 void fsu_raise_nofile(void);
 

@@ -69,6 +69,7 @@ struct pipeline {
 	struct sink *sink;
 	bool strict;              /* a failure of a step refuses the whole input (a layer) */
 	struct verdict *v;        /* parallel to src->ents */
+	bool *excluded;           /* parallel to src->ents: --exclude matches it; NULL: none */
 	struct strip_out **out;   /* parallel to src->ents; mostly NULL */
 	struct err fatal;         /* the first failure of the whole input */
 	pthread_mutex_t lock;     /* errs */
@@ -109,6 +110,12 @@ void pipeline_display(const struct pipeline *p, size_t i, struct buf *out);
 static inline bool pipeline_gone(const struct pipeline *p, size_t i)
 {
 	return p->v[i].dropped || (p->src->ents.v[i].flags & ENT_GONE);
+}
+
+/* Does --exclude leave entry i alone (no pass touches it)? */
+static inline bool pipeline_excluded(const struct pipeline *p, size_t i)
+{
+	return p->excluded && p->excluded[i];
 }
 
 /* The digest dedup should use for the content of entry i (an ENT_FILE), or

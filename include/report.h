@@ -131,6 +131,9 @@ struct report {
 	size_t nrules, caprules;
 	struct report_kept *kept;
 	size_t nkept, capkept;
+	/* Python byte-code files the rules removed (the python preset's
+	 * __pycache__/, *.pyc rules): the text report says what that costs */
+	uint64_t bytecode_removed;
 
 	/* layer mode: tar stream and file sizes (compressed) in and out */
 	bool layer;
@@ -234,6 +237,9 @@ void report_add_owner(struct report *r, const char *path, const char *name, cons
 void report_owners_from_record(struct report *r, const char *record, const char *data, size_t len);
 /* If path (display form) is a node_modules package directory, record it. */
 void report_owner_from_path(struct report *r, const char *path);
+
+/* files Python byte-code files removed (with report_removed). */
+void report_bytecode(struct report *r, uint64_t files);
 
 /* An entry kept on purpose (why is static). */
 void report_kept(struct report *r, const char *path, const char *why);

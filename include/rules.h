@@ -69,6 +69,7 @@ struct rules_verdict {
 	bool kept_on_purpose;
 	/* Static text saying why; NULL unless kept_on_purpose:
 	 *   "--keep"            a keep rule whose origin is "--keep"
+	 *   "--exclude"         a keep rule whose origin is "--exclude"
 	 *   "keep rule"         a keep rule from elsewhere (a rules file)
 	 *   "holds a kept entry" a directory kept for something inside it
 	 *   "whiteout"
@@ -137,6 +138,32 @@ int rules_load_file(struct rules *r, const char *path, struct err *e);
 void rules_set_machine(struct rules *r, unsigned machine);
 int rules_set_arch(struct rules *r, const char *arch, struct err *e);
 
+/*
+ * --python-bytecode keep: the python preset's byte-code rules (__pycache__/,
+ * *.pyc, *.pyo, and their sourceless safety rule) are left out of every
+ * decision and listing; keep == false puts them back.  Works before or
+ * after the preset is added.
+ */
+void rules_keep_bytecode(struct rules *r, bool keep);
+/* Is rule a byte-code drop rule of the python preset? */
+bool rules_is_bytecode(const struct rules *r, int rule);
+
+/* The ELF machine of an OCI/Go or uname architecture name, or 0 for an
+ * unknown one; the OCI name of a machine ("amd64", "arm64", ...), or NULL
+ * for one slim has no name for. */
+unsigned rules_arch_machine(const char *arch);
+const char *rules_arch_name(unsigned machine);
+
+/*
+ * Presets whose rules all name directories (headers: usr/include, ...;
+ * docs: usr/share/doc, ...) cannot match anything in a tree whose root
+ * sits at prefix (as rules_decide_at takes it) when none of those
+ * directories is at, above or below prefix.  Print one warning on f for
+ * each such preset of r, naming the tree as display; return how many.
+ */
+size_t rules_warn_unreachable(const struct rules *r, const char *prefix, const char *display,
+			      FILE *f);
+
 /* The number of rules (drop, keep and safety); indices are 0..count-1. */
 size_t rules_count(const struct rules *r);
 /* "python: __pycache__/", "--drop: *.log", "rules.txt:3: build/";
@@ -178,13 +205,46 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 		      rules_read_fn read, void *ctx, int jobs, struct rules_verdict *v,
 		      struct err *e);
 
+/* Where a tree is, for rules_decide_at(). */
+struct rules_at {
+	/* The tree's root as a path from the file system root (or, with
+	 * --root, the image's root): normalized relative, "" or NULL for the
+	 * root itself.  Presets match entries as prefix/path (usr/local +
+	 * include/x.h is usr/local/include/x.h); globs (--keep, --drop, rules
+	 * files) still match path alone, and never the directories of the
+	 * prefix.  Layers and images give NULL: their paths start at the
+	 * image's root already. */
+	const char *prefix;
+	/* foreign: the machine to take as the tree's own when the rules set
+	 * none (rules_set_machine, --arch): the host's, for a tree in place on
+	 * the system slim runs on; 0: work it out from the tree. */
+	unsigned machine;
+};
+
+/* What rules_decide_at() worked out beside the verdicts. */
+struct rules_found {
+	bool foreign;         /* the foreign preset ran */
+	unsigned machine;     /* the machine it took as the tree's own; 0: none */
+	/* static: where machine came from: "given" (rules_set_machine),
+	 * "host" (at->machine), "loaders" (the tree's dynamic loaders and C
+	 * libraries), "binaries" (most ELF files), or "none" (no clear
+	 * majority: no ELF file was dropped for its machine) */
+	const char *machine_from;
+};
+
+/* rules_decide_jobs() for a tree at a place (at may be NULL: as
+ * rules_decide_jobs); found (may be NULL) gets what was worked out. */
+int rules_decide_at(const struct rules *r, const struct rules_at *at,
+		    const struct rules_entry *entries, size_t n, rules_read_fn read, void *ctx,
+		    int jobs, struct rules_verdict *v, struct rules_found *found, struct err *e);
+
 /*
  * The same, with the entries asked for and the verdicts handed over one
  * at a time, so that a million entries need no arrays beside the
  * caller's own: entry() fills *out with entry i (its path must stay valid
  * until the call returns; asked once or more, from the calling thread),
  * verdict() gets every entry's verdict once, in no particular order (on
- * success only).  read and ctx as above.  The tree of nodes it builds
+ * success only).  read, ctx, at and found as above.  The tree of nodes it builds
  * costs about 90 bytes an entry while it runs.
  */
 struct rules_input {
@@ -194,6 +254,8 @@ struct rules_input {
 	rules_read_fn read;
 	void *ctx;
 	int jobs;
+	const struct rules_at *at;  /* may be NULL: as rules_decide_at() */
+	struct rules_found *found;  /* may be NULL */
 };
 int rules_decide_each(const struct rules *r, const struct rules_input *in, struct err *e);
 

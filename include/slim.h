@@ -35,8 +35,24 @@ struct slim_opts {
 	bool strip_on;              /* the strip pass (--no-strip turns it off) */
 	struct strip_opts strip;
 	const struct rules *rules;  /* removal rules; NULL: none */
+	/* --exclude: what its globs match (drop rules here, only to match,
+	 * with what is below a matched directory) no pass touches; NULL: none.
+	 * rules holds the same globs as keep rules. */
+	const struct rules *exclude;
 	enum dedup_mode dedup;      /* --dedup=link|report|off */
 	bool dedup_elf;             /* --dedup-elf */
+	/* --dedup-min-size: link only files of at least this many bytes;
+	 * unless given (dedup_min_set), 4 KiB for a tree in place, 0 for
+	 * layers and images (pass_dedup.c says why) */
+	unsigned long long dedup_min;
+	bool dedup_min_set;
+	/* --dedup-paths all|safe: link files under etc/ and var/ too; unless
+	 * given, not in place (safe), yes in layers and images (all) */
+	enum { DEDUP_PATHS_DEFAULT, DEDUP_PATHS_SAFE, DEDUP_PATHS_ALL } dedup_paths;
+	bool keep_bytecode;         /* --python-bytecode keep */
+	/* --root DIR: trees in place are an image's root mounted at DIR (rules
+	 * match their paths from DIR, not from /); NULL: from / */
+	const char *root;
 
 	/* layer output (-o): a tar, compressed or not */
 	const char *output;         /* NULL: work in place */

@@ -110,6 +110,14 @@ struct source {
 	 * "not ELF" (a tree; a layer's report lists only what the stripper
 	 * looked into, as it always has). */
 	bool report_not_elf;
+	/* A tree in place: its root's path from the file system root (or
+	 * --root), normalized relative, "" for / (rules.h, struct rules_at);
+	 * owned by the source.  NULL: paths start at the image's root already
+	 * (layers, images, a tree written as a layer). */
+	char *prefix;
+	/* The tree is on the system slim runs on (in place, no --root): its
+	 * CPU is the host's. */
+	bool on_host;
 };
 
 /* Free s (any source); NULL is fine. */

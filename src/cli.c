@@ -20,7 +20,8 @@
 enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF, OPT_COMPRESS,
        OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH,
        OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO, OPT_INPUT,
-       OPT_CUDA_ARCH, OPT_CUDA_PTX, OPT_COMPLETION };
+       OPT_CUDA_ARCH, OPT_CUDA_PTX, OPT_COMPLETION, OPT_ROOT, OPT_BYTECODE, OPT_DEDUP_MIN,
+       OPT_DEDUP_PATHS, OPT_EXCLUDE };
 
 /* One table drives getopt_long, --help and the shell completions
  * (--completion).  A row without help is hidden from --help and from the
@@ -40,11 +41,17 @@ static const struct opt {
 	{ "preset", OPT_PRESET, required_argument, "NAME",
 	  "add a removal preset (python is on; none turns it off)" },
 	{ "keep", OPT_KEEP, required_argument, "GLOB", "never remove what GLOB matches" },
+	{ "exclude", OPT_EXCLUDE, required_argument, "GLOB",
+	  "leave what GLOB matches alone: not removed, stripped or linked" },
 	{ "drop", OPT_DROP, required_argument, "GLOB", "also remove what GLOB matches" },
 	{ "rules", OPT_RULES, required_argument, "FILE", "read removal rules from FILE" },
 	{ "list-rules", OPT_LIST_RULES, no_argument, NULL, "print every active rule and exit" },
 	{ "arch", OPT_ARCH, required_argument, "ARCH",
 	  "the tree's own CPU for the foreign preset (amd64, arm64, ...)" },
+	{ "root", OPT_ROOT, required_argument, "DIR",
+	  "in place: PATH is inside an image root mounted at DIR" },
+	{ "python-bytecode", OPT_BYTECODE, required_argument, "MODE",
+	  "drop (default) or keep Python byte-code (kept: faster imports)" },
 	{ "no-strip", OPT_NO_STRIP, no_argument, NULL, "do not strip ELF files or archives" },
 	{ "cuda-arch", OPT_CUDA_ARCH, required_argument, "LIST",
 	  "remove GPU code no listed GPU runs (sm_90, or sm_80,sm_90)" },
@@ -53,6 +60,10 @@ static const struct opt {
 	{ "dedup", OPT_DEDUP, required_argument, "MODE",
 	  "link identical files (link, default), only report them, or off" },
 	{ "dedup-elf", OPT_DEDUP_ELF, no_argument, NULL, "also link identical ELF shared objects" },
+	{ "dedup-min-size", OPT_DEDUP_MIN, required_argument, "N",
+	  "link files of N bytes (K/M/G) or more (default 4K in place, else 0)" },
+	{ "dedup-paths", OPT_DEDUP_PATHS, required_argument, "MODE",
+	  "all: link under etc/, var/ too (default: safe in place, else all)" },
 	{ "input", OPT_INPUT, required_argument, "KIND",
 	  "read PATH as a layer, image, dir or wheel (default: from its content)" },
 	{ "output", 'o', required_argument, "OUT",
@@ -481,10 +492,43 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 	case OPT_DEDUP_ELF: o->dedup_elf = true; break;
 	case OPT_PRESET: return add_preset(c, ps, arg, e);
 	case OPT_KEEP: return rules_did(rules_add_glob(c->rules, true, arg, "--keep", e));
+	case OPT_EXCLUDE:
+		if (rules_add_glob(c->exclude, false, arg, "--exclude", e) != 0)
+			return CLI_BAD_RULES;
+		return rules_did(rules_add_glob(c->rules, true, arg, "--exclude", e));
 	case OPT_DROP: return rules_did(rules_add_glob(c->rules, false, arg, "--drop", e));
 	case OPT_RULES: return rules_did(rules_load_file(c->rules, arg, e));
 	case OPT_LIST_RULES: ps->list_rules = true; break;
 	case OPT_ARCH: return rules_did(rules_set_arch(c->rules, arg, e));
+	case OPT_ROOT:
+		if (!*arg)
+			return bad(e, "--root needs a directory", NULL);
+		o->root = arg;
+		break;
+	case OPT_BYTECODE:
+		if (strcmp(arg, "keep") != 0 && strcmp(arg, "drop") != 0)
+			return bad(e, "invalid --python-bytecode (drop or keep)", arg);
+		o->keep_bytecode = strcmp(arg, "keep") == 0;
+		rules_keep_bytecode(c->rules, o->keep_bytecode);
+		break;
+	case OPT_DEDUP_MIN: {
+		const char *u;
+		double v;
+
+		if (!parse_size(arg, &v, &u)) {
+			err_set(e, "invalid --dedup-min-size '%s' (bytes, or a size such as 4K, "
+				   "10KB, 1MiB)", arg);
+			return CLI_USAGE;
+		}
+		o->dedup_min = (unsigned long long)v;
+		o->dedup_min_set = true;
+		break;
+	}
+	case OPT_DEDUP_PATHS:
+		if (strcmp(arg, "safe") != 0 && strcmp(arg, "all") != 0)
+			return bad(e, "invalid --dedup-paths (safe or all)", arg);
+		o->dedup_paths = strcmp(arg, "all") == 0 ? DEDUP_PATHS_ALL : DEDUP_PATHS_SAFE;
+		break;
 	case 'o': o->output = arg; break;
 	case OPT_COMPRESS: return parse_compress(arg, o, e);
 	case OPT_LEVEL:
@@ -623,6 +667,36 @@ static enum cli_action check_level(const struct slim_opts *o, struct err *e)
 	return CLI_RUN;
 }
 
+/* --root DIR: a directory, and every PATH is in it. */
+static enum cli_action check_root(struct cli *c, struct err *e)
+{
+	char *root = realpath(c->o.root, NULL), *p = NULL;
+	enum cli_action act = CLI_RUN;
+	struct stat st;
+	int i;
+
+	if (!root || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		act = bad(e, "--root is not a directory", c->o.root);
+		goto out;
+	}
+	for (i = 0; i < c->npaths && act == CLI_RUN; i++) {
+		struct err sub = ERR_INIT;
+
+		if (lstat(c->paths[i], &st) != 0)
+			continue; /* a PATH that is not there: its own error later */
+		p = fsu_place(c->paths[i], root, &sub);
+		if (!p) {
+			err_set(e, "'%s' is not under --root '%s'", c->paths[i], c->o.root);
+			act = CLI_USAGE;
+		}
+		err_release(&sub);
+		free(p);
+	}
+out:
+	free(root);
+	return act;
+}
+
 enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 {
 	struct option lo[ARRAY_SIZE(opts) + 1];
@@ -635,6 +709,7 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 	getopt_tables(lo, so);
 	memset(c, 0, sizeof(*c));
 	c->rules = rules_new();
+	c->exclude = rules_new();
 	o->jobs = pool_ncpu();
 	o->strip_on = true;
 	o->dedup = DEDUP_LINK;
@@ -649,6 +724,7 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 	if (ps.list_rules)
 		return CLI_LIST_RULES;
 	o->rules = rules_count(c->rules) ? c->rules : NULL;
+	o->exclude = rules_count(c->exclude) ? c->exclude : NULL;
 	if (optind >= argc)
 		return bad(e, "missing PATH", NULL);
 	if (o->output && argc - optind != 1)
@@ -659,16 +735,23 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 		return bad(e, "--cuda-ptx needs --cuda-arch", NULL);
 	if (check_level(o, e) != CLI_RUN)
 		return CLI_USAGE;
+	if (o->root && o->output)
+		return bad(e, "--root is for trees slimmed in place: with -o, paths start at the "
+			      "given directory already", NULL);
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
 	c->paths = argv + optind;
 	c->npaths = argc - optind;
+	if (o->root && check_root(c, e) != CLI_RUN)
+		return CLI_USAGE;
 	return o->output ? check_output(c, e) : CLI_RUN;
 }
 
 void cli_release(struct cli *c)
 {
 	rules_free(c->rules);
-	c->rules = NULL;
+	rules_free(c->exclude);
+	c->rules = c->exclude = NULL;
+	c->o.exclude = NULL;
 	c->o.rules = NULL;
 }
 

@@ -957,3 +957,30 @@ void fsu_out_abort(struct fsu_out *o)
 		close(o->dirfd);
 	o->dirfd = -1;
 }
+
+char *fsu_place(const char *path, const char *root, struct err *e)
+{
+	char *real = realpath(path, NULL), *out = NULL, *slash;
+	size_t rl = strlen(root);
+	struct stat st;
+
+	if (!real) {
+		err_errno(e, errno, "cannot resolve '%s'", path);
+		return NULL;
+	}
+	/* a file's place is its directory's */
+	if (stat(real, &st) == 0 && !S_ISDIR(st.st_mode) && (slash = strrchr(real, '/')))
+		*(slash == real ? slash + 1 : slash) = '\0';
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	if (rl == 1 && root[0] == '/')
+		rl = 0; /* the file system root: every path is below it */
+	if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0')) {
+		err_set(e, "'%s' is not under '%s'", path, root);
+		free(real);
+		return NULL;
+	}
+	out = xstrdup(real + rl + (real[rl] == '/'));
+	free(real);
+	return out;
+}

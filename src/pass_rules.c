@@ -1,7 +1,11 @@
 /* pass_rules.c - the removal rules over the entries in the output's final
  * state, and what each removal frees. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/utsname.h>
 
 #include "pipeline.h"
 
@@ -55,13 +59,85 @@ static int cmp_kept(const void *a, const void *b)
 	return x->entry < y->entry ? -1 : x->entry > y->entry;
 }
 
+/* The CPU slim runs on, as the foreign preset names machines; 0 if unknown. */
+static unsigned host_machine(void)
+{
+	struct utsname u;
+
+	return uname(&u) == 0 ? rules_arch_machine(u.machine) : 0;
+}
+
+/* Say which CPU the foreign preset took as the tree's own, and how to
+ * choose another: it decides which binaries go.  Not again for the next
+ * input when it says the same (the layers of an image). */
+static void note_machine(const struct pipeline *p, const struct rules_found *f)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char last[256];
+	const char *arch = rules_arch_name(f->machine);
+	char msg[256];
+
+	if (!f->foreign || p->o->quiet || !strcmp(f->machine_from, "given"))
+		return;
+	if (!f->machine)
+		snprintf(msg, sizeof(msg), "no CPU that most of its ELF files are for: no ELF file "
+			 "is dropped; --arch ARCH names the tree's own");
+	else
+		snprintf(msg, sizeof(msg), "keeps ELF files for %s (%s) and drops those for other "
+			 "CPUs; --arch ARCH names another", arch ? arch : "its CPU",
+			 !strcmp(f->machine_from, "host") ? "the CPU slim runs on" :
+			 !strcmp(f->machine_from, "loaders") ? "its dynamic loaders" :
+							       "most of its ELF files");
+	pthread_mutex_lock(&lock);
+	if (strcmp(msg, last) != 0) {
+		fprintf(stderr, "slim: note: preset foreign in '%s': %s\n",
+			*p->src->name ? p->src->name : ".", msg);
+		snprintf(last, sizeof(last), "%s", msg);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* --exclude's verdicts: what a drop rule of its globs matches is excluded
+ * (what is below a matched directory too). */
+static void exclude_verdict(void *ctx, size_t k, const struct rules_verdict *v)
+{
+	struct rules_ctx *c = ctx;
+
+	c->p->excluded[c->ix[k]] = v->rule >= 0;
+}
+
+/* --exclude: p->excluded, from its globs. */
+static int exclusions(struct pipeline *p, struct rules_ctx *c, size_t n, struct err *e)
+{
+	struct rules_input in = { n, rules_entry_of, exclude_verdict, NULL, c, 1, NULL, NULL };
+	size_t i;
+
+	if (!p->o->exclude)
+		return 0;
+	p->excluded = xcalloc(p->src->ents.n ? p->src->ents.n : 1, sizeof(*p->excluded));
+	if (rules_decide_each(p->o->exclude, &in, e) != 0)
+		return -1;
+	/* a file one of whose names is excluded is left alone under every
+	 * name: stripping it would change the excluded name's content too */
+	for (i = 0; i < p->src->ents.n; i++) {
+		const struct entry *x = &p->src->ents.v[i];
+
+		if (p->excluded[i] && x->type == ENT_HARDLINK && x->link != ENT_NONE)
+			p->excluded[x->link] = true;
+	}
+	return 0;
+}
+
 /* Decide: v[].dropped, and the rule of each entry in *rule_of. */
 static int decide(struct pipeline *p, int *rule_of, struct err *e)
 {
 	const struct entries *t = &p->src->ents;
 	uint32_t *ix = xmalloc((t->n ? t->n : 1) * sizeof(*ix));
 	struct rules_ctx c = { .p = p, .ix = ix, .rule_of = rule_of };
-	struct rules_input in = { 0, rules_entry_of, rules_verdict_of, read_entry, &c, p->o->jobs };
+	struct rules_at at = { p->src->prefix, p->src->on_host ? host_machine() : 0 };
+	struct rules_found found;
+	struct rules_input in = { 0, rules_entry_of, rules_verdict_of, read_entry, &c, p->o->jobs,
+				  &at, &found };
 	struct buf path = BUF_INIT;
 	size_t i;
 	int rc;
@@ -72,7 +148,11 @@ static int decide(struct pipeline *p, int *rule_of, struct err *e)
 			continue;
 		ix[in.n++] = (uint32_t)i; /* a source holds at most ENT_MAX */
 	}
-	rc = rules_decide_each(p->o->rules, &in, e);
+	rc = exclusions(p, &c, in.n, e);
+	if (rc == 0)
+		rc = rules_decide_each(p->o->rules, &in, e);
+	if (rc == 0)
+		note_machine(p, &found);
 	if (rc == 0 && c.nkept)
 		qsort(c.kept, c.nkept, sizeof(*c.kept), cmp_kept);
 	for (i = 0; rc == 0 && i < c.nkept; i++) {
@@ -144,6 +224,8 @@ static void removals(struct pipeline *p, const int *rule_of)
 		pipeline_display(p, tops[i], &path);
 		report_removed(p->rep, path.p, rules_name(p->o->rules, rule_of[tops[i]]),
 			       files[tops[i]], bytes[tops[i]]);
+		if (rules_is_bytecode(p->o->rules, rule_of[tops[i]]))
+			report_bytecode(p->rep, files[tops[i]]);
 	}
 	buf_release(&path);
 	free(files);

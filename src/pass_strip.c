@@ -94,6 +94,8 @@ static void make_work(struct pipeline *p)
 		uint32_t c = p->v[i].heir;
 		if (x->type != ENT_FILE || c == ENT_NONE || x->size < 8)
 			continue;
+		if (pipeline_excluded(p, i) || pipeline_excluded(p, c))
+			continue; /* --exclude: left as it is */
 		if (x->flags & ENT_NOT_ELF) { /* nothing to strip (the walk reads heads for dedup too) */
 			if (p->src->report_not_elf && looks_like_library(t->v[c].path))
 				skip(p, i, SKIP_NOT_ELF);

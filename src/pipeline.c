@@ -146,6 +146,7 @@ void pipeline_release(struct pipeline *p)
 	}
 	free(p->out);
 	free(p->v);
+	free(p->excluded);
 	free(p->work);
 	for (i = 0; i < p->nerrs; i++)
 		free(p->errs[i].msg);

@@ -143,6 +143,11 @@ void report_passes(struct report *r, bool rules, bool dedup)
 	r->dedup_on = dedup;
 }
 
+void report_bytecode(struct report *r, uint64_t files)
+{
+	r->bytecode_removed += files;
+}
+
 void report_peak_rss(struct report *r, uint64_t bytes)
 {
 	r->peak_rss = bytes;
@@ -465,6 +470,7 @@ static void merge_changes(struct report *d, const struct report *s)
 		d->changes[d->nchanges].path = xstrdup(c->path);
 		d->changes[d->nchanges++].rule = c->rule ? xstrdup(c->rule) : NULL;
 	}
+	d->bytecode_removed += s->bytecode_removed;
 	for (i = 0; i < s->nrules; i++) {
 		for (k = 0; k < d->nrules && strcmp(d->rules[k].name, s->rules[i].name) != 0; k++)
 			;

@@ -274,13 +274,15 @@ static void json_passes(struct buf *j, const struct report *r)
 	buf_addf(j,
 		 "  \"passes\": {\"strip\": {\"files_changed\": %llu, \"bytes_before\": %llu, "
 		 "\"bytes_after\": %llu, \"bytes_saved\": %llu},\n"
-		 "             \"rules\": {\"enabled\": %s, \"bytes_saved\": %llu},\n"
+		 "             \"rules\": {\"enabled\": %s, \"bytes_saved\": %llu, "
+		 "\"python_bytecode_removed\": %llu},\n"
 		 "             \"dedup\": {\"enabled\": %s, \"groups\": %llu, \"files_linked\": %llu, "
 		 "\"bytes_saved\": %llu, \"elf_groups_unlinked\": %llu, \"elf_bytes_unlinked\": %llu}},\n",
 		 (unsigned long long)r->strip.files, (unsigned long long)r->strip.before,
 		 (unsigned long long)r->strip.after,
 		 (unsigned long long)(r->strip.before - r->strip.after),
 		 r->rules_on ? "true" : "false", (unsigned long long)report_rules_bytes(r),
+		 (unsigned long long)r->bytecode_removed,
 		 r->dedup_on ? "true" : "false", (unsigned long long)r->dup_groups,
 		 (unsigned long long)r->dup_files_linked, (unsigned long long)r->dup_bytes_saved,
 		 (unsigned long long)r->dup_elf_groups, (unsigned long long)r->dup_elf_bytes);

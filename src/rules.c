@@ -357,16 +357,19 @@ struct preset {
 	size_t n;
 	unsigned needs;
 	const char *implies; /* another preset added with this one, or NULL */
+	/* NULL, or the only directories its drop rules match (with what is
+	 * below them): a tree elsewhere gives it nothing to match */
+	const char *const *anchors;
 };
 
 static const struct preset presets[] = {
-	{ "python", r_python, ARRAY_SIZE(r_python), NEED_PYSCAN, NULL },
-	{ "static-libs", r_static, ARRAY_SIZE(r_static), NEED_STATIC, NULL },
-	{ "headers", r_headers, ARRAY_SIZE(r_headers), 0, NULL },
-	{ "docs", r_docs, ARRAY_SIZE(r_docs), 0, NULL },
-	{ "node", r_node, ARRAY_SIZE(r_node), 0, NULL },
-	{ "node-caution", r_node_caution, ARRAY_SIZE(r_node_caution), 0, "node" },
-	{ "foreign", r_foreign, ARRAY_SIZE(r_foreign), NEED_FOREIGN, NULL },
+	{ "python", r_python, ARRAY_SIZE(r_python), NEED_PYSCAN, NULL, NULL },
+	{ "static-libs", r_static, ARRAY_SIZE(r_static), NEED_STATIC, NULL, NULL },
+	{ "headers", r_headers, ARRAY_SIZE(r_headers), 0, NULL, include_dirs },
+	{ "docs", r_docs, ARRAY_SIZE(r_docs), 0, NULL, doc_dirs },
+	{ "node", r_node, ARRAY_SIZE(r_node), 0, NULL, NULL },
+	{ "node-caution", r_node_caution, ARRAY_SIZE(r_node_caution), 0, "node", NULL },
+	{ "foreign", r_foreign, ARRAY_SIZE(r_foreign), NEED_FOREIGN, NULL, NULL },
 };
 
 const char *const *rules_presets(void)
@@ -584,12 +587,11 @@ void rules_set_machine(struct rules *r, unsigned machine)
 	r->machine = machine;
 }
 
-int rules_set_arch(struct rules *r, const char *arch, struct err *e)
-{
-	static const struct {
-		const char *name;
-		unsigned em;
-	} arches[] = {
+/* The first name of each machine is its OCI name (rules_arch_name). */
+static const struct {
+	const char *name;
+	unsigned em;
+} arches[] = {
 		{ "amd64", EM_X86_64 }, { "x86_64", EM_X86_64 }, { "x86-64", EM_X86_64 },
 		{ "386", EM_386 }, { "i386", EM_386 }, { "i486", EM_386 }, { "i586", EM_386 },
 		{ "i686", EM_386 }, { "x86", EM_386 },
@@ -605,17 +607,84 @@ int rules_set_arch(struct rules *r, const char *arch, struct err *e)
 		{ "loong64", EM_LOONGARCH }, { "loongarch64", EM_LOONGARCH },
 #endif
 		{ "sparc64", EM_SPARCV9 },
-	};
+};
+
+unsigned rules_arch_machine(const char *arch)
+{
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(arches); i++) {
-		if (!strcmp(arch, arches[i].name)) {
-			r->machine = arches[i].em;
-			return 0;
-		}
+	for (i = 0; i < ARRAY_SIZE(arches); i++)
+		if (!strcmp(arch, arches[i].name))
+			return arches[i].em;
+	return 0;
+}
+
+const char *rules_arch_name(unsigned machine)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(arches); i++)
+		if (arches[i].em == machine)
+			return arches[i].name;
+	return NULL;
+}
+
+int rules_set_arch(struct rules *r, const char *arch, struct err *e)
+{
+	unsigned em = rules_arch_machine(arch);
+
+	if (!em) {
+		err_set(e, "unknown architecture '%s'", arch);
+		return -1;
 	}
-	err_set(e, "unknown architecture '%s'", arch);
-	return -1;
+	r->machine = em;
+	return 0;
+}
+
+void rules_keep_bytecode(struct rules *r, bool keep)
+{
+	r->keep_bytecode = keep;
+}
+
+bool rules_is_bytecode(const struct rules *r, int rule)
+{
+	return rule >= 0 && (size_t)rule < r->n && r->v[rule].act == ACT_DROP &&
+	       r->v[rule].cls == C_PYC;
+}
+
+/* Is one of a and b (normalized relative paths, "" the root) the other
+ * or below it? */
+static bool on_one_line(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), m = la < lb ? la : lb;
+
+	return !m || (!strncmp(a, b, m) && (a[m] == '/' || a[m] == '\0') &&
+		      (b[m] == '/' || b[m] == '\0'));
+}
+
+size_t rules_warn_unreachable(const struct rules *r, const char *prefix, const char *display,
+			      FILE *f)
+{
+	size_t i, warned = 0;
+
+	for (i = 0; i < ARRAY_SIZE(presets); i++) {
+		const char *const *a, *const *anchors = presets[i].anchors;
+		bool reach = false;
+
+		if (!(r->presets & (1u << i)) || !anchors)
+			continue;
+		for (a = anchors; *a && !reach; a++)
+			reach = on_one_line(*a, prefix ? prefix : "");
+		if (reach)
+			continue;
+		fprintf(f, "slim: warning: preset %s matches nothing under '%s' (its rules are for ",
+			presets[i].name, display);
+		for (a = anchors; *a; a++)
+			fprintf(f, "%s/%s", a == anchors ? "" : ", ", *a);
+		fprintf(f, "); for an image's root mounted elsewhere, give --root DIR\n");
+		warned++;
+	}
+	return warned;
 }
 
 size_t rules_count(const struct rules *r)
@@ -650,6 +719,8 @@ void rules_list(const struct rules *r, FILE *f)
 	for (i = 0; i < r->n; i++) {
 		const struct rule *ru = &r->v[i];
 
+		if (rl_rule_off(r, ru))
+			continue;
 		fprintf(f, "%-4s  %-*s  %-4s  %-*s  %s\n", ru->act == ACT_DROP ? "drop" : "keep",
 			wp, ru->pattern, targets[ru->target], wo, ru->origin, ru->rationale);
 	}

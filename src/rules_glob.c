@@ -93,7 +93,8 @@ static void split_path(struct dctx *d, uint32_t i)
 		return;
 	d->comp_node = i;
 	buf_setlen(&d->compbuf, 0);
-	buf_add(&d->compbuf, d->nodes[i].path, d->nodes[i].len);
+	/* globs match below the prefix (rules_at): never its directories */
+	buf_add(&d->compbuf, d->nodes[i].path + d->skip, d->nodes[i].len - d->skip);
 	d->ncomps = 0;
 	for (p = d->compbuf.p;;) {
 		char *slash = strchr(p, '/');

@@ -92,7 +92,16 @@ struct rules {
 	bool builtin;      /* the metadata rule is in */
 	bool anchored;     /* some glob needs path components */
 	unsigned machine;  /* foreign: the tree's own e_machine, 0: work it out */
+	bool keep_bytecode; /* --python-bytecode keep: the C_PYC rules are off */
 };
+
+/* Is rule ru left out (--python-bytecode keep turns off the byte-code
+ * rules and the safety rule that guards only them)? */
+static inline bool rl_rule_off(const struct rules *r, const struct rule *ru)
+{
+	return r->keep_bytecode && ((ru->act == ACT_DROP && ru->cls == C_PYC) ||
+				    (ru->act == ACT_SAFETY && ru->guard == (1u << C_PYC)));
+}
 
 /* ---- decision context --------------------------------------------------- */
 
@@ -117,6 +126,8 @@ enum {
 	F_TEMPLATE = 1 << 13,  /* below a template directory of a Node package */
 	F_FIRMWARE = 1 << 14,
 	F_TOOLCHAIN = 1 << 15, /* below a compiler's own library directory */
+	F_ABOVE = 1 << 16,     /* a directory of the prefix (rules_at): at or above
+				* the tree's root; globs never match it */
 };
 
 /* decision flags */
@@ -173,6 +184,10 @@ struct dctx {
 	uint32_t comp_node;
 	struct buf tmp;
 	int jobs; /* threads that may call read at once */
+	size_t skip; /* bytes of the prefix and its '/' at the start of every path */
+	char *paths; /* with a prefix: the entries' nodes' paths, in one block */
+	unsigned machine;         /* foreign: the tree's own, or 0: work it out */
+	const char *machine_from; /* what rules_found says */
 	/* the names of the directories the entries leave out, which the tree
 	 * adds: bytes so far, and at most (a deep path of missing parents
 	 * costs its length for each of them) */

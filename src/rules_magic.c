@@ -168,7 +168,7 @@ static bool not_binary(const char *name)
 
 void rl_foreign_magic(struct dctx *d)
 {
-	unsigned own = d->r->machine;
+	unsigned own = d->machine;
 	size_t i;
 
 	for (i = 1; i < d->nnodes; i++) {
@@ -185,10 +185,11 @@ void rl_foreign_magic(struct dctx *d)
 			classify(nd, h, (size_t)got);
 		free(h);
 	}
-	if (!own)
-		own = majority(d, 2);
-	if (!own)
-		own = majority(d, 1);
+	if (!own && (own = majority(d, 2)) != 0)
+		d->machine_from = "loaders";
+	if (!own && (own = majority(d, 1)) != 0)
+		d->machine_from = "binaries";
+	d->machine = own;
 	if (!own)
 		return; /* no clear machine: leave every ELF file alone */
 	for (i = 1; i < d->nnodes; i++) {

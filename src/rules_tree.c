@@ -159,25 +159,95 @@ uint64_t rl_entry_size(const struct dctx *d, size_t i)
 	return x.size;
 }
 
-static int build_tree(struct dctx *d, size_t n, struct err *e)
+/*
+ * A prefix (rules_at): d->skip, and d->paths, a block for every entry's
+ * path from the file system root ("prefix/path").  Returns the prefix's
+ * depth (0: none), or -1 with e set for a prefix that is no normalized
+ * relative path.
+ */
+static long prefix_init(struct dctx *d, size_t n, const char *prefix, struct err *e)
 {
-	size_t i, k, *count = NULL;
+	size_t i, plen = prefix ? strlen(prefix) : 0, total = 0;
+	long depth = 1;
+
+	if (!plen)
+		return 0;
+	if (bad_path(prefix)) {
+		err_set(e, "invalid prefix '%s': %s", prefix, bad_path(prefix));
+		return -1;
+	}
+	for (i = 0; i < plen; i++)
+		depth += prefix[i] == '/';
+	for (i = 0; i < n; i++) {
+		struct rules_entry x = { 0 };
+
+		d->in->entry(d->in->ctx, i, &x);
+		total += plen + 1 + strlen(x.path) + 1;
+	}
+	d->skip = plen + 1;
+	d->paths = xmalloc(total ? total : 1);
+	return depth;
+}
+
+/* Every entry is below the prefix: the nodes at most its depth are its
+ * own directories. */
+static void mark_above(struct dctx *d, uint32_t pdepth)
+{
+	size_t i;
+
+	for (i = 1; i < d->nnodes; i++)
+		if (d->nodes[i].depth <= pdepth)
+			d->nodes[i].flags |= F_ABOVE;
+}
+
+/* The node of entry i; with a prefix its path is written at *at (in
+ * d->paths), which moves past it. */
+static uint32_t entry_node(struct dctx *d, const struct rules_entry *x, size_t i, size_t len,
+			   const char *prefix, char **at)
+{
+	size_t plen = d->skip ? d->skip - 1 : 0;
+	uint32_t ni;
+
+	if (plen) {
+		memcpy(*at, prefix, plen);
+		(*at)[plen] = '/';
+		memcpy(*at + plen + 1, x->path, len + 1);
+		ni = node_push(d, *at, plen + 1 + len, false);
+		*at += plen + 1 + len + 1;
+	} else {
+		ni = node_push(d, x->path, len, false);
+	}
+	d->nodes[ni].entry = (int32_t)i;
+	d->nodes[ni].type = (uint8_t)x->type;
+	if (x->type == RT_WHITEOUT || !strncmp(d->nodes[ni].name, ".wh.", 4))
+		d->nodes[ni].flags |= F_WHITEOUT;
+	return ni;
+}
+
+static int build_tree(struct dctx *d, size_t n, const char *prefix, struct err *e)
+{
+	size_t i, k, *count = NULL, plen = prefix ? strlen(prefix) : 0;
 	uint32_t maxdepth = 0;
 	struct rules_entry x;
+	long pdepth;
+	char *at; /* the next path in d->paths */
 
 	if (n >= INT32_MAX / 2) {
 		err_set(e, "too many entries (%zu)", n);
 		return -1;
 	}
-	/* the entries and the root; more for the directories a layer leaves out */
-	d->cap = n + 1;
+	/* the entries, the root and a prefix's directories; more for those a
+	 * layer leaves out */
+	d->cap = n + 65;
 	d->nodes = xmalloc(d->cap * sizeof(*d->nodes));
 	node_push(d, "", 0, false); /* the root */
 	d->implied_max = 64 << 20; /* and 16 times the entries' own names */
+	if ((pdepth = prefix_init(d, n, prefix, e)) < 0)
+		return -1;
+	at = d->paths;
 	for (i = 0; i < n; i++) {
 		const char *bad, *path;
 		size_t len;
-		uint32_t ni;
 
 		memset(&x, 0, sizeof(x));
 		d->in->entry(d->in->ctx, i, &x);
@@ -189,16 +259,12 @@ static int build_tree(struct dctx *d, size_t n, struct err *e)
 			err_set(e, "invalid entry path '%s': %s", path, bad);
 			return -1;
 		}
-		if (len >= UINT32_MAX) {
+		if (len + plen + 1 >= UINT32_MAX) {
 			err_set(e, "entry path too long");
 			return -1;
 		}
 		d->implied_max += 16 * (uint64_t)(len + 1);
-		ni = node_push(d, path, len, false);
-		d->nodes[ni].entry = (int32_t)i;
-		d->nodes[ni].type = (uint8_t)x.type;
-		if (x.type == RT_WHITEOUT || !strncmp(d->nodes[ni].name, ".wh.", 4))
-			d->nodes[ni].flags |= F_WHITEOUT;
+		entry_node(d, &x, i, len, prefix, &at);
 	}
 	map_grow(d);
 	for (i = 1; i <= n; i++)
@@ -235,6 +301,7 @@ static int build_tree(struct dctx *d, size_t n, struct err *e)
 		for (j = (uint32_t)i; j && !d->nodes[j].depth; j = d->nodes[j].parent)
 			d->nodes[j].depth = dep--;
 	}
+	mark_above(d, (uint32_t)pdepth);
 	count = xcalloc(maxdepth + 2, sizeof(*count));
 	for (i = 0; i < d->nnodes; i++)
 		count[d->nodes[i].depth + 1]++;
@@ -392,7 +459,8 @@ static void match_rules(struct dctx *d, uint32_t i, int32_t *cr, struct match *m
 		const struct rule *ru = &d->r->v[k];
 		bool hit;
 
-		if (!target_ok(ru, nd) || (nd->type == RT_OTHER && !ru->comp))
+		if (!target_ok(ru, nd) || (nd->type == RT_OTHER && !ru->comp) ||
+		    rl_rule_off(d->r, ru) || (ru->comp && (nd->flags & F_ABOVE)))
 			continue;
 		if (ru->comp)
 			hit = rl_glob_match(d, ru, i);
@@ -439,7 +507,8 @@ static void protect(struct dctx *d, struct node *nd, const struct match *m)
 
 		nd->dflags |= D_PROT_SELF | D_KEEP_ALL;
 		nd->keep_rule = m->keep;
-		nd->why = !strcmp(o, "--keep") ? "--keep" : "keep rule";
+		nd->why = !strcmp(o, "--keep") ? "--keep" : !strcmp(o, "--exclude") ? "--exclude"
+										     : "keep rule";
 	} else if (m->safety >= 0 && nd->mask && !(nd->mask & ~m->guard)) {
 		nd->dflags |= D_PROT_SELF | D_SHIELD;
 		nd->guard = (uint16_t)m->guard;
@@ -580,12 +649,13 @@ static ssize_t array_read(void *ctx, size_t i, size_t max, unsigned char **buf)
 	return a->read ? a->read(a->ctx, i, max, buf) : -1;
 }
 
-int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, size_t n,
-		      rules_read_fn read, void *ctx, int jobs, struct rules_verdict *v,
-		      struct err *e)
+int rules_decide_at(const struct rules *r, const struct rules_at *at,
+		    const struct rules_entry *entries, size_t n, rules_read_fn read, void *ctx,
+		    int jobs, struct rules_verdict *v, struct rules_found *found, struct err *e)
 {
 	struct arrays a = { entries, v, read, ctx };
-	struct rules_input in = { n, array_entry, array_verdict, read ? array_read : NULL, &a, jobs };
+	struct rules_input in = { n, array_entry, array_verdict, read ? array_read : NULL, &a, jobs,
+				  at, found };
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -594,6 +664,13 @@ int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, 
 		v[i].why = NULL;
 	}
 	return rules_decide_each(r, &in, e);
+}
+
+int rules_decide_jobs(const struct rules *r, const struct rules_entry *entries, size_t n,
+		      rules_read_fn read, void *ctx, int jobs, struct rules_verdict *v,
+		      struct err *e)
+{
+	return rules_decide_at(r, NULL, entries, n, read, ctx, jobs, v, NULL, e);
 }
 
 int rules_decide_each(const struct rules *r, const struct rules_input *in, struct err *e)
@@ -609,9 +686,13 @@ int rules_decide_each(const struct rules *r, const struct rules_input *in, struc
 	d.rctx = in->ctx;
 	d.jobs = in->jobs;
 	d.comp_node = UINT32_MAX;
+	d.machine = r->machine ? r->machine : in->at ? in->at->machine : 0;
+	d.machine_from = r->machine ? "given" : d.machine ? "host" : "none";
 	buf_init(&d.compbuf);
 	buf_init(&d.tmp);
-	if (build_tree(&d, in->n, e) < 0)
+	if (in->found)
+		memset(in->found, 0, sizeof(*in->found));
+	if (build_tree(&d, in->n, in->at ? in->at->prefix : NULL, e) < 0)
 		goto out;
 	if (r->n) {
 		structure(&d);
@@ -629,12 +710,18 @@ int rules_decide_each(const struct rules *r, const struct rules_input *in, struc
 			if (d.nodes[i].entry >= 0)
 				in->verdict(in->ctx, (size_t)d.nodes[i].entry, &keep);
 	}
+	if (in->found && (r->needs & NEED_FOREIGN)) {
+		in->found->foreign = true;
+		in->found->machine = d.machine;
+		in->found->machine_from = d.machine_from;
+	}
 	ret = 0;
 out:
 	for (i = 0; i < d.nnodes; i++)
 		if (d.nodes[i].flags & F_OWNED)
 			free((char *)d.nodes[i].path);
 	free(d.nodes);
+	free(d.paths);
 	free(d.map);
 	free(d.order);
 	free(d.crule);

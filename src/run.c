@@ -3,8 +3,11 @@
  * (source_dir.h), the tree itself as the sink (sink_dir.h). */
 #include "run.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "fsutil.h"
 #include "pipeline.h"
 #include "sink_dir.h"
 #include "source_dir.h"
@@ -27,6 +30,21 @@ static void warn_lower(const struct sink *sink)
 		files == 1 ? "it" : "them");
 }
 
+/* The tree's place (source.h: prefix): below / or --root. */
+static int place(const struct slim_opts *o, const char *root, struct source *src, struct err *e)
+{
+	char *top = o->root ? realpath(o->root, NULL) : NULL;
+
+	if (o->root && !top) {
+		err_errno(e, errno, "cannot resolve --root '%s'", o->root);
+		return -1;
+	}
+	src->prefix = fsu_place(root, top ? top : "/", e);
+	src->on_host = !o->root;
+	free(top);
+	return src->prefix ? 0 : -1;
+}
+
 int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 {
 	struct err e = ERR_INIT;
@@ -37,8 +55,10 @@ int run_dir(const struct slim_opts *o, const char *root, struct report *rep)
 
 	report_add_root(rep, root);
 	src = source_dir_open(o, rep, root, &e);
-	if (!src)
+	if (!src || place(o, root, src, &e) != 0)
 		goto out;
+	if (o->rules)
+		rules_warn_unreachable(o->rules, src->prefix, root, stderr);
 	/* the root is locked before it is walked */
 	sink = sink_dir_new(o, src);
 	if (source_dir_scan(src, &e) != 0)

@@ -15,8 +15,10 @@
 
 void source_free(struct source *s)
 {
-	if (s)
-		s->ops->free(s);
+	if (!s)
+		return;
+	free(s->prefix);
+	s->ops->free(s);
 }
 
 void source_display(const struct source *s, const char *rel, struct buf *out)

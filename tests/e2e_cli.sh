@@ -134,6 +134,16 @@ cases() {
 -n python:3.12-slim
 -n nonexistent
 -qn nonexistent t
+--python-bytecode some t
+--python-bytecode keep --list-rules
+--dedup-min-size 4X t
+--dedup-paths none t
+--exclude a/../b t
+--root nonexistent t
+--root f.txt t
+--root adir t
+--root t -o out.tar t
+-qn --root t t/pkg
 EOF
 }
 

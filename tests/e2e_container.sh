@@ -109,11 +109,11 @@ for f in libalpha.so.1 libbeta.so.2 sub/libgamma.so; do
 done
 ln -s libalpha.so.1 "$C/lib/libalpha.so"
 for m in core util; do
-    printf 'def %s(x):\n    """%s"""\n    return [x] * %d\n' "$m" "$(head -c 600 /dev/zero | tr '\0' m)" ${#m} \
+    printf 'def %s(x):\n    """%s"""\n    return [x] * %d\n' "$m" "$(head -c 4200 /dev/zero | tr '\0' m)" ${#m} \
         >"$C/lib/python/app/$m.py"
 done
 ( cd "$C/lib/python" && python3 -m compileall -q app >/dev/null ) || { bad context "compileall failed"; finish; }
-cp -a "$C/lib/python/app/." "$C/lib/python/app2/"   # identical files: dedup links them
+cp -a "$C/lib/python/app/." "$C/lib/python/app2/"   # identical files of 4 KiB and more: dedup links them
 SOS="libalpha.so.1 libbeta.so.2 sub/libgamma.so"
 
 # ---- the images ---------------------------------------------------------------

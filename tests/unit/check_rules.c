@@ -33,6 +33,8 @@ static struct {
 	struct rules_verdict *v;
 	size_t reads;
 	double secs; /* of the last rules_decide() */
+	const struct rules_at *at; /* decide at this place (rules_decide_at), or NULL */
+	struct rules_found found;
 } T;
 
 static void setup(void)
@@ -160,7 +162,10 @@ static void decide_n(const struct tent *t, size_t n)
 		T.e[i].size = tent_len(&t[i]);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	rc = rules_decide(T.r, T.e, n, read_tent, (void *)t, T.v, &e);
+	if (T.at)
+		rc = rules_decide_at(T.r, T.at, T.e, n, read_tent, (void *)t, 1, T.v, &T.found, &e);
+	else
+		rc = rules_decide(T.r, T.e, n, read_tent, (void *)t, T.v, &e);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	T.secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	ck_assert_msg(rc == 0, "%s", e.msg);
@@ -1267,6 +1272,117 @@ START_TEST(test_random_trees)
 }
 END_TEST
 
+/* ---- a tree in place: presets from the file system root ----------------- */
+
+/* /usr/local given as the tree: its include and share/doc are the system's
+ * header and documentation directories; globs still match below it and
+ * never its own directories. */
+START_TEST(test_prefix)
+{
+	static const struct tent t[] = {
+		{ "include", 'd', 0, 0 },
+		{ "include/x.h", 'f', "", 0 },
+		{ "include/python3.11/pyconfig.h", 'f', "", 0 },
+		{ "share/doc/p/README", 'f', "", 0 },
+		{ "share/doc/p/copyright", 'f', "", 0 },
+		{ "lib/local.txt", 'f', "", 0 },
+		{ "lib/x.log", 'f', "", 0 },
+		{ "usr/include/y.h", 'f', "", 0 }, /* /usr/local/usr/include: not the system's */
+	};
+	static const struct rules_at at = { "usr/local", 0 };
+
+	preset("headers");
+	preset("docs");
+	glob(false, "lib/*.log");
+	glob(false, "usr");   /* the name of a prefix directory: never matched there */
+	glob(false, "local"); /* likewise */
+	T.at = &at;
+	DECIDE(t);
+	KEPT_WHY("include", "holds a kept entry");
+	DROPPED("include/x.h");
+	KEPT_WHY("include/python3.11/pyconfig.h", "read by sysconfig at run time");
+	DROPPED("share/doc/p/README");
+	KEPT_WHY("share/doc/p/copyright", "license text");
+	KEPT("lib/local.txt");
+	RULE_IS("lib/x.log", "--drop: lib/*.log");
+	RULE_IS("usr/include/y.h", "--drop: usr"); /* the tree's own usr, by the glob only */
+	/* the same entries from the tree's own root: no system directory */
+	T.at = NULL;
+	rules_free(T.r);
+	T.r = rules_new();
+	preset("headers");
+	preset("docs");
+	DECIDE(t);
+	KEPT("include/x.h");
+	KEPT("share/doc/p/README");
+	DROPPED("usr/include/y.h");
+}
+END_TEST
+
+/* A tree that is itself at or below a dropped directory: all of it goes
+ * (the root itself is no entry); one elsewhere is warned about. */
+START_TEST(test_prefix_inside)
+{
+	static const struct tent t[] = {
+		{ "x.h", 'f', "", 0 },
+		{ "sub/y.h", 'f', "", 0 },
+	};
+	static const struct rules_at at = { "usr/local/include", 0 };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	preset("headers");
+	preset("docs");
+	T.at = &at;
+	DECIDE(t);
+	DROPPED("x.h");
+	DROPPED("sub/y.h");
+	f = open_memstream(&out, &len);
+	ck_assert_uint_eq(rules_warn_unreachable(T.r, "usr/local/include", "/usr/local/include", f), 1);
+	ck_assert_uint_eq(rules_warn_unreachable(T.r, "usr", "/usr", f), 0);
+	ck_assert_uint_eq(rules_warn_unreachable(T.r, "", "/", f), 0);
+	ck_assert_uint_eq(rules_warn_unreachable(T.r, "usr/localx", "/usr/localx", f), 2);
+	fclose(f);
+	ck_assert_msg(strstr(out, "preset docs matches nothing under '/usr/local/include' "
+				  "(its rules are for /usr/share/doc,") != NULL, "%s", out);
+	free(out);
+}
+END_TEST
+
+/* --python-bytecode keep: the byte-code rules are off, the test rule not. */
+START_TEST(test_keep_bytecode)
+{
+	static const struct tent t[] = {
+		{ SP "/p/__init__.py", 'f', "", 0 },
+		{ SP "/p/__pycache__/__init__.cpython-311.pyc", 'f', "", 0 },
+		{ SP "/p/old.pyc", 'f', "", 0 },
+		{ SP "/p/old.py", 'f', "", 0 },
+		{ SP "/p/tests/test_a.py", 'f', "", 0 },
+	};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	preset("python");
+	rules_keep_bytecode(T.r, true);
+	DECIDE(t);
+	KEPT(SP "/p/__pycache__/__init__.cpython-311.pyc");
+	KEPT(SP "/p/old.pyc");
+	DROPPED(SP "/p/tests/test_a.py");
+	ck_assert(!rules_is_bytecode(T.r, V(SP "/p/tests/test_a.py")->rule));
+	f = open_memstream(&out, &len);
+	rules_list(T.r, f);
+	fclose(f);
+	ck_assert_msg(!strstr(out, "pyc"), "%s", out);
+	free(out);
+	rules_keep_bytecode(T.r, false);
+	DECIDE(t);
+	DROPPED(SP "/p/old.pyc");
+	ck_assert(rules_is_bytecode(T.r, V(SP "/p/old.pyc")->rule));
+}
+END_TEST
+
 /* Append an entry with a formatted path to t[*n] (paths[*n] owns it). */
 static void add_ent(struct tent *t, char **paths, size_t *n, char kind, const char *data,
 		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -1361,6 +1477,9 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_random_trees);
 	tcase_add_test(tc, test_scale);
+	tcase_add_test(tc, test_prefix);
+	tcase_add_test(tc, test_prefix_inside);
+	tcase_add_test(tc, test_keep_bytecode);
 	suite_add_tcase(s, tc);
 	return s;
 }
