@@ -52,17 +52,19 @@ struct imgio {
 };
 
 /*
- * Make the staging directory and bring path in (skopeo, or stdin).  On
- * return io->input and io->output say what to run.  Returns 0, or -1 with
- * e set (a message to report against path).  in_image: is the input, as
- * the run will see it, an image (only asked for a PATH that is a file or
- * directory).
+ * Make the staging directory and bring path in (skopeo, or stdin spooled
+ * to a file; an image layout directory bound for stdout goes through
+ * skopeo to a docker-archive).  On return io->input and io->output say
+ * what to run: a name in the staging directory for an -o of "-" or a
+ * reference (out.tar, out.zip, or out/ for a layout).  Returns 0, or -1
+ * with e set (a message to report against path).
  */
 int imgio_begin(struct imgio *io, const struct slim_opts *o, const char *path, struct err *e);
 
-/* After a run that succeeded: send what it wrote to stdout, or copy it to
- * o->output's reference (skopeo).  image: did the run make an image?
- * Returns 0, or -1 with e set. */
+/* After a run that wrote its output: send it to stdout, or copy it to
+ * o->output's reference (skopeo: from an OCI layout, a docker-archive or
+ * an oci-archive, as the run wrote it).  image: did the run make an image
+ * (a reference takes nothing else)?  Returns 0, or -1 with e set. */
 int imgio_deliver(struct imgio *io, bool image, struct err *e);
 
 /* The report names what the user gave, not slim's staging: roots and
