@@ -174,6 +174,16 @@ char *image_index_rewrite(const char *json, size_t len, const struct image_desc 
 char *image_docker_rewrite(const char *json, size_t len, char *const *cfg, char **const *lay,
 			   size_t n, size_t *outlen, struct err *e);
 
+/*
+ * Name the one image of manifest.json (docker: its RepoTags become
+ * [name]) or of index.json (its annotation org.opencontainers.image.ref.name
+ * becomes name).  name is taken as NAME[:TAG]; without a tag it gets
+ * ":latest", as `docker tag` gives it.  Refused (NULL, e set) when the
+ * file holds more than one image: one name cannot tell them apart.
+ */
+char *image_name_set(const char *json, size_t len, bool docker, const char *name,
+		     size_t *outlen, struct err *e);
+
 /* ---- waste ------------------------------------------------------------------------------ */
 
 /*

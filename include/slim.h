@@ -66,6 +66,7 @@ struct slim_opts {
 
 	/* images (image.c) */
 	const char *platform;       /* --platform OS/ARCH[/VARIANT]; NULL: every one */
+	const char *tag;            /* --tag NAME[:TAG]: the output image's name; NULL: its own */
 
 	/* GPU code (fatprune.c): --cuda-arch, --cuda-ptx */
 	struct cuda_targets cuda;

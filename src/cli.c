@@ -14,6 +14,7 @@
 
 #include "fsutil.h"
 #include "image.h"
+#include "imgio.h"
 #include "layer.h"
 #include "pool.h"
 
@@ -21,7 +22,7 @@ enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF
        OPT_LEVEL, OPT_MTIME, OPT_PRESET, OPT_KEEP, OPT_DROP, OPT_RULES, OPT_LIST_RULES, OPT_ARCH,
        OPT_PLATFORM, OPT_FAIL_OVER, OPT_MAX_ENTRY, OPT_HTML, OPT_MAX_RATIO, OPT_INPUT,
        OPT_CUDA_ARCH, OPT_CUDA_PTX, OPT_COMPLETION, OPT_ROOT, OPT_BYTECODE, OPT_DEDUP_MIN,
-       OPT_DEDUP_PATHS, OPT_EXCLUDE };
+       OPT_DEDUP_PATHS, OPT_EXCLUDE, OPT_TAG };
 
 /* One table drives getopt_long, --help and the shell completions
  * (--completion).  A row without help is hidden from --help and from the
@@ -68,6 +69,8 @@ static const struct opt {
 	  "read PATH as a layer, image, dir or wheel (default: from its content)" },
 	{ "output", 'o', required_argument, "OUT",
 	  "write a slimmed layer (tar[.gz|.zst]) instead of changing PATH" },
+	{ "tag", OPT_TAG, required_argument, "NAME[:TAG]",
+	  "images: name the output image (default: the input's names)" },
 	{ "compress", OPT_COMPRESS, required_argument, "ALGO",
 	  "compression of OUT: zstd, gzip or none (default: from its name)" },
 	{ "level", OPT_LEVEL, required_argument, "N", "compression level (zstd 1-19, gzip 1-9)" },
@@ -100,7 +103,10 @@ void cli_print_help(FILE *f)
 		   "need (rules), strip unneeded symbols from the ELF files and static\n"
 		   "archives under each PATH (a directory or a file), then replace identical\n"
 		   "files by hard links.  With -o, write a slimmed layer instead; for a saved\n"
-		   "image (docker-archive or OCI layout), a slimmed image.\n\n");
+		   "image (docker-archive or OCI layout), a slimmed image.\n"
+		   "PATH or OUT may be - (stdin, stdout) or an image by name through skopeo:\n"
+		   "containers-storage:NAME, docker-daemon:NAME, docker://REF, oci:DIR[:TAG],\n"
+		   "oci-archive:FILE, docker-archive:FILE.\n\n");
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		char left[64];
 		const char *sep = opts[i].has_arg == optional_argument ? "[=" : " ";
@@ -336,6 +342,20 @@ static enum cli_action parse_cuda_arch(const char *s, struct slim_opts *o, struc
 	return CLI_RUN;
 }
 
+/* --tag: an image name as registries and `podman load` take it (letters,
+ * digits, and . _ - / : @), at most 255 bytes. */
+static enum cli_action parse_tag(const char *s, struct slim_opts *o, struct err *e)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 255 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789._-/:@") != n || !isalnum((unsigned char)s[0]) ||
+	    s[n - 1] == ':' || s[n - 1] == '/')
+		return bad(e, "invalid --tag (NAME[:TAG], like localhost/app:slim)", s);
+	o->tag = s;
+	return CLI_RUN;
+}
+
 static enum cli_action parse_platform(const char *s, struct slim_opts *o, struct err *e)
 {
 	struct image_platform pf;
@@ -549,6 +569,7 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 		o->max_ratio = (unsigned)ratio;
 		break;
 	case OPT_PLATFORM: return parse_platform(arg, o, e);
+	case OPT_TAG: return parse_tag(arg, o, e);
 	case OPT_CUDA_ARCH: return parse_cuda_arch(arg, o, e);
 	case OPT_CUDA_PTX:
 		if (strcmp(arg, "keep") != 0 && strcmp(arg, "none") != 0)
@@ -598,7 +619,8 @@ static void getopt_tables(struct option *lo, char *so)
  * -o OUT, checked before any work: a name; not the input itself (it would
  * be replaced by its slimmed copy); a file output not an existing directory
  * and in a directory that exists; a layout output (an image layout in) a
- * new or empty directory.
+ * new or empty directory.  "-" only when stdout is no terminal; an image's
+ * name (imgio.h) is skopeo's to check, and not with --tag.
  */
 static enum cli_action check_output(struct cli *c, struct err *e)
 {
@@ -608,14 +630,31 @@ static enum cli_action check_output(struct cli *c, struct err *e)
 	bool dir_out;
 	int dfd;
 
+	if (!*out)
+		return bad(e, "-o needs a file name", NULL);
+	switch (imgio_kind_of(out)) {
+	case IMGIO_STDIO:
+		if (isatty(STDOUT_FILENO))
+			return bad(e, "-o - writes to standard output, which is a terminal: "
+				      "redirect or pipe it", NULL);
+		return CLI_RUN;
+	case IMGIO_REF:
+		if (c->o.tag) {
+			err_set(e, "--tag with -o '%s': the reference names the image", out);
+			return CLI_USAGE;
+		}
+		return CLI_RUN; /* skopeo says what it makes of it, at the end */
+	case IMGIO_PATH:
+		break;
+	}
+	if (imgio_kind_of(input) != IMGIO_PATH) /* its image is written as a file */
+		goto file_out;
 	if (cli_kind_of(c, input, &kind) == NULL) {
 		c->first_known = true;
 		c->first_kind = kind;
 	}
 	dir_out = c->first_known && kind == CLI_IN_IMAGE && stat(input, &st) == 0 &&
 		  S_ISDIR(st.st_mode);
-	if (!*out)
-		return bad(e, "-o needs a file name", NULL);
 	if (stat(input, &in) == 0 && stat(out, &st) == 0 && in.st_dev == st.st_dev &&
 	    in.st_ino == st.st_ino) {
 		err_set(e, "-o '%s' is the input itself: give a new name", out);
@@ -629,6 +668,7 @@ static enum cli_action check_output(struct cli *c, struct err *e)
 		}
 		return CLI_RUN; /* that it is new or empty: image_run, as it may change */
 	}
+file_out:
 	if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
 		err_set(e, "-o '%s' is a directory: give a file name (a layer, a wheel or "
 			   "an image tar is written to a file)", out);
@@ -738,6 +778,8 @@ enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 	if (o->root && o->output)
 		return bad(e, "--root is for trees slimmed in place: with -o, paths start at the "
 			      "given directory already", NULL);
+	if (o->tag && !o->output)
+		return bad(e, "--tag needs -o", NULL);
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
 	c->paths = argv + optind;
 	c->npaths = argc - optind;

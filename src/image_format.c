@@ -740,3 +740,50 @@ out:
 	json_decref(j);
 	return out;
 }
+
+/* name with ":latest" when its last component has no tag (nor a digest). */
+static char *name_tagged(const char *name)
+{
+	const char *last = strrchr(name, '/');
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, name);
+	if (!strchr(last ? last : name, ':') && !strchr(name, '@'))
+		buf_adds(&b, ":latest");
+	return buf_detach(&b, NULL);
+}
+
+char *image_name_set(const char *json, size_t len, bool docker, const char *name,
+		     size_t *outlen, struct err *e)
+{
+	json_t *j = jload(json, len, docker ? "manifest.json" : "index.json", e), *one, *ann;
+	char *full = name_tagged(name), *out = NULL;
+	json_t *ms = j && !docker && json_is_object(j) ? json_object_get(j, "manifests") : j;
+
+	if (!j)
+		goto out;
+	if (!json_is_array(ms) || json_array_size(ms) != 1 ||
+	    !json_is_object(one = json_array_get(ms, 0))) {
+		err_set(e, "--tag names one image, and %s holds %zu", docker ? "manifest.json"
+									    : "index.json",
+			json_is_array(ms) ? json_array_size(ms) : 0);
+		goto out;
+	}
+	if (docker) {
+		json_t *tags = json_array();
+		json_array_append_new(tags, json_string(full));
+		json_object_set_new(one, "RepoTags", tags);
+	} else {
+		ann = json_object_get(one, "annotations");
+		if (!json_is_object(ann)) {
+			ann = json_object();
+			json_object_set_new(one, "annotations", ann);
+		}
+		json_object_set_new(ann, "org.opencontainers.image.ref.name", json_string(full));
+	}
+	out = jdump(j, outlen, e);
+out:
+	json_decref(j);
+	free(full);
+	return out;
+}

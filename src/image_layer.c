@@ -311,7 +311,8 @@ void img_report_layers(struct image *img, const char *label, struct blobres **ls
 		struct report_image_layer row = ls[i]->row;
 		row.image = (char *)label;
 		row.index = (unsigned)i;
-		row.digest_before = (char *)before[i];
+		/* the blob's digest, also where a docker-archive names it by a path */
+		row.digest_before = ls[i]->in_digest ? ls[i]->in_digest : (char *)before[i];
 		row.digest_after = ls[i]->digest;
 		row.waste = waste[i];
 		row.shared = ls[i]->reported;

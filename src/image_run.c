@@ -335,6 +335,25 @@ out:
 	return r;
 }
 
+/* --tag: the new index.json or manifest.json (*ndata, or *data when
+ * *ndata is NULL: nothing else changed) names the image o->tag. */
+static int retag(struct image *img, bool docker, const char *data, size_t len, char **ndata,
+		 size_t *nlen)
+{
+	struct err e = ERR_INIT;
+	char *named = image_name_set(*ndata ? *ndata : data, *ndata ? *nlen : len, docker,
+				     img->o->tag, nlen, &e);
+
+	if (!named) {
+		img_fail(img, "%s", e.msg);
+		err_release(&e);
+		return -1;
+	}
+	free(*ndata);
+	*ndata = named;
+	return 0;
+}
+
 /* The OCI layout: index.json and what it names. */
 static int do_layout(struct image *img)
 {
@@ -350,6 +369,8 @@ static int do_layout(struct image *img)
 		img_fail(img, "no image left in index.json%s", img->have_want ? " for --platform" : "");
 		goto out;
 	}
+	if (img->o->tag && retag(img, false, data, len, &ndata, &nlen) != 0)
+		goto out;
 	if (img_put_file(img, "index.json", ndata ? ndata : data, ndata ? nlen : len) != 0)
 		goto out;
 	free(data);
@@ -527,6 +548,8 @@ static int do_docker(struct image *img)
 		img_fail(img, "%s", e.msg);
 		goto out;
 	}
+	if (img->o->tag && retag(img, true, data, len, &ndata, &nlen) != 0)
+		goto out;
 	rc = img_put_file(img, "manifest.json", ndata, nlen);
 out:
 	for (i = 0; cfg && i < dk.n; i++) {
@@ -541,8 +564,6 @@ out:
 	free(ndata);
 	return rc;
 }
-
-static bool warned;
 
 /* Check the command line against the input; make the scratch; unpack a tar
  * (within the bound) and open the input tree. */
@@ -609,11 +630,6 @@ int image_run(const struct slim_opts *o, const char *input, struct report *rep)
 	img.lo = *o;
 	img.lo.dry_run = false; /* every write goes to the scratch directory */
 	img.target = o->compress;
-	if (!warned && !o->quiet) {
-		fprintf(stderr, "slim: warning: signatures and attestations of '%s' do not apply to "
-				"the slimmed image\n", img_esc(&img, input));
-		warned = true;
-	}
 	if (image_open(&img) != 0)
 		goto out;
 	layout = img_in_exists(&img, "oci-layout") && img_in_exists(&img, "index.json");
@@ -631,10 +647,12 @@ int image_run(const struct slim_opts *o, const char *input, struct report *rep)
 	if (img.dropped_platforms && !o->quiet)
 		fprintf(stderr, "slim: --platform %s: dropped %u manifest(s) of other platforms from "
 				"the output\n", img_esc(&img, o->platform), img.dropped_platforms);
+	/* only then: a saved image without them (podman save) has nothing to lose */
 	if ((img.dropped_attest || img.dropped_other) && !o->quiet)
-		fprintf(stderr, "slim: dropped %u attestation and %u other non-image manifest(s) "
-				"(signatures, SBOMs) that name the original image\n",
-			img.dropped_attest, img.dropped_other);
+		fprintf(stderr, "slim: warning: signatures and attestations of '%s' do not apply to "
+				"the slimmed image: dropped %u attestation and %u other non-image "
+				"manifest(s) (signatures, SBOMs) that name the original\n",
+			img_esc(&img, input), img.dropped_attest, img.dropped_other);
 	if (!o->dry_run && img_finish(&img) != 0)
 		goto out;
 	rc = 0;

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "fsutil.h"
 #include "image.h"
+#include "imgio.h"
 #include "layer.h"
 #include "progress.h"
 #include "report.h"
@@ -58,16 +59,19 @@ fail:
 	return -1;
 }
 
-/* Slim one PATH into the report.  Returns -1 when PATH failed as a whole
- * (missing, not what --input says, refused, unreadable: nothing done),
- * else 0 (files in it may have failed). */
-static int run_one(const struct cli *c, const char *path, struct report *rep)
+/* Slim one PATH (a file or directory) into the report.  Returns -1 when
+ * PATH failed as a whole (missing, not what --input says, refused,
+ * unreadable: nothing done, the error is in rep), else 0 (files in it may
+ * have failed). */
+static int run_path(const struct cli *c, const char *path, struct report *rep)
 {
 	const struct slim_opts *o = &c->o;
 	struct stat st;
 	enum cli_input kind;
 	const char *why = cli_kind_of(c, path, &kind);
 
+	if (!why && o->tag && kind != CLI_IN_IMAGE)
+		why = "--tag names an image, and this is not one";
 	if (why)
 		report_error(rep, path, why);
 	else if (stat(path, &st) != 0 && errno == ENOENT && strchr(path, ':'))
@@ -88,6 +92,49 @@ static int run_one(const struct cli *c, const char *path, struct report *rep)
 	else
 		return run_dir(o, path, rep);
 	return -1;
+}
+
+/* A PATH or -o that is "-" or an image's name (imgio.h): brought into a
+ * staging directory, run there, and the output sent where -o says. */
+static int run_staged(const struct cli *c, const char *path, struct report *rep)
+{
+	struct err e = ERR_INIT;
+	struct imgio io;
+	struct cli sc = *c;
+	size_t root0 = rep->nroots, err0 = rep->nerrors;
+	enum cli_input kind = CLI_IN_AUTO;
+	bool to_ref = c->o.output && imgio_kind_of(c->o.output) == IMGIO_REF;
+	int rc = -1;
+
+	if (imgio_begin(&io, &c->o, path, &e) != 0)
+		goto out;
+	sc.o.output = io.output;
+	sc.first_known = false; /* paths[0] is not what runs */
+	if (!cli_kind_of(&sc, io.input, &kind) && to_ref && kind != CLI_IN_IMAGE) {
+		err_set(&e, "-o '%s' names an image, and this is a layer, a zip or a directory",
+			c->o.output);
+		goto out;
+	}
+	rc = run_path(&sc, io.input, rep);
+	imgio_rename(&io, rep, root0, err0);
+	if (rc == 0 && !c->o.dry_run)
+		imgio_deliver(&io, kind == CLI_IN_IMAGE, &e);
+out:
+	if (e.msg) {
+		report_error(rep, path, e.msg);
+		rc = -1;
+	}
+	err_release(&e);
+	imgio_end(&io);
+	return rc;
+}
+
+/* Slim one PATH into the report: -1 when it failed as a whole. */
+static int run_one(const struct cli *c, const char *path, struct report *rep)
+{
+	if (imgio_needed(&c->o, path))
+		return run_staged(c, path, rep);
+	return run_path(c, path, rep);
 }
 
 /* A command line that asks for no run: what it asks, and the status. */
@@ -164,6 +211,7 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	struct cli c;
 	enum cli_action act;
+	FILE *rf; /* the report's stream */
 	int i, status, nfailed = 0;
 
 	/* Buffers of a file's size (up to 32 MiB) come from the heap and go
@@ -199,13 +247,15 @@ int main(int argc, char **argv)
 	if (c.fail_over && !rep.nerrors && over_limit(&c, &rep))
 		status = EXIT_OVER;
 	report_print_errors(&rep, stderr);
+	/* -o - gave stdout the output: nothing else may go there */
+	rf = c.o.output && strcmp(c.o.output, "-") == 0 ? stderr : stdout;
 	/* no PATH could be slimmed at all: the errors say it, not a table of
-	 * zeros (JSON is still printed: a reader of stdout expects it) */
+	 * zeros (JSON is still printed: a reader of it expects it) */
 	if (c.o.json)
-		report_print_json(&rep, stdout, status);
+		report_print_json(&rep, rf, status);
 	else if (!c.o.quiet && nfailed < c.npaths)
-		report_print_table(&rep, stdout, c.o.verbose);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+		report_print_table(&rep, rf, c.o.verbose);
+	if (fflush(rf) != 0 || ferror(rf)) {
 		fprintf(stderr, "slim: cannot write the report: %s\n", strerror(errno));
 		status = EXIT_FATAL;
 	}

@@ -87,6 +87,10 @@ cases() {
 --preset foreign --preset static-libs --preset headers --list-rules
 --rules good.rules --list-rules
 -o out.tar t t
+--tag app:slim t
+--tag 'bad tag' -o x.tar t
+--tag -app -o x.tar t
+--tag app:slim -o oci:x t
 -o '' t
 -o adir t
 -o t t

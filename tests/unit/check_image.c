@@ -284,6 +284,48 @@ START_TEST(docker_manifest_json)
 }
 END_TEST
 
+/* --tag: one image of manifest.json or index.json gets the name, with
+ * ":latest" when it has no tag; more than one image is refused. */
+START_TEST(name_set)
+{
+	static const char one[] = "[{\"Config\":\"a.json\",\"RepoTags\":[\"x:1\"],"
+				  "\"Layers\":[\"l.tar\"]}]";
+	static const char two[] = "[{\"Config\":\"a.json\",\"Layers\":[]},"
+				  "{\"Config\":\"b.json\",\"Layers\":[]}]";
+	static const char idx[] = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"m\","
+				  "\"digest\":\"sha256:00\",\"size\":1,\"annotations\":"
+				  "{\"org.opencontainers.image.ref.name\":\"old\",\"k\":\"v\"}}]}";
+	static const char bare[] = "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"d\"}]}";
+	struct image_docker d;
+	struct err e = ERR_INIT;
+	size_t len;
+	char *out;
+
+	out = image_name_set(one, strlen(one), true, "localhost/app", &len, &e);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(image_docker_parse(out, len, &d, &e), 0);
+	ck_assert_str_eq(d.e[0].tag, "localhost/app:latest");
+	ck_assert_str_eq(d.e[0].layers[0], "l.tar");
+	image_docker_release(&d);
+	free(out);
+	out = image_name_set(one, strlen(one), true, "reg:5000/app:slim", &len, &e);
+	ck_assert_ptr_nonnull(strstr(out, "\"RepoTags\":[\"reg:5000/app:slim\"]"));
+	free(out);
+	ck_assert_ptr_null(image_name_set(two, strlen(two), true, "a:1", &len, &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "holds 2"));
+	out = image_name_set(idx, strlen(idx), false, "app:slim", &len, &e);
+	ck_assert_ptr_nonnull(strstr(out, "\"org.opencontainers.image.ref.name\":\"app:slim\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"k\":\"v\""));
+	ck_assert_ptr_null(strstr(out, "old"));
+	free(out);
+	out = image_name_set(bare, strlen(bare), false, "app@sha256:ab", &len, &e);
+	ck_assert_ptr_nonnull(strstr(out, "\"annotations\":{\"org.opencontainers.image.ref.name\":"
+					  "\"app@sha256:ab\"}"));
+	free(out);
+	err_release(&e);
+}
+END_TEST
+
 START_TEST(digests_and_names)
 {
 	static const unsigned char abc[32] = {
@@ -771,6 +813,7 @@ Suite *image_suite(void)
 	tcase_add_test(t, config_rewrite_keeps_history);
 	tcase_add_test(t, index_drops_and_replaces);
 	tcase_add_test(t, docker_manifest_json);
+	tcase_add_test(t, name_set);
 	tcase_add_test(t, digests_and_names);
 	tcase_add_test(t, media_types);
 	tcase_add_test(t, platform_names_and_aliases);
