@@ -381,6 +381,28 @@ static void getopt_tables(struct option *lo, char *so)
  * and in a directory that exists; a layout output (an image layout in) a
  * new or empty directory.
  */
+/*
+ * A compression slim cannot write, named by OUT's suffix, or NULL.  Without
+ * --compress the output's compression comes from its name (zstd, gzip, or
+ * none); a name promising another one (`l.tar.xz`) would otherwise get an
+ * uncompressed tar under it, which a reader then fails to decompress.
+ */
+static const char *unwritable_suffix(const char *out)
+{
+	static const char *const sfx[] = {
+		".xz", ".txz", ".lzma", ".tlz", ".lz", ".bz2", ".tbz", ".tbz2", ".tb2",
+		".lz4", ".Z", ".taZ", ".br", ".lzo", ".7z",
+	};
+	size_t n = strlen(out), i, k;
+
+	for (i = 0; i < ARRAY_SIZE(sfx); i++) {
+		k = strlen(sfx[i]);
+		if (n > k && strcmp(out + n - k, sfx[i]) == 0)
+			return sfx[i];
+	}
+	return NULL;
+}
+
 static enum cli_action check_output(struct cli *c, struct err *e)
 {
 	const char *out = c->o.output, *input = c->paths[0], *base;
@@ -397,6 +419,11 @@ static enum cli_action check_output(struct cli *c, struct err *e)
 		  S_ISDIR(st.st_mode);
 	if (!*out)
 		return bad(e, "-o needs a file name", NULL);
+	if (unwritable_suffix(out)) {
+		err_set(e, "-o '%s': slim cannot write %s compression; name the output .tar, "
+			   ".tar.gz/.tgz or .tar.zst/.tzst", out, unwritable_suffix(out) + 1);
+		return CLI_USAGE;
+	}
 	if (stat(input, &in) == 0 && stat(out, &st) == 0 && in.st_dev == st.st_dev &&
 	    in.st_ino == st.st_ino) {
 		err_set(e, "-o '%s' is the input itself: give a new name", out);
