@@ -119,7 +119,7 @@ static void table_packages(const struct audit *a, FILE *f)
 	for (i = 0; i < n; i++) {
 		const struct audit_package *p = &a->pkgs[i];
 		esc(&name, p->name);
-		if (p->kind)
+		if (p->kind && strcmp(p->kind, "other") != 0)
 			buf_addf(&name, " (%s)", p->kind);
 		buf_setlen(&what, 0);
 		main_kinds(&what, p);
@@ -151,7 +151,7 @@ void report_print_table_groups(const struct report *r, FILE *f)
 			(unsigned long long)a.kind_files[k], b);
 	}
 	/* "(other)" alone says nothing: no *.dist-info or node_modules seen */
-	if (a.npkgs > 1 || (a.npkgs == 1 && a.pkgs[0].kind))
+	if (a.npkgs > 1 || (a.npkgs == 1 && a.pkgs[0].kind && strcmp(a.pkgs[0].kind, "other")))
 		table_packages(&a, f);
 	audit_release(&a);
 }
