@@ -5,7 +5,8 @@
  * Who owns a file, first answer wins:
  *   1. the package managers' own lists, path by path (a directory only when
  *      one package alone lists it): dpkg's
- *      var/lib/dpkg/info/NAME.list and apk's lib/apk/db/installed (and a
+ *      var/lib/dpkg/info/NAME.list and apk's lib/apk/db/installed (or
+ *      usr/lib/apk/db/installed, /usr merged) (and a
  *      dpkg package's own files in var/lib/dpkg/info/NAME.*);
  *   2. the report's owners (report.h): Python distributions from their
  *      *.dist-info/RECORD and npm packages (node_modules/NAME), the longest
@@ -285,7 +286,8 @@ static void read_lists(struct acct *A)
 			continue;
 		dpkg = has_prefix(x->path, "var/lib/dpkg/info/") && has_suffix(x->path, ".list") &&
 		       !strchr(x->path + strlen("var/lib/dpkg/info/"), '/');
-		apk = strcmp(x->path, "lib/apk/db/installed") == 0;
+		apk = strcmp(x->path, "lib/apk/db/installed") == 0 ||
+		      strcmp(x->path, "usr/lib/apk/db/installed") == 0; /* merged /usr */
 		if (!dpkg && !apk)
 			continue;
 		len = A->p->src->ops->read_head(A->p->src, i, (size_t)-1, &data);
@@ -355,7 +357,9 @@ static uint32_t site_pkg(struct acct *A, const char *d)
 		return REPORT_NO_PKG;
 	slash = strchr(rest, '/');
 	n = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (n == 11 && strncmp(rest, "__pycache__", 11) == 0 && slash) {
+	if (n == 11 && strncmp(rest, "__pycache__", 11) == 0 && !slash)
+		return REPORT_NO_PKG; /* the directory: byte code of many distributions */
+	if (n == 11 && strncmp(rest, "__pycache__", 11) == 0) {
 		/* __pycache__/six.cpython-311.pyc: six.py's, or the six package's */
 		const char *mod = slash + 1;
 		size_t m = strcspn(mod, ".");
@@ -395,6 +399,8 @@ static uint32_t stdlib_pkg(struct acct *A, const char *d)
 	const char *p = d, *v;
 	char name[64];
 
+	if (strstr(d, "site-packages") || strstr(d, "dist-packages"))
+		return REPORT_NO_PKG;
 	while ((p = strstr(p, "lib/python"))) {
 		v = p + 10;
 		if ((p == d || p[-1] == '/') && v[0] >= '2' && v[0] <= '9' && v[1] == '.' &&
@@ -422,6 +428,7 @@ static uint32_t state_pkg(struct acct *A, const char *e)
 		{ "var/cache/debconf/", "debconf database" },
 		{ "var/lib/apk/", "apk database" },
 		{ "lib/apk/", "apk database" },
+		{ "usr/lib/apk/", "apk database" },
 		{ "var/cache/apk/", "apk cache" },
 		{ "var/log/", "logs" },
 		{ "root/.cache/pip/", "pip cache" },
