@@ -210,6 +210,10 @@ struct report {
 
 	/* the accounting of the whole input (pass_account) */
 	bool accounted;
+	/* image mode, a layer's report: the package lists of the image's
+	 * earlier layers, which pass_account reads and adds this layer's to
+	 * (borrowed; the image owns it; never merged) */
+	struct account_lists *inherit;
 	struct report_pkg *pkgs;
 	size_t npkgs, cappkgs;
 	struct report_dir *dirsums;
@@ -303,6 +307,12 @@ void report_owners_from_record(struct report *r, const char *record, const char 
 void report_owner_from_path(struct report *r, const char *path);
 
 /* ---- the whole input's accounting (pass_account) -------------------------- */
+
+/* The dpkg and apk lists an image's layers hand on, one to the next, so
+ * that a file a later layer adds belongs to the package an earlier layer's
+ * list names (account.c).  account_lists_free accepts NULL. */
+struct account_lists *account_lists_new(void);
+void account_lists_free(struct account_lists *l);
 
 /* The index of package (name, kind) in r->pkgs, added with no files if new. */
 uint32_t report_pkg(struct report *r, const char *name, const char *kind);

@@ -137,11 +137,41 @@ static void smap_release(struct smap *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* ---- what the layers of an image hand on -------------------------------------- */
+
+/* The lists of earlier layers: a path -> "KIND/NAME" (an index into names). */
+struct account_lists {
+	struct smap paths;
+	struct smap keys;  /* "KIND/NAME" -> its index */
+	char **names;      /* "KIND/NAME" */
+	size_t n, cap;
+};
+
+struct account_lists *account_lists_new(void)
+{
+	return xcalloc(1, sizeof(struct account_lists));
+}
+
+void account_lists_free(struct account_lists *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	smap_release(&l->paths);
+	smap_release(&l->keys);
+	for (i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l);
+}
+
 /* ---- the pass's state -------------------------------------------------------- */
 
 struct acct {
 	struct pipeline *p;
 	struct report *r;
+	struct account_lists *inherit; /* earlier layers' lists, or NULL */
 	struct smap listed;  /* entry path -> package (dpkg, apk) */
 	struct smap names;   /* package name -> index, by kind: "deb\0libc6" etc. */
 	struct smap dpkg_base; /* "libc6:amd64" (a .list's name) -> package */
@@ -467,6 +497,12 @@ static uint32_t attribute(struct acct *A, const char *e, const char *d, bool fil
 	 * usr/share/doc is everyone's */
 	if (smap_find(&A->listed, e, strlen(e), !file, &v))
 		return v;
+	if (A->inherit && smap_find(&A->inherit->paths, e, strlen(e), !file, &v)) {
+		const char *key = A->inherit->names[v], *slash = strchr(key, '/');
+		char kind[8];
+		snprintf(kind, sizeof(kind), "%.*s", (int)(slash - key), key);
+		return pkg_of(A, slash + 1, strlen(slash + 1), kind);
+	}
 	if (file && (v = dpkg_info_pkg(A, e)) != REPORT_NO_PKG)
 		return v;
 	if ((v = owner_pkg(A, d)) != REPORT_NO_PKG)
@@ -694,6 +730,35 @@ static void account_entry(struct acct *A, size_t i)
 	report_bigfile(A->r, A->disp.p, x->size, saved, pkg);
 }
 
+/* Hand this input's lists on to the next layer of the image. */
+static void hand_on(struct acct *A)
+{
+	struct account_lists *l = A->inherit;
+	struct buf key = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < A->listed.cap; i++) {
+		const struct smap_slot *s = &A->listed.v[i];
+		const struct report_pkg *pk;
+		uint32_t k;
+		if (!s->key)
+			continue;
+		pk = &A->r->pkgs[s->val];
+		buf_setlen(&key, 0);
+		buf_addf(&key, "%s/%s", pk->kind, pk->name);
+		if (!smap_get(&l->keys, key.p, key.len, &k)) {
+			xgrow(&l->names, &l->cap, l->n + 1, sizeof(*l->names));
+			l->names[l->n] = xstrdup(key.p);
+			k = (uint32_t)l->n++;
+			smap_put(&l->keys, key.p, key.len, k);
+		}
+		smap_put(&l->paths, s->key, strlen(s->key), k);
+		if (s->shared) /* a directory of several packages stays so */
+			smap_put(&l->paths, s->key, strlen(s->key), k + 1);
+	}
+	buf_release(&key);
+}
+
 void pass_account(struct pipeline *p, size_t change0, size_t skip0)
 {
 	struct acct A;
@@ -705,6 +770,7 @@ void pass_account(struct pipeline *p, size_t change0, size_t skip0)
 	A.disp = (struct buf)BUF_INIT;
 	A.tmp = (struct buf)BUF_INIT;
 	A.r->accounted = true;
+	A.inherit = A.r->inherit;
 	A.owner_idx = xmalloc((A.r->nowners + 1) * sizeof(*A.owner_idx));
 	A.owner_pkg = xmalloc((A.r->nowners + 1) * sizeof(*A.owner_pkg));
 	audit_sort_owners(A.r, A.owner_idx);
@@ -715,6 +781,8 @@ void pass_account(struct pipeline *p, size_t change0, size_t skip0)
 	for (i = 0; i < p->src->ents.n; i++)
 		account_entry(&A, i);
 	dirs_to_report(&A);
+	if (A.inherit)
+		hand_on(&A);
 	smap_release(&A.listed);
 	smap_release(&A.names);
 	smap_release(&A.dpkg_base);
