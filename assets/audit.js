@@ -603,8 +603,10 @@ function cards() {
 	c.appendChild(st);
 	if (T.layer)
 		card("Compressed layer", fb(T.comp_before) + (T.comp_after ? " \u2192 " +
-			fb(T.comp_after) : ""), "tar stream " + fb(T.tar_before) +
-			(T.tar_after ? " \u2192 " + fb(T.tar_after) : ""));
+			fb(T.comp_after) : ""), (T.codec_before && T.codec_after ? (T.codec_before ===
+			T.codec_after ? "both " + T.codec_before : T.codec_before + " \u2192 " +
+			T.codec_after + ", not like for like") + "; " : "") + "tar stream " +
+			fb(T.tar_before) + (T.tar_after ? " \u2192 " + fb(T.tar_after) : ""));
 	else
 		card("Packages", String(D.pkgs.filter(function (p) { return p[1] && p[1] !== "other"; }).length),
 			D.acct.done ? "(other): " + fb(otherBytes()) + ", " + pct(otherBytes(), T.before) :

@@ -191,6 +191,9 @@ struct report {
 	bool layer;
 	uint64_t tar_before, tar_after, comp_before, comp_after;
 	uint64_t superseded; /* entries replaced by a later one of the same path */
+	const char *codec_before, *codec_after; /* of those files: "gzip", "zstd", "none",
+						 * "zip", "xz", "bzip2", "mixed";
+						 * NULL when none was set (static) */
 
 	/* dedup */
 	bool dedup_on;
@@ -275,6 +278,10 @@ void report_superseded(struct report *r, uint64_t n);
  * no file: 0. */
 void report_layer_sizes(struct report *r, uint64_t tar_before, uint64_t tar_after,
 			uint64_t file_before, uint64_t file_after);
+/* Layer mode: the compression of the layer's file before and after (static
+ * strings, or NULL: a directory has no file); layers of several compressions
+ * together are "mixed". */
+void report_layer_codecs(struct report *r, const char *before, const char *after);
 /* Image mode: the report is of an image (set by report_image_layer() too). */
 void report_set_image(struct report *r);
 

@@ -142,6 +142,17 @@ void report_layer_sizes(struct report *r, uint64_t tar_before, uint64_t tar_afte
 	r->comp_after += file_after;
 }
 
+static const char *codec_join(const char *have, const char *add)
+{
+	return !have ? add : !add || strcmp(have, add) == 0 ? have : "mixed";
+}
+
+void report_layer_codecs(struct report *r, const char *before, const char *after)
+{
+	r->codec_before = codec_join(r->codec_before, before);
+	r->codec_after = codec_join(r->codec_after, after);
+}
+
 void report_set_image(struct report *r)
 {
 	r->image = true;
@@ -566,6 +577,8 @@ static void merge_counts(struct report *d, const struct report *s, bool kept)
 	/* a kept layer is in the output as it was */
 	d->tar_after += kept ? s->tar_before : s->tar_after;
 	d->comp_after += kept ? s->comp_before : s->comp_after;
+	d->codec_before = codec_join(d->codec_before, s->codec_before);
+	d->codec_after = codec_join(d->codec_after, kept ? s->codec_before : s->codec_after);
 	if (kept)
 		return;
 	d->strip.files += s->strip.files;

@@ -88,13 +88,15 @@ static void data_totals(struct buf *j, const struct report *r, const struct audi
 		 "\"files\": %llu, \"changes\": %zu, \"skips\": %zu, \"kept\": %zu, "
 		 "\"errors\": %zu, \"dup_groups\": %llu, \"owners\": %zu, \"layer\": %s, "
 		 "\"tar_before\": %llu, \"tar_after\": %llu, \"comp_before\": %llu, "
-		 "\"comp_after\": %llu, \"image\": %s},\n",
+		 "\"comp_after\": %llu, \"image\": %s, \"codec_before\": \"%s\", "
+		 "\"codec_after\": \"%s\"},\n",
 		 (unsigned long long)r->bytes_before, (unsigned long long)a->saved,
 		 (unsigned long long)a->unlisted, (unsigned long long)r->regular, r->nchanges,
 		 r->nskips, r->nkept, r->nerrors, (unsigned long long)r->ndups, r->nowners,
 		 r->layer ? "true" : "false", (unsigned long long)r->tar_before,
 		 (unsigned long long)r->tar_after, (unsigned long long)r->comp_before,
-		 (unsigned long long)r->comp_after, r->image ? "true" : "false");
+		 (unsigned long long)r->comp_after, r->image ? "true" : "false",
+		 r->codec_before ? r->codec_before : "", r->codec_after ? r->codec_after : "");
 }
 
 static void data_names(struct buf *j, const struct report *r)

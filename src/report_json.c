@@ -334,13 +334,18 @@ static void json_passes(struct buf *j, const struct report *r)
 /* "layer" and "image" (when set), "archives" and "skipped". */
 static void json_sizes(struct buf *j, const struct report *r)
 {
-	if (r->layer)
+	if (r->layer) {
 		buf_addf(j,
 			 "  \"layer\": {\"tar_bytes_before\": %llu, \"tar_bytes_after\": %llu, "
-			 "\"file_bytes_before\": %llu, \"file_bytes_after\": %llu, \"superseded\": %llu},\n",
+			 "\"file_bytes_before\": %llu, \"file_bytes_after\": %llu, \"superseded\": %llu, ",
 			 (unsigned long long)r->tar_before, (unsigned long long)r->tar_after,
 			 (unsigned long long)r->comp_before, (unsigned long long)r->comp_after,
 			 (unsigned long long)r->superseded);
+		buf_addf(j, "\"file_codec_before\": %s%s%s, \"file_codec_after\": %s%s%s},\n",
+			 r->codec_before ? "\"" : "", r->codec_before ? r->codec_before : "null",
+			 r->codec_before ? "\"" : "", r->codec_after ? "\"" : "",
+			 r->codec_after ? r->codec_after : "null", r->codec_after ? "\"" : "");
+	}
 	if (r->image)
 		json_image(j, r);
 	buf_addf(j,

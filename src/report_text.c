@@ -287,7 +287,14 @@ static void table_layer(const struct report *r, FILE *f)
 	fmt_bytes(b, sizeof(b), r->comp_after);
 	pct(p, sizeof(p), r->comp_before > r->comp_after ? r->comp_before - r->comp_after : 0,
 	    r->comp_before);
-	fprintf(f, "  file (packed)   %s -> %s (%s smaller)\n", a, b, p);
+	if (!r->codec_before || !r->codec_after)
+		fprintf(f, "  file (packed)   %s -> %s (%s smaller)\n", a, b, p);
+	else if (strcmp(r->codec_before, r->codec_after) == 0)
+		fprintf(f, "  file (packed)   %s -> %s, both %s (%s smaller)\n", a, b, r->codec_before,
+			p);
+	else /* not like with like: say so, the codec's share is in the number */
+		fprintf(f, "  file (packed)   %s %s -> %s %s (%s smaller, the change of "
+			"compression included)\n", a, r->codec_before, b, r->codec_after, p);
 }
 
 /* ---- the lists ------------------------------------------------------------ */

@@ -179,6 +179,36 @@ if b["accounting"]["bytes"] != b["totals"]["bytes_before"]: sys.exit("layer sums
 EOF
 }
 
+# An audit of a compressed layer measures the output in the layer's own compression:
+# with every pass off, the packed sizes compare like with like (README, "file_codec_*").
+case_codec() {
+    mkdir -p root/usr/share/t root/usr/lib/python3.11/__pycache__
+    local i
+    for i in 1 2 3 4 5 6; do fill "root/usr/share/t/f$i.txt" 40; done
+    fill root/usr/lib/python3.11/__pycache__/os.cpython-311.pyc 30
+    tar -C root -cf l.tar . && gzip -6 -n -c l.tar > l.tar.gz || fail "tar"
+    "$SLIM" -n --json --no-strip --dedup off --preset none l.tar.gz > off.json \
+        2>> "$CASE_DIR/.slim-stderr" || fail "slim, passes off"
+    "$SLIM" -n --json l.tar.gz > on.json 2>> "$CASE_DIR/.slim-stderr" || fail "slim"
+    "$SLIM" -n --json --no-strip --dedup off --preset none l.tar > tar.json \
+        2>> "$CASE_DIR/.slim-stderr" || fail "slim on the tar"
+    "$SLIM" -n --no-strip --dedup off --preset none l.tar.gz > off.txt \
+        2>> "$CASE_DIR/.slim-stderr" || fail "slim, table"
+    grep -q 'both gzip' off.txt || fail "the table does not name gzip: $(grep packed off.txt)"
+    "$PY" - off.json on.json tar.json <<'EOF' || fail "packed sizes"
+import json, sys
+off, on, t = (json.load(open(f))["layer"] for f in sys.argv[1:4])
+for l in (off, on):
+    if (l["file_codec_before"], l["file_codec_after"]) != ("gzip", "gzip"): sys.exit("codecs %r" % l)
+# the same tar stream, gzip both sides: within 2% (tar headers, the level)
+b, a = off["file_bytes_before"], off["file_bytes_after"]
+if abs(a - b) * 50 > b: sys.exit("passes off: %d -> %d" % (b, a))
+if on["file_bytes_after"] >= b: sys.exit("the byte code removed saves nothing packed")
+if (t["file_codec_before"], t["file_codec_after"]) != ("none", "zstd"): sys.exit("tar codecs %r" % t)
+EOF
+}
+
 run_case tree case_tree
+run_case codec case_codec
 run_case layer case_layer
 finish
