@@ -709,6 +709,7 @@ static void account_entry(struct acct *A, size_t i)
 	size_t at = x->type == ENT_FILE && (x->flags & ENT_GONE) && p->v[i].heir != ENT_NONE
 			    ? p->v[i].heir : i;
 	const char *e = t->v[at].path;
+	enum report_fkind k;
 	uint64_t saved;
 	uint32_t pkg;
 
@@ -725,8 +726,9 @@ static void account_entry(struct acct *A, size_t i)
 	A->r->pkgs[pkg].files++;
 	A->r->pkgs[pkg].bytes += x->size;
 	dirs_add(A, e, false, 1, x->size, saved);
-	A->r->fkind[fkind_of(p, i, e)].files++;
-	A->r->fkind[fkind_of(p, i, e)].bytes += x->size;
+	k = fkind_of(p, i, e);
+	A->r->fkind[k].files++;
+	A->r->fkind[k].bytes += x->size;
 	report_bigfile(A->r, A->disp.p, x->size, saved, pkg);
 }
 
