@@ -185,7 +185,7 @@ E2E_SCRIPTS = "e2e build/san/slim build/fixtures" "e2e_ar build/san/slim build/a
               "e2e_crash build/san/slim" "e2e_fs build/san/slim" "e2e_hostile build/san/slim" \
               "e2e_sweep build/san/slim" "e2e_gpu build/san/slim" \
               "e2e_auditwheel build/san/slim" "e2e_big build/san/slim" "e2e_opts build/san/slim" \
-              "e2e_pkg build/san/slim" "e2e_tty build/san/slim"
+              "e2e_pkg build/san/slim" "e2e_tty build/san/slim" "e2e_account build/san/slim"
 e2e: build/san/slim build/loadcmp fixtures
 	@rc=0; for t in $(E2E_SCRIPTS); do \
 	    set -- $$t; n=$$1; shift; \

@@ -157,7 +157,21 @@ function build() {
 		cur.gp = cur.gpu ? gpuPieces(cur.gpu) : null;
 		add(cur, it);
 	});
-	if (T.unlisted > 0) {
+	if (D.acct.done) {
+		/* each package's files the report does not list, inside the package */
+		D.pkgs.forEach(function (p, i) {
+			var rest = p[8] - p[4], pk, u;
+			if (rest <= 0)
+				return;
+			pk = child(root, "p" + i, pkgName(p), "pkg");
+			pk.pkg = p;
+			u = child(pk, "u", "unchanged files, not listed", "unlisted");
+			[pk, u, root].forEach(function (n) {
+				n.v += rest;
+				n.acts[UNLISTED] += rest;
+			});
+		});
+	} else if (T.unlisted > 0) {
 		var u = child(root, "u", "unchanged files, not listed", "unlisted");
 		u.v = T.unlisted;
 		u.acts[UNLISTED] = T.unlisted;
@@ -214,7 +228,9 @@ var box = document.getElementById("tm"), tip = document.getElementById("tip");
 var hits = [], zoom = [ROOT], withUnlisted = true;
 
 function visible(n) {
-	return n.kids.filter(function (k) { return withUnlisted || k.kind !== "unlisted"; });
+	return n.kids.filter(function (k) {
+		return withUnlisted || (k.kind !== "unlisted" && k.acts[UNLISTED] < k.v);
+	});
 }
 function dominant(n) {
 	var best = 0, i;
@@ -320,7 +336,7 @@ function fillNode(n, x, y, w, h) {
 	if (n.kind === "unlisted") {
 		if (w > 120 && h > 40) {
 			text(n.name, x + 8, y + 18, w - 16, "#52606d", true);
-			text(fb(n.v) + " \u2014 not split by package", x + 8, y + 34, w - 16, "#7b8794");
+			text(fb(n.v) + (D.acct.done ? " \u2014 files slim leaves alone" : " \u2014 not split by package"), x + 8, y + 34, w - 16, "#7b8794");
 		}
 		return;
 	}
@@ -587,10 +603,13 @@ function cards() {
 	c.appendChild(st);
 	if (T.layer)
 		card("Compressed layer", fb(T.comp_before) + (T.comp_after ? " \u2192 " +
-			fb(T.comp_after) : ""), "tar stream " + fb(T.tar_before) +
-			(T.tar_after ? " \u2192 " + fb(T.tar_after) : ""));
+			fb(T.comp_after) : ""), (T.codec_before && T.codec_after ? (T.codec_before ===
+			T.codec_after ? "both " + T.codec_before : T.codec_before + " \u2192 " +
+			T.codec_after + ", not like for like") + "; " : "") + "tar stream " +
+			fb(T.tar_before) + (T.tar_after ? " \u2192 " + fb(T.tar_after) : ""));
 	else
-		card("Packages", String(D.pkgs.filter(function (p) { return p[1]; }).length),
+		card("Packages", String(D.pkgs.filter(function (p) { return p[1] && p[1] !== "other"; }).length),
+			D.acct.done ? "(other): " + fb(otherBytes()) + ", " + pct(otherBytes(), T.before) :
 			T.owners ? "from *.dist-info/RECORD and package.json" :
 			"no *.dist-info or node_modules found");
 }
@@ -642,18 +661,19 @@ function pkgsTable() {
 	var t = document.getElementById("pkgs"), max = 0, tr;
 	D.pkgs.forEach(function (p) { max = Math.max(max, p[5]); });
 	tr = el("tr");
-	["package", "listed", "saves", ""].forEach(function (h, i) {
+	[D.acct.done ? "package" : "package", D.acct.done ? "size" : "listed", "saves", ""].forEach(function (h, i) {
 		tr.appendChild(el("th", i === 1 || i === 2 ? "n" : null, h));
 	});
 	t.appendChild(tr);
 	D.pkgs.forEach(function (p) {
 		var name = td(pkgName(p)), mini = el("div", "mini"), c = td(), what = kindsText(p);
 		tr = el("tr");
-		if (p[1])
+		if (p[1] && p[1] !== "other")
 			name.appendChild(el("span", "tag", p[1]));
-		name.appendChild(el("span", "sub", what || "nothing to save"));
+		name.appendChild(el("span", "sub", (D.acct.done ? p[7] + " files; " : "") +
+			(what || "nothing to save")));
 		tr.appendChild(name);
-		tr.appendChild(td(fb(p[4]), "n"));
+		tr.appendChild(td(fb(D.acct.done ? p[8] : p[4]), "n"));
 		tr.appendChild(td(fb(p[5]), "n"));
 		[REMOVE, STRIP, LINK].forEach(function (a) {
 			var part = 0, i = el("i");
@@ -721,6 +741,80 @@ function dupsTable() {
 		t.parentNode.appendChild(el("div", "empty", "The " + D.dups.length + " largest of " +
 			T.dup_groups + " groups."));
 }
+function otherBytes() {
+	var o = 0;
+	D.pkgs.forEach(function (p) { if (p[1] === "other") o += p[8]; });
+	return o;
+}
+/* A table of rows: head names, and for each row its cells ([text, class]). */
+function table(id, head, rows, numeric) {
+	var t = document.getElementById(id), tr = el("tr");
+	head.forEach(function (h, i) { tr.appendChild(el("th", numeric[i] ? "n" : null, h)); });
+	t.appendChild(tr);
+	rows.forEach(function (r) {
+		tr = el("tr");
+		r.forEach(function (c, i) {
+			var cell = td(c[0], numeric[i] ? "n" : c[2] || null);
+			if (c[1])
+				cell.appendChild(el("span", "sub", c[1]));
+			tr.appendChild(cell);
+		});
+		t.appendChild(tr);
+	});
+	return t;
+}
+function acctTables() {
+	var A = D.acct, dirs;
+	if (!A.done) {
+		document.getElementById("acct").hidden = true;
+		return;
+	}
+	/* a tree: each directory under its parent, the larger sibling first */
+	var size = new Map();
+	A.dirs.forEach(function (d) { size.set(d[0], d[3]); });
+	dirs = A.dirs.slice().sort(function (a, b) {
+		var x = a[0].split("/"), y = b[0].split("/"), i = 0, px, py, sx, sy;
+		while (i < x.length && i < y.length && x[i] === y[i])
+			i++;
+		if (i === x.length || i === y.length)
+			return x.length - y.length;
+		px = x.slice(0, i + 1).join("/");
+		py = y.slice(0, i + 1).join("/");
+		sx = size.get(px) || 0;
+		sy = size.get(py) || 0;
+		return sy - sx || (px < py ? -1 : 1);
+	});
+	table("dirs", ["directory", "files", "size", "saves"], dirs.map(function (d) {
+		var pad = new Array(Math.max(0, d[1] - 1) * 2 + 1).join("\u00a0");
+		return [[pad + (d[0] === "." ? "(top)" : shown(d[1] > 1 ? d[0].slice(d[0].lastIndexOf("/") + 1) : d[0]) + "/"), null, "p"],
+			[String(d[2])], [fb(d[3])], [d[4] ? fb(d[4]) : ""]];
+	}), [false, true, true, true]);
+	if (A.ndirs > A.dirs.length)
+		document.getElementById("dirs").parentNode.appendChild(el("div", "empty",
+			"The " + A.dirs.length + " largest of " + A.ndirs + " directories (down to three levels)."));
+	table("big", ["file", "size", "saves"], A.big.map(function (b) {
+		return [[short(b[0]), shown(b[3]) + (b[4] !== "other" ? " (" + b[4] + ")" : ""), "p"],
+			[fb(b[1])], [b[2] ? fb(b[2]) : ""]];
+	}), [false, true, true]);
+	table("fkinds", ["kind", "files", "size", "of all"], A.fkinds.filter(function (k) { return k[1]; })
+		.sort(function (a, b) { return b[2] - a[2]; }).map(function (k) {
+			return [[k[0]], [String(k[1])], [fb(k[2])], [pct(k[2], T.before)]];
+		}), [false, true, true, true]);
+}
+function layersTable() {
+	if (!D.layers.length)
+		return;
+	document.getElementById("layers-panel").hidden = false;
+	table("layers", ["layer", "digest", "tar", "stored", "superseded"], D.layers.map(function (l) {
+		var d = l[3] && l[3] !== l[2] ? shown(l[2]).slice(0, 19) + " \u2192 " + shown(l[3]).slice(0, 19) :
+			shown(l[2] || "").slice(0, 19);
+		return [[shown(l[0]) + " #" + l[1], l[9] ? "kept as it was" : l[10] ? "counted above" : null],
+			[d, null, "p"],
+			[fb(l[4]) + (l[5] && l[5] !== l[4] ? " \u2192 " + fb(l[5]) : "")],
+			[fb(l[6]) + (l[7] && l[7] !== l[6] ? " \u2192 " + fb(l[7]) : "")],
+			[l[8] ? fb(l[8]) : "0"]];
+	}), [false, false, true, true, true]);
+}
 function notes() {
 	var n = document.getElementById("unl-bytes");
 	if (n)
@@ -732,6 +826,8 @@ gpuLegend();
 cards();
 kindsTable();
 pkgsTable();
+acctTables();
+layersTable();
 filesTable();
 dupsTable();
 notes();

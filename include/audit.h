@@ -6,12 +6,14 @@
  * report (report_finish() called) and borrows its strings: the report must
  * outlive the audit.
  *
- * Packages come from the report's owners: a path belongs to the owner with
- * the longest path equal to it or to one of its leading directories (a
- * match ends at a '/'); a path no owner covers belongs to "(other)".  Only
- * the paths the report lists are itemised: every change, and the skips
- * (files looked at and left alone).  What the rest of the tree holds is
- * known only as one total, audit.unlisted.
+ * Packages come from the report's accounting (report.h, pass_account):
+ * every package of the input with its files and bytes, changed or not,
+ * and each listed path tagged with its package.  A path no accounting
+ * tagged (a report built by hand) goes by the report's owners: it belongs
+ * to the owner with the longest path equal to it or to one of its leading
+ * directories (a match ends at a '/'), else to "(other)".  Only the paths
+ * the report lists are itemised: every change, and the skips (files looked
+ * at and left alone); the rest is in the packages' totals only.
  */
 #ifndef SLIM_AUDIT_H
 #define SLIM_AUDIT_H
@@ -73,7 +75,11 @@ struct audit_item {
 
 struct audit_package {
 	const char *name;  /* borrowed; "(other)" for paths no owner covers */
-	const char *kind;  /* borrowed: "python", "npm"; NULL for "(other)" */
+	const char *kind;  /* borrowed: "deb", "apk", "python", "npm", "stdlib", "state";
+			    * "other" for "(other)" */
+	uint64_t files;    /* regular files of the input it owns (accounted reports) */
+	uint64_t bytes;    /* their bytes, changed or not; a report without accounting:
+			    * equals listed */
 	uint64_t items;    /* listed paths */
 	uint64_t changed;  /* listed paths that slim changes */
 	uint64_t listed;   /* bytes of the listed paths, before */
@@ -83,7 +89,7 @@ struct audit_package {
 };
 
 struct audit {
-	/* Sorted by bytes saved (largest first), then listed bytes, then name. */
+	/* Sorted by bytes saved (largest first), then bytes, then name. */
 	struct audit_package *pkgs;
 	size_t npkgs;
 	/* In path order (the report's). */
@@ -93,6 +99,7 @@ struct audit {
 	uint64_t kind_bytes[AUDIT__COUNT]; /* bytes they save */
 	uint64_t saved;    /* equals report_saved() */
 	uint64_t unlisted; /* bytes_before less the listed paths (never below 0) */
+	bool accounted;    /* the report has the whole input's accounting */
 };
 
 /* Group a finished report.  Release with audit_release(). */

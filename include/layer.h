@@ -69,6 +69,9 @@ struct layer_result {
 				       * layer_process_fd only */
 	struct layer_listing entries; /* the input's headers as read (layer_process_fd;
 				       * as far as it got when the layer failed) */
+	const char *codec_in;         /* the input file's compression, by its first bytes:
+				       * "gzip", "zstd", "xz", "bzip2", "zip", "none";
+				       * NULL for a directory (static) */
 	bool changed;                 /* some pass changed the layer's content, or an
 				       * entry a later one superseded was left out: the
 				       * output's tar stream is not the input's */

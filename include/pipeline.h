@@ -78,6 +78,7 @@ struct pipeline {
 		char *msg;
 	} *errs;
 	size_t nerrs, caperrs;
+	size_t change0, skip0;    /* the report's changes and skips before this input */
 	/* the strip pass */
 	size_t *work;             /* the entries it reads */
 	size_t nwork;
@@ -153,5 +154,10 @@ void pass_strip_make(const struct slim_opts *o, const char *path, const unsigned
 void pass_record(struct pipeline *p);
 /* Identical files: grouped, verified, linked by the sink. */
 void pass_dedup(struct pipeline *p);
+/* The whole input's accounting (report.h): every regular file of the final
+ * state to one package, its directories, its kind and the largest files;
+ * the changes and skips from index change0 and skip0 on (this input's)
+ * tagged with their package.  Keeps nothing per entry (account.c). */
+void pass_account(struct pipeline *p, size_t change0, size_t skip0);
 
 #endif

@@ -24,8 +24,12 @@
 #define REPORT_SCHEMA_VERSION 1
 #define REPORT_TOP 10
 
+/* A report_change's or report_skip's pkg when no accounting tagged it. */
+#define REPORT_NO_PKG UINT32_MAX
+
 struct report_change {
 	char *path;
+	uint32_t pkg;     /* index into report.pkgs (pass_account), or REPORT_NO_PKG */
 	const char *pass; /* static string: "strip", "dedup", "rules" or "record" (a
 			     wheel's RECORD rewritten; it may grow) */
 	uint64_t before, after;
@@ -46,6 +50,7 @@ struct report_kept {
 
 struct report_skip {
 	char *path;
+	uint32_t pkg;     /* as report_change.pkg */
 	enum skip_reason reason;
 	uint64_t bytes;
 };
@@ -69,6 +74,56 @@ struct report_dup {
 struct report_error {
 	char *path;
 	char *msg;
+};
+
+/*
+ * The accounting of the whole input (pass_account): every regular file,
+ * changed or not, belongs to exactly one package (report_pkg), is counted
+ * under the directories that hold it (report_dir, down to
+ * REPORT_DIR_DEPTH components) and under one file kind, and the largest
+ * files are kept by name.  "Bytes" are the apparent size of regular file
+ * content (st_size, a tar entry's size), a file with several names
+ * counted once, of the input's final state: what totals.bytes_before
+ * counts, so the packages' bytes add up to it exactly.
+ */
+struct report_pkg {
+	char *name;       /* "libc6", "numpy", "python3.11 stdlib", "(other)" */
+	char *kind;       /* "deb", "apk", "python", "npm", "stdlib", "state", "other" */
+	uint64_t files, bytes;
+};
+
+#define REPORT_DIR_DEPTH 3
+struct report_dir {
+	char *path;       /* entry path relative to the input's top ("usr/lib"); "." for
+			   * the files at the top itself */
+	unsigned depth;   /* its components: 1 to REPORT_DIR_DEPTH; 0 for "." */
+	uint64_t files, bytes;
+	uint64_t saved;   /* what the changes at or below it save */
+};
+
+/* What a file is, for the whole-input accounting (by name and content). */
+enum report_fkind {
+	FKIND_ELF,        /* ELF images (executables, shared objects, modules) */
+	FKIND_STATIC,     /* ar archives: *.a */
+	FKIND_PYC,        /* Python byte code */
+	FKIND_PY,         /* Python source */
+	FKIND_JS,         /* JavaScript, TypeScript and their maps */
+	FKIND_HEADERS,    /* C and C++ headers */
+	FKIND_DOCS,       /* usr/share/{doc,man,info}, *.md, *.rst, *.txt */
+	FKIND_LOCALE,     /* usr/share/locale, *.mo */
+	FKIND_OTHER,
+	FKIND__COUNT
+};
+/* Its JSON id ("elf", "static_libs", ...) and its label for people. */
+const char *report_fkind_id(enum report_fkind k);
+const char *report_fkind_label(enum report_fkind k);
+
+#define REPORT_BIG 20
+struct report_bigfile {
+	char *path;       /* display form */
+	uint64_t bytes;
+	uint64_t saved;   /* what its changes save */
+	uint32_t pkg;     /* index into report.pkgs */
 };
 
 /* Image mode: one row per layer of each image (image.c). */
@@ -139,6 +194,9 @@ struct report {
 	bool layer;
 	uint64_t tar_before, tar_after, comp_before, comp_after;
 	uint64_t superseded; /* entries replaced by a later one of the same path */
+	const char *codec_before, *codec_after; /* of those files: "gzip", "zstd", "none",
+						 * "zip", "xz", "bzip2", "mixed";
+						 * NULL when none was set (static) */
 
 	/* dedup */
 	bool dedup_on;
@@ -155,6 +213,22 @@ struct report {
 	struct cuda_targets cuda;
 	struct fatbin_summary gpu_removed;
 	uint64_t gpu_pruned, gpu_whole, gpu_failed; /* containers */
+
+	/* the accounting of the whole input (pass_account) */
+	bool accounted;
+	/* image mode, a layer's report: the package lists of the image's
+	 * earlier layers, which pass_account reads and adds this layer's to
+	 * (borrowed; the image owns it; never merged) */
+	struct account_lists *inherit;
+	struct report_pkg *pkgs;
+	size_t npkgs, cappkgs;
+	struct report_dir *dirsums;
+	size_t ndirsums, capdirsums;
+	struct report_bigfile big[REPORT_BIG]; /* largest first */
+	size_t nbig;
+	struct {
+		uint64_t files, bytes;
+	} fkind[FKIND__COUNT];
 
 	/* image mode */
 	bool image;
@@ -207,6 +281,10 @@ void report_superseded(struct report *r, uint64_t n);
  * no file: 0. */
 void report_layer_sizes(struct report *r, uint64_t tar_before, uint64_t tar_after,
 			uint64_t file_before, uint64_t file_after);
+/* Layer mode: the compression of the layer's file before and after (static
+ * strings, or NULL: a directory has no file); layers of several compressions
+ * together are "mixed". */
+void report_layer_codecs(struct report *r, const char *before, const char *after);
 /* Image mode: the report is of an image (set by report_image_layer() too). */
 void report_set_image(struct report *r);
 
@@ -240,6 +318,23 @@ void report_owner_from_path(struct report *r, const char *path);
 
 /* files Python byte-code files removed (with report_removed). */
 void report_bytecode(struct report *r, uint64_t files);
+/* ---- the whole input's accounting (pass_account) -------------------------- */
+
+/* The dpkg and apk lists an image's layers hand on, one to the next, so
+ * that a file a later layer adds belongs to the package an earlier layer's
+ * list names (account.c).  account_lists_free accepts NULL. */
+struct account_lists *account_lists_new(void);
+void account_lists_free(struct account_lists *l);
+
+/* The index of package (name, kind) in r->pkgs, added with no files if new. */
+uint32_t report_pkg(struct report *r, const char *name, const char *kind);
+/* Add files and bytes to directory path (depth components) and what its
+ * changes save; a directory already there is summed into. */
+void report_dir_add(struct report *r, const char *path, unsigned depth, uint64_t files,
+		    uint64_t bytes, uint64_t saved);
+/* Offer one file for the largest REPORT_BIG (the report copies path). */
+void report_bigfile(struct report *r, const char *path, uint64_t bytes, uint64_t saved,
+		    uint32_t pkg);
 
 /* An entry kept on purpose (why is static). */
 void report_kept(struct report *r, const char *path, const char *why);

@@ -156,6 +156,7 @@ struct grouping {
 	size_t *idx;     /* owners sorted by path */
 	size_t *pkg_of;  /* owner -> package */
 	size_t other;    /* the "(other)" package, or (size_t)-1 */
+	size_t naccounted; /* the first packages: r->pkgs, index for index */
 	size_t cappkgs, capitems;
 };
 
@@ -172,6 +173,12 @@ static size_t add_package(struct audit *a, struct grouping *g, const char *name,
 			  const char *kind)
 {
 	struct audit_package *p;
+	size_t i;
+
+	/* the accounted packages come first; an owner's is usually one of them */
+	for (i = 0; i < g->naccounted; i++)
+		if (strcmp(a->pkgs[i].name, name) == 0 && strcmp(a->pkgs[i].kind, kind) == 0)
+			return i;
 
 	xgrow(&a->pkgs, &g->cappkgs, a->npkgs + 1, sizeof(*a->pkgs));
 	p = &a->pkgs[a->npkgs];
@@ -225,7 +232,9 @@ static size_t base_len(const struct report *r, const char *path, long owner)
 	return best;
 }
 
-static struct audit_item *new_item(struct audit *a, struct grouping *g, const char *path)
+/* path's item; tagged: its package from the accounting (report_change.pkg). */
+static struct audit_item *new_item(struct audit *a, struct grouping *g, const char *path,
+				   uint32_t tagged)
 {
 	long owner = audit_owner_of(g->r, g->idx, path);
 	struct audit_item *it;
@@ -238,11 +247,13 @@ static struct audit_item *new_item(struct audit *a, struct grouping *g, const ch
 	it->act = AUDIT_KEEP;
 	it->kind = AUDIT_OTHER;
 	it->reason = SKIP_NONE;
-	if (owner >= 0) {
+	if (tagged != REPORT_NO_PKG && tagged < g->naccounted) {
+		it->pkg = tagged;
+	} else if (owner >= 0) {
 		it->pkg = g->pkg_of[owner];
 	} else {
 		if (g->other == (size_t)-1)
-			g->other = add_package(a, g, "(other)", NULL);
+			g->other = add_package(a, g, "(other)", "other");
 		it->pkg = g->other;
 	}
 	return it;
@@ -310,7 +321,7 @@ static void make_items(struct audit *a, struct grouping *g)
 	for (i = 0; i < r->nchanges; i++) {
 		const struct report_change *c = &r->changes[i];
 		if (!it || strcmp(it->path, c->path) != 0)
-			it = new_item(a, g, c->path);
+			it = new_item(a, g, c->path, c->pkg);
 		item_add_change(a, it, c);
 	}
 	nchanged = a->nitems;
@@ -318,7 +329,7 @@ static void make_items(struct audit *a, struct grouping *g)
 		const struct report_skip *s = &r->skips[i];
 		if (nchanged && bsearch(s->path, a->items, nchanged, sizeof(*a->items), cmp_item_path))
 			continue;
-		it = new_item(a, g, s->path);
+		it = new_item(a, g, s->path, s->pkg);
 		it->size = s->bytes;
 		it->reason = s->reason;
 	}
@@ -349,8 +360,8 @@ static int cmp_package(const void *x, const void *y, void *ctx)
 
 	if (a->saved != b->saved)
 		return a->saved > b->saved ? -1 : 1;
-	if (a->listed != b->listed)
-		return a->listed > b->listed ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
 	c = strcmp(a->name, b->name);
 	if (c)
 		return c;
@@ -373,9 +384,12 @@ static void finish_packages(struct audit *a)
 		p->saved += a->items[i].saved;
 		p->gpu += a->items[i].gpu;
 	}
-	for (i = 0; i < a->npkgs; i++)
-		if (a->pkgs[i].items)
+	for (i = 0; i < a->npkgs; i++) {
+		if (!a->accounted)
+			a->pkgs[i].bytes = a->pkgs[i].listed;
+		if (a->pkgs[i].items || a->pkgs[i].files)
 			ord[n++] = i;
+	}
 	if (n)
 		qsort_r(ord, n, sizeof(*ord), cmp_package, a->pkgs);
 	for (i = 0; i < n; i++) {
@@ -398,6 +412,13 @@ void audit_init(struct audit *a, const struct report *r)
 	uint64_t listed = 0;
 
 	memset(a, 0, sizeof(*a));
+	a->accounted = r->accounted;
+	for (i = 0; i < r->npkgs; i++) {
+		size_t k = add_package(a, &g, r->pkgs[i].name, r->pkgs[i].kind);
+		a->pkgs[k].files = r->pkgs[i].files;
+		a->pkgs[k].bytes = r->pkgs[i].bytes;
+		g.naccounted = a->npkgs;
+	}
 	g.idx = xmalloc((r->nowners + 1) * sizeof(*g.idx));
 	g.pkg_of = xmalloc((r->nowners + 1) * sizeof(*g.pkg_of));
 	audit_sort_owners(r, g.idx);

@@ -622,6 +622,28 @@ static void getopt_tables(struct option *lo, char *so)
  * new or empty directory.  "-" only when stdout is no terminal; an image's
  * name (imgio.h) is skopeo's to check, and not with --tag.
  */
+/*
+ * A compression slim cannot write, named by OUT's suffix, or NULL.  Without
+ * --compress the output's compression comes from its name (zstd, gzip, or
+ * none); a name promising another one (`l.tar.xz`) would otherwise get an
+ * uncompressed tar under it, which a reader then fails to decompress.
+ */
+static const char *unwritable_suffix(const char *out)
+{
+	static const char *const sfx[] = {
+		".xz", ".txz", ".lzma", ".tlz", ".lz", ".bz2", ".tbz", ".tbz2", ".tb2",
+		".lz4", ".Z", ".taZ", ".br", ".lzo", ".7z",
+	};
+	size_t n = strlen(out), i, k;
+
+	for (i = 0; i < ARRAY_SIZE(sfx); i++) {
+		k = strlen(sfx[i]);
+		if (n > k && strcmp(out + n - k, sfx[i]) == 0)
+			return sfx[i];
+	}
+	return NULL;
+}
+
 static enum cli_action check_output(struct cli *c, struct err *e)
 {
 	const char *out = c->o.output, *input = c->paths[0], *base;
@@ -646,6 +668,13 @@ static enum cli_action check_output(struct cli *c, struct err *e)
 		return CLI_RUN; /* skopeo says what it makes of it, at the end */
 	case IMGIO_PATH:
 		break;
+	}
+	if (!*out)
+		return bad(e, "-o needs a file name", NULL);
+	if (unwritable_suffix(out)) {
+		err_set(e, "-o '%s': slim cannot write %s compression; name the output .tar, "
+			   ".tar.gz/.tgz or .tar.zst/.tzst", out, unwritable_suffix(out) + 1);
+		return CLI_USAGE;
 	}
 	if (imgio_kind_of(input) != IMGIO_PATH) /* its image is written as a file */
 		goto file_out;

@@ -118,6 +118,7 @@ struct image {
 	uint64_t tar_size;        /* the input tar's bytes (progress) */
 	struct smap alias;        /* tar input: a link's name -> what it names (char *) */
 	struct smap memo;         /* key -> struct blobres * */
+	struct account_lists *lists; /* the package lists of the layers run so far */
 	struct strpool names;     /* escaped names for warnings (img_esc) */
 	struct err err;           /* the first fatal error */
 	unsigned dropped_platforms, dropped_attest, dropped_other;

@@ -76,6 +76,10 @@ static int run_layer(struct image *img, struct blobres *r, bool docker)
 				     "--compress gzip, or an OCI layout");
 	r->lrep = xcalloc(1, sizeof(*r->lrep));
 	report_init(r->lrep, img->o->dry_run);
+	/* layers run in the image's order: each sees the lists of those before */
+	if (!img->lists)
+		img->lists = account_lists_new();
+	r->lrep->inherit = img->lists;
 	tmp = foreign ? NULL : img_tmp_name(img->scratch);
 	if (layer_process_fd(&img->lo, r->fd, r->name, tmp, r->target, r->lrep, &res) != 0) {
 		img_fail(img, "layer '%s': %s", r->name, layer_error(r->lrep, r->name));

@@ -662,6 +662,7 @@ out:
 	if (img.infd >= 0)
 		close(img.infd);
 	smap_release(&img.memo, blobres_free);
+	account_lists_free(img.lists);
 	smap_release(&img.alias, free);
 	remove_scratch(&img);
 	free(img.scratch);

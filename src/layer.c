@@ -41,6 +41,32 @@ bool layer_detect(const char *path)
 	       (k >= 263 && memcmp(h + 257, "ustar", 5) == 0);                 /* tar */
 }
 
+/* The compression of the file in fd, by its first bytes (static). */
+static const char *codec_of_fd(int fd)
+{
+	unsigned char h[6];
+	ssize_t k = pread(fd, h, sizeof(h), 0);
+
+	if (k < 4)
+		return "none";
+	if (h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4)
+		return "zip";
+	if (h[0] == 0x1f && h[1] == 0x8b)
+		return "gzip";
+	if (h[0] == 0x28 && h[1] == 0xb5 && h[2] == 0x2f && h[3] == 0xfd)
+		return "zstd";
+	if (k == 6 && h[0] == 0xfd && memcmp(h + 1, "7zXZ", 4) == 0)
+		return "xz";
+	if (h[0] == 'B' && h[1] == 'Z' && h[2] == 'h')
+		return "bzip2";
+	return "none";
+}
+
+static const char *codec_name(int compress)
+{
+	return compress == COMPRESS_GZIP ? "gzip" : compress == COMPRESS_ZSTD ? "zstd" : "none";
+}
+
 void layer_result_release(struct layer_result *res)
 {
 	size_t i;
@@ -99,6 +125,10 @@ static int run_layer(const struct slim_opts *o, struct source *src, const char *
 		memcpy(res->out_digest, tr.out_digest, sizeof(res->out_digest));
 		res->changed = rep->nchanges > nchanges || some_gone(src);
 		report_layer_sizes(rep, res->tar_in, res->tar_out, res->file_in, res->file_out);
+		/* a zip is written as a zip (deflated) */
+		report_layer_codecs(rep, res->codec_in,
+				    res->codec_in && !strcmp(res->codec_in, "zip") ? "zip"
+										   : codec_name(compress));
 	}
 	pipeline_release(&p);
 	sink_free(sink);
@@ -149,6 +179,7 @@ static int process_fd(const struct slim_opts *o, int fd, const char *name, const
 	}
 	res->tar_in = tr.tar_bytes;
 	res->file_in = to.in_size;
+	res->codec_in = codec_of_fd(fd);
 	if (tr.digests) {
 		memcpy(res->in_digest, tr.in_digest, sizeof(res->in_digest));
 		memcpy(res->in_diff_id, tr.in_diff_id, sizeof(res->in_diff_id));
@@ -266,6 +297,26 @@ static const char *output_misfit(const struct slim_opts *o, const char *input)
 	return NULL;
 }
 
+/*
+ * What an audit without -o measures the output with: the input's own
+ * compression when slim writes it (gzip, zstd), so that the packed sizes
+ * compare like with like (all passes off: the same size, give or take the
+ * tar headers and the gzip level); else zstd (a zip: deflate, as written).
+ * The report names both codecs (report_layer_codecs).
+ */
+static int audit_compress(const char *input)
+{
+	int fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	const char *c;
+	struct stat st;
+
+	if (fd < 0)
+		return COMPRESS_ZSTD;
+	c = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? codec_of_fd(fd) : "none";
+	close(fd);
+	return strcmp(c, "gzip") == 0 ? COMPRESS_GZIP : COMPRESS_ZSTD;
+}
+
 int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 {
 	struct layer_result res;
@@ -278,9 +329,9 @@ int layer_run(const struct slim_opts *o, const char *input, struct report *rep)
 		report_error(rep, input, why);
 		return -1;
 	}
-	/* an audit without -o measures what zstd (a zip: deflate) leaves */
 	rc = layer_process(o, input, o->output,
-			   o->output ? layer_output_compress(o, o->output) : COMPRESS_ZSTD, rep, &res);
+			   o->output ? layer_output_compress(o, o->output) : audit_compress(input), rep,
+			   &res);
 	layer_result_release(&res);
 	return rc;
 }

@@ -97,6 +97,7 @@ static void run_steps(struct pipeline *p)
 	if (p->o->dedup != DEDUP_OFF)
 		malloc_trim(0);
 	pass_dedup(p);
+	pass_account(p, p->change0, p->skip0);
 	if (p->sink->ops->finish(p->sink, p, &e) != 0)
 		step_failed(p, &e);
 	return;
@@ -117,6 +118,8 @@ int pipeline_run(struct pipeline *p, const struct slim_opts *o, struct report *r
 	p->src = src;
 	p->sink = sink;
 	p->strict = strict;
+	p->change0 = rep->nchanges;
+	p->skip0 = rep->nskips;
 	pthread_mutex_init(&p->lock, NULL);
 	atomic_init(&p->done, 0);
 	atomic_init(&p->saved, 0);

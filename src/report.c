@@ -56,6 +56,16 @@ void report_release(struct report *r)
 		free(r->ilayers[i].digest_after);
 	}
 	free(r->ilayers);
+	for (i = 0; i < r->npkgs; i++) {
+		free(r->pkgs[i].name);
+		free(r->pkgs[i].kind);
+	}
+	free(r->pkgs);
+	for (i = 0; i < r->ndirsums; i++)
+		free(r->dirsums[i].path);
+	free(r->dirsums);
+	for (i = 0; i < r->nbig; i++)
+		free(r->big[i].path);
 	for (i = 0; i < r->ngpu_files; i++) {
 		free(r->gpu_files[i].path);
 		free(r->gpu_files[i].rows);
@@ -132,6 +142,17 @@ void report_layer_sizes(struct report *r, uint64_t tar_before, uint64_t tar_afte
 	r->comp_after += file_after;
 }
 
+static const char *codec_join(const char *have, const char *add)
+{
+	return !have ? add : !add || strcmp(have, add) == 0 ? have : "mixed";
+}
+
+void report_layer_codecs(struct report *r, const char *before, const char *after)
+{
+	r->codec_before = codec_join(r->codec_before, before);
+	r->codec_after = codec_join(r->codec_after, after);
+}
+
 void report_set_image(struct report *r)
 {
 	r->image = true;
@@ -161,6 +182,7 @@ void report_change(struct report *r, const char *path, const char *pass, uint64_
 	xgrow(&r->changes, &r->capchanges, r->nchanges + 1, sizeof(*r->changes));
 	c = &r->changes[r->nchanges++];
 	c->path = xstrdup(path);
+	c->pkg = REPORT_NO_PKG;
 	c->pass = pass;
 	c->before = before;
 	c->after = after;
@@ -179,6 +201,7 @@ void report_skip(struct report *r, const char *path, enum skip_reason why, uint6
 	xgrow(&r->skips, &r->capskips, r->nskips + 1, sizeof(*r->skips));
 	s = &r->skips[r->nskips++];
 	s->path = xstrdup(path);
+	s->pkg = REPORT_NO_PKG;
 	s->reason = why;
 	s->bytes = bytes;
 	if ((unsigned)why < SKIP__COUNT) {
@@ -327,6 +350,122 @@ void report_owner_from_path(struct report *r, const char *path)
 	buf_release(&b);
 }
 
+/* ---- the whole input's accounting ------------------------------------------ */
+
+static const struct {
+	const char *id, *label;
+} fkinds[FKIND__COUNT] = {
+	[FKIND_ELF] = { "elf", "ELF executables and libraries" },
+	[FKIND_STATIC] = { "static_libs", "static libraries" },
+	[FKIND_PYC] = { "python_bytecode", "Python byte code" },
+	[FKIND_PY] = { "python_source", "Python source" },
+	[FKIND_JS] = { "javascript", "JavaScript" },
+	[FKIND_HEADERS] = { "headers", "headers" },
+	[FKIND_DOCS] = { "docs", "docs" },
+	[FKIND_LOCALE] = { "locale", "translations" },
+	[FKIND_OTHER] = { "other", "other files" },
+};
+
+const char *report_fkind_id(enum report_fkind k)
+{
+	return (unsigned)k < FKIND__COUNT ? fkinds[k].id : "?";
+}
+
+const char *report_fkind_label(enum report_fkind k)
+{
+	return (unsigned)k < FKIND__COUNT ? fkinds[k].label : "?";
+}
+
+uint32_t report_pkg(struct report *r, const char *name, const char *kind)
+{
+	size_t i;
+
+	/* a few thousand packages at most, each looked up once per input */
+	for (i = 0; i < r->npkgs; i++)
+		if (strcmp(r->pkgs[i].name, name) == 0 && strcmp(r->pkgs[i].kind, kind) == 0)
+			return (uint32_t)i;
+	xgrow(&r->pkgs, &r->cappkgs, r->npkgs + 1, sizeof(*r->pkgs));
+	r->pkgs[r->npkgs].name = xstrdup(name);
+	r->pkgs[r->npkgs].kind = xstrdup(kind);
+	r->pkgs[r->npkgs].files = r->pkgs[r->npkgs].bytes = 0;
+	return (uint32_t)r->npkgs++;
+}
+
+/* Added as they come; report_finish() sums the rows of one path. */
+void report_dir_add(struct report *r, const char *path, unsigned depth, uint64_t files,
+		    uint64_t bytes, uint64_t saved)
+{
+	struct report_dir *d;
+
+	xgrow(&r->dirsums, &r->capdirsums, r->ndirsums + 1, sizeof(*r->dirsums));
+	d = &r->dirsums[r->ndirsums++];
+	d->path = xstrdup(path);
+	d->depth = depth;
+	d->files = files;
+	d->bytes = bytes;
+	d->saved = saved;
+}
+
+/* Largest first; a tie keeps the smaller path first (any thread count and
+ * any order of offers give the same list). */
+static bool big_before(uint64_t bytes, const char *path, const struct report_bigfile *b)
+{
+	return bytes != b->bytes ? bytes > b->bytes : strcmp(path, b->path) < 0;
+}
+
+void report_bigfile(struct report *r, const char *path, uint64_t bytes, uint64_t saved,
+		    uint32_t pkg)
+{
+	size_t j;
+
+	if (r->nbig == REPORT_BIG && !big_before(bytes, path, &r->big[REPORT_BIG - 1]))
+		return;
+	if (r->nbig == REPORT_BIG)
+		free(r->big[--r->nbig].path);
+	for (j = r->nbig; j > 0 && big_before(bytes, path, &r->big[j - 1]); j--)
+		r->big[j] = r->big[j - 1];
+	r->big[j].path = xstrdup(path);
+	r->big[j].bytes = bytes;
+	r->big[j].saved = saved;
+	r->big[j].pkg = pkg;
+	r->nbig++;
+}
+
+/* The accounting of report_merge: packages by (name, kind), the tags of
+ * the changes and skips just merged (from change0 and skip0 on) mapped to
+ * dst's packages. */
+static void merge_accounting(struct report *d, const struct report *s, size_t change0,
+			     size_t skip0)
+{
+	uint32_t *map = xmalloc((s->npkgs + 1) * sizeof(*map));
+	size_t i;
+	int k;
+
+	d->accounted |= s->accounted;
+	for (i = 0; i < s->npkgs; i++) {
+		map[i] = report_pkg(d, s->pkgs[i].name, s->pkgs[i].kind);
+		d->pkgs[map[i]].files += s->pkgs[i].files;
+		d->pkgs[map[i]].bytes += s->pkgs[i].bytes;
+	}
+	for (i = change0; i < d->nchanges; i++)
+		if (d->changes[i].pkg != REPORT_NO_PKG)
+			d->changes[i].pkg = map[d->changes[i].pkg];
+	for (i = skip0; i < d->nskips; i++)
+		if (d->skips[i].pkg != REPORT_NO_PKG)
+			d->skips[i].pkg = map[d->skips[i].pkg];
+	for (i = 0; i < s->ndirsums; i++)
+		report_dir_add(d, s->dirsums[i].path, s->dirsums[i].depth, s->dirsums[i].files,
+			       s->dirsums[i].bytes, s->dirsums[i].saved);
+	for (i = 0; i < s->nbig; i++)
+		report_bigfile(d, s->big[i].path, s->big[i].bytes, s->big[i].saved,
+			       map[s->big[i].pkg]);
+	for (k = 0; k < FKIND__COUNT; k++) {
+		d->fkind[k].files += s->fkind[k].files;
+		d->fkind[k].bytes += s->fkind[k].bytes;
+	}
+	free(map);
+}
+
 void report_kept(struct report *r, const char *path, const char *why)
 {
 	xgrow(&r->kept, &r->capkept, r->nkept + 1, sizeof(*r->kept));
@@ -443,6 +582,8 @@ static void merge_counts(struct report *d, const struct report *s, bool kept)
 	/* a kept layer is in the output as it was */
 	d->tar_after += kept ? s->tar_before : s->tar_after;
 	d->comp_after += kept ? s->comp_before : s->comp_after;
+	d->codec_before = codec_join(d->codec_before, s->codec_before);
+	d->codec_after = codec_join(d->codec_after, kept ? s->codec_before : s->codec_after);
 	if (kept)
 		return;
 	d->strip.files += s->strip.files;
@@ -488,7 +629,7 @@ static void merge_changes(struct report *d, const struct report *s)
 
 void report_merge(struct report *dst, const struct report *src, bool kept)
 {
-	size_t i;
+	size_t i, change0 = dst->nchanges, skip0 = dst->nskips;
 
 	merge_counts(dst, src, kept);
 	if (!kept)
@@ -498,6 +639,7 @@ void report_merge(struct report *dst, const struct report *src, bool kept)
 		dst->skips[dst->nskips] = src->skips[i];
 		dst->skips[dst->nskips++].path = xstrdup(src->skips[i].path);
 	}
+	merge_accounting(dst, src, change0, skip0);
 	for (i = 0; i < src->nerrors; i++)
 		report_error(dst, src->errors[i].path, src->errors[i].msg);
 	for (i = 0; i < src->nowners; i++)
@@ -622,8 +764,36 @@ static int cmp_error(const void *a, const void *b)
 	return c ? c : strcmp(x->msg, y->msg);
 }
 
+static int cmp_dirsum(const void *a, const void *b)
+{
+	return strcmp(((const struct report_dir *)a)->path, ((const struct report_dir *)b)->path);
+}
+
+/* Sort the directory rows by path and sum the rows of one path. */
+static void finish_dirs(struct report *r)
+{
+	size_t i, n = 0;
+
+	if (!r->ndirsums)
+		return;
+	qsort(r->dirsums, r->ndirsums, sizeof(*r->dirsums), cmp_dirsum);
+	for (i = 0; i < r->ndirsums; i++) {
+		struct report_dir *d = &r->dirsums[i];
+		if (n && strcmp(r->dirsums[n - 1].path, d->path) == 0) {
+			r->dirsums[n - 1].files += d->files;
+			r->dirsums[n - 1].bytes += d->bytes;
+			r->dirsums[n - 1].saved += d->saved;
+			free(d->path);
+		} else {
+			r->dirsums[n++] = *d;
+		}
+	}
+	r->ndirsums = n;
+}
+
 void report_finish(struct report *r)
 {
+	finish_dirs(r);
 	if (r->nchanges)
 		qsort(r->changes, r->nchanges, sizeof(*r->changes), cmp_change);
 	if (r->nskips)

@@ -11,6 +11,7 @@
  */
 #include "report_print.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
@@ -19,6 +20,7 @@
 #include "slim.h"
 
 #define HTML_DUPS 20
+#define HTML_DIRS 300 /* directory rows, the largest */
 
 /* ---- escaping ----------------------------------------------------------- */
 
@@ -86,13 +88,15 @@ static void data_totals(struct buf *j, const struct report *r, const struct audi
 		 "\"files\": %llu, \"changes\": %zu, \"skips\": %zu, \"kept\": %zu, "
 		 "\"errors\": %zu, \"dup_groups\": %llu, \"owners\": %zu, \"layer\": %s, "
 		 "\"tar_before\": %llu, \"tar_after\": %llu, \"comp_before\": %llu, "
-		 "\"comp_after\": %llu, \"image\": %s},\n",
+		 "\"comp_after\": %llu, \"image\": %s, \"codec_before\": \"%s\", "
+		 "\"codec_after\": \"%s\"},\n",
 		 (unsigned long long)r->bytes_before, (unsigned long long)a->saved,
 		 (unsigned long long)a->unlisted, (unsigned long long)r->regular, r->nchanges,
 		 r->nskips, r->nkept, r->nerrors, (unsigned long long)r->ndups, r->nowners,
 		 r->layer ? "true" : "false", (unsigned long long)r->tar_before,
 		 (unsigned long long)r->tar_after, (unsigned long long)r->comp_before,
-		 (unsigned long long)r->comp_after, r->image ? "true" : "false");
+		 (unsigned long long)r->comp_after, r->image ? "true" : "false",
+		 r->codec_before ? r->codec_before : "", r->codec_after ? r->codec_after : "");
 }
 
 static void data_names(struct buf *j, const struct report *r)
@@ -145,7 +149,8 @@ static void data_packages(struct buf *j, const struct audit *a)
 			 (unsigned long long)p->saved);
 		for (k = 0; k < AUDIT__COUNT; k++)
 			buf_addf(j, "%s%llu", k ? ", " : "", (unsigned long long)p->by_kind[k]);
-		buf_adds(j, "]]");
+		buf_addf(j, "], %llu, %llu]", (unsigned long long)p->files,
+			 (unsigned long long)p->bytes);
 	}
 	buf_adds(j, "],\n");
 }
@@ -259,6 +264,84 @@ static void data_gpu(struct buf *j, const struct report *r)
 	buf_adds(j, "]},\n");
 }
 
+static int cmp_dir_bytes(const void *x, const void *y, void *ctx)
+{
+	const struct report_dir *d = ctx;
+	const struct report_dir *a = &d[*(const size_t *)x], *b = &d[*(const size_t *)y];
+
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return strcmp(a->path, b->path);
+}
+
+/* "acct": the whole input's accounting (report.h): directories as [path,
+ * depth, files, bytes, saved] (the HTML_DIRS largest, in path order), file
+ * kinds as [label, files, bytes], the largest files as [path, bytes, saved,
+ * package index into r->pkgs' names ("names")]. */
+static void data_accounting(struct buf *j, const struct report *r)
+{
+	size_t *ord = xmalloc((r->ndirsums + 1) * sizeof(*ord));
+	size_t i, n = r->ndirsums < HTML_DIRS ? r->ndirsums : HTML_DIRS;
+	int k;
+
+	for (i = 0; i < r->ndirsums; i++)
+		ord[i] = i;
+	if (r->ndirsums)
+		qsort_r(ord, r->ndirsums, sizeof(*ord), cmp_dir_bytes, r->dirsums);
+	buf_addf(j, "\"acct\": {\"done\": %s, \"ndirs\": %zu, \"dirs\": [",
+		 r->accounted ? "true" : "false", r->ndirsums);
+	for (i = 0; i < n; i++) {
+		const struct report_dir *d = &r->dirsums[ord[i]];
+		buf_adds(j, i ? ",\n[" : "\n[");
+		data_str(j, d->path);
+		buf_addf(j, ", %u, %llu, %llu, %llu]", d->depth, (unsigned long long)d->files,
+			 (unsigned long long)d->bytes, (unsigned long long)d->saved);
+	}
+	buf_adds(j, "],\n\"fkinds\": [");
+	for (k = 0; k < FKIND__COUNT; k++)
+		buf_addf(j, "%s[\"%s\", %llu, %llu]", k ? ", " : "",
+			 report_fkind_label((enum report_fkind)k), (unsigned long long)r->fkind[k].files,
+			 (unsigned long long)r->fkind[k].bytes);
+	buf_adds(j, "],\n\"big\": [");
+	for (i = 0; i < r->nbig; i++) {
+		const struct report_bigfile *b = &r->big[i];
+		buf_adds(j, i ? ",\n[" : "\n[");
+		data_str(j, b->path);
+		buf_addf(j, ", %llu, %llu, ", (unsigned long long)b->bytes,
+			 (unsigned long long)b->saved);
+		data_str(j, r->pkgs[b->pkg].name);
+		buf_adds(j, ", ");
+		data_str(j, r->pkgs[b->pkg].kind);
+		buf_addch(j, ']');
+	}
+	buf_adds(j, "]},\n");
+	free(ord);
+}
+
+/* "layers" (image mode): [image, index, digest before, digest after, tar
+ * before, tar after, blob before, blob after, waste, kept, shared]. */
+static void data_layers(struct buf *j, const struct report *r)
+{
+	size_t i;
+
+	buf_adds(j, "\"layers\": [");
+	for (i = 0; i < r->nilayers; i++) {
+		const struct report_image_layer *l = &r->ilayers[i];
+		buf_adds(j, i ? ",\n[" : "\n[");
+		data_str(j, l->image);
+		buf_addf(j, ", %u, ", l->index);
+		data_str(j, l->digest_before);
+		buf_adds(j, ", ");
+		data_str(j, l->digest_after);
+		buf_addf(j, ", %llu, %llu, %llu, %llu, %llu, %s, %s]",
+			 (unsigned long long)l->tar_before, (unsigned long long)l->tar_after,
+			 (unsigned long long)l->blob_before, (unsigned long long)l->blob_after,
+			 (unsigned long long)l->waste, l->kept ? "true" : "false",
+			 l->shared ? "true" : "false");
+	}
+	buf_adds(j, "],\n");
+}
+
 static void html_data(struct buf *j, const struct report *r, const struct audit *a)
 {
 	buf_addf(j, "{\"version\": \"%s\", \"dry\": %s,\n", SLIM_VERSION,
@@ -267,6 +350,8 @@ static void html_data(struct buf *j, const struct report *r, const struct audit 
 	data_names(j, r);
 	data_packages(j, a);
 	data_items(j, r, a);
+	data_accounting(j, r);
+	data_layers(j, r);
 	data_gpu(j, r);
 	data_dups(j, r);
 	buf_adds(j, "}");

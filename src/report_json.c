@@ -195,14 +195,12 @@ static void json_package(struct buf *j, const struct audit_package *p)
 	buf_adds(j, "{\"name\": ");
 	report_escape_json(j, p->name);
 	buf_adds(j, ", \"kind\": ");
-	if (p->kind)
-		report_escape_json(j, p->kind);
-	else
-		buf_adds(j, "null");
-	buf_addf(j, ", \"paths\": %llu, \"changed\": %llu, \"bytes_listed\": %llu, "
-		 "\"bytes_saved\": %llu, ",
-		 (unsigned long long)p->items, (unsigned long long)p->changed,
-		 (unsigned long long)p->listed, (unsigned long long)p->saved);
+	report_escape_json(j, p->kind ? p->kind : "other");
+	buf_addf(j, ", \"files\": %llu, \"paths\": %llu, \"changed\": %llu, "
+		 "\"bytes_listed\": %llu, \"bytes_saved\": %llu, ",
+		 (unsigned long long)p->files, (unsigned long long)p->items,
+		 (unsigned long long)p->changed, (unsigned long long)p->bytes,
+		 (unsigned long long)p->saved);
 	if (p->gpu) /* only where there is some: other reports stay as they were */
 		buf_addf(j, "\"gpu_bytes\": %llu, ", (unsigned long long)p->gpu);
 	buf_adds(j, "\"saved_by_kind\": {");
@@ -214,6 +212,52 @@ static void json_package(struct buf *j, const struct audit_package *p)
 		first = false;
 	}
 	buf_adds(j, "}}");
+}
+
+/* "accounting", "by_directory", "by_file_kind" and "largest_files": the
+ * whole input (report.h), changed or not. */
+static void json_accounting(struct buf *j, const struct report *r)
+{
+	uint64_t files = 0, bytes = 0, other = 0;
+	size_t i;
+	int k;
+
+	for (i = 0; i < r->npkgs; i++) {
+		files += r->pkgs[i].files;
+		bytes += r->pkgs[i].bytes;
+		if (strcmp(r->pkgs[i].kind, "other") == 0)
+			other += r->pkgs[i].bytes;
+	}
+	buf_addf(j, "  \"accounting\": {\"done\": %s, \"files\": %llu, \"bytes\": %llu, "
+		 "\"other_bytes\": %llu},\n  \"by_directory\": [",
+		 r->accounted ? "true" : "false", (unsigned long long)files,
+		 (unsigned long long)bytes, (unsigned long long)other);
+	for (i = 0; i < r->ndirsums; i++) {
+		const struct report_dir *d = &r->dirsums[i];
+		buf_adds(j, i ? ",\n    {\"path\": " : "\n    {\"path\": ");
+		report_escape_json(j, d->path);
+		buf_addf(j, ", \"depth\": %u, \"files\": %llu, \"bytes\": %llu, \"bytes_saved\": %llu}",
+			 d->depth, (unsigned long long)d->files, (unsigned long long)d->bytes,
+			 (unsigned long long)d->saved);
+	}
+	buf_adds(j, r->ndirsums ? "\n  ],\n  \"by_file_kind\": {" : "],\n  \"by_file_kind\": {");
+	for (k = 0; k < FKIND__COUNT; k++)
+		buf_addf(j, "%s\"%s\": {\"files\": %llu, \"bytes\": %llu}", k ? ", " : "",
+			 report_fkind_id((enum report_fkind)k), (unsigned long long)r->fkind[k].files,
+			 (unsigned long long)r->fkind[k].bytes);
+	buf_adds(j, "},\n  \"largest_files\": [");
+	for (i = 0; i < r->nbig; i++) {
+		const struct report_bigfile *b = &r->big[i];
+		buf_adds(j, i ? ",\n    {\"path\": " : "\n    {\"path\": ");
+		report_escape_json(j, b->path);
+		buf_addf(j, ", \"bytes\": %llu, \"bytes_saved\": %llu, \"package\": ",
+			 (unsigned long long)b->bytes, (unsigned long long)b->saved);
+		report_escape_json(j, r->pkgs[b->pkg].name);
+		buf_adds(j, ", \"package_kind\": ");
+		report_escape_json(j, r->pkgs[b->pkg].kind);
+		buf_addch(j, '}');
+	}
+	buf_adds(j, r->nbig ? "\n  ],\n" : "],\n");
 }
 
 void report_print_json_groups(const struct report *r, struct buf *j)
@@ -234,6 +278,7 @@ void report_print_json_groups(const struct report *r, struct buf *j)
 			 k ? ",\n              " : "", audit_kind_id((enum audit_kind)k),
 			 (unsigned long long)a.kind_files[k], (unsigned long long)a.kind_bytes[k]);
 	buf_adds(j, "},\n");
+	json_accounting(j, r);
 	audit_release(&a);
 }
 
@@ -291,13 +336,18 @@ static void json_passes(struct buf *j, const struct report *r)
 /* "layer" and "image" (when set), "archives" and "skipped". */
 static void json_sizes(struct buf *j, const struct report *r)
 {
-	if (r->layer)
+	if (r->layer) {
 		buf_addf(j,
 			 "  \"layer\": {\"tar_bytes_before\": %llu, \"tar_bytes_after\": %llu, "
-			 "\"file_bytes_before\": %llu, \"file_bytes_after\": %llu, \"superseded\": %llu},\n",
+			 "\"file_bytes_before\": %llu, \"file_bytes_after\": %llu, \"superseded\": %llu, ",
 			 (unsigned long long)r->tar_before, (unsigned long long)r->tar_after,
 			 (unsigned long long)r->comp_before, (unsigned long long)r->comp_after,
 			 (unsigned long long)r->superseded);
+		buf_addf(j, "\"file_codec_before\": %s%s%s, \"file_codec_after\": %s%s%s},\n",
+			 r->codec_before ? "\"" : "", r->codec_before ? r->codec_before : "null",
+			 r->codec_before ? "\"" : "", r->codec_after ? "\"" : "",
+			 r->codec_after ? r->codec_after : "null", r->codec_after ? "\"" : "");
+	}
 	if (r->image)
 		json_image(j, r);
 	buf_addf(j,

@@ -125,7 +125,7 @@ static void table_packages(const struct audit *a, FILE *f)
 	for (i = 0; i < n; i++) {
 		const struct audit_package *p = &a->pkgs[i];
 		esc(&name, p->name);
-		if (p->kind)
+		if (p->kind && strcmp(p->kind, "other") != 0)
 			buf_addf(&name, " (%s)", p->kind);
 		buf_setlen(&what, 0);
 		main_kinds(&what, p);
@@ -162,7 +162,7 @@ void report_print_table_groups(const struct report *r, FILE *f)
 			(unsigned long long)a.kind_files[k], b);
 	}
 	/* "(other)" alone says nothing: no *.dist-info or node_modules seen */
-	if (a.npkgs > 1 || (a.npkgs == 1 && a.pkgs[0].kind))
+	if (a.npkgs > 1 || (a.npkgs == 1 && a.pkgs[0].kind && strcmp(a.pkgs[0].kind, "other")))
 		table_packages(&a, f);
 	audit_release(&a);
 }
@@ -332,15 +332,25 @@ static void table_layer(const struct report *r, FILE *f)
 		fprintf(f, "  layer (tar)     %s -> %s\n", a, b);
 	fmt_bytes(a, sizeof(a), r->comp_before);
 	fmt_bytes(b, sizeof(b), r->comp_after);
-	fprintf(f, "  file (packed)   %s -> %s", a, b);
+	fprintf(f, "  file (packed)   %s", a);
+	if (r->codec_before && r->codec_after && strcmp(r->codec_before, r->codec_after) != 0)
+		fprintf(f, " %s", r->codec_before);
+	fprintf(f, " -> %s", b);
+	if (r->codec_before && r->codec_after)
+		fprintf(f, strcmp(r->codec_before, r->codec_after) == 0 ? ", both %s" : " %s",
+			r->codec_after);
 	if (r->comp_after > r->comp_before) {
 		fmt_bytes(a, sizeof(a), r->comp_after - r->comp_before);
 		pct(p, sizeof(p), r->comp_after - r->comp_before, r->comp_before);
-		fprintf(f, " (grew by %s, %s)\n", a, p);
+		fprintf(f, " (grew by %s, %s", a, p);
 	} else {
 		pct(p, sizeof(p), r->comp_before - r->comp_after, r->comp_before);
-		fprintf(f, " (%s smaller)\n", p);
+		fprintf(f, " (%s smaller", p);
 	}
+	/* not like with like: say so, the codec's share is in the number */
+	if (r->codec_before && r->codec_after && strcmp(r->codec_before, r->codec_after) != 0)
+		fprintf(f, ", the change of compression included");
+	fprintf(f, ")\n");
 }
 
 /* ---- the lists ------------------------------------------------------------ */

@@ -96,6 +96,9 @@ cases() {
 -o t t
 -o t/ t
 -o nonexistent/x t
+-o l.tar.xz t
+-o l.txz t
+-o l.tar.bz2 --compress gzip t
 -o f.txt img
 -qn --input dir f.txt
 -qn --input wheel t

@@ -326,6 +326,86 @@ PY
     ok $name "$cols"
 }
 
+# 4. An image: the whole input by package (a dpkg list, a dist-info RECORD, the stdlib)
+# changed or not, by directory, the largest files, and the layer table with the bytes a
+# later layer supersedes; the JSON's packages add up to every byte.
+t_image() {
+    local name=image d=$T/image
+    mkdir -p "$d"
+    python3 - "$d/img" <<'PY' || { bad $name "cannot make the image"; return 1; }
+import hashlib, io, json, os, random, sys, tarfile, zlib
+D = sys.argv[1]
+def sha(b): return 'sha256:' + hashlib.sha256(b).hexdigest()
+def rnd(n, seed): r = random.Random(seed); return bytes(r.getrandbits(8) for _ in range(n))
+def tar(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as t:
+        for n, data in files:
+            i = tarfile.TarInfo(n); i.mode = 0o644; i.mtime = 1700000000; i.size = len(data)
+            t.addfile(i, io.BytesIO(data))
+    return buf.getvalue()
+def gz(b): c = zlib.compressobj(6, zlib.DEFLATED, 31); return c.compress(b) + c.flush()
+def put(data):
+    os.makedirs(os.path.join(D, 'blobs', 'sha256'), exist_ok=True)
+    open(os.path.join(D, 'blobs', 'sha256', sha(data)[7:]), 'wb').write(data)
+    return sha(data)
+site = 'usr/local/lib/python3.11/site-packages/'
+l1 = tar([('var/lib/dpkg/info/demo-tool.list', b'/.\n/usr\n/usr/bin\n/usr/bin/demo\n'),
+          ('usr/bin/demo', rnd(60000, 1)), ('usr/lib/python3.11/os.py', rnd(9000, 2))])
+l2 = tar([('usr/bin/demo', rnd(30000, 3)),
+          (site + 'fancy/__init__.py', rnd(7000, 4)),
+          (site + 'fancy-2.0.dist-info/RECORD', b'fancy/__init__.py,,\nfancy-2.0.dist-info/RECORD,,\n')])
+cfg = json.dumps({'architecture': 'amd64', 'os': 'linux', 'rootfs': {'type': 'layers',
+      'diff_ids': [sha(l1), sha(l2)]}}).encode()
+m = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+     'config': {'mediaType': 'application/vnd.oci.image.config.v1+json', 'digest': put(cfg), 'size': len(cfg)},
+     'layers': [{'mediaType': 'application/vnd.oci.image.layer.v1.tar+gzip', 'digest': put(gz(l)),
+                 'size': len(gz(l))} for l in (l1, l2)]}
+mb = json.dumps(m).encode()
+json.dump({'schemaVersion': 2, 'manifests': [{'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+           'digest': put(mb), 'size': len(mb)}]}, open(os.path.join(D, 'index.json'), 'w'))
+open(os.path.join(D, 'oci-layout'), 'w').write('{"imageLayoutVersion":"1.0.0"}')
+PY
+    if ! "$SLIM" -q -n --json --html "$d/out.html" "$d/img" > "$d/out.json" 2> "$d/err"; then
+        bad $name "slim failed: $(head -3 "$d/err")"; return 1
+    fi
+    python3 - "$d/out.json" <<'PY' || { bad $name "the JSON's accounting is wrong"; return 1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+pk = {(p["name"], p["kind"]): p for p in d["by_package"]}
+assert sum(p["bytes_listed"] for p in d["by_package"]) == d["totals"]["bytes_before"], "sum"
+# the first layer's demo (60000), the second's (30000, in no list of its layer) and the
+# list itself (31): all the package's
+assert pk[("demo-tool", "deb")]["bytes_listed"] == 90031, pk.get(("demo-tool", "deb"))
+assert pk[("fancy", "python")]["files"] == 2, pk.get(("fancy", "python"))
+assert pk[("python3.11 stdlib", "stdlib")]["bytes_listed"] == 9000
+assert d["largest_files"][0]["bytes"] == 60000 and d["largest_files"][0]["package"] == "demo-tool"
+assert len(d["image"]["layers"]) == 2 and d["image"]["layers"][0]["waste_bytes"] == 60000, d["image"]
+PY
+    chrome --dump-dom "file://$d/out.html" > "$d/dom.html" 2> "$d/dom.log"
+    python3 - "$d/dom.html" <<'PY' || { bad $name "the page's tables are wrong"; return 1; }
+import re, sys
+dom = open(sys.argv[1], encoding='utf-8', errors='replace').read()
+def table(tid):
+    m = re.search(r'<table id="%s">(.*?)</table>' % tid, dom, re.S)
+    assert m, tid + ' missing'
+    return m.group(1)
+def rows(tid): return re.findall(r'<tr>(.*?)</tr>', table(tid), re.S)[1:]
+pk = table('pkgs')
+for n in ('demo-tool', 'fancy', 'python3.11 stdlib'):
+    assert '>%s<' % n in pk, n + ' not in the package table'
+assert '>deb<' in pk and '>stdlib<' in pk, 'package kinds not shown'
+# 60000 + 9000 + 30000 + 7000 + 49 (the RECORD) below usr/
+assert any('usr/' in r and '103.6 KiB' in r for r in rows('dirs')), 'usr/ not 103.6 KiB in the directory table'
+big = rows('big')
+assert 'usr/bin/demo' in big[0] and '58.6 KiB' in big[0] and 'demo-tool' in big[0], big[0]
+ly = rows('layers')
+assert len(ly) == 2 and '58.6 KiB' in ly[0] and 'sha256:' in ly[0], ly
+assert '<section class="panel" id="layers-panel">' in dom, 'the layer table is hidden'
+PY
+    ok $name
+}
+
 if t_page; then
     if CHROME=$(find_chromium); then
         t_render
@@ -349,5 +429,10 @@ elif t_gpu_page; then
     fi
 else
     skp gpu-render "no page to render (gpu-page failed)"
+fi
+if [ -n "${CHROME:-}" ] || CHROME=$(find_chromium); then
+    t_image
+else
+    skp image "chromium is not installed and cannot be"
 fi
 finish

@@ -152,7 +152,10 @@ START_TEST(groups_by_package_and_kind)
 	ck_assert_uint_eq(a.npkgs, 3);
 	/* largest saving first: (other) 4000, PyYAML 1800, a 800 */
 	ck_assert_str_eq(a.pkgs[0].name, "(other)");
-	ck_assert_ptr_null(a.pkgs[0].kind);
+	ck_assert_str_eq(a.pkgs[0].kind, "other");
+	/* no accounting (a report built by hand): its bytes are the listed ones */
+	ck_assert(!a.accounted);
+	ck_assert_uint_eq(a.pkgs[0].bytes, a.pkgs[0].listed);
 	ck_assert_str_eq(a.pkgs[1].name, "PyYAML");
 	ck_assert_str_eq(a.pkgs[1].kind, "python");
 	ck_assert_uint_eq(a.pkgs[1].saved, 1800);
@@ -207,7 +210,7 @@ START_TEST(json_and_table_groups)
 	sample(&r);
 	s = print_to_string(print_groups, &r);
 	ck_assert_ptr_nonnull(strstr(s, "  \"by_package\": [\n    {\"name\": \"(other)\", "
-					"\"kind\": null, \"paths\": 1, \"changed\": 1, "
+					"\"kind\": \"other\", \"files\": 0, \"paths\": 1, \"changed\": 1, "
 					"\"bytes_listed\": 5000, \"bytes_saved\": 4000, "
 					"\"saved_by_kind\": {\"debug_info\": 4000}}"));
 	ck_assert_ptr_nonnull(strstr(s, "\"saved_by_kind\": {\"debug_info\": 500, "
