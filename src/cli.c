@@ -1,5 +1,6 @@
 /* cli.c - the command line: the option table, parsing, --help. */
 #include "cli.h"
+#include "cli_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,15 +26,9 @@ enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF
        OPT_DEDUP_PATHS, OPT_EXCLUDE, OPT_TAG };
 
 /* One table drives getopt_long, --help and the shell completions
- * (--completion).  A row without help is hidden from --help and from the
- * completions. */
-static const struct opt {
-	const char *name;
-	int key;
-	int has_arg;
-	const char *arg;
-	const char *help;
-} opts[] = {
+ * (--completion, cli_complete.c).  A row without help is hidden from
+ * --help and from the completions. */
+const struct opt cli_opts[] = {
 	{ "dry-run", 'n', no_argument, NULL, "report what would be saved; change nothing" },
 	{ "json", OPT_JSON, no_argument, NULL, "print the report as JSON (schema in README)" },
 	{ "jobs", 'j', required_argument, "N", "worker threads (default: online CPUs)" },
@@ -93,6 +88,7 @@ static const struct opt {
 	/* hidden: `slim --completion bash|zsh` prints a completion script */
 	{ "completion", OPT_COMPLETION, required_argument, "SHELL", NULL },
 };
+const size_t cli_nopts = ARRAY_SIZE(cli_opts);
 
 void cli_print_help(FILE *f)
 {
@@ -107,21 +103,21 @@ void cli_print_help(FILE *f)
 		   "PATH or OUT may be - (stdin, stdout) or an image by name through skopeo:\n"
 		   "containers-storage:NAME, docker-daemon:NAME, docker://REF, oci:DIR[:TAG],\n"
 		   "oci-archive:FILE, docker-archive:FILE.\n\n");
-	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+	for (i = 0; i < ARRAY_SIZE(cli_opts); i++) {
 		char left[64];
-		const char *sep = opts[i].has_arg == optional_argument ? "[=" : " ";
-		const char *end = opts[i].has_arg == optional_argument ? "]" : "";
-		if (!opts[i].help)
+		const char *sep = cli_opts[i].has_arg == optional_argument ? "[=" : " ";
+		const char *end = cli_opts[i].has_arg == optional_argument ? "]" : "";
+		if (!cli_opts[i].help)
 			continue;
-		if (!opts[i].arg)
+		if (!cli_opts[i].arg)
 			sep = end = "";
-		if (opts[i].key < 128)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s%s", opts[i].key, opts[i].name, sep,
-				 opts[i].arg ? opts[i].arg : "", end);
+		if (cli_opts[i].key < 128)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s%s", cli_opts[i].key, cli_opts[i].name, sep,
+				 cli_opts[i].arg ? cli_opts[i].arg : "", end);
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s%s", opts[i].name, sep,
-				 opts[i].arg ? opts[i].arg : "", end);
-		fprintf(f, "  %-26s %s\n", left, opts[i].help);
+			snprintf(left, sizeof(left), "    --%s%s%s%s", cli_opts[i].name, sep,
+				 cli_opts[i].arg ? cli_opts[i].arg : "", end);
+		fprintf(f, "  %-26s %s\n", left, cli_opts[i].help);
 	}
 	fprintf(f, "\nSIZE: bytes, or with a unit: K, M, G, T or KiB, MiB, GiB, TiB (1024s),\n"
 		   "KB, MB, GB, TB (1000s); 1.5M is 1572864 bytes, 10MB 10000000.\n");
@@ -391,9 +387,9 @@ static const struct opt *opt_of(int key)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(opts); i++)
-		if (opts[i].key == key)
-			return &opts[i];
+	for (i = 0; i < ARRAY_SIZE(cli_opts); i++)
+		if (cli_opts[i].key == key)
+			return &cli_opts[i];
 	return NULL;
 }
 
@@ -438,20 +434,20 @@ static size_t suggest(const char *name, size_t len, const char **out, size_t max
 		return 0;
 	memcpy(typed, name, len);
 	typed[len] = '\0';
-	for (i = 0; i < ARRAY_SIZE(opts) && n < max; i++)
-		if (strncmp(opts[i].name, typed, len) == 0)
-			out[n++] = opts[i].name;
+	for (i = 0; i < ARRAY_SIZE(cli_opts) && n < max; i++)
+		if (strncmp(cli_opts[i].name, typed, len) == 0)
+			out[n++] = cli_opts[i].name;
 	if (n)
 		return n;
 	/* one edit for a short name, up to three for a long one */
 	if (len / 4 < best)
 		best = len / 4 ? len / 4 : 1;
-	for (i = 0; i < ARRAY_SIZE(opts); i++) {
-		d = distance(typed, opts[i].name);
+	for (i = 0; i < ARRAY_SIZE(cli_opts); i++) {
+		d = distance(typed, cli_opts[i].name);
 		if (d < best || (d == best && n < max)) {
 			n = d < best ? 0 : n;
 			best = d;
-			out[n++] = opts[i].name;
+			out[n++] = cli_opts[i].name;
 		}
 	}
 	return n;
@@ -494,12 +490,81 @@ static enum cli_action unknown(int key, char **argv, struct err *e)
 
 /* One option: key as getopt_long returned it, arg its argument.  CLI_RUN
  * to go on. */
+/* arg is one of the words a and b: 0 for a, 1 for b, -1 for neither. */
+static int word2(const char *arg, const char *a, const char *b)
+{
+	return !strcmp(arg, a) ? 0 : !strcmp(arg, b) ? 1 : -1;
+}
+
+static enum cli_action parse_dedup_min(const char *arg, struct slim_opts *o, struct err *e)
+{
+	const char *u;
+	double v;
+
+	if (!parse_size(arg, &v, &u)) {
+		err_set(e, "invalid --dedup-min-size '%s' (bytes, or a size such as 4K, 10KB, 1MiB)",
+			arg);
+		return CLI_USAGE;
+	}
+	o->dedup_min = (unsigned long long)v;
+	o->dedup_min_set = true;
+	return CLI_RUN;
+}
+
+/* The options of outputs, layers, images and GPU code (option() has the
+ * rest). */
+static enum cli_action option_out(struct cli *c, struct pstate *ps, int key, char *arg,
+				  char **argv, struct err *e)
+{
+	struct slim_opts *o = &c->o;
+	long long ll;
+	int ratio, w;
+
+	switch (key) {
+	case 'o': o->output = arg; break;
+	case OPT_COMPRESS: return parse_compress(arg, o, e);
+	case OPT_LEVEL:
+		if (parse_ll(arg, 1, 22, &ll)) {
+			o->level = (int)ll;
+			break;
+		}
+		err_set(e, "invalid compression level '%s' (zstd levels are 1-22, gzip 1-9)", arg);
+		return CLI_USAGE;
+	case OPT_MTIME: return parse_mtime(arg, o, e);
+	case OPT_MAX_ENTRY: return parse_max_entry(arg, o, e);
+	case OPT_HTML: o->html = arg; break;
+	case OPT_INPUT: return parse_input(arg, c, e);
+	case OPT_MAX_RATIO:
+		if (parse_int(arg, 0, 1000000000, "invalid --max-ratio", &ratio, e) != CLI_RUN)
+			return CLI_USAGE;
+		o->max_ratio = (unsigned)ratio;
+		break;
+	case OPT_PLATFORM: return parse_platform(arg, o, e);
+	case OPT_TAG: return parse_tag(arg, o, e);
+	case OPT_CUDA_ARCH: return parse_cuda_arch(arg, o, e);
+	case OPT_CUDA_PTX:
+		if ((w = word2(arg, "keep", "none")) < 0)
+			return bad(e, "invalid --cuda-ptx (keep or none)", arg);
+		o->cuda.no_ptx = w == 1;
+		ps->cuda_ptx = true;
+		break;
+	case OPT_COMPLETION:
+		if (word2(arg, "bash", "zsh") < 0)
+			return bad(e, "invalid --completion (bash or zsh)", arg);
+		c->completion = arg;
+		return CLI_COMPLETION;
+	case '?':
+	case ':':
+	default: return unknown(key, argv, e);
+	}
+	return CLI_RUN;
+}
+
 static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *arg, char **argv,
 			      struct err *e)
 {
 	struct slim_opts *o = &c->o;
-	long long ll;
-	int ratio;
+	int w;
 
 	switch (key) {
 	case 'n': o->dry_run = true; break;
@@ -510,6 +575,12 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 	case OPT_NO_STRIP: o->strip_on = false; break;
 	case OPT_DEDUP: return parse_dedup(arg, o, e);
 	case OPT_DEDUP_ELF: o->dedup_elf = true; break;
+	case OPT_DEDUP_MIN: return parse_dedup_min(arg, o, e);
+	case OPT_DEDUP_PATHS:
+		if ((w = word2(arg, "safe", "all")) < 0)
+			return bad(e, "invalid --dedup-paths (safe or all)", arg);
+		o->dedup_paths = w ? DEDUP_PATHS_ALL : DEDUP_PATHS_SAFE;
+		break;
 	case OPT_PRESET: return add_preset(c, ps, arg, e);
 	case OPT_KEEP: return rules_did(rules_add_glob(c->rules, true, arg, "--keep", e));
 	case OPT_EXCLUDE:
@@ -526,93 +597,41 @@ static enum cli_action option(struct cli *c, struct pstate *ps, int key, char *a
 		o->root = arg;
 		break;
 	case OPT_BYTECODE:
-		if (strcmp(arg, "keep") != 0 && strcmp(arg, "drop") != 0)
+		if ((w = word2(arg, "drop", "keep")) < 0)
 			return bad(e, "invalid --python-bytecode (drop or keep)", arg);
-		o->keep_bytecode = strcmp(arg, "keep") == 0;
+		o->keep_bytecode = w == 1;
 		rules_keep_bytecode(c->rules, o->keep_bytecode);
 		break;
-	case OPT_DEDUP_MIN: {
-		const char *u;
-		double v;
-
-		if (!parse_size(arg, &v, &u)) {
-			err_set(e, "invalid --dedup-min-size '%s' (bytes, or a size such as 4K, "
-				   "10KB, 1MiB)", arg);
-			return CLI_USAGE;
-		}
-		o->dedup_min = (unsigned long long)v;
-		o->dedup_min_set = true;
-		break;
-	}
-	case OPT_DEDUP_PATHS:
-		if (strcmp(arg, "safe") != 0 && strcmp(arg, "all") != 0)
-			return bad(e, "invalid --dedup-paths (safe or all)", arg);
-		o->dedup_paths = strcmp(arg, "all") == 0 ? DEDUP_PATHS_ALL : DEDUP_PATHS_SAFE;
-		break;
-	case 'o': o->output = arg; break;
-	case OPT_COMPRESS: return parse_compress(arg, o, e);
-	case OPT_LEVEL:
-		if (parse_ll(arg, 1, 22, &ll)) {
-			o->level = (int)ll;
-			break;
-		}
-		err_set(e, "invalid compression level '%s' (zstd levels are 1-22, gzip 1-9)", arg);
-		return CLI_USAGE;
-	case OPT_MTIME: return parse_mtime(arg, o, e);
 	case OPT_FAIL_OVER: return parse_limit(arg, c, e);
-	case OPT_MAX_ENTRY: return parse_max_entry(arg, o, e);
-	case OPT_HTML: o->html = arg; break;
-	case OPT_INPUT: return parse_input(arg, c, e);
-	case OPT_MAX_RATIO:
-		if (parse_int(arg, 0, 1000000000, "invalid --max-ratio", &ratio, e) != CLI_RUN)
-			return CLI_USAGE;
-		o->max_ratio = (unsigned)ratio;
-		break;
-	case OPT_PLATFORM: return parse_platform(arg, o, e);
-	case OPT_TAG: return parse_tag(arg, o, e);
-	case OPT_CUDA_ARCH: return parse_cuda_arch(arg, o, e);
-	case OPT_CUDA_PTX:
-		if (strcmp(arg, "keep") != 0 && strcmp(arg, "none") != 0)
-			return bad(e, "invalid --cuda-ptx (keep or none)", arg);
-		o->cuda.no_ptx = strcmp(arg, "none") == 0;
-		ps->cuda_ptx = true;
-		break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose++; break;
 	case 'h': return CLI_HELP;
 	case 'V': return CLI_VERSION;
-	case OPT_COMPLETION:
-		if (strcmp(arg, "bash") != 0 && strcmp(arg, "zsh") != 0)
-			return bad(e, "invalid --completion (bash or zsh)", arg);
-		c->completion = arg;
-		return CLI_COMPLETION;
-	case '?':
-	case ':':
-	default: return unknown(key, argv, e);
+	default: return option_out(c, ps, key, arg, argv, e);
 	}
 	return CLI_RUN;
 }
 
-/* getopt_long's tables from opts: lo (ARRAY_SIZE(opts) + 1 entries) and
- * the short options so (3 * ARRAY_SIZE(opts) + 2 bytes). */
+/* getopt_long's tables from opts: lo (ARRAY_SIZE(cli_opts) + 1 entries) and
+ * the short options so (3 * ARRAY_SIZE(cli_opts) + 2 bytes). */
 static void getopt_tables(struct option *lo, char *so)
 {
 	size_t i;
 
 	*so++ = ':'; /* a missing argument returns ':', not '?' */
-	for (i = 0; i < ARRAY_SIZE(opts); i++) {
-		lo[i].name = opts[i].name;
-		lo[i].has_arg = opts[i].has_arg;
+	for (i = 0; i < ARRAY_SIZE(cli_opts); i++) {
+		lo[i].name = cli_opts[i].name;
+		lo[i].has_arg = cli_opts[i].has_arg;
 		lo[i].flag = NULL;
-		lo[i].val = opts[i].key;
-		if (opts[i].key < 128) {
-			*so++ = (char)opts[i].key;
-			if (opts[i].has_arg == required_argument)
+		lo[i].val = cli_opts[i].key;
+		if (cli_opts[i].key < 128) {
+			*so++ = (char)cli_opts[i].key;
+			if (cli_opts[i].has_arg == required_argument)
 				*so++ = ':';
 		}
 	}
 	*so = '\0';
-	memset(&lo[ARRAY_SIZE(opts)], 0, sizeof(lo[0]));
+	memset(&lo[ARRAY_SIZE(cli_opts)], 0, sizeof(lo[0]));
 }
 
 /*
@@ -768,8 +787,8 @@ out:
 
 enum cli_action cli_parse(int argc, char **argv, struct cli *c, struct err *e)
 {
-	struct option lo[ARRAY_SIZE(opts) + 1];
-	char so[3 * ARRAY_SIZE(opts) + 2];
+	struct option lo[ARRAY_SIZE(cli_opts) + 1];
+	char so[3 * ARRAY_SIZE(cli_opts) + 2];
 	struct pstate ps = { false, false, false };
 	struct slim_opts *o = &c->o;
 	enum cli_action act;
@@ -861,169 +880,4 @@ const char *cli_kind_of(const struct cli *c, const char *path, enum cli_input *k
 	if (c->input == CLI_IN_LAYER && (!file || zip))
 		return "not a tar file (--input layer)";
 	return NULL;
-}
-
-/* ---- shell completions (--completion) ------------------------------------ */
-
-/* What an option's value is, for completing it. */
-enum val_kind {
-	VAL_NONE,  /* no value, or an optional one (only --opt=VALUE) */
-	VAL_FREE,  /* anything (N, GLOB): nothing to offer */
-	VAL_FILE,  /* a file name */
-	VAL_WORDS, /* one of a few words */
-};
-
-/* The values of the options that take one of a few words; the parsers
- * above hold the same lists (e2e_pkg checks that each is accepted). */
-static const struct {
-	const char *name, *words;
-} value_words[] = {
-	{ "dedup", "link report off" },
-	{ "compress", "zstd gzip none" },
-	{ "input", "layer image dir wheel" },
-};
-
-/* op's value kind; for VAL_WORDS, the words space-separated into w. */
-static enum val_kind value_of(const struct opt *op, char *w, size_t n)
-{
-	const char *const *p;
-	size_t i, len = 0;
-
-	if (op->has_arg != required_argument || !op->arg)
-		return VAL_NONE;
-	if (strcmp(op->arg, "FILE") == 0 || strcmp(op->arg, "OUT") == 0)
-		return VAL_FILE;
-	w[0] = '\0';
-	if (strcmp(op->name, "preset") == 0) { /* the presets, and none */
-		for (p = rules_presets(); *p; p++)
-			if (len + strlen(*p) + 1 < n)
-				len += (size_t)sprintf(w + len, "%s ", *p);
-		if (len + 4 < n)
-			strcpy(w + len, "none");
-		return VAL_WORDS;
-	}
-	for (i = 0; i < ARRAY_SIZE(value_words); i++)
-		if (strcmp(op->name, value_words[i].name) == 0) {
-			snprintf(w, n, "%s", value_words[i].words);
-			return VAL_WORDS;
-		}
-	if (strchr(op->arg, '|')) { /* "keep|none" */
-		snprintf(w, n, "%s", op->arg);
-		for (i = 0; w[i]; i++)
-			if (w[i] == '|')
-				w[i] = ' ';
-		return VAL_WORDS;
-	}
-	return VAL_FREE;
-}
-
-/* "-j|--jobs" or "--json": the case pattern of an option's names. */
-static void bash_names(const struct opt *op, FILE *f)
-{
-	if (op->key < 128)
-		fprintf(f, "-%c|", op->key);
-	fprintf(f, "--%s", op->name);
-}
-
-static void print_bash(FILE *f)
-{
-	char w[256];
-	size_t i, n;
-
-	fprintf(f, "# bash completion for slim: generated by `slim --completion bash` (slim %s)\n"
-		   "_slim()\n{\n"
-		   "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=\n"
-		   "\t((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-		   "\t# \"--opt=VALUE\": COMP_WORDBREAKS makes \"=\" a word of its own\n"
-		   "\tif [[ $cur == = ]]; then\n\t\tcur=\n"
-		   "\telif [[ $prev == = ]] && ((COMP_CWORD > 1)); then\n"
-		   "\t\tprev=${COMP_WORDS[COMP_CWORD-2]}\n\tfi\n"
-		   "\tcase $prev in\n", SLIM_VERSION);
-	for (i = 0; i < ARRAY_SIZE(opts); i++) {
-		enum val_kind k = value_of(&opts[i], w, sizeof(w));
-		if (!opts[i].help || (k != VAL_FILE && k != VAL_WORDS))
-			continue;
-		fputs("\t", f);
-		bash_names(&opts[i], f);
-		if (k == VAL_FILE)
-			fputs(")\n\t\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n\t\treturn ;;\n", f);
-		else
-			fprintf(f, ")\n\t\tmapfile -t COMPREPLY < <(compgen -W '%s' -- \"$cur\")\n"
-				   "\t\treturn ;;\n", w);
-	}
-	/* a free value (N, GLOB): nothing to offer, and not a PATH */
-	fputs("\t", f);
-	for (i = 0, n = 0; i < ARRAY_SIZE(opts); i++)
-		if (opts[i].help && value_of(&opts[i], w, sizeof(w)) == VAL_FREE) {
-			fputs(n++ ? "|" : "", f);
-			bash_names(&opts[i], f);
-		}
-	fputs(")\n\t\treturn ;;\n\tesac\n\tif [[ $cur == -* ]]; then\n\t\tmapfile -t COMPREPLY < <(compgen -W '", f);
-	for (i = 0; i < ARRAY_SIZE(opts); i++)
-		if (opts[i].help)
-			fprintf(f, "%s--%s", i ? " " : "", opts[i].name);
-	fputs("' -- \"$cur\")\n\t\treturn\n\tfi\n"
-	      "\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n}\n"
-	      "complete -o filenames -F _slim slim\n", f);
-}
-
-/* s inside a zsh single-quoted _arguments spec: ' closes the quote, and
- * [ ] : end a spec's parts unless escaped. */
-static void zsh_quoted(const char *s, FILE *f)
-{
-	for (; *s; s++) {
-		if (*s == '\'')
-			fputs("'\\''", f);
-		else if (*s == '[' || *s == ']' || *s == ':' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else
-			fputc(*s, f);
-	}
-}
-
-static void print_zsh(FILE *f)
-{
-	char w[256];
-	size_t i;
-
-	fprintf(f, "#compdef slim\n"
-		   "# zsh completion for slim: generated by `slim --completion zsh` (slim %s)\n"
-		   "_arguments -s -S \\\n", SLIM_VERSION);
-	for (i = 0; i < ARRAY_SIZE(opts); i++) {
-		const struct opt *op = &opts[i];
-		enum val_kind k = value_of(op, w, sizeof(w));
-		const char *lsuf = op->has_arg == required_argument ? "="
-				   : op->has_arg == optional_argument ? "=-" : "";
-		if (!op->help)
-			continue;
-		/* '*': any option may be given again (the last one counts, or
-		 * they add up: --keep, --drop, --preset, -v) */
-		if (op->key < 128)
-			fprintf(f, "\t'*'{-%c%s,--%s%s}'[", op->key,
-				op->has_arg == required_argument ? "+" : "", op->name, lsuf);
-		else
-			fprintf(f, "\t'*--%s%s[", op->name, lsuf);
-		zsh_quoted(op->help, f);
-		fputs("]", f);
-		if (op->has_arg != no_argument) {
-			fputs(op->has_arg == optional_argument ? "::" : ":", f);
-			zsh_quoted(op->arg ? op->arg : "value", f);
-			if (k == VAL_FILE)
-				fputs(":_files", f);
-			else if (k == VAL_WORDS)
-				fprintf(f, ":(%s)", w);
-			else
-				fputs(": ", f);
-		}
-		fputs("' \\\n", f);
-	}
-	fputs("\t'*:path:_files'\n", f);
-}
-
-void cli_print_completion(const char *shell, FILE *f)
-{
-	if (strcmp(shell, "zsh") == 0)
-		print_zsh(f);
-	else
-		print_bash(f);
 }

@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "content.h"
+#include "dedup_int.h"
 #include "pool.h"
 #include "util.h"
 
@@ -186,98 +187,6 @@ struct dedup_items dedup_items_array(const struct dedup_item *v, size_t n)
 
 /* ---- finding the distinct inodes ---------------------------------------- */
 
-/* A name while the files are gathered: 16 bytes, then freed. */
-struct gname {
-	uint64_t ino;
-	uint32_t dev;  /* index in c->devs */
-	uint32_t item;
-};
-
-static bool gname_less(const struct gname *x, const struct gname *y)
-{
-	if (x->dev != y->dev)
-		return x->dev < y->dev;
-	if (x->ino != y->ino)
-		return x->ino < y->ino;
-	return x->item < y->item;
-}
-
-static void gname_swap(struct gname *x, struct gname *y)
-{
-	struct gname t = *x;
-
-	*x = *y;
-	*y = t;
-}
-
-static void gname_sift(struct gname *v, size_t root, size_t n)
-{
-	for (;;) {
-		size_t c = 2 * root + 1;
-
-		if (c >= n)
-			return;
-		if (c + 1 < n && gname_less(&v[c], &v[c + 1]))
-			c++;
-		if (!gname_less(&v[root], &v[c]))
-			return;
-		gname_swap(&v[root], &v[c]);
-		root = c;
-	}
-}
-
-/* Sort v[0..n) in place: the names of a million files must not need a
- * second copy (qsort's merge sort takes one).  Quicksort, heapsort past a
- * depth of 2 log n, insertion sort for short runs. */
-static void gname_sort(struct gname *v, size_t n, unsigned depth)
-{
-	while (n > 16) {
-		struct gname *m = &v[n / 2], pivot;
-		size_t i = 0, j = n - 1;
-
-		if (!depth--) {
-			size_t k;
-
-			for (k = n / 2; k-- > 0;)
-				gname_sift(v, k, n);
-			for (k = n - 1; k > 0; k--) {
-				gname_swap(&v[0], &v[k]);
-				gname_sift(v, 0, k);
-			}
-			return;
-		}
-		/* median of three, as pivot */
-		if (gname_less(m, &v[0]))
-			gname_swap(m, &v[0]);
-		if (gname_less(&v[n - 1], m))
-			gname_swap(&v[n - 1], m);
-		if (gname_less(m, &v[0]))
-			gname_swap(m, &v[0]);
-		pivot = *m;
-		for (;;) {
-			while (gname_less(&v[i], &pivot))
-				i++;
-			while (gname_less(&pivot, &v[j]))
-				j--;
-			if (i >= j)
-				break;
-			gname_swap(&v[i++], &v[j--]);
-		}
-		/* v[0..j] <= pivot <= v[j+1..n): the shorter side first */
-		if (j + 1 < n - j - 1) {
-			gname_sort(v, j + 1, depth);
-			v += j + 1;
-			n -= j + 1;
-		} else {
-			gname_sort(v + j + 1, n - j - 1, depth);
-			n = j + 1;
-		}
-	}
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && gname_less(&v[k], &v[k - 1]); k--)
-			gname_swap(&v[k], &v[k - 1]);
-}
-
 /* The index of dev in c->devs, added if new (a tree spans a few devices). */
 static uint32_t dev_index(struct dedup *c, dev_t dev)
 {
@@ -337,7 +246,6 @@ static void collect_files(struct dedup *c)
 	struct gname *g;
 	uint32_t *run_of; /* item -> 1 + where its file's names start in g */
 	size_t i, n = c->items.n, ng = 0, nf = 0, start, k;
-	unsigned depth = 0;
 
 	if (n > UINT32_MAX)
 		n = UINT32_MAX; /* more than a source holds */
@@ -354,9 +262,7 @@ static void collect_files(struct dedup *c)
 			g[k++] = (struct gname){ it.ino, dev_index(c, it.dev), (uint32_t)i };
 	}
 	ng = k;
-	for (k = ng; k; k >>= 1)
-		depth += 2;
-	gname_sort(g, ng, depth);
+	dedup_sort_names(g, ng);
 	/* each file at its first name (the least item of its run) */
 	run_of = xcalloc(n, sizeof(*run_of));
 	for (start = 0; start < ng; start = i) {
@@ -492,21 +398,6 @@ static void make_groups(struct dedup *c)
 }
 
 /* ---- reading files ------------------------------------------------------ */
-
-bool dedup_is_elf_so(const unsigned char *h, size_t n)
-{
-	unsigned type;
-
-	if (n < 18 || memcmp(h, ELFMAG, SELFMAG) != 0)
-		return false;
-	if (h[EI_DATA] == ELFDATA2LSB)
-		type = h[16] | (unsigned)h[17] << 8;
-	else if (h[EI_DATA] == ELFDATA2MSB)
-		type = (unsigned)h[16] << 8 | h[17];
-	else
-		return false;
-	return type == ET_DYN;
-}
 
 /*
  * Open f's content and check it is still the file the items describe
@@ -1051,71 +942,4 @@ void dedup_result_release(struct dedup_result *res)
 		err_release(&res->errors[i].err);
 	free(res->errors);
 	*res = (struct dedup_result)DEDUP_RESULT_INIT;
-}
-
-void dedup_digest_of(const void *data, size_t len, struct dedup_digest *d)
-{
-	XXH3_state_t *st = XXH3_createState();
-	size_t head = len < DEDUP_BLOCK ? len : DEDUP_BLOCK;
-
-	if (!st)
-		xoom();
-	d->size = len;
-	XXH3_128bits_reset(st);
-	XXH3_128bits_update(st, data, head);
-	d->head = XXH3_128bits_digest(st);
-	XXH3_128bits_update(st, (const unsigned char *)data + head, len - head);
-	d->full = XXH3_128bits_digest(st);
-	d->elf_so = dedup_is_elf_so(data, head);
-	XXH3_freeState(st);
-}
-
-int dedup_digest_content(const struct content *c, struct dedup_digest *d, struct err *e)
-{
-	XXH3_state_t *st = XXH3_createState();
-	size_t head = c->len < DEDUP_BLOCK ? (size_t)c->len : DEDUP_BLOCK;
-	unsigned char *buf = xmalloc(CONTENT_CHUNK);
-	uint64_t at = head;
-	int rc = -1;
-
-	if (!st)
-		xoom();
-	d->size = c->len;
-	XXH3_128bits_reset(st);
-	if (content_read(c, 0, buf, head, e) != 0)
-		goto out;
-	XXH3_128bits_update(st, buf, head);
-	d->head = XXH3_128bits_digest(st);
-	d->elf_so = dedup_is_elf_so(buf, head);
-	while (at < c->len) {
-		size_t k = c->len - at < CONTENT_CHUNK ? (size_t)(c->len - at) : CONTENT_CHUNK;
-		if (content_read(c, at, buf, k, e) != 0)
-			goto out;
-		XXH3_128bits_update(st, buf, k);
-		at += k;
-	}
-	d->full = XXH3_128bits_digest(st);
-	rc = 0;
-out:
-	free(buf);
-	XXH3_freeState(st);
-	return rc;
-}
-
-struct dedup_probe *dedup_probe_head(const struct stat *st, const unsigned char *head, size_t len)
-{
-	uint64_t size = (uint64_t)st->st_size;
-	size_t hl = size < DEDUP_BLOCK ? (size_t)size : DEDUP_BLOCK;
-	struct dedup_probe *p;
-
-	if (!S_ISREG(st->st_mode) || !size || len < hl)
-		return NULL;
-	p = xmalloc(sizeof(*p));
-	p->dev = st->st_dev;
-	p->ino = st->st_ino;
-	p->size = size;
-	p->mtime = st->st_mtim;
-	p->head = XXH3_128bits(head, hl);
-	p->elf_so = dedup_is_elf_so(head, hl);
-	return p;
 }

@@ -194,8 +194,14 @@ struct dctx {
 	uint64_t implied, implied_max;
 };
 
-/* The size the caller gives entry i (rules_tree.c). */
-uint64_t rl_entry_size(const struct dctx *d, size_t i);
+/* The size the caller gives entry i. */
+static inline uint64_t rl_entry_size(const struct dctx *d, size_t i)
+{
+	struct rules_entry x = { 0 };
+
+	d->in->entry(d->in->ctx, i, &x);
+	return x.size;
+}
 
 /* ---- small helpers ------------------------------------------------------ */
 

@@ -151,14 +151,6 @@ static bool is_init(const struct node *nd)
 	       ends_with(nd->name, ".so") || ends_with(nd->name, ".pyd");
 }
 
-uint64_t rl_entry_size(const struct dctx *d, size_t i)
-{
-	struct rules_entry x = { 0 };
-
-	d->in->entry(d->in->ctx, i, &x);
-	return x.size;
-}
-
 /*
  * A prefix (rules_at): d->skip, and d->paths, a block for every entry's
  * path from the file system root ("prefix/path").  Returns the prefix's
@@ -224,13 +216,41 @@ static uint32_t entry_node(struct dctx *d, const struct rules_entry *x, size_t i
 	return ni;
 }
 
+/* A node for each of the caller's n entries (nodes 1..n), each path
+ * checked. */
+static int entry_nodes(struct dctx *d, size_t n, const char *prefix, struct err *e)
+{
+	size_t i, plen = prefix ? strlen(prefix) : 0;
+	char *at = d->paths; /* the next path in d->paths */
+	struct rules_entry x;
+
+	for (i = 0; i < n; i++) {
+		const char *bad;
+		size_t len;
+
+		memset(&x, 0, sizeof(x));
+		d->in->entry(d->in->ctx, i, &x);
+		bad = bad_path(x.path);
+		if (bad) {
+			err_set(e, "invalid entry path '%s': %s", x.path, bad);
+			return -1;
+		}
+		len = strlen(x.path);
+		if (len + plen + 1 >= UINT32_MAX) {
+			err_set(e, "entry path too long");
+			return -1;
+		}
+		d->implied_max += 16 * (uint64_t)(len + 1);
+		entry_node(d, &x, i, len, prefix, &at);
+	}
+	return 0;
+}
+
 static int build_tree(struct dctx *d, size_t n, const char *prefix, struct err *e)
 {
-	size_t i, k, *count = NULL, plen = prefix ? strlen(prefix) : 0;
+	size_t i, k, *count = NULL;
 	uint32_t maxdepth = 0;
-	struct rules_entry x;
 	long pdepth;
-	char *at; /* the next path in d->paths */
 
 	if (n >= INT32_MAX / 2) {
 		err_set(e, "too many entries (%zu)", n);
@@ -242,30 +262,8 @@ static int build_tree(struct dctx *d, size_t n, const char *prefix, struct err *
 	d->nodes = xmalloc(d->cap * sizeof(*d->nodes));
 	node_push(d, "", 0, false); /* the root */
 	d->implied_max = 64 << 20; /* and 16 times the entries' own names */
-	if ((pdepth = prefix_init(d, n, prefix, e)) < 0)
+	if ((pdepth = prefix_init(d, n, prefix, e)) < 0 || entry_nodes(d, n, prefix, e) != 0)
 		return -1;
-	at = d->paths;
-	for (i = 0; i < n; i++) {
-		const char *bad, *path;
-		size_t len;
-
-		memset(&x, 0, sizeof(x));
-		d->in->entry(d->in->ctx, i, &x);
-		path = x.path;
-		bad = bad_path(path);
-		len = strlen(path);
-
-		if (bad) {
-			err_set(e, "invalid entry path '%s': %s", path, bad);
-			return -1;
-		}
-		if (len + plen + 1 >= UINT32_MAX) {
-			err_set(e, "entry path too long");
-			return -1;
-		}
-		d->implied_max += 16 * (uint64_t)(len + 1);
-		entry_node(d, &x, i, len, prefix, &at);
-	}
 	map_grow(d);
 	for (i = 1; i <= n; i++)
 		*map_slot(d, d->nodes[i].path, d->nodes[i].len) = (uint32_t)i + 1;

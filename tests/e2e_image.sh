@@ -428,7 +428,7 @@ t_stdio() {
         { bad $name "dir -o - failed: $(tail -1 "$d/dir.err")"; return; }
     [ "$(tar -tf "$d/dir.tar" | sed 's|^\./||' | grep -v '^$' | sort | tr '\n' ' ')" = "lib/ lib/a.txt lib/b.txt " ] ||
         { bad $name "dir -o - wrote no tar of the tree: $(tar -tf "$d/dir.tar" 2>&1 | head -3)"; return; }
-    grep -q "files seen" "$d/dir.err" || { bad $name "no report on stderr"; return; }
+    grep -q "entries seen" "$d/dir.err" || { bad $name "no report on stderr"; return; }
     [ ! -e ./- ] && [ ! -e "$d/-" ] || { bad $name "a file named - was written"; return; }
     cat "$d/dir.tar" | TMPDIR=$T/tmp "$SLIM" -q - -o - >"$d/layer.tar" 2>"$d/layer.err" ||
         { bad $name "a layer through a pipe failed: $(tail -1 "$d/layer.err")"; return; }
