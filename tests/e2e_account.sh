@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end test of the audit's accounting of the whole input (README, JSON
-# "by_package", "accounting", "by_directory", "by_file_kind", "largest_files"):
+# End-to-end test of the audit's accounting of the whole input (doc/layers-and-images.md;
+# JSON "by_package", "accounting", "by_directory", "by_file_kind", "largest_files"):
 # a small real-ish rootfs - the files of a few of this host's Debian packages
 # with their real dpkg lists (merged /usr: lib -> usr/lib), a pip-style
 # site-packages with *.dist-info/RECORD, the Python stdlib, node_modules, an apk
@@ -180,7 +180,7 @@ EOF
 }
 
 # An audit of a compressed layer measures the output in the layer's own compression:
-# with every pass off, the packed sizes compare like with like (README, "file_codec_*").
+# with every pass off, the packed sizes compare like with like (doc/json.md, "file_codec_*").
 case_codec() {
     mkdir -p root/usr/share/t root/usr/lib/python3.11/__pycache__
     local i

@@ -15,7 +15,7 @@
 # the tree lost, the image sizes go the way README says, and slim warns about
 # lower-layer files in "grows" but not in "shrinks".  Then it runs the static
 # slim in a FROM scratch image (nothing else in it) on a tree, builds slim's own
-# image from the repository's Dockerfile (a context as README says: the static
+# image from the repository's Dockerfile (a context as doc/install.md says: the static
 # binary at build/static/slim, the license files, .dockerignore) and takes slim
 # from it with COPY --from into another image, where it runs.
 # Prints ok/FAIL/skip lines, the sizes, and "N passed, N failed, N skipped".

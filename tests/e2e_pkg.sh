@@ -10,6 +10,8 @@
 #   interactive zsh (zpty) - counted skips without zsh;
 # - --version's first line: "slim X.Y.Z... (container image post-processor...", which the
 #   README's note on other programs named slim points to;
+# - README.md stays short (under 250 lines: the detail lives in doc/), and every link of
+#   README.md and doc/*.md into this tree names a file that exists, its #anchor a heading;
 # - make install DESTDIR=... PREFIX=/usr with SLIM: a binary without .symtab that runs, the
 #   man page, the docs, the completions; make uninstall removes them;
 # - doc/ci-example.yml's audit step, run as written against a small tree: exit 4 and a
@@ -39,6 +41,56 @@ grep '^| `-' "$ROOT/README.md" | grep -o '`--[a-z0-9-]*' | sed 's/^`//' | sort -
 missing=$(comm -23 "$T/help.opts" "$T/readme.opts" | tr '\n' ' ')
 if [ -n "$missing" ]; then bad readme_options "not in README.md's option table: $missing"
 else ok readme_options; fi
+
+# README.md is read in five minutes; the rest is in doc/
+lines=$(wc -l <"$ROOT/README.md")
+if [ "$lines" -lt 250 ]; then ok readme_short "$lines lines"
+else bad readme_short "README.md has $lines lines, not under 250: move detail to doc/"; fi
+
+# Links into the tree, from README.md and doc/*.md: the file exists, and an #anchor is a
+# heading of it, as GitHub makes anchors (lower case, punctuation but - and _ removed, spaces
+# to -, a repeated heading gets -1, -2...); headings and links in ``` blocks do not count.
+# One line a link: "ok|no_such_file|no_such_heading FILE TARGET".
+cat >"$T/links.py" <<'PY'
+import os, re, sys
+def anchors(path):
+    out, seen, fence = set(), {}, False
+    for line in open(path, encoding='utf-8'):
+        if line.startswith('```'):
+            fence = not fence
+            continue
+        m = None if fence else re.match(r'#{1,6} +(.*?)\s*#*\s*$', line)
+        if m:
+            a = re.sub(r'[^\w\- ]', '', m.group(1).lower()).replace(' ', '-')
+            n = seen.get(a, 0); seen[a] = n + 1
+            out.add(a if n == 0 else '%s-%d' % (a, n))
+    return out
+for f in sys.argv[1:]:
+    text = re.sub(r'```.*?```', '', open(f, encoding='utf-8').read(), flags=re.S)
+    for target in re.findall(r'\]\(([^)\s]+)\)', text):
+        if re.match(r'[a-z]+:', target):
+            continue
+        path, _, anchor = target.partition('#')
+        dest = os.path.normpath(os.path.join(os.path.dirname(f), path)) if path else f
+        if not os.path.exists(dest):
+            why = 'no_such_file'
+        elif anchor and dest.endswith('.md') and anchor not in anchors(dest):
+            why = 'no_such_heading'
+        else:
+            why = 'ok'
+        print(why, f, target)
+PY
+if [ -z "$PY" ]; then
+    skp doc_links "no python3"
+elif ! (cd "$ROOT" && $PY "$T/links.py" README.md doc/*.md) >"$T/links" 2>&1; then
+    bad doc_links "the link check failed: $(tail -1 "$T/links")"
+else
+    ndoc=$(grep -c '^ok README\.md doc/' "$T/links")
+    broken=$(grep -v '^ok ' "$T/links" | tr '\n' ';')
+    if [ -n "$broken" ]; then bad doc_links "$broken"
+    elif [ "$ndoc" -lt 5 ]; then bad doc_links "README.md links to only $ndoc files in doc/"
+    else ok doc_links "$(wc -l <"$T/links") links, $ndoc from README.md into doc/"; fi
+fi
 
 if "$SLIM" --help | grep -q -- --completion; then bad help_hidden "--help lists --completion"
 else ok help_hidden; fi
@@ -140,9 +192,9 @@ if ! make -C "$ROOT" --no-print-directory install DESTDIR="$D" PREFIX=/usr SLIM_
     bad install "make install failed: $(tail -3 "$T/install.log" | tr '\n' ' ')"
 else
     missing=
+    docs=$(cd "$ROOT" && ls doc/*.md doc/*.yml | sed 's|^|share/doc/slim/|')  # README's links
     for f in bin/slim share/man/man1/slim.1 share/doc/slim/README.md share/doc/slim/CHANGELOG.md \
-             share/doc/slim/LICENSE share/doc/slim/THIRD-PARTY.md share/doc/slim/doc/rules.md \
-             share/doc/slim/doc/design.md share/doc/slim/doc/ci-example.yml \
+             share/doc/slim/LICENSE share/doc/slim/THIRD-PARTY.md $docs \
              share/bash-completion/completions/slim share/zsh/site-functions/_slim; do
         [ -s "$D/usr/$f" ] || missing="$missing $f"
     done
