@@ -72,4 +72,11 @@ struct slim_opts {
 	struct cuda_targets cuda;
 };
 
+/* The smallest file dedup takes: --dedup-min-size, else 4 KiB for a tree
+ * in place, 0 for a layer or image (pass_dedup.c says why). */
+static inline uint64_t dedup_min_size(const struct slim_opts *o, bool in_place)
+{
+	return o->dedup_min_set ? o->dedup_min : in_place ? 4096 : 0;
+}
+
 #endif

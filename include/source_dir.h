@@ -39,14 +39,15 @@ struct dir_side {
 
 /* What the walk's probe saw of a regular file's first block, for dedup:
  * 32 bytes, beside the side's dev and ino and the entry's size, which it
- * was checked against. */
+ * was checked against.  Only files dedup may take have one (not those
+ * under its minimum size), in entry order. */
 struct dir_probe {
-	XXH128_hash_t head;
+	uint32_t entry;
+	uint32_t mtime_nsec;   /* and DIR_PROBE_ELF_SO */
 	int64_t mtime_sec;
-	uint32_t mtime_nsec;
-	uint8_t flags;  /* DIR_PROBED, DIR_PROBE_ELF_SO */
+	XXH128_hash_t head;
 };
-enum { DIR_PROBED = 1, DIR_PROBE_ELF_SO = 2 };
+#define DIR_PROBE_ELF_SO (1u << 31)
 
 /* A temporary name a killed run left (not an entry). */
 struct dir_tmp {
@@ -69,8 +70,9 @@ struct source_dir {
 	const char *display_root;   /* "" when paths are shown as they are */
 	struct dir_side *side;      /* parallel to base.ents */
 	size_t capside;
-	struct dir_probe *probes;   /* parallel to base.ents; NULL once dropped */
-	size_t capprobes;
+	struct dir_probe *probes;   /* by entry, ascending; NULL once dropped */
+	size_t nprobes, capprobes;
+	uint64_t probe_min;         /* files smaller than this get no probe */
 	uint32_t *dirs;             /* the walk's current directories, by depth */
 	size_t capdirs;
 	struct dir_tmp *tmps;       /* temporary files of a killed run */

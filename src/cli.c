@@ -30,7 +30,7 @@ enum { OPT_JSON = 256, OPT_STRIP_OBJECTS, OPT_NO_STRIP, OPT_DEDUP, OPT_DEDUP_ELF
  * --help and from the completions. */
 const struct opt cli_opts[] = {
 	{ "dry-run", 'n', no_argument, NULL, "report what would be saved; change nothing" },
-	{ "json", OPT_JSON, no_argument, NULL, "print the report as JSON (schema in README)" },
+	{ "json", OPT_JSON, no_argument, NULL, "print the report as JSON (schema in doc/json.md)" },
 	{ "jobs", 'j', required_argument, "N", "worker threads (default: online CPUs)" },
 	{ "one-file-system", 'x', no_argument, NULL, "stay on the file system of each root" },
 	{ "strip-objects", OPT_STRIP_OBJECTS, no_argument, NULL, "also strip standalone .o files (never .ko)" },
@@ -68,7 +68,7 @@ const struct opt cli_opts[] = {
 	  "images: name the output image (default: the input's names)" },
 	{ "compress", OPT_COMPRESS, required_argument, "ALGO",
 	  "compression of OUT: zstd, gzip or none (default: from its name)" },
-	{ "level", OPT_LEVEL, required_argument, "N", "compression level (zstd 1-19, gzip 1-9)" },
+	{ "level", OPT_LEVEL, required_argument, "N", "compression level (zstd 1-22, gzip 1-9)" },
 	{ "mtime", OPT_MTIME, optional_argument, "EPOCH",
 	  "in OUT, clamp times to EPOCH (default $SOURCE_DATE_EPOCH)" },
 	{ "platform", OPT_PLATFORM, required_argument, "OS/ARCH[/V]",

@@ -29,7 +29,7 @@ static void limits_of(const struct pipeline *p, struct dedup_limits *l)
 	const struct slim_opts *o = p->o;
 	bool in_place = p->src->prefix != NULL;
 
-	l->min_size = o->dedup_min_set ? o->dedup_min : in_place ? 4096 : 0;
+	l->min_size = dedup_min_size(o, in_place);
 	l->safe_paths = o->dedup_paths == DEDUP_PATHS_DEFAULT ? in_place
 							       : o->dedup_paths == DEDUP_PATHS_SAFE;
 	l->prefix = p->src->prefix ? p->src->prefix : "";

@@ -13,8 +13,9 @@
  * arrays of paths or verdicts beside the records. */
 struct rules_ctx {
 	struct pipeline *p;
-	const uint32_t *ix; /* rules entry -> entry */
-	int *rule_of;
+	const uint32_t *ix; /* rules entry -> entry; NULL: the same */
+	struct drop_rule *drops; /* the dropped entries' rules (drops.h below) */
+	size_t ndrops, capdrops;
 	struct kept {
 		uint32_t entry;
 		const char *why;
@@ -22,10 +23,22 @@ struct rules_ctx {
 	size_t nkept, capkept;
 };
 
+/* The rule that drops an entry: a list, not an array of every entry (a
+ * million entries, few of them dropped). */
+struct drop_rule {
+	uint32_t entry;
+	int rule;
+};
+
+static uint32_t entry_of(const struct rules_ctx *c, size_t k)
+{
+	return c->ix ? c->ix[k] : (uint32_t)k;
+}
+
 static void rules_entry_of(void *ctx, size_t k, struct rules_entry *out)
 {
 	const struct rules_ctx *c = ctx;
-	const struct entry *x = &c->p->src->ents.v[c->ix[k]];
+	const struct entry *x = &c->p->src->ents.v[entry_of(c, k)];
 
 	out->path = x->path;
 	out->type = entry_rules_type(x);
@@ -35,10 +48,13 @@ static void rules_entry_of(void *ctx, size_t k, struct rules_entry *out)
 static void rules_verdict_of(void *ctx, size_t k, const struct rules_verdict *v)
 {
 	struct rules_ctx *c = ctx;
-	uint32_t i = c->ix[k];
+	uint32_t i = entry_of(c, k);
 
 	c->p->v[i].dropped = v->rule >= 0;
-	c->rule_of[i] = v->rule;
+	if (v->rule >= 0) {
+		xgrow(&c->drops, &c->capdrops, c->ndrops + 1, sizeof(*c->drops));
+		c->drops[c->ndrops++] = (struct drop_rule){ i, v->rule };
+	}
 	if (!v->kept_on_purpose)
 		return;
 	xgrow(&c->kept, &c->capkept, c->nkept + 1, sizeof(*c->kept));
@@ -49,7 +65,7 @@ static ssize_t read_entry(void *ctx, size_t k, size_t max, unsigned char **buf)
 {
 	const struct rules_ctx *c = ctx;
 
-	return c->p->src->ops->read_head(c->p->src, c->ix[k], max, buf);
+	return c->p->src->ops->read_head(c->p->src, entry_of(c, k), max, buf);
 }
 
 static int cmp_kept(const void *a, const void *b)
@@ -103,7 +119,7 @@ static void exclude_verdict(void *ctx, size_t k, const struct rules_verdict *v)
 {
 	struct rules_ctx *c = ctx;
 
-	c->p->excluded[c->ix[k]] = v->rule >= 0;
+	c->p->excluded[entry_of(c, k)] = v->rule >= 0;
 }
 
 /* --exclude: p->excluded, from its globs. */
@@ -128,46 +144,74 @@ static int exclusions(struct pipeline *p, struct rules_ctx *c, size_t n, struct 
 	return 0;
 }
 
-/* Decide: v[].dropped, and the rule of each entry in *rule_of. */
-static int decide(struct pipeline *p, int *rule_of, struct err *e)
+static int cmp_drop(const void *a, const void *b)
+{
+	const struct drop_rule *x = a, *y = b;
+
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+/* Decide: v[].dropped, and in c->drops the rule of each dropped entry
+ * (by entry). */
+static int decide(struct pipeline *p, struct rules_ctx *c, struct err *e)
 {
 	const struct entries *t = &p->src->ents;
-	uint32_t *ix = xmalloc((t->n ? t->n : 1) * sizeof(*ix));
-	struct rules_ctx c = { .p = p, .ix = ix, .rule_of = rule_of };
+	uint32_t *ix = NULL;
 	struct rules_at at = { p->src->prefix, p->src->on_host ? host_machine() : 0 };
 	struct rules_found found;
-	struct rules_input in = { 0, rules_entry_of, rules_verdict_of, read_entry, &c, p->o->jobs,
+	struct rules_input in = { 0, rules_entry_of, rules_verdict_of, read_entry, c, p->o->jobs,
 				  &at, &found };
 	struct buf path = BUF_INIT;
 	size_t i;
 	int rc;
 
+	/* the entries in the final state (all of a tree's): rules entry k is
+	 * entry k unless some are left out */
 	for (i = 0; i < t->n; i++) {
-		rule_of[i] = -1;
-		if ((t->v[i].flags & ENT_GONE) || strcmp(t->v[i].path, ".") == 0)
-			continue;
-		ix[in.n++] = (uint32_t)i; /* a source holds at most ENT_MAX */
+		bool out = (t->v[i].flags & ENT_GONE) || strcmp(t->v[i].path, ".") == 0;
+
+		if (out && !ix) {
+			ix = xmalloc(t->n * sizeof(*ix));
+			for (in.n = 0; in.n < i; in.n++)
+				ix[in.n] = (uint32_t)in.n;
+		}
+		if (!out && ix)
+			ix[in.n] = (uint32_t)i; /* a source holds at most ENT_MAX */
+		in.n += !out;
 	}
-	rc = exclusions(p, &c, in.n, e);
+	c->ix = ix;
+	rc = exclusions(p, c, in.n, e);
 	if (rc == 0)
 		rc = rules_decide_each(p->o->rules, &in, e);
 	if (rc == 0)
 		note_machine(p, &found);
-	if (rc == 0 && c.nkept)
-		qsort(c.kept, c.nkept, sizeof(*c.kept), cmp_kept);
-	for (i = 0; rc == 0 && i < c.nkept; i++) {
-		pipeline_display(p, c.kept[i].entry, &path);
-		report_kept(p->rep, path.p, c.kept[i].why);
+	if (rc == 0 && c->nkept)
+		qsort(c->kept, c->nkept, sizeof(*c->kept), cmp_kept);
+	if (rc == 0 && c->ndrops)
+		qsort(c->drops, c->ndrops, sizeof(*c->drops), cmp_drop);
+	for (i = 0; rc == 0 && i < c->nkept; i++) {
+		pipeline_display(p, c->kept[i].entry, &path);
+		report_kept(p->rep, path.p, c->kept[i].why);
 	}
-	if (rc != 0) /* no verdict is left half made */
-		for (i = 0; i < t->n; i++) {
+	if (rc != 0) { /* no verdict is left half made */
+		for (i = 0; i < t->n; i++)
 			p->v[i].dropped = false;
-			rule_of[i] = -1;
-		}
+		c->ndrops = 0;
+	}
 	buf_release(&path);
-	free(c.kept);
+	free(c->kept);
 	free(ix);
+	c->ix = NULL;
 	return rc;
+}
+
+/* The rule that dropped entry i (-1: none). */
+static int rule_of(const struct rules_ctx *c, size_t i)
+{
+	struct drop_rule key = { (uint32_t)i, -1 };
+	const struct drop_rule *d = bsearch(&key, c->drops, c->ndrops, sizeof(*c->drops), cmp_drop);
+
+	return d ? d->rule : -1;
 }
 
 void pass_heirs(struct pipeline *p)
@@ -197,7 +241,7 @@ static size_t top_of(const struct pipeline *p, size_t i)
 
 /* Report what the rules removed, one line per removed subtree, and hand
  * the subtrees to the sink. */
-static void removals(struct pipeline *p, const int *rule_of)
+static void removals(struct pipeline *p, const struct rules_ctx *c)
 {
 	const struct entries *t = &p->src->ents;
 	uint64_t *files = xcalloc(t->n, sizeof(*files)), *bytes = xcalloc(t->n, sizeof(*bytes));
@@ -222,9 +266,9 @@ static void removals(struct pipeline *p, const int *rule_of)
 	}
 	for (i = 0; i < ntops; i++) {
 		pipeline_display(p, tops[i], &path);
-		report_removed(p->rep, path.p, rules_name(p->o->rules, rule_of[tops[i]]),
+		report_removed(p->rep, path.p, rules_name(p->o->rules, rule_of(c, tops[i])),
 			       files[tops[i]], bytes[tops[i]]);
-		if (rules_is_bytecode(p->o->rules, rule_of[tops[i]]))
+		if (rules_is_bytecode(p->o->rules, rule_of(c, tops[i])))
 			report_bytecode(p->rep, files[tops[i]]);
 	}
 	buf_release(&path);
@@ -238,17 +282,17 @@ static void removals(struct pipeline *p, const int *rule_of)
 
 int pass_rules(struct pipeline *p, struct err *e)
 {
-	int *rule_of, rc = 0;
+	struct rules_ctx c = { .p = p };
+	int rc = 0;
 
 	if (!p->o->rules || !p->src->ents.n) {
 		pass_heirs(p);
 		return 0;
 	}
-	rule_of = xmalloc(p->src->ents.n * sizeof(*rule_of));
-	rc = decide(p, rule_of, e);
+	rc = decide(p, &c, e);
 	pass_heirs(p);
 	if (rc == 0)
-		removals(p, rule_of);
-	free(rule_of);
+		removals(p, &c);
+	free(c.drops);
 	return rc;
 }

@@ -144,7 +144,9 @@ struct node {
 	const char *name;  /* last component, into path */
 	uint32_t len;
 	uint32_t parent;   /* 0 is the root, its own parent */
-	uint32_t depth;    /* 0 for the root */
+	uint16_t depth;    /* 0 for the root (a deeper input is refused) */
+	uint8_t why;       /* why it is kept: index in dctx.whys, 0 none */
+	uint8_t spare;
 	int32_t entry;     /* index into the entries, -1: implicit or root */
 	uint32_t flags;
 	uint8_t type;      /* enum rules_type; implicit directories RT_DIR */
@@ -160,7 +162,6 @@ struct node {
 	int32_t own;       /* first drop rule matching the node itself */
 	int32_t keep_rule;
 	int32_t vrule;     /* verdict */
-	const char *why;
 };
 
 struct dctx {
@@ -192,7 +193,37 @@ struct dctx {
 	 * adds: bytes so far, and at most (a deep path of missing parents
 	 * costs its length for each of them) */
 	uint64_t implied, implied_max;
+	/* the reasons a node is kept, each a static string, interned (a node
+	 * holds one byte for it: a million nodes are 8 MB smaller) */
+	const char *whys[64];
+	unsigned nwhys;
 };
+
+/* Why nd is kept (static text), or NULL. */
+static inline const char *rl_why(const struct dctx *d, const struct node *nd)
+{
+	return nd->why ? d->whys[nd->why - 1] : NULL;
+}
+
+/* nd is kept for why (static text; NULL: for no reason given). */
+static inline void rl_set_why(struct dctx *d, struct node *nd, const char *why)
+{
+	unsigned i;
+
+	nd->why = 0;
+	if (!why)
+		return;
+	for (i = 0; i < d->nwhys; i++)
+		if (d->whys[i] == why || !strcmp(d->whys[i], why))
+			break;
+	if (i == d->nwhys) {
+		if (d->nwhys == sizeof(d->whys) / sizeof(d->whys[0]))
+			why = "kept", i = 0; /* more reasons than there are rules kinds: never */
+		else
+			d->whys[d->nwhys++] = why;
+	}
+	nd->why = (uint8_t)(i + 1);
+}
 
 /* The size the caller gives entry i. */
 static inline uint64_t rl_entry_size(const struct dctx *d, size_t i)

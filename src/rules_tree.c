@@ -295,9 +295,13 @@ static int build_tree(struct dctx *d, size_t n, const char *prefix, struct err *
 		for (j = (uint32_t)i; j && !d->nodes[j].depth; j = d->nodes[j].parent)
 			up++;
 		dep = d->nodes[j].depth + up;
+		if (dep > UINT16_MAX) {
+			err_set(e, "a path more than %u directories deep", UINT16_MAX);
+			return -1;
+		}
 		maxdepth = dep > maxdepth ? dep : maxdepth;
 		for (j = (uint32_t)i; j && !d->nodes[j].depth; j = d->nodes[j].parent)
-			d->nodes[j].depth = dep--;
+			d->nodes[j].depth = (uint16_t)dep--;
 	}
 	mark_above(d, (uint32_t)pdepth);
 	count = xcalloc(maxdepth + 2, sizeof(*count));
@@ -505,13 +509,14 @@ static void protect(struct dctx *d, struct node *nd, const struct match *m)
 
 		nd->dflags |= D_PROT_SELF | D_KEEP_ALL;
 		nd->keep_rule = m->keep;
-		nd->why = !strcmp(o, "--keep") ? "--keep" : !strcmp(o, "--exclude") ? "--exclude"
-										     : "keep rule";
+		rl_set_why(d, nd, !strcmp(o, "--keep")	    ? "--keep"
+				  : !strcmp(o, "--exclude") ? "--exclude"
+							    : "keep rule");
 	} else if (m->safety >= 0 && nd->mask && !(nd->mask & ~m->guard)) {
 		nd->dflags |= D_PROT_SELF | D_SHIELD;
 		nd->guard = (uint16_t)m->guard;
 		nd->keep_rule = m->safety;
-		nd->why = m->safety_why;
+		rl_set_why(d, nd, m->safety_why);
 	}
 }
 
@@ -544,7 +549,7 @@ static void match_node(struct dctx *d, uint32_t i)
 	}
 	if (nd->flags & F_WHITEOUT) {
 		nd->dflags |= D_PROT_SELF;
-		nd->why = "whiteout";
+		rl_set_why(d, nd, "whiteout");
 	} else {
 		match_rules(d, i, cr, &m);
 	}
@@ -588,11 +593,11 @@ static void decide(struct dctx *d)
 		if (nd->dflags & D_PROT) {
 			if (nd->mask) {
 				if (!(nd->dflags & D_PROT_SELF)) {
-					nd->why = "holds a kept entry";
+					rl_set_why(d, nd, "holds a kept entry");
 					nd->keep_rule = -1;
 				}
 			} else {
-				nd->why = NULL;
+				nd->why = 0;
 			}
 		} else if (p->dflags & D_DROP) {
 			nd->dflags |= D_DROP;
@@ -608,7 +613,7 @@ static void decide(struct dctx *d)
 			out.rule = nd->dflags & D_DROP ? nd->vrule : -1;
 			out.keep_rule = nd->dflags & D_DROP ? -1 : nd->keep_rule;
 			out.kept_on_purpose = !(nd->dflags & D_DROP) && nd->why && nd->mask;
-			out.why = out.kept_on_purpose ? nd->why : NULL;
+			out.why = out.kept_on_purpose ? rl_why(d, nd) : NULL;
 			if (!out.kept_on_purpose)
 				out.keep_rule = nd->dflags & D_PROT_SELF ? nd->keep_rule : -1;
 			d->in->verdict(d->in->ctx, (size_t)nd->entry, &out);

@@ -71,8 +71,6 @@ static bool add_rec(struct source_dir *d, const char *rel, const struct stat *st
 	if (!x)
 		return false;
 	xgrow(&d->side, &d->capside, i + 1, sizeof(*d->side));
-	xgrow(&d->probes, &d->capprobes, i + 1, sizeof(*d->probes));
-	memset(&d->probes[i], 0, sizeof(d->probes[i]));
 	sd = &d->side[i];
 	sd->dev = st->st_dev;
 	sd->ino = st->st_ino;
@@ -103,16 +101,19 @@ static void fit(struct source_dir *d)
 		d->capside = n;
 	}
 	if (d->probes) {
-		d->probes = xrealloc(d->probes, n * sizeof(*d->probes));
-		d->capprobes = n;
+		d->probes = xrealloc(d->probes, (d->nprobes ? d->nprobes : 1) * sizeof(*d->probes));
+		d->capprobes = d->nprobes ? d->nprobes : 1;
 	}
 }
 
 /* The walk's probe (in its threads): what dedup needs of the file. */
 static void *probe(void *ctx, int fd, const struct stat *st, const unsigned char *head, size_t len)
 {
-	(void)ctx;
+	const struct source_dir *d = ctx;
+
 	(void)fd;
+	if ((uint64_t)st->st_size < d->probe_min)
+		return NULL; /* dedup takes no file this small */
 	return dedup_probe_head(st, head, len);
 }
 
@@ -180,13 +181,14 @@ static enum walk_action visit(void *ctx, const struct walk_entry *e)
 		/* its probe read a head of holes; dedup and the rules read none */
 		x->flags |= ENT_SPARSE;
 	} else if (pr && pr->dev == e->st->st_dev && pr->ino == e->st->st_ino &&
-		   pr->size == (uint64_t)e->st->st_size) {
+		   pr->size == (uint64_t)e->st->st_size && pr->size >= d->probe_min) {
 		/* kept only as what the record does not hold already */
-		d->probes[i] = (struct dir_probe){
+		xgrow(&d->probes, &d->capprobes, d->nprobes + 1, sizeof(*d->probes));
+		d->probes[d->nprobes++] = (struct dir_probe){
+			.entry = (uint32_t)i,
 			.head = pr->head,
 			.mtime_sec = pr->mtime.tv_sec,
-			.mtime_nsec = (uint32_t)pr->mtime.tv_nsec,
-			.flags = DIR_PROBED | (pr->elf_so ? DIR_PROBE_ELF_SO : 0),
+			.mtime_nsec = (uint32_t)pr->mtime.tv_nsec | (pr->elf_so ? DIR_PROBE_ELF_SO : 0),
 		};
 	}
 	free(pr);
@@ -303,20 +305,31 @@ static void d_ident(const struct source *s, size_t i, dev_t *dev, ino_t *ino)
 	*ino = d->side[i].ino;
 }
 
+static int cmp_probe(const void *key, const void *x)
+{
+	uint32_t i = *(const uint32_t *)key, k = ((const struct dir_probe *)x)->entry;
+
+	return i < k ? -1 : i > k;
+}
+
 static bool d_probe(const struct source *s, size_t i, struct dedup_probe *out)
 {
 	const struct source_dir *d = D_OF(s);
-	const struct dir_probe *pr = d->probes ? &d->probes[i] : NULL;
+	uint32_t key = (uint32_t)i;
+	const struct dir_probe *pr;
 
-	if (!pr || !(pr->flags & DIR_PROBED))
+	if (!d->probes || i > UINT32_MAX)
+		return false;
+	pr = bsearch(&key, d->probes, d->nprobes, sizeof(*d->probes), cmp_probe);
+	if (!pr)
 		return false;
 	out->dev = d->side[i].dev;
 	out->ino = d->side[i].ino;
 	out->size = s->ents.v[i].size;
 	out->mtime.tv_sec = pr->mtime_sec;
-	out->mtime.tv_nsec = pr->mtime_nsec;
+	out->mtime.tv_nsec = pr->mtime_nsec & ~DIR_PROBE_ELF_SO;
 	out->head = pr->head;
-	out->elf_so = pr->flags & DIR_PROBE_ELF_SO;
+	out->elf_so = pr->mtime_nsec & DIR_PROBE_ELF_SO;
 	return true;
 }
 
@@ -329,15 +342,15 @@ static bool d_outside(const struct source *s, size_t i)
 	return d->side[lead].nlink > source_dir_names(d, lead);
 }
 
-/* Dedup has taken what it needs of the walk's probes (32 bytes an entry):
- * they are read no more. */
+/* Dedup has taken what it needs of the walk's probes (32 bytes a file it
+ * may take): they are read no more. */
 static void d_drop_probes(struct source *s)
 {
 	struct source_dir *d = D_OF(s);
 
 	free(d->probes);
 	d->probes = NULL;
-	d->capprobes = 0;
+	d->nprobes = d->capprobes = 0;
 }
 
 static void d_free(struct source *s)
@@ -501,6 +514,7 @@ int source_dir_scan(struct source *s, struct err *e)
 	struct stat st;
 
 	if (o->dedup != DEDUP_OFF) { /* dedup's first look, while the walk has the file open */
+		d->probe_min = dedup_min_size(o, true);
 		wo.probe = probe;
 		wo.probe_free = probe_free;
 		wo.probe_len = DEDUP_BLOCK;
