@@ -271,22 +271,15 @@ static void table_archives(const struct report *r, FILE *f)
  * before to after (the percentage only of a size before). */
 static void print_change(FILE *f, uint64_t before, uint64_t after, bool dry_run)
 {
+	bool grew = after > before;
+	uint64_t d = grew ? after - before : before - after;
 	char c[32], p[16];
 
-	if (after > before) {
-		fmt_bytes(c, sizeof(c), after - before);
-		fprintf(f, "%s by %s", dry_run ? "would grow" : "grew", c);
-		if (before) {
-			pct(p, sizeof(p), after - before, before);
-			fprintf(f, " (%s)", p);
-		}
-		fputc('\n', f);
-		return;
-	}
-	fmt_bytes(c, sizeof(c), before - after);
-	fprintf(f, "%s %s", dry_run ? "would save" : "saved", c);
+	fmt_bytes(c, sizeof(c), d);
+	fprintf(f, "%s %s", grew ? (dry_run ? "would grow by" : "grew by")
+				 : (dry_run ? "would save" : "saved"), c);
 	if (before) {
-		pct(p, sizeof(p), before - after, before);
+		pct(p, sizeof(p), d, before);
 		fprintf(f, " (%s)", p);
 	}
 	fputc('\n', f);

@@ -205,9 +205,12 @@ static inline const char *rl_why(const struct dctx *d, const struct node *nd)
 	return nd->why ? d->whys[nd->why - 1] : NULL;
 }
 
-/* nd is kept for why (static text; NULL: for no reason given). */
+/* nd is kept for why (static text; NULL: for no reason given).  The
+ * reasons are the rules engine's own few texts; were there ever more than
+ * the table holds, the rest would read "kept" (the last slot). */
 static inline void rl_set_why(struct dctx *d, struct node *nd, const char *why)
 {
+	const unsigned last = sizeof(d->whys) / sizeof(d->whys[0]) - 1;
 	unsigned i;
 
 	nd->why = 0;
@@ -216,12 +219,10 @@ static inline void rl_set_why(struct dctx *d, struct node *nd, const char *why)
 	for (i = 0; i < d->nwhys; i++)
 		if (d->whys[i] == why || !strcmp(d->whys[i], why))
 			break;
-	if (i == d->nwhys) {
-		if (d->nwhys == sizeof(d->whys) / sizeof(d->whys[0]))
-			why = "kept", i = 0; /* more reasons than there are rules kinds: never */
-		else
-			d->whys[d->nwhys++] = why;
-	}
+	if (i == d->nwhys && i < last)
+		d->whys[d->nwhys++] = why;
+	else if (i == d->nwhys)
+		d->whys[i = last] = "kept";
 	nd->why = (uint8_t)(i + 1);
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "dedup.h"
+#include "../../src/dedup_int.h" /* the in-place sort of names, tested alone */
 #include "report.h"
 #include "sink.h"
 #include "sink_dir.h"
@@ -907,6 +908,48 @@ static void get_forgetting(const void *ctx, size_t i, struct dedup_item *it)
 	}
 }
 
+/* The names' in-place sort gives qsort's order on every shape of input:
+ * random, sorted, reversed, one inode with many names, few devices. */
+static int cmp_gname_ref(const void *a, const void *b)
+{
+	const struct gname *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->item < y->item ? -1 : x->item > y->item;
+}
+
+START_TEST(names_sort_in_place)
+{
+	static const size_t sizes[] = { 0, 1, 2, 16, 17, 100, 4099 };
+	unsigned seed = 7;
+	size_t s, shape, i;
+
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		for (shape = 0; shape < 5; shape++) {
+			size_t n = sizes[s];
+			struct gname *v = xcalloc(n ? n : 1, sizeof(*v)), *w = xcalloc(n ? n : 1, sizeof(*w));
+
+			for (i = 0; i < n; i++) {
+				uint32_t r = (uint32_t)rand_r(&seed);
+				v[i].item = (uint32_t)(shape == 2 ? n - i : shape == 1 ? i : r);
+				v[i].ino = shape == 3 ? 42 : shape == 1 ? i : shape == 2 ? n - i : r % 97;
+				v[i].dev = shape == 4 ? r % 3 : 0;
+				if (shape == 0 || shape == 4)
+					v[i].item = (uint32_t)i * 2654435761u; /* distinct, shuffled */
+			}
+			memcpy(w, v, n * sizeof(*v));
+			dedup_sort_names(v, n);
+			qsort(w, n, sizeof(*w), cmp_gname_ref);
+			ck_assert_msg(memcmp(v, w, n * sizeof(*v)) == 0, "size %zu shape %zu", n, shape);
+			free(v);
+			free(w);
+		}
+}
+END_TEST
+
 START_TEST(probes_free_when_done)
 {
 	struct dedup_opts lnk = { .mode = DEDUP_LINK, .jobs = 2 };
@@ -987,6 +1030,7 @@ Suite *dedup_suite(void)
 	tcase_add_test(tc, probe_stands_for_the_head);
 	tcase_add_test(tc, probe_of_changed_head_is_caught);
 	tcase_add_test(tc, probes_free_when_done);
+	tcase_add_test(tc, names_sort_in_place);
 	tcase_add_test(tc, hard_linked_names_are_one_file);
 	tcase_add_test(tc, copy_linked_outside_is_left);
 	tcase_add_test(tc, kept_copy_linked_outside_is_left);
