@@ -301,6 +301,10 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* A package's file list longer than this is read this far: Debian's largest
+ * are a few MB, and a list that lies about its size costs no more memory. */
+#define LIST_MAX ((size_t)64 << 20)
+
 /* Read every list the input holds (in its final state). */
 static void read_lists(struct acct *A)
 {
@@ -320,7 +324,10 @@ static void read_lists(struct acct *A)
 		      strcmp(x->path, "usr/lib/apk/db/installed") == 0; /* merged /usr */
 		if (!dpkg && !apk)
 			continue;
-		len = A->p->src->ops->read_head(A->p->src, i, (size_t)-1, &data);
+		len = A->p->src->ops->read_head(A->p->src, i, LIST_MAX, &data);
+		if (len == (ssize_t)LIST_MAX) /* cut short: no half a path */
+			while (len > 0 && data[len - 1] != '\n')
+				len--;
 		if (len >= 0 && dpkg)
 			read_dpkg_list(A, x->path, (const char *)data, (size_t)len);
 		else if (len >= 0)
