@@ -9,14 +9,16 @@
  *      the items alone: nothing is read of a file that has no partner);
  *   2. an equal XXH3-128 digest of the first DEDUP_BLOCK bytes (from the
  *      item's probe when it has one, so nothing is opened at this stage);
- *   3. equal extended attributes (every name and value) and an equal
- *      XXH3-128 digest of the whole content, continuing the same hash
- *      state (a probed file is hashed from its start, and its first block
- *      must still match the probe; a probed file of one block is opened
- *      only for its xattrs, which are read here, for the few files still
- *      in the running, not in the walk for every file);
- *   4. right before linking, a byte-for-byte comparison with the kept copy
- *      and a check that neither file changed since it was hashed.
+ *   3. an equal XXH3-128 digest of the whole content, continuing the
+ *      same hash state (a probed file is hashed from its start, and its
+ *      first block must still match the probe; a probed file of one block
+ *      is not opened here);
+ *   4. right before linking, equal extended attributes (every name and
+ *      value: read as each file is opened to be compared, so no file is
+ *      opened only for them; a group's files with other xattrs than its
+ *      kept copy's form groups of their own, one per set of xattrs), a
+ *      byte-for-byte comparison with the kept copy and a check that
+ *      neither file changed since it was hashed.
  *
  * Files are read through a source (source.h: a tree's files opened
  * beneath its root without following symlinks, or a layer's spool) and

@@ -24,6 +24,7 @@ enum dflag {
 	F_PRE = 1 << 4,          /* its content is known by an earlier pass's digest */
 	F_PROBED = 1 << 5,       /* head and mtime are the walk's probe's */
 	F_FULL_IS_HEAD = 1 << 6, /* no longer than a block: full digest == head */
+	F_CLASS = 1 << 7,        /* verified: the first of its span's later xattr class */
 };
 
 /* What a file needs once it is read: made on first use, by the one thread
@@ -311,16 +312,16 @@ static int key_cmp(const struct dedup *c, size_t a, size_t b, enum stage s)
 	r = cmp_hash(x->head, y->head);
 	if (r || s == STAGE_HEAD)
 		return r;
-	{
-		size_t xl = x->x ? x->x->xattrs.len : 0, yl = y->x ? y->x->xattrs.len : 0;
+	return cmp_hash(full_of(x), full_of(y));
+}
 
-		r = cmp_u64(xl, yl);
-		if (!r && xl)
-			r = memcmp(x->x->xattrs.p, y->x->xattrs.p, xl);
-	}
-	if (!r)
-		r = cmp_hash(full_of(x), full_of(y));
-	return r;
+/* Xattrs, once read (canonical form): an order for the classes of a span. */
+static int cmp_xattrs(const struct dfile *x, const struct dfile *y)
+{
+	size_t xl = x->x ? x->x->xattrs.len : 0, yl = y->x ? y->x->xattrs.len : 0;
+	int r = cmp_u64(xl, yl);
+
+	return r || !xl ? r : memcmp(x->x->xattrs.p, y->x->xattrs.p, xl);
 }
 
 static int cmp_work(const void *a, const void *b, void *ctx)
@@ -554,17 +555,18 @@ out:
 	free(buf);
 }
 
-/* Pool pass 2: the rest of a long file, continuing its state; the xattrs
- * of a probed file. */
+/* Pool pass 2: the rest of a long file, continuing its state (and its
+ * xattrs, read as it is open).  A file of one block is not opened: its
+ * xattrs are read when it is verified. */
 static void hash_rest(void *ctx, size_t k)
 {
 	struct dedup *c = ctx;
 	struct dfile *f = &c->files[c->work[k]];
 	struct source_file sf = SOURCE_FILE_INIT;
 
-	if (!(f->flags & F_REST) && (f->flags & F_XATTRS_KNOWN))
+	if (!(f->flags & F_REST))
 		return;
-	if (open_file(c, f, true, &sf) != 0 || !(f->flags & F_REST))
+	if (open_file(c, f, true, &sf) != 0)
 		goto out;
 	hash_from(c, f, &sf);
 	if (!ferr(f))
@@ -641,16 +643,28 @@ static bool relink_names(const struct dedup *c, const struct group_io *io, struc
 	return true;
 }
 
-/* Verify copy f against the kept one and link it.  Returns true when the
- * kept copy has as many links as the file system allows (EMLINK) and f,
- * untouched, should be the kept copy for the rest of the group. */
-static bool verify_copy(const struct dedup *c, const struct group_io *io, struct dfile *f)
+/* What verifying a copy came to. */
+enum verdict {
+	VERIFIED,   /* linked, left alone or failed: done with */
+	TAKES_OVER, /* the kept copy is full of links (EMLINK): f, untouched, is
+		     * the kept copy for the rest of the group */
+	OTHER_CLASS /* its xattrs are not the kept copy's: a later class */
+};
+
+/* Verify copy f against the kept one and link it. */
+static enum verdict verify_copy(const struct dedup *c, const struct group_io *io,
+				const struct dfile *kept, struct dfile *f)
 {
 	struct source_file sf = SOURCE_FILE_INIT;
-	bool full = false, linked;
+	enum verdict v = VERIFIED;
+	bool linked;
 
 	if (open_file(c, f, true, &sf) != 0)
-		return false;
+		return VERIFIED;
+	if (cmp_xattrs(f, kept) != 0) {
+		v = OTHER_CLASS;
+		goto out;
+	}
 	/* Names outside the items keep the inode alive: linking frees nothing
 	 * (and the kept copy, chosen the same way, has none). */
 	if (sf.st.st_nlink > nnames(c, f))
@@ -676,17 +690,17 @@ static bool verify_copy(const struct dedup *c, const struct group_io *io, struct
 		err_release(&f->x->err);
 		f->x->err_item = SIZE_MAX;
 		f->role = ROLE_NONE;
-		full = true;
+		v = TAKES_OVER;
 	}
 out:
 	source_close(&sf);
-	return full;
+	return v;
 }
 
 /* The first file of span s that is still as hashed and has no names
  * outside the items: the kept copy (opened into io).  *k: where the
  * search stopped. */
-static struct dfile *pick_kept(struct dedup *c, const struct span *s, struct group_io *io,
+static struct dfile *pick_kept(const struct dedup *c, const struct span *s, struct group_io *io,
 			       size_t *k)
 {
 	struct dfile *kept = NULL;
@@ -703,16 +717,19 @@ static struct dfile *pick_kept(struct dedup *c, const struct span *s, struct gro
 	return io->kept.fd >= 0 ? kept : NULL;
 }
 
-/* Pool pass 3: pick the kept copy (the first that is still as hashed),
- * compare the others with it and link them. */
-static void verify_group(void *ctx, size_t g)
+/* Verify and link the files of span s (equal content) whose xattrs are
+ * those of its kept copy (the first that is still as hashed).  Files with
+ * other xattrs are moved to the end of the span, in file order: *other
+ * says how many. */
+static void verify_class(const struct dedup *c, const struct span *s, unsigned char *buf,
+			 size_t *other)
 {
-	struct dedup *c = ctx;
-	const struct span *s = &c->groups[g];
-	struct group_io io = { .kept = SOURCE_FILE_INIT };
+	struct group_io io = { .kept = SOURCE_FILE_INIT, .buf = buf };
+	uint32_t *w = c->work + s->start, *later = NULL;
 	struct dfile *kept;
-	size_t k;
+	size_t k, n = 0;
 
+	*other = 0;
 	kept = pick_kept(c, s, &io, &k);
 	if (!kept)
 		return;
@@ -724,11 +741,18 @@ static void verify_group(void *ctx, size_t g)
 	io.would_link = group_would_link(c, kept) &&
 			(!io.link || (uint64_t)io.kept.st.st_size == kept->size);
 	io.link = io.link && io.would_link;
-	io.buf = xmalloc(2 * (size_t)DEDUP_CHUNK);
 	for (; k < s->len; k++) {
-		struct dfile *f = &c->files[c->work[s->start + k]];
+		struct dfile *f = &c->files[w[k]];
 		struct source_file nf = SOURCE_FILE_INIT;
-		if (!verify_copy(c, &io, f))
+		enum verdict v = verify_copy(c, &io, kept, f);
+
+		if (v == OTHER_CLASS) {
+			if (!later)
+				later = xmalloc((s->len - k) * sizeof(*later));
+			later[n++] = w[k];
+			w[k] = UINT32_MAX;
+		}
+		if (v != TAKES_OVER)
 			continue;
 		/* the kept copy is full of links: link the rest to f */
 		if (open_file(c, f, true, &nf) != 0)
@@ -737,8 +761,59 @@ static void verify_group(void *ctx, size_t g)
 		io.kept = nf;
 		io.kept_item = first_name(c, f);
 	}
-	free(io.buf);
 	source_close(&io.kept);
+	if (!n)
+		return;
+	/* this class first, then the others, each in file order */
+	for (k = 0, *other = 0; k < s->len; k++)
+		if (w[k] != UINT32_MAX)
+			w[(*other)++] = w[k];
+	memcpy(w + *other, later, n * sizeof(*later));
+	*other = n;
+	free(later);
+}
+
+static int cmp_class(const void *a, const void *b, void *ctx)
+{
+	const struct dedup *c = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = cmp_xattrs(&c->files[x], &c->files[y]);
+
+	return r ? r : cmp_u32(a, b);
+}
+
+/* Pool pass 3: the files of group g (equal content and metadata), a class
+ * of equal xattrs at a time.  Xattrs are compared here, where each file is
+ * opened anyway, rather than in stage 3, which opens no file of one block:
+ * the files with other xattrs than the first class's (every one of them
+ * read by now) are sorted into classes, each marked F_CLASS at its first
+ * file and verified on its own. */
+static void verify_group(void *ctx, size_t g)
+{
+	struct dedup *c = ctx;
+	const struct span *s = &c->groups[g];
+	unsigned char *buf = xmalloc(2 * (size_t)DEDUP_CHUNK);
+	size_t other, k, start, end = s->start + s->len;
+
+	verify_class(c, s, buf, &other);
+	if (other) {
+		start = end - other;
+		qsort_r(c->work + start, other, sizeof(*c->work), cmp_class, c);
+		for (; start < end; start = k) {
+			struct span cls;
+			size_t left;
+
+			for (k = start + 1; k < end; k++)
+				if (cmp_xattrs(&c->files[c->work[start]], &c->files[c->work[k]]))
+					break;
+			c->files[c->work[start]].flags |= F_CLASS;
+			cls = (struct span){ start, k - start };
+			/* its files' xattrs were read, and each open checks them:
+			 * none can be left for a later class */
+			verify_class(c, &cls, buf, &left);
+		}
+	}
+	free(buf);
 }
 
 /* ---- the result --------------------------------------------------------- */
@@ -834,8 +909,18 @@ static void build_result(const struct dedup *c, struct dedup_result *res)
 {
 	size_t g, cap = 0;
 
-	for (g = 0; g < c->ngroups; g++)
-		add_group(c, &c->groups[g], res, &cap);
+	for (g = 0; g < c->ngroups; g++) {
+		const struct span *s = &c->groups[g];
+		size_t k, start;
+
+		/* a span's classes of xattrs (verify_group) */
+		for (start = 0; start < s->len; start = k) {
+			for (k = start + 1; k < s->len; k++)
+				if (c->files[c->work[s->start + k]].flags & F_CLASS)
+					break;
+			add_group(c, &(struct span){ s->start + start, k - start }, res, &cap);
+		}
+	}
 	/* a promoted kept copy may come later than its span's first file */
 	if (res->ngroups)
 		qsort(res->groups, res->ngroups, sizeof(*res->groups), cmp_group);

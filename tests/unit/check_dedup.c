@@ -551,6 +551,66 @@ START_TEST(differs_in_xattrs_probed)
 }
 END_TEST
 
+/* One content, three classes of xattrs, interleaved in file order: each
+ * class is a group with its own kept copy (its first file), whatever the
+ * first file's class, and with or without the walk's probes. */
+static void xattr_classes(bool probed)
+{
+	static const char *const names[] = { "a", "b", "c", "d", "e", "f" };
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 2 };
+	struct dedup_result r;
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		write_pattern(names[i], 3000, 16);
+	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 a && setfattr -n user.x -v 2 b "
+			       "&& setfattr -n user.x -v 1 c && setfattr -n user.x -v 2 e", t.dir), 0);
+	list_tree();
+	for (i = 0; probed && i < 6; i++) {
+		struct dedup_probe *pr = probe_of(names[i]);
+		set_probe(names[i], pr);
+		free(pr);
+	}
+	ck_assert_int_eq(dedup_tree(&o, &r), 0);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 3);
+	ck_assert_uint_eq(r.files_linked, 3);
+	ck_assert_uint_eq(r.bytes_saved, 3 * 3000);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a");
+	ck_assert_str_eq(item_path(&r.groups[0], 1), "c");
+	ck_assert_str_eq(item_path(&r.groups[1], 0), "b");
+	ck_assert_str_eq(item_path(&r.groups[1], 1), "e");
+	ck_assert_str_eq(item_path(&r.groups[2], 0), "d");
+	ck_assert_str_eq(item_path(&r.groups[2], 1), "f");
+	for (i = 0; i < 3; i++) {
+		ck_assert_uint_eq(r.groups[i].nfiles, 2);
+		ck_assert_uint_eq(r.groups[i].ncopies, 1);
+		ck_assert(r.groups[i].linked);
+	}
+	ck_assert(same_inode("a", "c") && same_inode("b", "e") && same_inode("d", "f"));
+	ck_assert(!same_inode("a", "b") && !same_inode("a", "d") && !same_inode("b", "d"));
+	ck_assert_int_eq(tu_sh("cd '%s' && getfattr --only-values -n user.x c | grep -qx 1 && "
+			       "getfattr --only-values -n user.x e | grep -qx 2 && "
+			       "! getfattr -n user.x f 2>/dev/null", t.dir), 0);
+	dedup_result_release(&r);
+}
+
+START_TEST(xattr_classes_in_one_content)
+{
+	TU_NEED("setfattr");
+	TU_NEED("getfattr");
+	xattr_classes(false);
+}
+END_TEST
+
+START_TEST(xattr_classes_in_one_content_probed)
+{
+	TU_NEED("setfattr");
+	TU_NEED("getfattr");
+	xattr_classes(true);
+}
+END_TEST
+
 START_TEST(empty_files_are_left)
 {
 	struct dedup_result r;
@@ -1041,6 +1101,8 @@ Suite *dedup_suite(void)
 	tcase_add_test(tc, differs_in_owner);
 	tcase_add_test(tc, differs_in_xattrs);
 	tcase_add_test(tc, differs_in_xattrs_probed);
+	tcase_add_test(tc, xattr_classes_in_one_content);
+	tcase_add_test(tc, xattr_classes_in_one_content_probed);
 	tcase_add_test(tc, empty_files_are_left);
 	tcase_add_test(tc, symlinks_are_left);
 	tcase_add_test(tc, symlink_listed_as_file_is_refused);
