@@ -362,7 +362,20 @@ static void narrow(struct dedup *c, enum stage s)
 		else
 			retire(&c->files[c->work[i]]);
 	c->stage = s;
-	qsort_r(c->work, n, sizeof(*c->work), cmp_work, c);
+	if (s == STAGE_META) {
+		qsort_r(c->work, n, sizeof(*c->work), cmp_work, c);
+	} else {
+		/* sorted by the last stage's key, which this one extends: only
+		 * its runs need sorting */
+		for (i = 0; i < n; i = k) {
+			for (k = i + 1; k < n; k++)
+				if (key_cmp(c, c->work[i], c->work[k], s - 1) != 0)
+					break;
+			if (k - i > 1)
+				qsort_r(c->work + i, k - i, sizeof(*c->work), cmp_work, c);
+		}
+		k = 0;
+	}
 	for (i = 0; i < n; i++) {
 		if ((i > 0 && key_cmp(c, c->work[i - 1], c->work[i], s) == 0) ||
 		    (i + 1 < n && key_cmp(c, c->work[i], c->work[i + 1], s) == 0)) {

@@ -305,22 +305,49 @@ static void d_ident(const struct source *s, size_t i, dev_t *dev, ino_t *ino)
 	*ino = d->side[i].ino;
 }
 
-static int cmp_probe(const void *key, const void *x)
+/* The probe of entry i, if it has one.  Dedup asks in entry order, a
+ * pass over the entries at a time: the first probe past this thread's
+ * last answer is where to look first, else a binary search. */
+static const struct dir_probe *find_probe(const struct source_dir *d, uint32_t i)
 {
-	uint32_t i = *(const uint32_t *)key, k = ((const struct dir_probe *)x)->entry;
+	static _Thread_local size_t next;
+	size_t n = d->nprobes, k = next < n ? next : n, steps = 0, lo, hi;
+	/* near: everything before k is of an entry < i */
+	bool near = k == 0 || d->probes[k - 1].entry < i;
 
-	return i < k ? -1 : i > k;
+	while (near && k < n && d->probes[k].entry < i) {
+		if (++steps > 4)
+			near = false;
+		else
+			k++;
+	}
+	if (!near) { /* the first probe of an entry >= i */
+		for (lo = 0, hi = n; lo < hi;) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (d->probes[mid].entry < i)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		k = lo;
+	}
+	if (k < n && d->probes[k].entry == i) {
+		next = k + 1;
+		return &d->probes[k];
+	}
+	next = k;
+	return NULL;
 }
 
 static bool d_probe(const struct source *s, size_t i, struct dedup_probe *out)
 {
 	const struct source_dir *d = D_OF(s);
-	uint32_t key = (uint32_t)i;
 	const struct dir_probe *pr;
 
 	if (!d->probes || i > UINT32_MAX)
 		return false;
-	pr = bsearch(&key, d->probes, d->nprobes, sizeof(*d->probes), cmp_probe);
+	pr = find_probe(d, (uint32_t)i);
 	if (!pr)
 		return false;
 	out->dev = d->side[i].dev;
