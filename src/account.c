@@ -175,7 +175,8 @@ struct acct {
 	struct smap listed;  /* entry path -> package (dpkg, apk) */
 	struct smap names;   /* package name -> index, by kind: "deb\0libc6" etc. */
 	struct smap dpkg_base; /* "libc6:amd64" (a .list's name) -> package */
-	size_t *owner_idx;   /* the report's owners in path order */
+	struct smap owners;  /* an owner's path (borrowed) -> the owner: of several
+			      * with one path, the least by name and kind */
 	uint32_t *owner_pkg; /* owner -> package, REPORT_NO_PKG until first use */
 	struct smap dirs;    /* directory path -> index into dir[] */
 	struct acct_dir {
@@ -340,9 +341,78 @@ static void read_lists(struct acct *A)
 
 /* The package of the report's owner that covers display path d, or
  * REPORT_NO_PKG. */
+/* Fill A->owners: one lookup a directory level, not a binary search. */
+static void map_owners(struct acct *A)
+{
+	const struct report_owner *w = A->r->owners;
+	size_t i;
+
+	for (i = 0; i < A->r->nowners; i++) {
+		size_t n = strlen(w[i].path);
+		uint64_t h = hash_str(w[i].path, n);
+		struct smap_slot *sl;
+		int c;
+
+		if ((A->owners.n + 1) * 4 > A->owners.cap * 3)
+			smap_grow(&A->owners);
+		sl = smap_slot(&A->owners, w[i].path, n, h);
+		if (!sl->key) {
+			*sl = (struct smap_slot){ .key = w[i].path, .hash = h, .val = (uint32_t)i };
+			A->owners.n++;
+			continue;
+		}
+		c = strcmp(w[i].name, w[sl->val].name);
+		if (c < 0 || (!c && strcmp(w[i].kind, w[sl->val].kind) < 0))
+			sl->val = (uint32_t)i;
+	}
+}
+
+/* The owner of path d: its own, else its nearest directory's; -1 for none
+ * (as audit_owner_of() says).  The hash of each prefix is the state of
+ * one pass over d where that prefix ends. */
+static long owner_of(const struct acct *A, const char *d)
+{
+	struct {
+		size_t n;
+		uint64_t h;
+	} at[64];
+	uint64_t h = 0xcbf29ce484222325ULL; /* hash_str()'s */
+	size_t n, k = 0, len = strlen(d);
+	uint32_t o;
+
+	if (!A->owners.n)
+		return -1;
+	/* d itself and every prefix that ends before a '/' (64 at most) */
+	for (n = 0; n <= len && k < ARRAY_SIZE(at); n++) {
+		if (n > 0 && (n == len || (d[n] == '/' && d[n - 1] != '/')))
+			at[k++] = (typeof(*at)){ n, h };
+		if (n < len) {
+			h ^= (unsigned char)d[n];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	/* deeper than that: the longer prefixes one by one */
+	for (n = len; k == ARRAY_SIZE(at) && n > at[k - 1].n;) {
+		if (smap_get(&A->owners, d, n, &o))
+			return o;
+		while (n > 0 && d[n - 1] != '/')
+			n--;
+		while (n > 0 && d[n - 1] == '/')
+			n--;
+	}
+	while (k > 0) {
+		const struct smap_slot *sl = smap_slot(&A->owners, d, at[k - 1].n, at[k - 1].h);
+
+		if (sl->key)
+			return sl->val;
+		k--;
+	}
+	return -1;
+}
+
 static uint32_t owner_pkg(struct acct *A, const char *d)
 {
-	long o = audit_owner_of(A->r, A->owner_idx, d);
+	long o = owner_of(A, d);
 
 	if (o < 0)
 		return REPORT_NO_PKG;
@@ -780,9 +850,8 @@ void pass_account(struct pipeline *p, size_t change0, size_t skip0)
 	A.tmp = (struct buf)BUF_INIT;
 	A.r->accounted = true;
 	A.inherit = A.r->inherit;
-	A.owner_idx = xmalloc((A.r->nowners + 1) * sizeof(*A.owner_idx));
 	A.owner_pkg = xmalloc((A.r->nowners + 1) * sizeof(*A.owner_pkg));
-	audit_sort_owners(A.r, A.owner_idx);
+	map_owners(&A);
 	for (i = 0; i < A.r->nowners; i++)
 		A.owner_pkg[i] = REPORT_NO_PKG;
 	read_lists(&A);
@@ -797,7 +866,7 @@ void pass_account(struct pipeline *p, size_t change0, size_t skip0)
 	smap_release(&A.dpkg_base);
 	smap_release(&A.dirs);
 	free(A.dir);
-	free(A.owner_idx);
+	free(A.owners.v); /* its keys are the report's */
 	free(A.owner_pkg);
 	free(A.chg);
 	free(A.skp);
