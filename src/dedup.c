@@ -14,96 +14,10 @@
 #include "pool.h"
 #include "util.h"
 
-enum role { ROLE_NONE, ROLE_KEPT, ROLE_COPY };
-
-enum dflag {
-	F_ELF_SO = 1 << 0,
-	F_REST = 1 << 1,         /* the rest is to be hashed (state or from 0) */
-	F_XATTRS_KNOWN = 1 << 2, /* xattrs read (a probe has none) */
-	F_LINKED = 1 << 3,       /* replaced by a link (or would be) */
-	F_PRE = 1 << 4,          /* its content is known by an earlier pass's digest */
-	F_PROBED = 1 << 5,       /* head and mtime are the walk's probe's */
-	F_FULL_IS_HEAD = 1 << 6, /* no longer than a block: full digest == head */
-	F_CLASS = 1 << 7,        /* verified: the first of its span's later xattr class */
-};
-
-/* What a file needs once it is read: made on first use, by the one thread
- * that has the file. */
-struct dext {
-	XXH3_state_t *state;   /* kept between the two hash passes */
-	XXH128_hash_t full;    /* digest of everything (unless F_FULL_IS_HEAD) */
-	struct buf xattrs;     /* canonical form: see fsu_read_xattrs() */
-	size_t err_item;       /* the name err is about */
-	struct err err;
-};
-
-/*
- * One distinct inode among the regular, non-empty items: 64 bytes, for it
- * is kept for every file of the input.  Its names are c->order[names ..
- * the next file's names), ascending.  During a pool pass a dfile is
- * written only by the thread handed it (or its group), so no locking is
- * needed and the merge in file order is deterministic.
- */
-struct dfile {
-	uint64_t size;         /* of the content dedup works on (an earlier pass's
-				* digest's, else the item's) */
-	XXH128_hash_t head;    /* digest of the first DEDUP_BLOCK bytes */
-	int64_t mtime_sec;     /* when hashed */
-	struct dext *x;        /* NULL until read (or failed) */
-	uint32_t names;
-	uint32_t uid, gid;
-	uint32_t dev;          /* index in c->devs */
-	uint32_t mtime_nsec;
-	uint16_t mode;         /* a regular file's st_mode fits */
-	uint8_t flags;         /* enum dflag */
-	uint8_t role;          /* enum role */
-};
-
-/* The comparison keys of the three narrowing stages. */
-enum stage { STAGE_META, STAGE_HEAD, STAGE_FULL };
-
-struct span {
-	size_t start, len;
-};
-
-struct dedup {
-	struct source *src;
-	struct dedup_items items;
-	const struct dedup_opts *o;
-	uint32_t *order;     /* item indices: every file's names, in file order */
-	size_t norder;
-	dev_t *devs;         /* the devices of the files, as first seen */
-	size_t ndevs, lastdev;
-	struct dfile *files; /* in item order of their first names */
-	size_t nfiles;
-	uint32_t *work;      /* file indices still in the running */
-	size_t nwork;
-	struct span *groups; /* runs of work with equal content and metadata */
-	size_t ngroups;
-	enum stage stage;    /* key used by cmp_work() */
-};
-
 static void get_item(const struct dedup *c, size_t i, struct dedup_item *it)
 {
 	memset(it, 0, sizeof(*it));
 	c->items.get(c->items.ctx, i, it);
-}
-
-static size_t first_name(const struct dedup *c, const struct dfile *f)
-{
-	return c->order[f->names];
-}
-
-static const uint32_t *names_of(const struct dedup *c, const struct dfile *f)
-{
-	return &c->order[f->names];
-}
-
-static size_t nnames(const struct dedup *c, const struct dfile *f)
-{
-	size_t k = (size_t)(f - c->files);
-
-	return (k + 1 < c->nfiles ? c->files[k + 1].names : c->norder) - f->names;
 }
 
 static struct dext *ext(struct dfile *f)
@@ -114,11 +28,6 @@ static struct dext *ext(struct dfile *f)
 		f->x->err_item = SIZE_MAX;
 	}
 	return f->x;
-}
-
-static const char *ferr(const struct dfile *f)
-{
-	return f->x ? f->x->err.msg : NULL;
 }
 
 /* f's error: why, about its first name unless said otherwise. */
@@ -162,12 +71,6 @@ static int cmp_hash(XXH128_hash_t a, XXH128_hash_t b)
 {
 	int r = cmp_u64(a.high64, b.high64);
 	return r ? r : cmp_u64(a.low64, b.low64);
-}
-
-static int cmp_size_t(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -604,11 +507,6 @@ struct group_io {
 	unsigned char *buf; /* 2 * DEDUP_CHUNK */
 };
 
-static bool group_would_link(const struct dedup *c, const struct dfile *kept)
-{
-	return !(kept->flags & F_ELF_SO) || c->o->link_elf;
-}
-
 /* Compare the two open files byte for byte; -1 with e set if they differ. */
 static int same_content(const struct source_file *a, const struct source_file *b, uint64_t size,
 			unsigned char *buf, struct err *e)
@@ -767,9 +665,12 @@ static void verify_class(const struct dedup *c, const struct span *s, unsigned c
 		}
 		if (v != TAKES_OVER)
 			continue;
-		/* the kept copy is full of links: link the rest to f */
+		/* the kept copy is full of links: link the rest to f, kept
+		 * too.  If f cannot be opened again (its error says why), the
+		 * next copy finds the kept copy full and takes over. */
 		if (open_file(c, f, true, &nf) != 0)
-			break;
+			continue;
+		f->role = ROLE_KEPT;
 		source_close(&io.kept);
 		io.kept = nf;
 		io.kept_item = first_name(c, f);
@@ -827,117 +728,6 @@ static void verify_group(void *ctx, size_t g)
 		}
 	}
 	free(buf);
-}
-
-/* ---- the result --------------------------------------------------------- */
-
-/* Turn span s into a group of res, if at least one copy survived. */
-static void add_group(const struct dedup *c, const struct span *s, struct dedup_result *res,
-		      size_t *cap)
-{
-	struct dedup_group g = { 0 };
-	const struct dfile *kept = NULL;
-	size_t k, i, nitems = 0, ncopies = 0, nlinked = 0;
-
-	for (k = 0; k < s->len; k++) {
-		const struct dfile *f = &c->files[c->work[s->start + k]];
-
-		if (f->role == ROLE_NONE)
-			continue;
-		if (f->role == ROLE_KEPT)
-			kept = f;
-		ncopies += f->role == ROLE_COPY;
-		nlinked += (f->flags & F_LINKED) != 0;
-		nitems += nnames(c, f);
-	}
-	if (!kept || !ncopies)
-		return;
-	g.items = xcalloc(nitems, sizeof(*g.items));
-	g.copies = xcalloc(ncopies, sizeof(*g.copies));
-	for (k = 0; k < s->len; k++) {
-		const struct dfile *f = &c->files[c->work[s->start + k]];
-		const uint32_t *names = names_of(c, f);
-
-		if (f->role == ROLE_NONE)
-			continue;
-		for (i = 0; i < nnames(c, f); i++)
-			g.items[g.nitems++] = names[i];
-		if (f->role == ROLE_COPY)
-			g.copies[g.ncopies++] = names[0];
-	}
-	qsort(g.items, g.nitems, sizeof(*g.items), cmp_size_t);
-	qsort(g.copies, g.ncopies, sizeof(*g.copies), cmp_size_t);
-	g.nfiles = ncopies + 1;
-	g.size = kept->size;
-	g.elf_shared = kept->flags & F_ELF_SO;
-	g.linked = nlinked > 0;
-	res->files_linked += nlinked;
-	res->bytes_saved += g.size * nlinked;
-	if (!group_would_link(c, kept)) {
-		res->elf_groups++;
-		res->elf_bytes_unlinked += g.size * ncopies;
-	}
-	xgrow(&res->groups, cap, res->ngroups + 1, sizeof(*res->groups));
-	res->groups[res->ngroups++] = g;
-}
-
-static int cmp_group(const void *a, const void *b)
-{
-	const struct dedup_group *x = a, *y = b;
-	return cmp_size_t(&x->items[0], &y->items[0]);
-}
-
-static int cmp_error(const void *a, const void *b)
-{
-	const struct dfile *x = *(const struct dfile *const *)a, *y = *(const struct dfile *const *)b;
-	return cmp_size_t(&x->x->err_item, &y->x->err_item);
-}
-
-/* Every file's error, in item order. */
-static void collect_errors(const struct dedup *c, struct dedup_result *res)
-{
-	const struct dfile **bad;
-	size_t i, n = 0;
-
-	for (i = 0; i < c->nfiles; i++)
-		n += ferr(&c->files[i]) != NULL;
-	if (!n)
-		return;
-	bad = xcalloc(n, sizeof(*bad));
-	for (i = 0, n = 0; i < c->nfiles; i++)
-		if (ferr(&c->files[i]))
-			bad[n++] = &c->files[i];
-	qsort(bad, n, sizeof(*bad), cmp_error);
-	res->errors = xcalloc(n, sizeof(*res->errors));
-	for (i = 0; i < n; i++) {
-		res->errors[i].item = bad[i]->x->err_item;
-		res->errors[i].err.msg = xstrdup(bad[i]->x->err.msg);
-		res->errors[i].err.code = bad[i]->x->err.code;
-	}
-	res->nerrors = n;
-	free(bad);
-}
-
-static void build_result(const struct dedup *c, struct dedup_result *res)
-{
-	size_t g, cap = 0;
-
-	for (g = 0; g < c->ngroups; g++) {
-		const struct span *s = &c->groups[g];
-		size_t k, start;
-
-		/* a span's classes of xattrs (verify_group) */
-		for (start = 0; start < s->len; start = k) {
-			for (k = start + 1; k < s->len; k++)
-				if (c->files[c->work[s->start + k]].flags & F_CLASS)
-					break;
-			add_group(c, &(struct span){ s->start + start, k - start }, res, &cap);
-		}
-	}
-	/* a promoted kept copy may come later than its span's first file */
-	if (res->ngroups)
-		qsort(res->groups, res->ngroups, sizeof(*res->groups), cmp_group);
-	collect_errors(c, res);
 }
 
 void dedup_free(struct dedup *c)
@@ -1004,7 +794,7 @@ void dedup_link(struct dedup *c, struct dedup_result *res)
 	/* linking renames over copies, freeing their blocks: waits on the device */
 	pool_run(o->mode == DEDUP_LINK && !o->dry_run ? pool_io_jobs(o->jobs) : o->jobs,
 		 c->ngroups, verify_group, c, NULL);
-	build_result(c, res);
+	dedup_build_result(c, res);
 }
 
 int dedup_run(struct source *src, const struct dedup_item *items, size_t n,

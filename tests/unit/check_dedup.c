@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1078,6 +1079,414 @@ START_TEST(probe_of_changed_head_is_caught)
 }
 END_TEST
 
+
+/* ---- xattr classes: adversarial cases (a review) ---------------------------- */
+
+/* class of file i (0: no xattrs); files rv00.. rv11, one content */
+static const int xc_cls[12] = { 1, 2, 3, 2, 4, 3, 0, 2, 0, 5, 3, 6 };
+
+static void xc_plant(size_t size, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < 12; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "rv%02zu", i);
+		write_pattern(name, size, seed);
+		if (xc_cls[i])
+			ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.c -v %d %s%s", t.dir, xc_cls[i],
+					       name, xc_cls[i] == 4 ? " && setfattr -n user.z -v q rv04" : ""), 0);
+	}
+}
+
+static void xc_probe_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < 12; i++) {
+		char name[16];
+		struct dedup_probe *pr;
+
+		snprintf(name, sizeof(name), "rv%02zu", i);
+		pr = probe_of(name);
+		set_probe(name, pr);
+		free(pr);
+	}
+}
+
+static void xc_run(enum dedup_mode m, bool dry, int jobs, bool probed, struct dedup_result *r)
+{
+	struct dedup_opts o = { .mode = m, .dry_run = dry, .jobs = jobs };
+
+	list_tree();
+	if (probed)
+		xc_probe_all();
+	ck_assert_int_eq(dedup_tree(&o, r), 0);
+}
+
+static void xc_many(size_t size, bool probed)
+{
+	struct dedup_result d1, d4, rep, real;
+	size_t i, j;
+
+	xc_plant(size, 31);
+	xc_run(DEDUP_LINK, true, 1, probed, &d1);
+	xc_run(DEDUP_LINK, true, 4, probed, &d4);
+	xc_run(DEDUP_REPORT, false, 3, probed, &rep);
+	xc_run(DEDUP_LINK, false, 4, probed, &real);
+	assert_same_result(&d1, &d4);
+	assert_same_result(&d1, &rep);
+	assert_same_result(&d1, &real);
+	ck_assert_uint_eq(real.nerrors, 0);
+	/* classes with >= 2 members: 2 (1,3,7), 3 (2,5,10), 0 (6,8) */
+	ck_assert_uint_eq(real.ngroups, 3);
+	ck_assert_uint_eq(real.files_linked, 5);
+	ck_assert_uint_eq(real.bytes_saved, 5 * size);
+	ck_assert_str_eq(item_path(&real.groups[0], 0), "rv01");
+	ck_assert_str_eq(item_path(&real.groups[1], 0), "rv02");
+	ck_assert_str_eq(item_path(&real.groups[2], 0), "rv06");
+	for (i = 0; i < 3; i++)
+		ck_assert_uint_eq(real.groups[i].nfiles, real.groups[i].nitems);
+	for (i = 0; i < 12; i++)
+		for (j = i + 1; j < 12; j++) {
+			char a[16], b[16];
+
+			snprintf(a, sizeof(a), "rv%02zu", i);
+			snprintf(b, sizeof(b), "rv%02zu", j);
+			ck_assert_msg(same_inode(a, b) == (xc_cls[i] == xc_cls[j]), "%s %s", a, b);
+		}
+	dedup_result_release(&d1);
+	dedup_result_release(&d4);
+	dedup_result_release(&rep);
+	dedup_result_release(&real);
+}
+
+START_TEST(xc_many_classes_small)
+{
+	TU_NEED("setfattr");
+	xc_many(3000, false);
+}
+END_TEST
+
+START_TEST(xc_many_classes_small_probed)
+{
+	TU_NEED("setfattr");
+	xc_many(3000, true);
+}
+END_TEST
+
+START_TEST(xc_many_classes_large)
+{
+	TU_NEED("setfattr");
+	xc_many(DEDUP_CHUNK + 5000, false);
+}
+END_TEST
+
+START_TEST(xc_many_classes_large_probed)
+{
+	TU_NEED("setfattr");
+	xc_many(9000, true);
+}
+END_TEST
+
+/* A later class whose first member has a name outside the items. */
+START_TEST(xc_class_first_linked_outside)
+{
+	struct dedup_result dry, r;
+	char *out = tu_tmpdir();
+	const char *n[] = { "a", "b", "c", "d", "e" };
+	size_t i;
+
+	TU_NEED("setfattr");
+	for (i = 0; i < 5; i++)
+		write_pattern(n[i], 2500, 40);
+	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 a && setfattr -n user.x -v 1 e && "
+			       "setfattr -n user.x -v 2 b && setfattr -n user.x -v 2 c && "
+			       "setfattr -n user.x -v 2 d && ln b '%s/b2'", t.dir, out), 0);
+	run(DEDUP_LINK, true, 1, &dry);
+	run(DEDUP_LINK, false, 4, &r);
+	assert_same_result(&dry, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 2);
+	ck_assert_uint_eq(r.files_linked, 2);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a");
+	ck_assert_str_eq(item_path(&r.groups[0], 1), "e");
+	ck_assert_str_eq(item_path(&r.groups[1], 0), "c");
+	ck_assert_str_eq(item_path(&r.groups[1], 1), "d");
+	ck_assert(same_inode("a", "e") && same_inode("c", "d") && !same_inode("b", "c"));
+	ck_assert_uint_eq(lst("b").st_nlink, 2);
+	dedup_result_release(&dry);
+	dedup_result_release(&r);
+	tu_rmrf(out);
+	free(out);
+}
+END_TEST
+
+/* The whole first class is unusable (every member linked outside): the
+ * later classes still form groups. */
+START_TEST(xc_first_class_all_outside)
+{
+	struct dedup_result dry, r;
+	char *out = tu_tmpdir();
+	const char *n[] = { "a", "b", "c", "d" };
+	size_t i;
+
+	TU_NEED("setfattr");
+	for (i = 0; i < 4; i++)
+		write_pattern(n[i], 100, 41);
+	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 a && setfattr -n user.x -v 1 c && "
+			       "ln a '%s/a2' && ln c '%s/c2'", t.dir, out, out), 0);
+	run(DEDUP_LINK, true, 1, &dry);
+	run(DEDUP_LINK, false, 4, &r);
+	assert_same_result(&dry, &r);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "b");
+	ck_assert_str_eq(item_path(&r.groups[0], 1), "d");
+	ck_assert(same_inode("b", "d") && !same_inode("a", "c"));
+	dedup_result_release(&dry);
+	dedup_result_release(&r);
+	tu_rmrf(out);
+	free(out);
+}
+END_TEST
+
+/* EMLINK takeover inside a later class: a link fn that refuses the first
+ * link to kept "b" (nothing changed) once. */
+static dedup_link_fn xc_real_link;
+static void *xc_real_ctx;
+static int xc_refusals;
+static const char *xc_full;
+
+static int xc_link(void *ctx, const struct dedup_item *kept, const struct dedup_item *names, size_t n,
+		   const struct stat *st, size_t *failed, struct err *e)
+{
+	(void)ctx;
+	if (strcmp(kept->path, xc_full) == 0) {
+		xc_refusals++;
+		*failed = 0;
+		err_errno(e, EMLINK, "full");
+		return -1;
+	}
+	return xc_real_link(xc_real_ctx, kept, names, n, st, failed, e);
+}
+
+static void xc_emlink(bool classes, struct dedup_result *r)
+{
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
+	struct io io;
+	const char *n[] = { "a", "b", "c", "d", "e" };
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		write_pattern(n[i], 2500, 42);
+	if (classes)
+		ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 a && setfattr -n user.x -v 2 b && "
+				       "setfattr -n user.x -v 2 c && setfattr -n user.x -v 2 d && "
+				       "setfattr -n user.x -v 2 e", t.dir), 0);
+	xc_full = classes ? "b" : "a";
+	xc_refusals = 0;
+	list_tree();
+	io_open(&io, &o);
+	xc_real_link = io.o.link;
+	xc_real_ctx = io.o.link_ctx;
+	io.o.link = xc_link;
+	ck_assert_int_eq(dedup_run(io.src, t.items, t.n, &io.o, r), 0);
+	io_close(&io);
+	ck_assert_int_ge(xc_refusals, 1);
+}
+
+START_TEST(xc_emlink_in_later_class)
+{
+	struct dedup_result r;
+
+	TU_NEED("setfattr");
+	xc_emlink(true, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert(same_inode("c", "d") && same_inode("d", "e") && !same_inode("b", "c"));
+	ck_assert(!same_inode("a", "b"));
+	/* b (full) and c (took over) are both kept: four files, two linked */
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.groups[0].nitems, 4);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "b");
+	ck_assert_uint_eq(r.groups[0].nfiles, 4);
+	ck_assert_uint_eq(r.groups[0].ncopies, 2);
+	ck_assert_uint_eq(r.files_linked, 2);
+	ck_assert_uint_eq(r.bytes_saved, 2 * 2500);
+	dedup_result_release(&r);
+}
+END_TEST
+
+START_TEST(xc_emlink_no_class)
+{
+	struct dedup_result r;
+
+	xc_emlink(false, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert(same_inode("b", "c") && same_inode("b", "d") && same_inode("b", "e"));
+	ck_assert(!same_inode("a", "b"));
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.groups[0].nitems, 5);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a");
+	ck_assert_uint_eq(r.groups[0].nfiles, 5);
+	ck_assert_uint_eq(r.groups[0].ncopies, 3);
+	ck_assert_uint_eq(r.files_linked, 3);
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* EMLINK, and the file to take over vanishes before it is reopened: the
+ * files of other classes after it must still be verified. */
+static int xc_link_vanish(void *ctx, const struct dedup_item *kept, const struct dedup_item *names,
+			  size_t n, const struct stat *st, size_t *failed, struct err *e)
+{
+	(void)ctx;
+	if (strcmp(kept->path, xc_full) == 0) {
+		/* the first copy refused vanishes; a stays full */
+		if (!xc_refusals++)
+			ck_assert_int_eq(unlinkat(t.fd, names[0].path, 0), 0);
+		*failed = 0;
+		err_errno(e, EMLINK, "full");
+		return -1;
+	}
+	return xc_real_link(xc_real_ctx, kept, names, n, st, failed, e);
+}
+
+START_TEST(xc_emlink_vanish_later_classes)
+{
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
+	struct dedup_result r;
+	struct io io;
+	const char *n[] = { "a", "b", "c", "d", "e" };
+	size_t i;
+
+	TU_NEED("setfattr");
+	for (i = 0; i < 5; i++)
+		write_pattern(n[i], 2500, 44);
+	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 2 c && setfattr -n user.x -v 2 e", t.dir), 0);
+	xc_full = "a";
+	xc_refusals = 0;
+	list_tree();
+	io_open(&io, &o);
+	xc_real_link = io.o.link;
+	xc_real_ctx = io.o.link_ctx;
+	io.o.link = xc_link_vanish;
+	ck_assert_int_eq(dedup_run(io.src, t.items, t.n, &io.o, &r), 0);
+	io_close(&io);
+	/* c and e (user.x=2) are a class of their own, unaffected by b; d
+	 * takes over from a (full) and has nothing left to link */
+	ck_assert_msg(same_inode("c", "e"), "class after the takeover's failed reopen was never verified");
+	ck_assert_uint_eq(r.nerrors, 1); /* b: gone */
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "c");
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* A later class whose copy has two names in the items; the kept copy of
+ * the first class too. */
+START_TEST(xc_class_with_hard_links)
+{
+	struct dedup_result dry, r;
+
+	TU_NEED("setfattr");
+	write_pattern("a", 5000, 45);
+	write_pattern("b", 5000, 45);
+	write_pattern("c", 5000, 45);
+	write_pattern("e", 5000, 45);
+	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 b && setfattr -n user.x -v 1 c && "
+			       "ln c d && ln a a2", t.dir), 0);
+	run(DEDUP_LINK, true, 4, &dry);
+	run(DEDUP_LINK, false, 1, &r);
+	assert_same_result(&dry, &r);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 2);
+	ck_assert_uint_eq(r.files_linked, 2);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a");
+	ck_assert_uint_eq(r.groups[0].nitems, 3);
+	ck_assert_str_eq(item_path(&r.groups[1], 0), "b");
+	ck_assert_uint_eq(r.groups[1].nitems, 3);
+	ck_assert(same_inode("b", "c") && same_inode("b", "d") && same_inode("a", "e"));
+	ck_assert(!same_inode("a", "b"));
+	dedup_result_release(&dry);
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* xattrs of a later-class file change while the first class is linked. */
+static int xc_link_touch(void *ctx, const struct dedup_item *kept, const struct dedup_item *names,
+			 size_t n, const struct stat *st, size_t *failed, struct err *e)
+{
+	(void)ctx;
+	if (!xc_refusals++)
+		ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 9 d", t.dir), 0);
+	return xc_real_link(xc_real_ctx, kept, names, n, st, failed, e);
+}
+
+START_TEST(xc_xattrs_change_before_class)
+{
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
+	struct dedup_result r;
+	struct io io;
+	const char *n[] = { "a", "b", "c", "d", "e" };
+	size_t i;
+
+	TU_NEED("setfattr");
+	for (i = 0; i < 5; i++)
+		write_pattern(n[i], 900, 46);
+	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 2 b && setfattr -n user.x -v 2 d && "
+			       "setfattr -n user.x -v 2 e", t.dir), 0);
+	xc_refusals = 0;
+	list_tree();
+	io_open(&io, &o);
+	xc_real_link = io.o.link;
+	xc_real_ctx = io.o.link_ctx;
+	io.o.link = xc_link_touch;
+	ck_assert_int_eq(dedup_run(io.src, t.items, t.n, &io.o, &r), 0);
+	io_close(&io);
+	ck_assert(same_inode("a", "c") && same_inode("b", "e"));
+	ck_assert(!same_inode("d", "e"));
+	ck_assert_uint_eq(r.nerrors, 1);
+	ck_assert_str_eq(t.items[r.errors[0].item].path, "d");
+	ck_assert_uint_eq(r.ngroups, 2);
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* Earlier-pass digests with classes, report mode. */
+START_TEST(xc_pre_classes_report)
+{
+	struct dedup_opts rep = { .mode = DEDUP_REPORT, .jobs = 4 };
+	struct dedup_result r = DEDUP_RESULT_INIT;
+	unsigned char *future = pattern(10000, 7);
+	struct dedup_digest d;
+	size_t i;
+
+	TU_NEED("setfattr");
+	write_pattern("a", 20000, 1);
+	write_pattern("b", 20000, 2);
+	write_pattern("c", 20000, 3);
+	write_pattern("d", 20000, 4);
+	write_pattern("e", 20000, 5);
+	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 b && setfattr -n user.x -v 1 d", t.dir), 0);
+	dedup_digest_of(future, 10000, &d);
+	list_tree();
+	for (i = 0; i < t.n; i++)
+		t.items[i].pre = &d;
+	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 2);
+	ck_assert_uint_eq(r.files_linked, 3);
+	ck_assert_uint_eq(r.bytes_saved, 30000);
+	ck_assert_str_eq(item_path(&r.groups[0], 0), "a");
+	ck_assert_uint_eq(r.groups[0].nitems, 3);
+	ck_assert_str_eq(item_path(&r.groups[1], 0), "b");
+	ck_assert_str_eq(item_path(&r.groups[1], 1), "d");
+	dedup_result_release(&r);
+	free(future);
+}
+END_TEST
+
 Suite *dedup_suite(void)
 {
 	Suite *s = suite_create("dedup");
@@ -1086,6 +1495,21 @@ Suite *dedup_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, three_copies_one_group);
+	tcase_add_test(tc, xc_pre_classes_report);
+
+	tcase_add_test(tc, xc_emlink_vanish_later_classes);
+	tcase_add_test(tc, xc_class_with_hard_links);
+	tcase_add_test(tc, xc_xattrs_change_before_class);
+
+	tcase_add_test(tc, xc_many_classes_small);
+	tcase_add_test(tc, xc_many_classes_small_probed);
+	tcase_add_test(tc, xc_many_classes_large);
+	tcase_add_test(tc, xc_many_classes_large_probed);
+	tcase_add_test(tc, xc_class_first_linked_outside);
+	tcase_add_test(tc, xc_first_class_all_outside);
+	tcase_add_test(tc, xc_emlink_in_later_class);
+	tcase_add_test(tc, xc_emlink_no_class);
+
 	tcase_add_test(tc, digest_from_earlier_pass);
 	tcase_add_test(tc, probe_stands_for_the_head);
 	tcase_add_test(tc, probe_of_changed_head_is_caught);
