@@ -134,6 +134,8 @@ expected() {
     cat <<'EOF'
 python demo 5
 python six 4
+python aaa 3
+python zzz 2
 python noinfo 1
 stdlib python3.11_stdlib 3
 npm left-pad 3
@@ -148,6 +150,10 @@ EOF
 case_tree() {
     mkroot root
     [ -n "$DEBS" ] || skipcase "none of zlib1g, libzstd1, liblz4-1, libbz2-1.0 in /var/lib/dpkg"
+    # a file two RECORDs list, in a tree: the least name's, whichever is read first
+    local site=root/usr/local/lib/python3.11/site-packages
+    fill "$site/shared.py" 2
+    (cd "$site" && record . zzz-1.0.dist-info shared.py && record . aaa-2.0.dist-info shared.py)
     "$SLIM" -n --json root > a.json 2>> "$CASE_DIR/.slim-stderr" || fail "slim exit $?"
     expected > want # names with a space are spelled with '_'
     check a.json root want > why || fail "$(cat why)"
