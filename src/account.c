@@ -48,15 +48,21 @@ struct smap {
 	struct strpool pool;
 };
 
+/* FNV-1a, a byte at a time: the hash of each prefix comes on the way. */
+#define FNV_BASIS 0xcbf29ce484222325ULL
+
+static uint64_t fnv_add(uint64_t h, char c)
+{
+	return (h ^ (unsigned char)c) * 0x100000001b3ULL;
+}
+
 static uint64_t hash_str(const char *s, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FNV_BASIS;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
+	for (i = 0; i < n; i++)
+		h = fnv_add(h, s[i]);
 	return h;
 }
 
@@ -178,6 +184,11 @@ struct acct {
 	struct smap owners;  /* an owner's path (borrowed) -> the owner: of several
 			      * with one path, the least by name and kind */
 	uint32_t *owner_pkg; /* owner -> package, REPORT_NO_PKG until first use */
+	struct prefix {      /* owner_of()'s: a path's prefixes and their hashes */
+		size_t n;
+		uint64_t h;
+	} *pre;
+	size_t cappre;
 	struct smap dirs;    /* directory path -> index into dir[] */
 	struct acct_dir {
 		uint64_t files, bytes, saved;
@@ -368,44 +379,29 @@ static void map_owners(struct acct *A)
 }
 
 /* The owner of path d: its own, else its nearest directory's; -1 for none
- * (as audit_owner_of() says).  The hash of each prefix is the state of
- * one pass over d where that prefix ends. */
-static long owner_of(const struct acct *A, const char *d)
+ * (as audit_owner_of() says).  One pass over d hashes every prefix that
+ * ends before a '/', and d; each is then one lookup, the longest first. */
+static long owner_of(struct acct *A, const char *d)
 {
-	struct {
-		size_t n;
-		uint64_t h;
-	} at[64];
-	uint64_t h = 0xcbf29ce484222325ULL; /* hash_str()'s */
-	size_t n, k = 0, len = strlen(d);
-	uint32_t o;
+	uint64_t h = FNV_BASIS;
+	size_t n, k = 0;
 
 	if (!A->owners.n)
 		return -1;
-	/* d itself and every prefix that ends before a '/' (64 at most) */
-	for (n = 0; n <= len && k < ARRAY_SIZE(at); n++) {
-		if (n > 0 && (n == len || (d[n] == '/' && d[n - 1] != '/')))
-			at[k++] = (typeof(*at)){ n, h };
-		if (n < len) {
-			h ^= (unsigned char)d[n];
-			h *= 0x100000001b3ULL;
+	for (n = 0;; n++) {
+		if (n > 0 && (!d[n] || (d[n] == '/' && d[n - 1] != '/'))) {
+			xgrow(&A->pre, &A->cappre, k + 1, sizeof(*A->pre));
+			A->pre[k++] = (struct prefix){ n, h };
 		}
+		if (!d[n])
+			break;
+		h = fnv_add(h, d[n]);
 	}
-	/* deeper than that: the longer prefixes one by one */
-	for (n = len; k == ARRAY_SIZE(at) && n > at[k - 1].n;) {
-		if (smap_get(&A->owners, d, n, &o))
-			return o;
-		while (n > 0 && d[n - 1] != '/')
-			n--;
-		while (n > 0 && d[n - 1] == '/')
-			n--;
-	}
-	while (k > 0) {
-		const struct smap_slot *sl = smap_slot(&A->owners, d, at[k - 1].n, at[k - 1].h);
+	while (k-- > 0) {
+		const struct smap_slot *sl = smap_slot(&A->owners, d, A->pre[k].n, A->pre[k].h);
 
 		if (sl->key)
 			return sl->val;
-		k--;
 	}
 	return -1;
 }
@@ -867,6 +863,7 @@ void pass_account(struct pipeline *p, size_t change0, size_t skip0)
 	smap_release(&A.dirs);
 	free(A.dir);
 	free(A.owners.v); /* its keys are the report's */
+	free(A.pre);
 	free(A.owner_pkg);
 	free(A.chg);
 	free(A.skp);
