@@ -1251,8 +1251,8 @@ START_TEST(xc_first_class_all_outside)
 }
 END_TEST
 
-/* EMLINK takeover inside a later class: a link fn that refuses the first
- * link to kept "b" (nothing changed) once. */
+/* EMLINK: link fns that stand in for a kept copy (xc_full) full of links
+ * and pass every other link on to the sink's. */
 static dedup_link_fn xc_real_link;
 static void *xc_real_ctx;
 static int xc_refusals;
@@ -1271,28 +1271,43 @@ static int xc_link(void *ctx, const struct dedup_item *kept, const struct dedup_
 	return xc_real_link(xc_real_ctx, kept, names, n, st, failed, e);
 }
 
-static void xc_emlink(bool classes, struct dedup_result *r)
+/* Files a..e of one content (size bytes), then the shell command setx in
+ * the tree (setfattr ...; NULL: none). */
+static void xc_five(size_t size, unsigned seed, const char *setx)
 {
-	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
-	struct io io;
 	const char *n[] = { "a", "b", "c", "d", "e" };
 	size_t i;
 
 	for (i = 0; i < 5; i++)
-		write_pattern(n[i], 2500, 42);
-	if (classes)
-		ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 1 a && setfattr -n user.x -v 2 b && "
-				       "setfattr -n user.x -v 2 c && setfattr -n user.x -v 2 d && "
-				       "setfattr -n user.x -v 2 e", t.dir), 0);
-	xc_full = classes ? "b" : "a";
+		write_pattern(n[i], size, seed);
+	if (setx)
+		ck_assert_int_eq(tu_sh("cd '%s' && %s", t.dir, setx), 0);
+}
+
+/* Dedup the tree on one thread, linking through fn (which calls the
+ * sink's link, xc_real_link, when it lets a link through). */
+static void xc_run_through(dedup_link_fn fn, struct dedup_result *r)
+{
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
+	struct io io;
+
 	xc_refusals = 0;
 	list_tree();
 	io_open(&io, &o);
 	xc_real_link = io.o.link;
 	xc_real_ctx = io.o.link_ctx;
-	io.o.link = xc_link;
+	io.o.link = fn;
 	ck_assert_int_eq(dedup_run(io.src, t.items, t.n, &io.o, r), 0);
 	io_close(&io);
+}
+
+static void xc_emlink(bool classes, struct dedup_result *r)
+{
+	xc_five(2500, 42, classes ? "setfattr -n user.x -v 1 a && setfattr -n user.x -v 2 b && "
+				    "setfattr -n user.x -v 2 c && setfattr -n user.x -v 2 d && "
+				    "setfattr -n user.x -v 2 e" : NULL);
+	xc_full = classes ? "b" : "a";
+	xc_run_through(xc_link, r);
 	ck_assert_int_ge(xc_refusals, 1);
 }
 
@@ -1354,25 +1369,12 @@ static int xc_link_vanish(void *ctx, const struct dedup_item *kept, const struct
 
 START_TEST(xc_emlink_vanish_later_classes)
 {
-	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
 	struct dedup_result r;
-	struct io io;
-	const char *n[] = { "a", "b", "c", "d", "e" };
-	size_t i;
 
 	TU_NEED("setfattr");
-	for (i = 0; i < 5; i++)
-		write_pattern(n[i], 2500, 44);
-	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 2 c && setfattr -n user.x -v 2 e", t.dir), 0);
+	xc_five(2500, 44, "setfattr -n user.x -v 2 c && setfattr -n user.x -v 2 e");
 	xc_full = "a";
-	xc_refusals = 0;
-	list_tree();
-	io_open(&io, &o);
-	xc_real_link = io.o.link;
-	xc_real_ctx = io.o.link_ctx;
-	io.o.link = xc_link_vanish;
-	ck_assert_int_eq(dedup_run(io.src, t.items, t.n, &io.o, &r), 0);
-	io_close(&io);
+	xc_run_through(xc_link_vanish, &r);
 	/* c and e (user.x=2) are a class of their own, unaffected by b; d
 	 * takes over from a (full) and has nothing left to link */
 	ck_assert_msg(same_inode("c", "e"), "class after the takeover's failed reopen was never verified");
@@ -1425,25 +1427,12 @@ static int xc_link_touch(void *ctx, const struct dedup_item *kept, const struct 
 
 START_TEST(xc_xattrs_change_before_class)
 {
-	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
 	struct dedup_result r;
-	struct io io;
-	const char *n[] = { "a", "b", "c", "d", "e" };
-	size_t i;
 
 	TU_NEED("setfattr");
-	for (i = 0; i < 5; i++)
-		write_pattern(n[i], 900, 46);
-	ck_assert_int_eq(tu_sh("cd '%s' && setfattr -n user.x -v 2 b && setfattr -n user.x -v 2 d && "
-			       "setfattr -n user.x -v 2 e", t.dir), 0);
-	xc_refusals = 0;
-	list_tree();
-	io_open(&io, &o);
-	xc_real_link = io.o.link;
-	xc_real_ctx = io.o.link_ctx;
-	io.o.link = xc_link_touch;
-	ck_assert_int_eq(dedup_run(io.src, t.items, t.n, &io.o, &r), 0);
-	io_close(&io);
+	xc_five(900, 46, "setfattr -n user.x -v 2 b && setfattr -n user.x -v 2 d && "
+			 "setfattr -n user.x -v 2 e");
+	xc_run_through(xc_link_touch, &r);
 	ck_assert(same_inode("a", "c") && same_inode("b", "e"));
 	ck_assert(!same_inode("d", "e"));
 	ck_assert_uint_eq(r.nerrors, 1);
