@@ -630,20 +630,17 @@ static struct dfile *pick_kept(const struct dedup *c, const struct span *s, stru
 
 /* Verify and link the files of span s (equal content) whose xattrs are
  * those of its kept copy (the first that is still as hashed).  Files with
- * other xattrs are moved to the end of the span, in file order: *other
- * says how many. */
-static void verify_class(const struct dedup *c, const struct span *s, unsigned char *buf,
-			 size_t *other)
+ * other xattrs are moved to the end of the span, in file order; returns
+ * how many. */
+static size_t verify_class(const struct dedup *c, const struct span *s, unsigned char *buf)
 {
 	struct group_io io = { .kept = SOURCE_FILE_INIT, .buf = buf };
 	uint32_t *w = c->work + s->start, *later = NULL;
-	struct dfile *kept;
-	size_t k, n = 0;
+	size_t k, m, n = 0;
+	struct dfile *kept = pick_kept(c, s, &io, &k);
 
-	*other = 0;
-	kept = pick_kept(c, s, &io, &k);
 	if (!kept)
-		return;
+		return 0;
 	kept->role = ROLE_KEPT;
 	io.kept_item = first_name(c, kept);
 	io.kept_pre = kept->flags & F_PRE;
@@ -677,14 +674,14 @@ static void verify_class(const struct dedup *c, const struct span *s, unsigned c
 	}
 	source_close(&io.kept);
 	if (!n)
-		return;
+		return 0;
 	/* this class first, then the others, each in file order */
-	for (k = 0, *other = 0; k < s->len; k++)
+	for (k = m = 0; k < s->len; k++)
 		if (w[k] != UINT32_MAX)
-			w[(*other)++] = w[k];
-	memcpy(w + *other, later, n * sizeof(*later));
-	*other = n;
+			w[m++] = w[k];
+	memcpy(w + m, later, n * sizeof(*later));
 	free(later);
+	return n;
 }
 
 static int cmp_class(const void *a, const void *b, void *ctx)
@@ -707,25 +704,17 @@ static void verify_group(void *ctx, size_t g)
 	struct dedup *c = ctx;
 	const struct span *s = &c->groups[g];
 	unsigned char *buf = xmalloc(2 * (size_t)DEDUP_CHUNK);
-	size_t other, k, start, end = s->start + s->len;
+	size_t k, end = s->start + s->len, start = end - verify_class(c, s, buf);
 
-	verify_class(c, s, buf, &other);
-	if (other) {
-		start = end - other;
-		qsort_r(c->work + start, other, sizeof(*c->work), cmp_class, c);
-		for (; start < end; start = k) {
-			struct span cls;
-			size_t left;
-
-			for (k = start + 1; k < end; k++)
-				if (cmp_xattrs(&c->files[c->work[start]], &c->files[c->work[k]]))
-					break;
-			c->files[c->work[start]].flags |= F_CLASS;
-			cls = (struct span){ start, k - start };
-			/* its files' xattrs were read, and each open checks them:
-			 * none can be left for a later class */
-			verify_class(c, &cls, buf, &left);
-		}
+	qsort_r(c->work + start, end - start, sizeof(*c->work), cmp_class, c);
+	for (; start < end; start = k) {
+		for (k = start + 1; k < end; k++)
+			if (cmp_xattrs(&c->files[c->work[start]], &c->files[c->work[k]]))
+				break;
+		c->files[c->work[start]].flags |= F_CLASS;
+		/* its files' xattrs were read, and each open checks them: none
+		 * is left for a later class */
+		verify_class(c, &(struct span){ start, k - start }, buf);
 	}
 	free(buf);
 }
