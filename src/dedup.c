@@ -40,6 +40,13 @@ static struct err *errp(const struct dedup *c, struct dfile *f)
 	return &x->err;
 }
 
+/* Longer than a block and never hashed whole: one of a pair that verifying
+ * compares byte for byte (pair_unhashed). */
+static bool unhashed(const struct dfile *f)
+{
+	return (f->flags & F_FULL_IS_HEAD) && f->size > DEDUP_BLOCK;
+}
+
 static XXH128_hash_t full_of(const struct dfile *f)
 {
 	return (f->flags & F_FULL_IS_HEAD) || !f->x ? f->head : f->x->full;
@@ -236,13 +243,21 @@ static int cmp_work(const void *a, const void *b, void *ctx)
 	return r ? r : cmp_u32(a, b);
 }
 
-/* f takes no more part: what it holds goes, but an error. */
-static void retire(struct dfile *f)
+/* f's hash state, if any, is needed no more. */
+static void retire_state(struct dfile *f)
 {
 	if (!f->x)
 		return;
 	XXH3_freeState(f->x->state);
 	f->x->state = NULL;
+}
+
+/* f takes no more part: what it holds goes, but an error. */
+static void retire(struct dfile *f)
+{
+	if (!f->x)
+		return;
+	retire_state(f);
 	if (f->x->err.msg)
 		return;
 	buf_release(&f->x->xattrs);
@@ -507,7 +522,8 @@ struct group_io {
 	unsigned char *buf; /* 2 * DEDUP_CHUNK */
 };
 
-/* Compare the two open files byte for byte; -1 with e set if they differ. */
+/* Compare the two open files byte for byte: 0 if equal, 1 if they differ,
+ * -1 with e set if one cannot be read. */
 static int same_content(const struct source_file *a, const struct source_file *b, uint64_t size,
 			unsigned char *buf, struct err *e)
 {
@@ -519,10 +535,8 @@ static int same_content(const struct source_file *a, const struct source_file *b
 		if (source_pread(a, buf, len, off, e) != 0 ||
 		    source_pread(b, buf + DEDUP_CHUNK, len, off, e) != 0)
 			return -1;
-		if (memcmp(buf, buf + DEDUP_CHUNK, len) != 0) {
-			err_set(e, "content differs from the kept copy despite equal hashes; left as it was");
-			return -1;
-		}
+		if (memcmp(buf, buf + DEDUP_CHUNK, len) != 0)
+			return 1;
 		off += len;
 	}
 	return 0;
@@ -585,9 +599,16 @@ static enum verdict verify_copy(const struct dedup *c, const struct group_io *io
 		goto out;
 	/* A report on content an earlier pass has not written yet can only
 	 * trust the digests; a link always compares the bytes on disk. */
-	if (!(!io->link && (io->kept_pre || (f->flags & F_PRE))) &&
-	    same_content(&io->kept, &sf, f->size, io->buf, errp(c, f)) != 0)
-		goto out;
+	if (!(!io->link && (io->kept_pre || (f->flags & F_PRE)))) {
+		int r = same_content(&io->kept, &sf, f->size, io->buf, errp(c, f));
+
+		/* one of a pair compared instead of hashed may differ */
+		if (r > 0 && !unhashed(f))
+			err_set(errp(c, f), "content differs from the kept copy despite equal hashes; "
+					    "left as it was");
+		if (r != 0)
+			goto out;
+	}
 	if (check_unchanged(c, &sf, f) != 0)
 		goto out;
 	f->role = ROLE_COPY;
@@ -762,10 +783,38 @@ struct dedup *dedup_new(struct source *src, const struct dedup_items *items,
 	return c;
 }
 
+/*
+ * Two files alone with their size, metadata and first block: comparing
+ * them byte for byte when verifying reads each once, hashing the rest
+ * first would read each twice.  They go on unhashed, their head standing
+ * for their full digest.  (Three or more are hashed: what differs among
+ * them is sorted out by digests, not by comparing every pair.)
+ */
+static void pair_unhashed(struct dedup *c)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->nwork; i = k) {
+		struct dfile *a = &c->files[c->work[i]], *b;
+
+		for (k = i + 1; k < c->nwork; k++)
+			if (key_cmp(c, c->work[i], c->work[k], STAGE_HEAD) != 0)
+				break;
+		b = &c->files[c->work[i + 1 < c->nwork ? i + 1 : i]];
+		if (k - i != 2 || !(a->flags & b->flags & F_REST))
+			continue;
+		retire_state(a);
+		retire_state(b);
+		a->flags = (uint8_t)((a->flags & ~F_REST) | F_FULL_IS_HEAD);
+		b->flags = (uint8_t)((b->flags & ~F_REST) | F_FULL_IS_HEAD);
+	}
+}
+
 void dedup_hash_heads(struct dedup *c)
 {
 	pool_run(c->o->jobs, c->nwork, hash_head, c, NULL);
 	narrow(c, STAGE_HEAD);
+	pair_unhashed(c);
 }
 
 void dedup_hash_rest(struct dedup *c)

@@ -34,7 +34,8 @@ enum dflag {
 	F_LINKED = 1 << 3,       /* replaced by a link (or would be) */
 	F_PRE = 1 << 4,          /* its content is known by an earlier pass's digest */
 	F_PROBED = 1 << 5,       /* head and mtime are the walk's probe's */
-	F_FULL_IS_HEAD = 1 << 6, /* no longer than a block: full digest == head */
+	F_FULL_IS_HEAD = 1 << 6, /* the head stands for the full digest: no longer
+				  * than a block, or one of an unhashed pair */
 	F_CLASS = 1 << 7,        /* verified: the first of its span's later xattr class */
 };
 

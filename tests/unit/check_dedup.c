@@ -1051,31 +1051,113 @@ START_TEST(probes_free_when_done)
 END_TEST
 
 /* A long file whose head changed after the probe, mtime and all kept, is
- * caught when the rest is hashed. */
+ * caught when the rest is hashed (three files: a pair is compared instead). */
 START_TEST(probe_of_changed_head_is_caught)
 {
+	static const char *const names[] = { "a", "b", "c" };
 	struct dedup_opts rep = { .mode = DEDUP_REPORT, .jobs = 1 };
 	struct dedup_result r = DEDUP_RESULT_INIT;
-	struct dedup_probe *pa, *pb;
+	struct dedup_probe *pr[3];
+	size_t i;
 
-	write_pattern("a", 9000, 3);
-	write_pattern("b", 9000, 3);
+	for (i = 0; i < 3; i++)
+		write_pattern(names[i], 9000, 3);
 	list_tree();
-	pa = probe_of("a");
-	pb = probe_of("b");
-	ck_assert(XXH128_isEqual(pa->head, pb->head));
+	for (i = 0; i < 3; i++)
+		pr[i] = probe_of(names[i]);
+	ck_assert(XXH128_isEqual(pr[0]->head, pr[1]->head));
 	ck_assert_int_eq(tu_sh("cd '%s' && touch -r b ref && printf X | dd of=b bs=1 seek=10 "
 			       "conv=notrunc 2>/dev/null && touch -r ref b && rm ref", t.dir), 0);
-	set_probe("a", pa);
-	set_probe("b", pb);
+	for (i = 0; i < 3; i++)
+		set_probe(names[i], pr[i]);
 	ck_assert_int_eq(dedup_tree(&rep, &r), 0);
-	ck_assert_uint_eq(r.ngroups, 0);
+	ck_assert_uint_eq(r.ngroups, 1); /* a and c */
+	ck_assert_uint_eq(r.groups[0].ncopies, 1);
+	ck_assert_str_eq(t.items[r.groups[0].copies[0]].path, "c");
 	ck_assert_uint_eq(r.nerrors, 1);
 	ck_assert_str_eq(t.items[r.errors[0].item].path, "b");
 	ck_assert_ptr_nonnull(strstr(r.errors[0].err.msg, "changed"));
 	dedup_result_release(&r);
-	free(pa);
-	free(pb);
+	for (i = 0; i < 3; i++)
+		free(pr[i]);
+}
+END_TEST
+
+/* ---- a pair is compared, not hashed ----------------------------------------- */
+
+static int (*real_open)(struct source *s, size_t i, struct source_file *f, struct err *e);
+static size_t nopens;
+
+static int counting_open(struct source *s, size_t i, struct source_file *f, struct err *e)
+{
+	nopens++;
+	return real_open(s, i, f, e);
+}
+
+/* Run o over the tree, counting the files dedup opens. */
+static size_t opens_of_run(const struct dedup_opts *o, struct dedup_result *r)
+{
+	static struct source_ops counting;
+	struct io io;
+
+	list_tree();
+	io_open(&io, o);
+	counting = *io.src->ops;
+	real_open = counting.open;
+	counting.open = counting_open;
+	io.src->ops = &counting;
+	nopens = 0;
+	ck_assert_int_eq(dedup_run(io.src, t.items, t.n, &io.o, r), 0);
+	io_close(&io);
+	return nopens;
+}
+
+/* Two long files alone with their head: each is opened to hash its head
+ * and once more to be compared, not a third time to hash the rest; three
+ * are hashed whole before they are compared. */
+START_TEST(pair_is_compared_not_hashed)
+{
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
+	struct dedup_result r = DEDUP_RESULT_INIT;
+
+	write_pattern("a", 3 * DEDUP_BLOCK + 5, 7);
+	write_pattern("b", 3 * DEDUP_BLOCK + 5, 7);
+	ck_assert_uint_eq(opens_of_run(&o, &r), 4);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.files_linked, 1);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert(same_inode("a", "b"));
+	dedup_result_release(&r);
+	ck_assert_int_eq(tu_sh("cd '%s' && rm b && cp a b && cp a c", t.dir), 0);
+	ck_assert_uint_eq(opens_of_run(&o, &r), 9);
+	ck_assert_uint_eq(r.files_linked, 2);
+	ck_assert(same_inode("a", "b") && same_inode("a", "c"));
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* A pair that shares its head but not its tail is no group and no error,
+ * in a report, a dry run and a real one alike; the files stay apart. */
+START_TEST(pair_differing_in_tail_is_left)
+{
+	static const enum dedup_mode modes[] = { DEDUP_REPORT, DEDUP_LINK, DEDUP_LINK };
+	unsigned char *p = pattern(2 * DEDUP_BLOCK + 100, 9);
+	struct dedup_result r = DEDUP_RESULT_INIT;
+	size_t m;
+
+	tu_write(t.dir, "a", p, 2 * DEDUP_BLOCK + 100);
+	p[2 * DEDUP_BLOCK + 50] ^= 1;
+	tu_write(t.dir, "b", p, 2 * DEDUP_BLOCK + 100);
+	free(p);
+	for (m = 0; m < 3; m++) {
+		struct dedup_opts o = { .mode = modes[m], .dry_run = m == 1, .jobs = 1 };
+
+		ck_assert_uint_eq(opens_of_run(&o, &r), 4);
+		ck_assert_uint_eq(r.ngroups, 0);
+		ck_assert_uint_eq(r.nerrors, 0);
+		ck_assert(!same_inode("a", "b"));
+		dedup_result_release(&r);
+	}
 }
 END_TEST
 
@@ -1502,6 +1584,8 @@ Suite *dedup_suite(void)
 	tcase_add_test(tc, digest_from_earlier_pass);
 	tcase_add_test(tc, probe_stands_for_the_head);
 	tcase_add_test(tc, probe_of_changed_head_is_caught);
+	tcase_add_test(tc, pair_is_compared_not_hashed);
+	tcase_add_test(tc, pair_differing_in_tail_is_left);
 	tcase_add_test(tc, probes_free_when_done);
 	tcase_add_test(tc, names_sort_in_place);
 	tcase_add_test(tc, hard_linked_names_are_one_file);
