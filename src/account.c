@@ -189,6 +189,11 @@ struct acct {
 		uint64_t h;
 	} *pre;
 	size_t cappre;
+	struct buf odir;     /* the directory of the last path owner_of() was
+			      * asked (its prefixes all looked up), */
+	uint64_t odir_h;     /* its hash, */
+	long odir_owner;     /* and its owner (or its nearest directory's) */
+	bool odir_set;
 	struct smap dirs;    /* directory path -> index into dir[] */
 	struct acct_dir {
 		uint64_t files, bytes, saved;
@@ -380,14 +385,26 @@ static void map_owners(struct acct *A)
 
 /* The owner of path d: its own, else its nearest directory's; -1 for none
  * (as audit_owner_of() says).  One pass over d hashes every prefix that
- * ends before a '/', and d; each is then one lookup, the longest first. */
+ * ends before a '/', and d; each is then one lookup, the longest first.
+ * The entries come directory by directory: a path in the directory of the
+ * last is one lookup, of itself, its directory's answer kept. */
 static long owner_of(struct acct *A, const char *d)
 {
+	size_t m = A->odir.len, n, k = 0;
 	uint64_t h = FNV_BASIS;
-	size_t n, k = 0;
+	long dir_owner = -1;
 
 	if (!A->owners.n)
 		return -1;
+	if (A->odir_set && strncmp(d, A->odir.p, m) == 0 && d[m] == '/' && d[m + 1] &&
+	    !strchr(d + m + 1, '/')) {
+		const struct smap_slot *sl;
+
+		for (h = A->odir_h, n = m; d[n]; n++)
+			h = fnv_add(h, d[n]);
+		sl = smap_slot(&A->owners, d, n, h);
+		return sl->key ? (long)sl->val : A->odir_owner;
+	}
 	for (n = 0;; n++) {
 		if (n > 0 && (!d[n] || (d[n] == '/' && d[n - 1] != '/'))) {
 			xgrow(&A->pre, &A->cappre, k + 1, sizeof(*A->pre));
@@ -397,13 +414,29 @@ static long owner_of(struct acct *A, const char *d)
 			break;
 		h = fnv_add(h, d[n]);
 	}
-	while (k-- > 0) {
-		const struct smap_slot *sl = smap_slot(&A->owners, d, A->pre[k].n, A->pre[k].h);
+	/* d's directory: the prefixes but the last */
+	for (n = k - 1; n-- > 0;) {
+		const struct smap_slot *sl = smap_slot(&A->owners, d, A->pre[n].n, A->pre[n].h);
+
+		if (sl->key) {
+			dir_owner = sl->val;
+			break;
+		}
+	}
+	A->odir_set = k >= 2;
+	if (A->odir_set) {
+		buf_setlen(&A->odir, 0);
+		buf_add(&A->odir, d, A->pre[k - 2].n);
+		A->odir_h = A->pre[k - 2].h;
+		A->odir_owner = dir_owner;
+	}
+	if (k) {
+		const struct smap_slot *sl = smap_slot(&A->owners, d, A->pre[k - 1].n, A->pre[k - 1].h);
 
 		if (sl->key)
 			return sl->val;
 	}
-	return -1;
+	return dir_owner;
 }
 
 static uint32_t owner_pkg(struct acct *A, const char *d)
@@ -844,6 +877,7 @@ void pass_account(struct pipeline *p, size_t change0, size_t skip0)
 	A.r = p->rep;
 	A.disp = (struct buf)BUF_INIT;
 	A.tmp = (struct buf)BUF_INIT;
+	A.odir = (struct buf)BUF_INIT;
 	A.r->accounted = true;
 	A.inherit = A.r->inherit;
 	A.owner_pkg = xmalloc((A.r->nowners + 1) * sizeof(*A.owner_pkg));
@@ -869,4 +903,5 @@ void pass_account(struct pipeline *p, size_t change0, size_t skip0)
 	free(A.skp);
 	buf_release(&A.disp);
 	buf_release(&A.tmp);
+	buf_release(&A.odir);
 }
