@@ -355,8 +355,6 @@ static void read_lists(struct acct *A)
 
 /* ---- attribution --------------------------------------------------------------- */
 
-/* The package of the report's owner that covers display path d, or
- * REPORT_NO_PKG. */
 /* Fill A->owners: one lookup a directory level, not a binary search. */
 static void map_owners(struct acct *A)
 {
@@ -439,6 +437,8 @@ static long owner_of(struct acct *A, const char *d)
 	return dir_owner;
 }
 
+/* The package of the report's owner that covers display path d, or
+ * REPORT_NO_PKG. */
 static uint32_t owner_pkg(struct acct *A, const char *d)
 {
 	long o = owner_of(A, d);

@@ -264,9 +264,16 @@ void report_add_owner(struct report *r, const char *path, const char *name, cons
 	struct report_owner *o;
 	size_t i;
 
-	for (i = r->nowners; i > 0 && i + 64 > r->nowners; i--)
-		if (strcmp(r->owners[i - 1].path, path) == 0)
-			return; /* RECORDs list each top-level name many times in a row */
+	/* RECORDs list each top-level name many times in a row.  Another
+	 * owner of the path is kept: which one counts is the audit's choice
+	 * (the least name), not the order the owners were read in. */
+	for (i = r->nowners; i > 0 && i + 64 > r->nowners; i--) {
+		const struct report_owner *w = &r->owners[i - 1];
+
+		if (strcmp(w->path, path) == 0 && strcmp(w->name, name) == 0 &&
+		    strcmp(w->kind, kind) == 0)
+			return;
+	}
 	xgrow(&r->owners, &r->capowners, r->nowners + 1, sizeof(*r->owners));
 	o = &r->owners[r->nowners++];
 	o->path = xstrdup(path);

@@ -171,7 +171,14 @@ EOF
 case_layer() {
     mkroot root
     [ -n "$DEBS" ] || skipcase "no Debian packages to copy"
-    tar -C root -cf l.tar . || fail "tar"
+    # a file two RECORDs list, the least name's ("a") read last from the layer ('+' < '-'):
+    # still the least name's, as in the tree
+    local site=root/usr/local/lib/python3.11/site-packages
+    fill "$site/shared.py" 2
+    (cd "$site" && record . a+b-1.0.dist-info shared.py && record . a-2.0.dist-info shared.py)
+    tar -C root --sort=name -cf l.tar . || fail "tar"
+    tar -tf l.tar | grep -E '/a(\+b-1\.0|-2\.0)\.dist-info/RECORD$' | head -1 | grep -q 'a+b' ||
+        fail "a+b's RECORD is not first in the layer: $(tar -tf l.tar | grep 'dist-info/RECORD$')"
     "$SLIM" -n --json root > d.json 2>> "$CASE_DIR/.slim-stderr" || fail "slim on the tree"
     "$SLIM" -n --json l.tar > l.json 2>> "$CASE_DIR/.slim-stderr" || fail "slim on the layer"
     # the same packages, byte for byte, from the tree and from its layer
@@ -181,6 +188,7 @@ a, b = (json.load(open(f)) for f in sys.argv[1:3])
 pa = {(p["name"], p["kind"]): (p["files"], p["bytes_listed"]) for p in a["by_package"]}
 pb = {(p["name"], p["kind"]): (p["files"], p["bytes_listed"]) for p in b["by_package"]}
 if pa != pb: sys.exit("tree %s\nlayer %s" % (sorted(pa.items()), sorted(pb.items())))
+if pa[("a", "python")][0] != 3 or pa[("a+b", "python")][0] != 2: sys.exit("shared.py: %r" % pa)
 if b["accounting"]["bytes"] != b["totals"]["bytes_before"]: sys.exit("layer sums")
 EOF
 }
