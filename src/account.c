@@ -390,14 +390,13 @@ static long owner_of(struct acct *A, const char *d)
 {
 	size_t m = A->odir.len, n, k = 0;
 	uint64_t h = FNV_BASIS;
+	const struct smap_slot *sl;
 	long dir_owner = -1;
 
 	if (!A->owners.n)
 		return -1;
 	if (A->odir_set && strncmp(d, A->odir.p, m) == 0 && d[m] == '/' && d[m + 1] &&
 	    !strchr(d + m + 1, '/')) {
-		const struct smap_slot *sl;
-
 		for (h = A->odir_h, n = m; d[n]; n++)
 			h = fnv_add(h, d[n]);
 		sl = smap_slot(&A->owners, d, n, h);
@@ -412,10 +411,11 @@ static long owner_of(struct acct *A, const char *d)
 			break;
 		h = fnv_add(h, d[n]);
 	}
+	if (!k)
+		return -1; /* "": no prefix (display paths never are) */
 	/* d's directory: the prefixes but the last */
 	for (n = k - 1; n-- > 0;) {
-		const struct smap_slot *sl = smap_slot(&A->owners, d, A->pre[n].n, A->pre[n].h);
-
+		sl = smap_slot(&A->owners, d, A->pre[n].n, A->pre[n].h);
 		if (sl->key) {
 			dir_owner = sl->val;
 			break;
@@ -428,13 +428,8 @@ static long owner_of(struct acct *A, const char *d)
 		A->odir_h = A->pre[k - 2].h;
 		A->odir_owner = dir_owner;
 	}
-	if (k) {
-		const struct smap_slot *sl = smap_slot(&A->owners, d, A->pre[k - 1].n, A->pre[k - 1].h);
-
-		if (sl->key)
-			return sl->val;
-	}
-	return dir_owner;
+	sl = smap_slot(&A->owners, d, A->pre[k - 1].n, A->pre[k - 1].h);
+	return sl->key ? (long)sl->val : dir_owner;
 }
 
 /* The package of the report's owner that covers display path d, or

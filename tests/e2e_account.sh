@@ -222,7 +222,39 @@ if (t["file_codec_before"], t["file_codec_after"]) != ("none", "zstd"): sys.exit
 EOF
 }
 
+# The owner of each path right after another in its directory: the
+# directory of the last path answers for the next one in it (owner_of()'s
+# cache), never for a directory whose name it begins (ab/, abc/), nor for a
+# file a level down, nor for a name that is an owner of its own (f.txt) or
+# begins one (ab.txt, f.txtx).  The distributions sit outside site-packages
+# and name other things than their directories: a wrong owner shows, not
+# hidden by an answer from where the file lies.
+case_owner_cache() {
+    local lib=root/opt/lib nm=root/srv/node_modules f
+    mkdir -p "$lib/ab/sub" "$lib/abc/deep" "$lib/n" "$nm/p/lib" "$nm/pq/lib"
+    for f in ab/x ab/extra ab/sub/s abc/y abc/deep/z ab.txt f.txt f.txtx n/m; do
+        fill "$lib/$f" 1
+    done
+    for f in p/index.js p/lib/a.js pq/lib/b.js; do fill "$nm/$f" 1; done
+    echo '{"name": "p"}' > "$nm/p/package.json"
+    echo '{"name": "pq"}' > "$nm/pq/package.json"
+    (cd "$lib" && record . one-1.0.dist-info ab/x && record . two-1.0.dist-info abc/y &&
+        record . three-1.0.dist-info f.txt)
+    "$SLIM" -n --json root > t.json 2>> "$CASE_DIR/.slim-stderr" || fail "slim on the tree"
+    tar -C root -cf l.tar . || fail "tar"
+    "$SLIM" -n --json l.tar > l.json 2>> "$CASE_DIR/.slim-stderr" || fail "slim on the layer"
+    "$PY" - t.json l.json <<'EOF' || fail "owners"
+import json, sys
+want = {("one", "python"): 5, ("two", "python"): 4, ("three", "python"): 3,
+        ("p", "npm"): 3, ("pq", "npm"): 2, ("(other)", "other"): 3}
+for f in sys.argv[1:]:
+    got = {(p["name"], p["kind"]): p["files"] for p in json.load(open(f))["by_package"]}
+    if got != want: sys.exit("%s: %s" % (f, sorted(got.items())))
+EOF
+}
+
 run_case tree case_tree
 run_case codec case_codec
 run_case layer case_layer
+run_case owner_cache case_owner_cache
 finish

@@ -1094,13 +1094,12 @@ static int counting_open(struct source *s, size_t i, struct source_file *f, stru
 	return real_open(s, i, f, e);
 }
 
-/* Run o over the tree, counting the files dedup opens. */
-static size_t opens_of_run(const struct dedup_opts *o, struct dedup_result *r)
+/* Run o over the tree as listed, counting the files dedup opens. */
+static size_t opens_of_run_listed(const struct dedup_opts *o, struct dedup_result *r)
 {
 	static struct source_ops counting;
 	struct io io;
 
-	list_tree();
 	io_open(&io, o);
 	counting = *io.src->ops;
 	real_open = counting.open;
@@ -1110,6 +1109,13 @@ static size_t opens_of_run(const struct dedup_opts *o, struct dedup_result *r)
 	ck_assert_int_eq(dedup_run(io.src, t.items, t.n, &io.o, r), 0);
 	io_close(&io);
 	return nopens;
+}
+
+/* Run o over the tree, counting the files dedup opens. */
+static size_t opens_of_run(const struct dedup_opts *o, struct dedup_result *r)
+{
+	list_tree();
+	return opens_of_run_listed(o, r);
 }
 
 /* Two long files alone with their head: each is opened to hash its head
@@ -1558,6 +1564,220 @@ START_TEST(xc_pre_classes_report)
 }
 END_TEST
 
+/* ---- pairs compared, not hashed: adversarial cases (a review) ------------- */
+
+/* Run o over the tree in stages; between stage 2 (heads) and 3 the shell
+ * command between runs in the tree. */
+static void pair_staged(const struct dedup_opts *o, const char *between, struct dedup_result *r)
+{
+	struct dedup_items items;
+	struct dedup *d;
+	struct io io;
+
+	list_tree();
+	io_open(&io, o);
+	items = dedup_items_array(t.items, t.n);
+	d = dedup_new(io.src, &items, &io.o);
+	dedup_hash_heads(d);
+	if (between)
+		ck_assert_int_eq(tu_sh("cd '%s' && %s", t.dir, between), 0);
+	dedup_hash_rest(d);
+	dedup_link(d, r);
+	dedup_free(d);
+	io_close(&io);
+}
+
+/* A file of a pair that changes after its head is read (its time set elsewhere)
+ * is an error and stays apart, kept copy or copy, in every mode; with its
+ * time set back it is just no group (as a hashed pair would be). */
+START_TEST(pair_changed_between_stages)
+{
+	static const struct {
+		const char *cmd;
+		const char *bad; /* the file with the error, or NULL */
+	} cases[] = {
+		{ "printf X | dd of=b bs=1 seek=9000 conv=notrunc 2>/dev/null && touch -d @1000000000 b",
+		  "b" },
+		{ "printf X | dd of=a bs=1 seek=9000 conv=notrunc 2>/dev/null && touch -d @1000000000 a",
+		  "a" },
+		{ "touch -r b ref && printf X | dd of=b bs=1 seek=9000 conv=notrunc 2>/dev/null && "
+		  "touch -r ref b && rm ref", NULL },
+		{ "touch -r a ref && printf X | dd of=a bs=1 seek=5000 conv=notrunc 2>/dev/null && "
+		  "touch -r ref a && rm ref", NULL },
+		{ "echo more >> b", "b" },
+		{ "truncate -s 5000 a", "a" },
+		{ "rm b && cp a b", "b" }, /* same bytes, another inode */
+	};
+	static const enum dedup_mode modes[] = { DEDUP_REPORT, DEDUP_LINK, DEDUP_LINK };
+	size_t i, m;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		for (m = 0; m < 3; m++) {
+			struct dedup_opts o = { .mode = modes[m], .dry_run = m == 1, .jobs = 1 };
+			struct dedup_result r = DEDUP_RESULT_INIT;
+
+			ck_assert_int_eq(tu_sh("cd '%s' && rm -f a b", t.dir), 0);
+			write_pattern("a", 3 * DEDUP_BLOCK + 7, 21);
+			write_pattern("b", 3 * DEDUP_BLOCK + 7, 21);
+			pair_staged(&o, cases[i].cmd, &r);
+			ck_assert_msg(r.ngroups == 0, "case %zu mode %zu: %zu groups", i, m, r.ngroups);
+			ck_assert_uint_eq(r.files_linked, 0);
+			ck_assert_msg(r.nerrors == (cases[i].bad != NULL), "case %zu mode %zu: %zu errors", i,
+				      m, r.nerrors);
+			if (cases[i].bad)
+				ck_assert_str_eq(t.items[r.errors[0].item].path, cases[i].bad);
+			ck_assert(!same_inode("a", "b"));
+			dedup_result_release(&r);
+		}
+}
+END_TEST
+
+/* The kept copy of a pair is full of links (EMLINK): the copy takes over,
+ * nothing is linked, nothing lost, no error. */
+START_TEST(pair_emlink_on_kept)
+{
+	struct dedup_result r;
+	size_t la, lb;
+	unsigned char *pa, *pb;
+
+	write_pattern("a", 2 * DEDUP_BLOCK + 1, 23);
+	write_pattern("b", 2 * DEDUP_BLOCK + 1, 23);
+	xc_full = "a";
+	xc_run_through(xc_link, &r);
+	ck_assert_int_eq(xc_refusals, 1);
+	ck_assert_uint_eq(r.nerrors, 0);
+	ck_assert_uint_eq(r.ngroups, 0);
+	ck_assert_uint_eq(r.files_linked, 0);
+	ck_assert(!same_inode("a", "b"));
+	pa = read_file("a", &la);
+	pb = read_file("b", &lb);
+	ck_assert_uint_eq(la, lb);
+	ck_assert(memcmp(pa, pb, la) == 0);
+	free(pa);
+	free(pb);
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* A pair with a name outside the items (either file), or other xattrs, or
+ * one probed and one read: a dry run and a report say what the real run
+ * does. */
+START_TEST(pair_dry_run_matches_real)
+{
+	char *out = tu_tmpdir();
+	struct dedup_result dry, rep, real;
+	struct dedup_probe *pr;
+	size_t n = DEDUP_CHUNK + DEDUP_BLOCK + 3;
+
+	write_pattern("p1", n, 1); /* a pair, p1 probed */
+	write_pattern("p2", n, 1);
+	write_pattern("q1", n, 2); /* q1 named outside */
+	write_pattern("q2", n, 2);
+	write_pattern("r1", n, 3); /* r2 named outside */
+	write_pattern("r2", n, 3);
+	write_pattern("s1", n, 4); /* differs at byte DEDUP_BLOCK (the first not in the head) */
+	write_pattern("s2", n, 4);
+	write_pattern("u1", n, 5); /* differs at the last byte of the first chunk */
+	write_pattern("u2", n, 5);
+	ck_assert_int_eq(tu_sh("cd '%s' && printf Z | dd of=s2 bs=1 seek=%d conv=notrunc 2>/dev/null"
+			       " && printf Z | dd of=u2 bs=1 seek=%d conv=notrunc 2>/dev/null",
+			       t.dir, DEDUP_BLOCK, DEDUP_CHUNK - 1), 0);
+	ck_assert_int_eq(tu_sh("ln '%s/q1' '%s/q1' && ln '%s/r2' '%s/r2'", t.dir, out, t.dir, out), 0);
+	for (int m = 0; m < 3; m++) {
+		struct dedup_opts o = { .mode = m == 1 ? DEDUP_REPORT : DEDUP_LINK, .dry_run = m == 0,
+					.jobs = 2 };
+		list_tree();
+		pr = probe_of("p1");
+		set_probe("p1", pr);
+		free(pr);
+		ck_assert_int_eq(dedup_tree(&o, m == 0 ? &dry : m == 1 ? &rep : &real), 0);
+	}
+	assert_same_result(&dry, &real);
+	assert_same_result(&rep, &real);
+	ck_assert_uint_eq(real.nerrors, 0);
+	ck_assert_uint_eq(real.ngroups, 1);
+	ck_assert_str_eq(item_path(&real.groups[0], 0), "p1");
+	ck_assert(same_inode("p1", "p2"));
+	ck_assert(!same_inode("q1", "q2") && !same_inode("r1", "r2"));
+	ck_assert(!same_inode("s1", "s2") && !same_inode("u1", "u2"));
+	dedup_result_release(&dry);
+	dedup_result_release(&rep);
+	dedup_result_release(&real);
+	tu_rmrf(out);
+	free(out);
+}
+END_TEST
+
+/* Three with one head, one gone before its head is read: the two left are
+ * a pair, compared, linked; the gone one is the only error. */
+START_TEST(pair_left_of_three)
+{
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
+	struct dedup_result r = DEDUP_RESULT_INIT;
+
+	write_pattern("a", 3 * DEDUP_BLOCK, 8);
+	write_pattern("b", 3 * DEDUP_BLOCK, 8);
+	write_pattern("c", 3 * DEDUP_BLOCK, 8);
+	list_tree();
+	ck_assert_int_eq(tu_sh("rm '%s/c'", t.dir), 0);
+	ck_assert_uint_eq(opens_of_run_listed(&o, &r), 5); /* c fails; a, b twice each */
+	ck_assert_uint_eq(r.nerrors, 1);
+	ck_assert_str_eq(t.items[r.errors[0].item].path, "c");
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert_uint_eq(r.files_linked, 1);
+	ck_assert(same_inode("a", "b"));
+	dedup_result_release(&r);
+}
+END_TEST
+
+/* A pair of probed files whose probes are stale in the same way (both
+ * heads rewritten, times set back): the bytes on disk are compared, equal
+ * ones linked, unequal ones left. */
+START_TEST(pair_probes_both_stale)
+{
+	struct dedup_opts o = { .mode = DEDUP_LINK, .jobs = 1 };
+	struct dedup_result r = DEDUP_RESULT_INIT;
+	struct dedup_probe *pa, *pb;
+	size_t la, lb;
+	unsigned char *da, *db;
+
+	write_pattern("a", 9000, 3);
+	write_pattern("b", 9000, 3);
+	list_tree();
+	pa = probe_of("a");
+	pb = probe_of("b");
+	ck_assert_int_eq(tu_sh("cd '%s' && for f in a b; do touch -r $f ref && printf XY | dd of=$f "
+			       "bs=1 seek=10 conv=notrunc 2>/dev/null && touch -r ref $f; done && "
+			       "printf Q | dd of=b bs=1 seek=20 conv=notrunc 2>/dev/null && touch -r ref b "
+			       "&& rm ref", t.dir), 0);
+	set_probe("a", pa);
+	set_probe("b", pb);
+	ck_assert_int_eq(dedup_tree(&o, &r), 0);
+	ck_assert_uint_eq(r.ngroups, 0);
+	ck_assert(!same_inode("a", "b"));
+	dedup_result_release(&r);
+	/* b as a is now, its probe as stale as a's */
+	ck_assert_int_eq(tu_sh("cd '%s' && cp a b", t.dir), 0);
+	list_tree();
+	free(pb);
+	pb = probe_of("b");
+	pb->head = pa->head; /* both stale alike */
+	set_probe("a", pa);
+	set_probe("b", pb);
+	ck_assert_int_eq(dedup_tree(&o, &r), 0);
+	da = read_file("a", &la);
+	db = read_file("b", &lb);
+	ck_assert(la == lb && memcmp(da, db, la) == 0);
+	ck_assert_uint_eq(r.ngroups, 1);
+	ck_assert(same_inode("a", "b"));
+	free(da);
+	free(db);
+	dedup_result_release(&r);
+	free(pa);
+	free(pb);
+}
+END_TEST
+
 Suite *dedup_suite(void)
 {
 	Suite *s = suite_create("dedup");
@@ -1586,6 +1806,11 @@ Suite *dedup_suite(void)
 	tcase_add_test(tc, probe_of_changed_head_is_caught);
 	tcase_add_test(tc, pair_is_compared_not_hashed);
 	tcase_add_test(tc, pair_differing_in_tail_is_left);
+	tcase_add_test(tc, pair_changed_between_stages);
+	tcase_add_test(tc, pair_emlink_on_kept);
+	tcase_add_test(tc, pair_dry_run_matches_real);
+	tcase_add_test(tc, pair_left_of_three);
+	tcase_add_test(tc, pair_probes_both_stale);
 	tcase_add_test(tc, probes_free_when_done);
 	tcase_add_test(tc, names_sort_in_place);
 	tcase_add_test(tc, hard_linked_names_are_one_file);
