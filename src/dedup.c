@@ -800,8 +800,10 @@ static void pair_unhashed(struct dedup *c)
 		for (k = i + 1; k < c->nwork; k++)
 			if (key_cmp(c, c->work[i], c->work[k], STAGE_HEAD) != 0)
 				break;
-		b = &c->files[c->work[i + 1 < c->nwork ? i + 1 : i]];
-		if (k - i != 2 || !(a->flags & b->flags & F_REST))
+		if (k - i != 2)
+			continue;
+		b = &c->files[c->work[i + 1]];
+		if (!(a->flags & b->flags & F_REST))
 			continue;
 		retire_state(a);
 		retire_state(b);
